@@ -1,0 +1,87 @@
+# satoken: one non-recursive GNU Makefile.  Each part of the tree adds its
+# own rules in a fragment (daemon/daemon.mk, pam/pam.mk, sasl/sasl.mk,
+# tests/*.mk) included below; objects go under $(B).
+#
+#   make                 build everything
+#   make check           the test suite (unit + integration)
+#   make check SANITIZE=1   the same under ASan+UBSan, in build-san/
+#   make install         honours DESTDIR, PREFIX, BINDIR, SBINDIR, LIBDIR,
+#                        PAMDIR, SASLDIR, SYSCONFDIR, MANDIR
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+PKG_CONFIG ?= pkg-config
+# where the system's libpam and libsasl2 load modules from, found at build time
+PAMDIR     ?= $(or $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null),/lib)/security
+SASLDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=libdir libsasl2 2>/dev/null),/usr/lib)/sasl2
+INSTALL    ?= install
+
+CC      ?= cc
+AR      ?= ar
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+
+ifeq ($(SANITIZE),1)
+B       ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B       ?= build
+SAN_FLAGS :=
+endif
+
+# Always on, whatever CFLAGS the user passes.
+SAT_CPPFLAGS := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon
+SAT_CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	-fstack-protector-strong -fstack-clash-protection -fcf-protection \
+	-fPIC -fvisibility=hidden $(SAN_FLAGS)
+SAT_LDFLAGS  := -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed $(SAN_FLAGS)
+PROG_LDFLAGS := -pie
+SO_LDFLAGS   := -shared -Wl,-z,defs
+
+ALL_CFLAGS  = $(SAT_CPPFLAGS) $(CPPFLAGS) $(SAT_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAT_LDFLAGS) $(LDFLAGS)
+
+COMMON_LIBS := -lgdbm -lcrypto
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+LIBCOMMON  := $(B)/libcommon.a
+
+# Fragments append to these.
+PROGRAMS    :=
+MODULES     :=
+CHECK_TARGETS :=
+INSTALL_TARGETS :=
+CLEAN_FILES :=
+
+.PHONY: all check unit install uninstall clean distclean demo bench
+.DEFAULT_GOAL := all
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+include $(sort $(wildcard */*.mk tests/*/*.mk))
+
+all: $(LIBCOMMON) $(PROGRAMS) $(MODULES)
+
+check: all $(CHECK_TARGETS)
+	@echo "make check: all test groups passed ($(B))"
+
+install: all $(INSTALL_TARGETS)
+
+clean:
+	rm -rf build build-san $(CLEAN_FILES)
+
+distclean: clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

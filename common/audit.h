@@ -1,0 +1,50 @@
+/* satoken: one audit line per change and per authentication.
+ *
+ *   action=auth outcome=denied reason=revoked account=ci token=<id> ...
+ *
+ * Lines are built from struct audit_event in a fixed key order, every
+ * value through one escaper: a value holding a space, '=', '"', '\' or
+ * a control or non-ASCII byte is written in double quotes with
+ * backslash escapes, so no value can forge a field or a line.  A token
+ * appears only by its public id; this module never sees a secret. */
+#ifndef SATOKEN_AUDIT_H
+#define SATOKEN_AUDIT_H
+
+#include <stddef.h>
+
+/* A NULL field is left out; "" is written as key= (present, empty). */
+struct audit_event {
+	const char *action;	/* "auth", "account.create", "token.mint"... */
+	const char *outcome;	/* "ok", "denied", "error" */
+	const char *reason;	/* a verify reason or an error code */
+	const char *principal;	/* "uid:1000(alice)", "account:ci" */
+	const char *role;
+	const char *account;
+	const char *group;
+	const char *token;	/* public id only */
+	const char *name;	/* token name */
+	const char *service;
+	const char *rhost;
+	const char *detail;	/* free text, escaped like the rest */
+};
+
+struct audit;
+
+/* spec: "syslog" (LOG_AUTHPRIV), "stderr", or "file:/abs/path" (opened
+ * O_APPEND, no symlink, regular file).  ident names the program in
+ * file and stderr lines.  The caller frees with audit_close. */
+int audit_open(const char *spec, const char *ident, struct audit **ret);
+void audit_close(struct audit *a);
+
+/* Writes one line.  Returns 0, or SAT_E_IO if the sink failed (the
+ * caller decides whether that refuses the operation). */
+int audit_emit(struct audit *a, const struct audit_event *ev);
+
+/* Formats ev into out (cap bytes, always NUL-terminated, truncated at a
+ * field boundary if needed).  Returns the length written. */
+size_t audit_format(const struct audit_event *ev, char *out, size_t cap);
+
+/* Escapes one value into out; returns the length written. */
+size_t audit_escape(const char *in, char *out, size_t cap);
+
+#endif

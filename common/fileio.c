@@ -1,0 +1,118 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+
+int
+fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
+    int *ret_fd)
+{
+	struct stat st;
+	int fd, r;
+
+	if (path == NULL || path[0] != '/')
+		return SAT_E_INVALID;
+	fd = open(path, oflags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		switch (errno) {
+		case ENOENT:
+			return SAT_E_NOTFOUND;
+		case ELOOP:
+		case EISDIR:
+		case ENXIO:
+			return SAT_E_FILEPERM;
+		default:
+			return SAT_E_IO;
+		}
+	}
+	if (fstat(fd, &st) != 0) {
+		r = SAT_E_IO;
+		goto fail;
+	}
+	if ((checks & FILEIO_REGULAR) && !S_ISREG(st.st_mode)) {
+		r = SAT_E_FILEPERM;
+		goto fail;
+	}
+	if ((checks & FILEIO_NOT_WRITABLE) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		r = SAT_E_FILEPERM;
+		goto fail;
+	}
+	if ((checks & FILEIO_OWNER_TRUSTED) && st.st_uid != 0 &&
+	    st.st_uid != geteuid()) {
+		r = SAT_E_FILEPERM;
+		goto fail;
+	}
+	*ret_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+int
+fileio_slurp(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 4096;
+	char *p, *np;
+	ssize_t n;
+
+	if ((p = malloc(cap)) == NULL)
+		return SAT_E_NOMEM;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > max + 1) {
+				free(p);
+				return SAT_E_INVALID;
+			}
+			if ((np = realloc(p, cap * 2)) == NULL) {
+				free(p);
+				return SAT_E_NOMEM;
+			}
+			p = np;
+			cap *= 2;
+		}
+		n = read(fd, p + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(p);
+			return SAT_E_IO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			free(p);
+			return SAT_E_INVALID;
+		}
+	}
+	p[len] = '\0';
+	*ret = p;
+	if (ret_len != NULL)
+		*ret_len = len;
+	return 0;
+}
+
+int
+fileio_write_all(int fd, const void *p, size_t n)
+{
+	const char *q = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, q, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return SAT_E_IO;
+		}
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

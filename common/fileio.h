@@ -1,0 +1,32 @@
+/* satoken: the one way a file is opened.
+ *
+ * Absolute paths only; O_CLOEXEC|O_NOCTTY|O_NOFOLLOW always; the checks
+ * run on the open descriptor (fstat), never on the path, so a file
+ * swapped between check and use is not trusted. */
+#ifndef SATOKEN_FILEIO_H
+#define SATOKEN_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* checks */
+#define FILEIO_REGULAR		0x1	/* must be a regular file */
+#define FILEIO_NOT_WRITABLE	0x2	/* no group or world write bit */
+#define FILEIO_OWNER_TRUSTED	0x4	/* owned by root or the euid */
+
+/* Opens path with oflags (plus the safe flags above) and mode (for
+ * O_CREAT), then applies checks to the descriptor.  On success *ret_fd
+ * is an fd the caller closes.  SAT_E_NOTFOUND if it does not exist,
+ * SAT_E_FILEPERM if it is a symlink, not regular, or fails a check,
+ * SAT_E_INVALID for a relative path, SAT_E_IO otherwise. */
+int fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
+    int *ret_fd);
+
+/* Reads the whole of fd (at most max bytes; SAT_E_INVALID if larger)
+ * into a malloc'd NUL-terminated buffer the caller frees. */
+int fileio_slurp(int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Writes all n bytes, retrying on EINTR and short writes. */
+int fileio_write_all(int fd, const void *p, size_t n);
+
+#endif

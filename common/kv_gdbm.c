@@ -1,0 +1,275 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <gdbm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "kv.h"
+#include "mem.h"
+
+struct kv {
+	GDBM_FILE dbf;
+	int fd;		/* the database; owned by dbf once opened */
+	int lockfd;	/* writer: PATH.lock, held for life; else -1 */
+	int writer;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* flock with a deadline: GDBM-style locks never block, so we poll with
+ * a short, growing sleep rather than wait for ever. */
+static int
+lock_wait(int fd, int op, unsigned timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	struct timespec nap = { 0, 50 * 1000 };	/* 50 us, doubling to 5 ms */
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return SAT_E_STORE;
+		if (now_ms() >= deadline)
+			return SAT_E_STORE;
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 5 * 1000 * 1000)
+			nap.tv_nsec *= 2;
+	}
+}
+
+int
+kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
+{
+	struct kv *kv;
+	int fd, r;
+
+	r = fileio_open(path, O_RDONLY, 0, FILEIO_REGULAR | FILEIO_NOT_WRITABLE,
+	    &fd);
+	if (r != 0)
+		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	if ((r = lock_wait(fd, LOCK_SH, timeout_ms)) != 0) {
+		close(fd);
+		return r;
+	}
+	if ((kv = calloc(1, sizeof(*kv))) == NULL) {
+		close(fd);
+		return SAT_E_NOMEM;
+	}
+	kv->lockfd = -1;
+	kv->fd = fd;
+	/* CLOERROR: GDBM closes fd (and so drops our lock) if it fails */
+	kv->dbf = gdbm_fd_open(fd, path, 0,
+	    GDBM_READER | GDBM_NOLOCK | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
+	if (kv->dbf == NULL) {
+		free(kv);
+		return SAT_E_STORE;
+	}
+	*ret = kv;
+	return 0;
+}
+
+int
+kv_open_writer(const char *path, unsigned timeout_ms, struct kv **ret,
+    int *ret_created)
+{
+	char lockpath[4096];
+	struct stat st;
+	struct kv *kv;
+	int fd = -1, lockfd = -1, r, created = 0;
+
+	if (snprintf(lockpath, sizeof(lockpath), "%s.lock", path) >=
+	    (int)sizeof(lockpath))
+		return SAT_E_INVALID;
+	r = fileio_open(lockpath, O_RDWR | O_CREAT, 0600,
+	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &lockfd);
+	if (r != 0)
+		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+		close(lockfd);
+		return SAT_E_CONFLICT;
+	}
+	r = fileio_open(path, O_RDWR | O_CREAT, 0640,
+	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &fd);
+	if (r != 0) {
+		close(lockfd);
+		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	}
+	if ((r = lock_wait(fd, LOCK_EX, timeout_ms)) != 0)
+		goto fail;
+	if (fstat(fd, &st) != 0) {
+		r = SAT_E_STORE;
+		goto fail;
+	}
+	if (st.st_size == 0) {
+		created = 1;
+		/* the umask must not decide who can read the store */
+		if (fchmod(fd, 0640) != 0) {
+			r = SAT_E_STORE;
+			goto fail;
+		}
+	}
+	if ((kv = calloc(1, sizeof(*kv))) == NULL) {
+		r = SAT_E_NOMEM;
+		goto fail;
+	}
+	kv->dbf = gdbm_fd_open(fd, path, 0,
+	    GDBM_WRCREAT | GDBM_NOLOCK | GDBM_XVERIFY, NULL);
+	if (kv->dbf == NULL) {
+		free(kv);
+		r = SAT_E_STORE;
+		goto fail;
+	}
+	if (created && gdbm_sync(kv->dbf) != 0) {
+		gdbm_close(kv->dbf);
+		free(kv);
+		close(lockfd);
+		return SAT_E_STORE;
+	}
+	flock(fd, LOCK_UN);
+	kv->fd = fd;
+	kv->lockfd = lockfd;
+	kv->writer = 1;
+	*ret = kv;
+	if (ret_created != NULL)
+		*ret_created = created;
+	return 0;
+fail:
+	close(fd);
+	close(lockfd);
+	return r;
+}
+
+void
+kv_close(struct kv *kv)
+{
+	if (kv == NULL)
+		return;
+	if (kv->dbf != NULL)
+		gdbm_close(kv->dbf);	/* closes kv->fd and drops its lock */
+	if (kv->lockfd >= 0)
+		close(kv->lockfd);
+	free(kv);
+}
+
+int
+kv_fetch(struct kv *kv, const void *key, size_t klen, void **ret_val,
+    size_t *ret_len)
+{
+	datum k, v;
+	int err;
+
+	if (klen > INT32_MAX)
+		return SAT_E_INVALID;
+	k.dptr = (char *)key;
+	k.dsize = (int)klen;
+	v = gdbm_fetch(kv->dbf, k);
+	if (v.dptr == NULL) {
+		/* read the cause now: a later GDBM call may overwrite it */
+		err = gdbm_errno;
+		if (err == GDBM_ITEM_NOT_FOUND)
+			return SAT_E_NOTFOUND;
+		return err == GDBM_MALLOC_ERROR ? SAT_E_NOMEM : SAT_E_STORE;
+	}
+	if (v.dsize < 0) {
+		free(v.dptr);
+		return SAT_E_STORE;
+	}
+	*ret_val = v.dptr;
+	*ret_len = (size_t)v.dsize;
+	return 0;
+}
+
+int
+kv_put(struct kv *kv, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	datum k, v;
+
+	if (!kv->writer)
+		return SAT_E_INTERNAL;
+	if (klen > INT32_MAX || vlen > INT32_MAX)
+		return SAT_E_INVALID;
+	k.dptr = (char *)key;
+	k.dsize = (int)klen;
+	v.dptr = (char *)val;
+	v.dsize = (int)vlen;
+	return gdbm_store(kv->dbf, k, v, GDBM_REPLACE) == 0 ? 0 : SAT_E_STORE;
+}
+
+int
+kv_delete(struct kv *kv, const void *key, size_t klen)
+{
+	datum k;
+
+	if (!kv->writer)
+		return SAT_E_INTERNAL;
+	if (klen > INT32_MAX)
+		return SAT_E_INVALID;
+	k.dptr = (char *)key;
+	k.dsize = (int)klen;
+	if (gdbm_delete(kv->dbf, k) == 0)
+		return 0;
+	return gdbm_errno == GDBM_ITEM_NOT_FOUND ? 0 : SAT_E_STORE;
+}
+
+int
+kv_iterate(struct kv *kv, kv_iter_fn fn, void *arg)
+{
+	datum k, next;
+	int r = 0, err;
+
+	gdbm_errno = GDBM_NO_ERROR;
+	k = gdbm_firstkey(kv->dbf);
+	while (k.dptr != NULL) {
+		if (k.dsize < 0) {
+			free(k.dptr);
+			return SAT_E_STORE;
+		}
+		if ((r = fn(arg, k.dptr, (size_t)k.dsize)) != 0) {
+			free(k.dptr);
+			return r;
+		}
+		next = gdbm_nextkey(kv->dbf, k);
+		free(k.dptr);
+		k = next;
+	}
+	err = gdbm_errno;
+	return err == GDBM_ITEM_NOT_FOUND || err == GDBM_NO_ERROR ? 0 :
+	    SAT_E_STORE;
+}
+
+int
+kv_begin_write(struct kv *kv, unsigned timeout_ms)
+{
+	if (!kv->writer)
+		return SAT_E_INTERNAL;
+	return lock_wait(kv->fd, LOCK_EX, timeout_ms);
+}
+
+int
+kv_sync(struct kv *kv)
+{
+	return gdbm_sync(kv->dbf) == 0 ? 0 : SAT_E_STORE;
+}
+
+void
+kv_end_write(struct kv *kv)
+{
+	if (kv->writer)
+		flock(kv->fd, LOCK_UN);
+}

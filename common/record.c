@@ -1,0 +1,542 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc.h"
+#include "err.h"
+#include "mem.h"
+#include "record.h"
+#include "role.h"
+
+#define PUBLIC_KEY_MAX	16384
+#define LIST_MAX	1024	/* groups, services or sources in one record */
+#define INDEX_MAX	100000	/* token ids in one account's index */
+
+static const uint8_t magic[2] = { 's', 'T' };
+
+/* ---- framing ---- */
+
+static size_t
+frame_begin(struct wbuf *out, enum record_type type)
+{
+	wbuf_put_bytes(out, magic, sizeof(magic));
+	wbuf_put_u8(out, (uint8_t)type);
+	wbuf_put_u8(out, RECORD_VERSION);
+	wbuf_put_u32(out, 0);	/* body length, patched in frame_end */
+	return out->len;
+}
+
+static int
+frame_end(struct wbuf *out, size_t body_start)
+{
+	size_t start = body_start - 8, body_len;
+	uint32_t crc;
+	int r;
+
+	if ((r = wbuf_status(out)) != 0)
+		return r;
+	body_len = out->len - body_start;
+	if (body_len > RECORD_MAX)
+		return SAT_E_INVALID;
+	out->p[start + 4] = (uint8_t)(body_len >> 24);
+	out->p[start + 5] = (uint8_t)(body_len >> 16);
+	out->p[start + 6] = (uint8_t)(body_len >> 8);
+	out->p[start + 7] = (uint8_t)body_len;
+	crc = crc32_ieee(0, out->p + start, out->len - start);
+	wbuf_put_u32(out, crc);
+	return wbuf_status(out);
+}
+
+/* Checks the frame of the n bytes at p and returns a view of the body. */
+static int
+frame_open(const void *p, size_t n, enum record_type type, struct buf *body)
+{
+	struct buf b;
+	uint8_t t, v;
+	uint32_t len, crc;
+
+	if (p == NULL || n < RECORD_OVERHEAD || n > RECORD_MAX + RECORD_OVERHEAD)
+		return SAT_E_MALFORMED;
+	buf_init(&b, p, n);
+	if (buf_expect(&b, magic, sizeof(magic)) != 0 ||
+	    buf_get_u8(&b, &t) != 0 || buf_get_u8(&b, &v) != 0 ||
+	    buf_get_u32(&b, &len) != 0)
+		return SAT_E_MALFORMED;
+	if (t != type || v != RECORD_VERSION || len != n - RECORD_OVERHEAD)
+		return SAT_E_MALFORMED;
+	if (buf_get_bytes(&b, len, body) != 0 || buf_get_u32(&b, &crc) != 0 ||
+	    buf_expect_end(&b) != 0)
+		return SAT_E_MALFORMED;
+	if (crc32_ieee(0, p, n - 4) != crc)
+		return SAT_E_MALFORMED;
+	return 0;
+}
+
+/* ---- field helpers ---- */
+
+static void
+put_list(struct wbuf *out, const struct strlist *l)
+{
+	size_t i;
+
+	if (l->n > LIST_MAX) {
+		if (!out->failed)
+			out->failed = SAT_E_INVALID;
+		return;
+	}
+	wbuf_put_u16(out, (uint16_t)l->n);
+	for (i = 0; i < l->n; i++)
+		wbuf_put_str16(out, l->v[i]);
+}
+
+/* Optional string: an empty field decodes to NULL. */
+static int
+get_opt_str(struct buf *b, size_t max, char **ret)
+{
+	char *s = NULL;
+	int r;
+
+	if ((r = buf_get_str16(b, max, &s)) != 0)
+		return r;
+	if (s[0] == '\0') {
+		free(s);
+		s = NULL;
+	}
+	*ret = s;
+	return 0;
+}
+
+typedef int (*item_check)(const char *);
+
+static int
+check_any(const char *s)
+{
+	return s[0] != '\0';
+}
+
+static int
+get_list(struct buf *b, size_t maxlen, item_check ok, struct strlist *ret)
+{
+	uint16_t n, i;
+	char *s;
+	int r;
+
+	if ((r = buf_get_u16(b, &n)) != 0)
+		return r;
+	if (n > LIST_MAX)
+		return SAT_E_MALFORMED;
+	for (i = 0; i < n; i++) {
+		if ((r = buf_get_str16(b, maxlen, &s)) != 0)
+			return r;
+		if (!ok(s) || strlist_contains(ret, s)) {
+			free(s);
+			return SAT_E_MALFORMED;
+		}
+		r = strlist_add(ret, s);
+		free(s);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A required name that passes valid_name. */
+static int
+get_name(struct buf *b, char out[SAT_NAME_MAX + 1])
+{
+	int r;
+
+	if ((r = buf_get_str16_into(b, out, SAT_NAME_MAX + 1)) != 0)
+		return r;
+	return valid_name(out) ? 0 : SAT_E_MALFORMED;
+}
+
+/* ---- meta ---- */
+
+int
+record_encode_meta(const struct sat_meta *m, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_META);
+
+	wbuf_put_u32(out, m->schema);
+	wbuf_put_bytes(out, m->hmac_key, sizeof(m->hmac_key));
+	wbuf_put_i64(out, m->created_at);
+	return frame_end(out, s);
+}
+
+int
+record_decode_meta(const void *p, size_t n, struct sat_meta *ret)
+{
+	struct sat_meta m;
+	struct buf b;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	if ((r = frame_open(p, n, REC_META, &b)) != 0)
+		return r;
+	if ((r = buf_get_u32(&b, &m.schema)) != 0 ||
+	    (r = buf_copy_bytes(&b, m.hmac_key, sizeof(m.hmac_key))) != 0 ||
+	    (r = buf_get_i64(&b, &m.created_at)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0) {
+		sat_wipe(&m, sizeof(m));
+		return SAT_E_MALFORMED;
+	}
+	*ret = m;
+	sat_wipe(&m, sizeof(m));
+	return 0;
+}
+
+void
+record_free_meta(struct sat_meta *m)
+{
+	if (m != NULL)
+		sat_wipe(m, sizeof(*m));
+}
+
+/* ---- account ---- */
+
+int
+record_encode_account(const struct sat_account *a, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_ACCOUNT);
+
+	wbuf_put_str16(out, a->name);
+	wbuf_put_str16(out, a->description);
+	wbuf_put_str16(out, a->owner);
+	wbuf_put_u8(out, (uint8_t)a->role);
+	put_list(out, &a->groups);
+	wbuf_put_str16(out, a->public_key);
+	wbuf_put_str16(out, a->external_id);
+	wbuf_put_u32(out, a->days_valid);
+	wbuf_put_u8(out, a->enabled ? 1 : 0);
+	wbuf_put_i64(out, a->created_at);
+	wbuf_put_str16(out, a->created_by);
+	return frame_end(out, s);
+}
+
+int
+record_decode_account(const void *p, size_t n, struct sat_account *ret)
+{
+	struct sat_account a;
+	struct buf b;
+	uint8_t role, enabled;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if ((r = frame_open(p, n, REC_ACCOUNT, &b)) != 0)
+		return r;
+	if ((r = get_name(&b, a.name)) != 0 ||
+	    (r = get_opt_str(&b, SAT_DESCRIPTION_MAX, &a.description)) != 0 ||
+	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &a.owner)) != 0 ||
+	    (r = buf_get_u8(&b, &role)) != 0 ||
+	    (r = get_list(&b, SAT_NAME_MAX, valid_name, &a.groups)) != 0 ||
+	    (r = get_opt_str(&b, PUBLIC_KEY_MAX, &a.public_key)) != 0 ||
+	    (r = get_opt_str(&b, SAT_EXTERNAL_ID_MAX, &a.external_id)) != 0 ||
+	    (r = buf_get_u32(&b, &a.days_valid)) != 0 ||
+	    (r = buf_get_u8(&b, &enabled)) != 0 ||
+	    (r = buf_get_i64(&b, &a.created_at)) != 0 ||
+	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &a.created_by)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0)
+		goto fail;
+	if (!role_valid(role) || enabled > 1 ||
+	    a.days_valid > SAT_DAYS_VALID_MAX) {
+		r = SAT_E_MALFORMED;
+		goto fail;
+	}
+	a.role = role;
+	a.enabled = enabled;
+	*ret = a;
+	return 0;
+fail:
+	record_free_account(&a);
+	return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+}
+
+void
+record_free_account(struct sat_account *a)
+{
+	if (a == NULL)
+		return;
+	free(a->description);
+	free(a->owner);
+	strlist_free(&a->groups);
+	free(a->public_key);
+	free(a->external_id);
+	free(a->created_by);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	return (*dst = sat_strdup(src)) == NULL ? SAT_E_NOMEM : 0;
+}
+
+int
+record_copy_account(struct sat_account *dst, const struct sat_account *src)
+{
+	struct sat_account a;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.name, src->name, sizeof(a.name));
+	a.role = src->role;
+	a.days_valid = src->days_valid;
+	a.enabled = src->enabled;
+	a.created_at = src->created_at;
+	if (dup_opt(&a.description, src->description) != 0 ||
+	    dup_opt(&a.owner, src->owner) != 0 ||
+	    strlist_copy(&a.groups, &src->groups) != 0 ||
+	    dup_opt(&a.public_key, src->public_key) != 0 ||
+	    dup_opt(&a.external_id, src->external_id) != 0 ||
+	    dup_opt(&a.created_by, src->created_by) != 0) {
+		record_free_account(&a);
+		return SAT_E_NOMEM;
+	}
+	*dst = a;
+	return 0;
+}
+
+/* ---- group ---- */
+
+int
+record_encode_group(const struct sat_group *g, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_GROUP);
+
+	wbuf_put_str16(out, g->name);
+	wbuf_put_str16(out, g->description);
+	wbuf_put_i64(out, g->created_at);
+	wbuf_put_str16(out, g->created_by);
+	return frame_end(out, s);
+}
+
+int
+record_decode_group(const void *p, size_t n, struct sat_group *ret)
+{
+	struct sat_group g;
+	struct buf b;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	if ((r = frame_open(p, n, REC_GROUP, &b)) != 0)
+		return r;
+	if ((r = get_name(&b, g.name)) != 0 ||
+	    (r = get_opt_str(&b, SAT_DESCRIPTION_MAX, &g.description)) != 0 ||
+	    (r = buf_get_i64(&b, &g.created_at)) != 0 ||
+	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &g.created_by)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0) {
+		record_free_group(&g);
+		return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+	}
+	*ret = g;
+	return 0;
+}
+
+void
+record_free_group(struct sat_group *g)
+{
+	if (g == NULL)
+		return;
+	free(g->description);
+	free(g->created_by);
+	memset(g, 0, sizeof(*g));
+}
+
+/* ---- policy ---- */
+
+int
+record_encode_policy(const struct sat_policy *p, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_POLICY);
+
+	put_list(out, &p->groups);
+	return frame_end(out, s);
+}
+
+int
+record_decode_policy(const void *p, size_t n, struct sat_policy *ret)
+{
+	struct sat_policy pol;
+	struct buf b;
+	int r;
+
+	memset(&pol, 0, sizeof(pol));
+	if ((r = frame_open(p, n, REC_POLICY, &b)) != 0)
+		return r;
+	if ((r = get_list(&b, SAT_NAME_MAX, valid_name, &pol.groups)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0) {
+		record_free_policy(&pol);
+		return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+	}
+	*ret = pol;
+	return 0;
+}
+
+void
+record_free_policy(struct sat_policy *p)
+{
+	if (p == NULL)
+		return;
+	strlist_free(&p->groups);
+}
+
+/* ---- token ---- */
+
+int
+record_encode_token(const struct sat_token *t, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_TOKEN);
+
+	wbuf_put_bytes(out, t->id, TOKEN_ID_LEN);
+	wbuf_put_str16(out, t->account);
+	wbuf_put_str16(out, t->name);
+	wbuf_put_bytes(out, t->digest, sizeof(t->digest));
+	wbuf_put_i64(out, t->created_at);
+	wbuf_put_str16(out, t->created_by);
+	wbuf_put_i64(out, t->expires_at);
+	wbuf_put_u64(out, t->ttl);
+	put_list(out, &t->services);
+	put_list(out, &t->sources);
+	wbuf_put_i64(out, t->revoked_at);
+	wbuf_put_str16(out, t->replaced_by);
+	return frame_end(out, s);
+}
+
+static int
+check_service(const char *s)
+{
+	return valid_service(s);
+}
+
+int
+record_decode_token(const void *p, size_t n, struct sat_token *ret)
+{
+	struct sat_token t;
+	struct buf b;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = frame_open(p, n, REC_TOKEN, &b)) != 0)
+		return r;
+	if ((r = buf_copy_bytes(&b, t.id, TOKEN_ID_LEN)) != 0 ||
+	    (r = get_name(&b, t.account)) != 0 ||
+	    (r = buf_get_str16(&b, SAT_TOKEN_NAME_MAX, &t.name)) != 0 ||
+	    (r = buf_copy_bytes(&b, t.digest, sizeof(t.digest))) != 0 ||
+	    (r = buf_get_i64(&b, &t.created_at)) != 0 ||
+	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &t.created_by)) != 0 ||
+	    (r = buf_get_i64(&b, &t.expires_at)) != 0 ||
+	    (r = buf_get_u64(&b, &t.ttl)) != 0 ||
+	    (r = get_list(&b, SAT_SERVICE_MAX, check_service, &t.services)) != 0 ||
+	    (r = get_list(&b, 64, check_any, &t.sources)) != 0 ||
+	    (r = buf_get_i64(&b, &t.revoked_at)) != 0 ||
+	    (r = buf_get_str16_into(&b, t.replaced_by,
+	    sizeof(t.replaced_by))) != 0 ||
+	    (r = buf_expect_end(&b)) != 0)
+		goto fail;
+	t.id[TOKEN_ID_LEN] = '\0';
+	if (!token_id_valid(t.id, TOKEN_ID_LEN) || t.name[0] == '\0' ||
+	    (t.replaced_by[0] != '\0' &&
+	    !token_id_valid(t.replaced_by, strlen(t.replaced_by)))) {
+		r = SAT_E_MALFORMED;
+		goto fail;
+	}
+	*ret = t;
+	return 0;
+fail:
+	record_free_token(&t);
+	return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+}
+
+void
+record_free_token(struct sat_token *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	free(t->created_by);
+	strlist_free(&t->services);
+	strlist_free(&t->sources);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+record_copy_token(struct sat_token *dst, const struct sat_token *src)
+{
+	struct sat_token t;
+
+	t = *src;
+	t.name = NULL;
+	t.created_by = NULL;
+	strlist_init(&t.services);
+	strlist_init(&t.sources);
+	if (dup_opt(&t.name, src->name) != 0 ||
+	    dup_opt(&t.created_by, src->created_by) != 0 ||
+	    strlist_copy(&t.services, &src->services) != 0 ||
+	    strlist_copy(&t.sources, &src->sources) != 0) {
+		record_free_token(&t);
+		return SAT_E_NOMEM;
+	}
+	*dst = t;
+	return 0;
+}
+
+/* ---- token index ---- */
+
+int
+record_encode_token_index(const struct sat_token_index *x, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_TOKEN_INDEX), i;
+
+	if (x->ids.n > INDEX_MAX)
+		return SAT_E_INVALID;
+	wbuf_put_u32(out, (uint32_t)x->ids.n);
+	for (i = 0; i < x->ids.n; i++) {
+		if (strlen(x->ids.v[i]) != TOKEN_ID_LEN)
+			return SAT_E_INVALID;
+		wbuf_put_bytes(out, x->ids.v[i], TOKEN_ID_LEN);
+	}
+	return frame_end(out, s);
+}
+
+int
+record_decode_token_index(const void *p, size_t n, struct sat_token_index *ret)
+{
+	struct sat_token_index x;
+	char id[TOKEN_ID_LEN + 1];
+	struct buf b;
+	uint32_t cnt, i;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	if ((r = frame_open(p, n, REC_TOKEN_INDEX, &b)) != 0)
+		return r;
+	if ((r = buf_get_u32(&b, &cnt)) != 0 || cnt > INDEX_MAX ||
+	    buf_remaining(&b) != (size_t)cnt * TOKEN_ID_LEN)
+		return SAT_E_MALFORMED;
+	for (i = 0; i < cnt; i++) {
+		if ((r = buf_copy_bytes(&b, id, TOKEN_ID_LEN)) != 0)
+			goto fail;
+		id[TOKEN_ID_LEN] = '\0';
+		if (!token_id_valid(id, TOKEN_ID_LEN)) {
+			r = SAT_E_MALFORMED;
+			goto fail;
+		}
+		if ((r = strlist_add(&x.ids, id)) != 0)
+			goto fail;
+	}
+	*ret = x;
+	return 0;
+fail:
+	record_free_token_index(&x);
+	return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+}
+
+void
+record_free_token_index(struct sat_token_index *x)
+{
+	if (x == NULL)
+		return;
+	strlist_free(&x->ids);
+}

@@ -1,0 +1,116 @@
+/* satoken: the store's records and their codec.
+ *
+ * Every value in the store is framed as
+ *   magic "sT" | type u8 | version u8 | body length u32 | body | crc32 u32
+ * where the CRC covers everything before it.  The decoder is strict: a
+ * record of the wrong type, an unknown version, a bad length or CRC, a
+ * field out of range or trailing bytes is SAT_E_MALFORMED, and callers
+ * treat such a record as absent (fail closed). */
+#ifndef SATOKEN_RECORD_H
+#define SATOKEN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "strlist.h"
+#include "token.h"
+#include "valid.h"
+
+enum record_type {
+	REC_META = 1,
+	REC_ACCOUNT = 2,
+	REC_GROUP = 3,
+	REC_POLICY = 4,
+	REC_TOKEN = 5,
+	REC_TOKEN_INDEX = 6,
+};
+
+#define RECORD_VERSION		1
+#define RECORD_OVERHEAD		12	/* frame bytes around a body */
+#define RECORD_MAX		(1024 * 1024)
+#define STORE_SCHEMA		1
+
+struct sat_meta {
+	uint32_t schema;
+	uint8_t hmac_key[TOKEN_KEY_LEN];	/* secret: wipe */
+	int64_t created_at;
+};
+
+struct sat_account {
+	char name[SAT_NAME_MAX + 1];
+	char *description;	/* owned, may be NULL */
+	char *owner;		/* owned principal id, e.g. "uid:1000" */
+	int role;		/* enum sat_role */
+	struct strlist groups;
+	char *public_key;	/* owned PEM, may be NULL */
+	char *external_id;	/* owned, may be NULL */
+	uint32_t days_valid;	/* 0: no end */
+	int enabled;
+	int64_t created_at;
+	char *created_by;	/* owned principal id */
+};
+
+struct sat_group {
+	char name[SAT_NAME_MAX + 1];
+	char *description;	/* owned, may be NULL */
+	int64_t created_at;
+	char *created_by;	/* owned */
+};
+
+struct sat_policy {
+	struct strlist groups;	/* groups granted CAN_USE */
+};
+
+struct sat_token {
+	char id[TOKEN_ID_LEN + 1];
+	char account[SAT_NAME_MAX + 1];
+	char *name;		/* owned */
+	uint8_t digest[TOKEN_DIGEST_LEN];
+	int64_t created_at;
+	char *created_by;	/* owned */
+	int64_t expires_at;
+	uint64_t ttl;		/* the ttl it was minted with, kept for rotation */
+	struct strlist services;	/* empty: any service */
+	struct strlist sources;		/* CIDRs; empty: any source */
+	int64_t revoked_at;	/* 0: not revoked */
+	char replaced_by[TOKEN_ID_LEN + 1];	/* "" unless rotated */
+};
+
+/* An account's token ids, live and retained. */
+struct sat_token_index {
+	struct strlist ids;
+};
+
+/* Encoders append one framed record to out.  0 or SAT_E_NOMEM /
+ * SAT_E_INVALID (a field too long to frame). */
+int record_encode_meta(const struct sat_meta *m, struct wbuf *out);
+int record_encode_account(const struct sat_account *a, struct wbuf *out);
+int record_encode_group(const struct sat_group *g, struct wbuf *out);
+int record_encode_policy(const struct sat_policy *p, struct wbuf *out);
+int record_encode_token(const struct sat_token *t, struct wbuf *out);
+int record_encode_token_index(const struct sat_token_index *x, struct wbuf *out);
+
+/* Decoders read the n bytes at p (untrusted) into a zeroed *ret.  On
+ * failure *ret is left empty (nothing to free). */
+int record_decode_meta(const void *p, size_t n, struct sat_meta *ret);
+int record_decode_account(const void *p, size_t n, struct sat_account *ret);
+int record_decode_group(const void *p, size_t n, struct sat_group *ret);
+int record_decode_policy(const void *p, size_t n, struct sat_policy *ret);
+int record_decode_token(const void *p, size_t n, struct sat_token *ret);
+int record_decode_token_index(const void *p, size_t n,
+    struct sat_token_index *ret);
+
+/* Release what a record owns and zero it; accept NULL. */
+void record_free_meta(struct sat_meta *m);
+void record_free_account(struct sat_account *a);
+void record_free_group(struct sat_group *g);
+void record_free_policy(struct sat_policy *p);
+void record_free_token(struct sat_token *t);
+void record_free_token_index(struct sat_token_index *x);
+
+/* Deep copies; dst must be empty.  0 or SAT_E_NOMEM (dst left empty). */
+int record_copy_account(struct sat_account *dst, const struct sat_account *src);
+int record_copy_token(struct sat_token *dst, const struct sat_token *src);
+
+#endif

@@ -1,0 +1,578 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "kv.h"
+#include "mem.h"
+#include "store.h"
+
+/* Keys: "m" meta, "p" policy, "a:NAME" account, "g:NAME" group,
+ * "t:ID" token, "x:ACCOUNT" the account's token index. */
+#define KEY_MAX	(2 + SAT_NAME_MAX + 1)
+
+struct staged {
+	char key[KEY_MAX];
+	size_t klen;
+	uint8_t *val;	/* owned; NULL: delete */
+	size_t vlen;
+};
+
+struct store {
+	struct kv *kv;
+	int writer;
+	unsigned timeout_ms;
+	uint8_t hmac_key[TOKEN_KEY_LEN];
+	struct staged *stg;
+	size_t nstg, capstg;
+};
+
+static size_t
+make_key(char out[KEY_MAX], char prefix, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > SAT_NAME_MAX)
+		n = SAT_NAME_MAX;	/* callers validate; never overflow */
+	out[0] = prefix;
+	out[1] = ':';
+	memcpy(out + 2, name, n);
+	return n + 2;
+}
+
+static void
+staged_free_all(struct store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstg; i++)
+		sat_freezero(s->stg[i].val, s->stg[i].vlen);
+	s->nstg = 0;
+}
+
+static struct staged *
+staged_find(struct store *s, const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = s->nstg; i-- > 0;)
+		if (s->stg[i].klen == klen && memcmp(s->stg[i].key, key, klen) == 0)
+			return &s->stg[i];
+	return NULL;
+}
+
+/* Takes ownership of val (NULL: a delete). */
+static int
+stage(struct store *s, const char *key, size_t klen, uint8_t *val, size_t vlen)
+{
+	struct staged *st, *nv;
+	size_t ncap;
+
+	if (!s->writer) {
+		sat_freezero(val, vlen);
+		return SAT_E_INTERNAL;
+	}
+	if ((st = staged_find(s, key, klen)) != NULL) {
+		sat_freezero(st->val, st->vlen);
+		st->val = val;
+		st->vlen = vlen;
+		return 0;
+	}
+	if (s->nstg == s->capstg) {
+		ncap = s->capstg ? s->capstg * 2 : 16;
+		if ((nv = realloc(s->stg, ncap * sizeof(*nv))) == NULL) {
+			sat_freezero(val, vlen);
+			return SAT_E_NOMEM;
+		}
+		s->stg = nv;
+		s->capstg = ncap;
+	}
+	st = &s->stg[s->nstg++];
+	memcpy(st->key, key, klen);
+	st->klen = klen;
+	st->val = val;
+	st->vlen = vlen;
+	return 0;
+}
+
+static int
+stage_wbuf(struct store *s, const char *key, size_t klen, struct wbuf *w)
+{
+	uint8_t *val = w->p;
+	size_t vlen = w->len;
+
+	/* hand the buffer over; the wbuf's capacity tail was never written */
+	wbuf_init(w);
+	return stage(s, key, klen, val, vlen);
+}
+
+/* A raw read that sees staged changes first; *ret_val is malloc'd. */
+static int
+fetch(struct store *s, const char *key, size_t klen, void **ret_val,
+    size_t *ret_len)
+{
+	struct staged *st;
+	void *c;
+
+	if (s->writer && (st = staged_find(s, key, klen)) != NULL) {
+		if (st->val == NULL)
+			return SAT_E_NOTFOUND;
+		if ((c = malloc(st->vlen)) == NULL)
+			return SAT_E_NOMEM;
+		memcpy(c, st->val, st->vlen);
+		*ret_val = c;
+		*ret_len = st->vlen;
+		return 0;
+	}
+	return kv_fetch(s->kv, key, klen, ret_val, ret_len);
+}
+
+typedef int (*decode_fn)(const void *, size_t, void *);
+
+static int
+get_record(struct store *s, const char *key, size_t klen, decode_fn decode,
+    void *ret)
+{
+	void *val = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = fetch(s, key, klen, &val, &len)) != 0)
+		return r;
+	r = decode(val, len, ret);
+	sat_freezero(val, len);
+	if (r == SAT_E_MALFORMED)
+		return SAT_E_NOTFOUND;	/* undecodable is absent: fail closed */
+	return r;
+}
+
+static int
+load_meta(struct store *s)
+{
+	struct sat_meta m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	r = get_record(s, "m", 1, (decode_fn)record_decode_meta, &m);
+	if (r != 0)
+		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	if (m.schema != STORE_SCHEMA) {
+		record_free_meta(&m);
+		return SAT_E_STORE;
+	}
+	memcpy(s->hmac_key, m.hmac_key, sizeof(s->hmac_key));
+	record_free_meta(&m);
+	return 0;
+}
+
+int
+store_open_reader(const char *path, unsigned lock_timeout_ms,
+    struct store **ret)
+{
+	struct store *s;
+	int r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return SAT_E_NOMEM;
+	s->timeout_ms = lock_timeout_ms;
+	if ((r = kv_open_reader(path, lock_timeout_ms, &s->kv)) != 0 ||
+	    (r = load_meta(s)) != 0) {
+		store_close(s);
+		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int
+init_meta(struct store *s)
+{
+	struct sat_meta m;
+	struct wbuf w;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.schema = STORE_SCHEMA;
+	m.created_at = (int64_t)time(NULL);
+	if ((r = token_new_key(m.hmac_key)) != 0)
+		return r;
+	wbuf_init(&w);
+	if ((r = record_encode_meta(&m, &w)) == 0)
+		r = stage_wbuf(s, "m", 1, &w);
+	wbuf_free(&w);
+	record_free_meta(&m);
+	if (r == 0)
+		r = store_commit(s);
+	return r;
+}
+
+int
+store_open_writer(const char *path, unsigned lock_timeout_ms,
+    struct store **ret)
+{
+	struct store *s;
+	int r, created = 0;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return SAT_E_NOMEM;
+	s->writer = 1;
+	s->timeout_ms = lock_timeout_ms;
+	if ((r = kv_open_writer(path, lock_timeout_ms, &s->kv, &created)) != 0)
+		goto fail;
+	if (created && (r = init_meta(s)) != 0)
+		goto fail;
+	if ((r = load_meta(s)) != 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	store_close(s);
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	staged_free_all(s);
+	free(s->stg);
+	kv_close(s->kv);
+	sat_wipe(s->hmac_key, sizeof(s->hmac_key));
+	free(s);
+}
+
+const uint8_t *
+store_hmac_key(const struct store *s)
+{
+	return s->hmac_key;
+}
+
+int
+store_get_account(struct store *s, const char *name, struct sat_account *ret)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(name))
+		return SAT_E_NOTFOUND;
+	return get_record(s, key, make_key(key, 'a', name),
+	    (decode_fn)record_decode_account, ret);
+}
+
+int
+store_get_group(struct store *s, const char *name, struct sat_group *ret)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(name))
+		return SAT_E_NOTFOUND;
+	return get_record(s, key, make_key(key, 'g', name),
+	    (decode_fn)record_decode_group, ret);
+}
+
+int
+store_get_policy(struct store *s, struct sat_policy *ret)
+{
+	int r;
+
+	r = get_record(s, "p", 1, (decode_fn)record_decode_policy, ret);
+	if (r == SAT_E_NOTFOUND) {
+		strlist_init(&ret->groups);
+		return 0;
+	}
+	return r;
+}
+
+int
+store_get_token(struct store *s, const char *id, struct sat_token *ret)
+{
+	char key[KEY_MAX];
+
+	if (!token_id_valid(id, strlen(id)))
+		return SAT_E_NOTFOUND;
+	return get_record(s, key, make_key(key, 't', id),
+	    (decode_fn)record_decode_token, ret);
+}
+
+int
+store_get_token_index(struct store *s, const char *account,
+    struct sat_token_index *ret)
+{
+	char key[KEY_MAX];
+	int r;
+
+	if (!valid_name(account))
+		return SAT_E_NOTFOUND;
+	r = get_record(s, key, make_key(key, 'x', account),
+	    (decode_fn)record_decode_token_index, ret);
+	if (r == SAT_E_NOTFOUND) {
+		strlist_init(&ret->ids);
+		return 0;
+	}
+	return r;
+}
+
+struct list_ctx {
+	char prefix;
+	struct strlist *out;
+};
+
+static int
+list_cb(void *arg, const void *key, size_t klen)
+{
+	struct list_ctx *c = arg;
+	const char *k = key;
+	char name[SAT_NAME_MAX + 1];
+
+	if (klen < 3 || klen > KEY_MAX || k[0] != c->prefix || k[1] != ':')
+		return 0;
+	memcpy(name, k + 2, klen - 2);
+	name[klen - 2] = '\0';
+	if (!valid_name(name))
+		return 0;
+	return strlist_add_unique(c->out, name);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+list_names(struct store *s, char prefix, struct strlist *ret)
+{
+	struct list_ctx c;
+	struct strlist l;
+	char name[SAT_NAME_MAX + 1];
+	size_t i;
+	int r;
+
+	strlist_init(&l);
+	c.prefix = prefix;
+	c.out = &l;
+	if ((r = kv_iterate(s->kv, list_cb, &c)) != 0)
+		goto fail;
+	for (i = 0; s->writer && i < s->nstg; i++) {
+		struct staged *st = &s->stg[i];
+
+		if (st->klen < 3 || st->key[0] != prefix || st->key[1] != ':')
+			continue;
+		memcpy(name, st->key + 2, st->klen - 2);
+		name[st->klen - 2] = '\0';
+		if (st->val == NULL)
+			strlist_remove(&l, name);
+		else if ((r = strlist_add_unique(&l, name)) != 0)
+			goto fail;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(l.v[0]), cmp_str);
+	*ret = l;
+	return 0;
+fail:
+	strlist_free(&l);
+	return r;
+}
+
+int
+store_list_accounts(struct store *s, struct strlist *ret)
+{
+	return list_names(s, 'a', ret);
+}
+
+int
+store_list_groups(struct store *s, struct strlist *ret)
+{
+	return list_names(s, 'g', ret);
+}
+
+typedef int (*encode_fn)(const void *, struct wbuf *);
+
+static int
+put_record(struct store *s, const char *key, size_t klen, encode_fn encode,
+    const void *rec)
+{
+	struct wbuf w;
+	int r;
+
+	if (!s->writer)
+		return SAT_E_INTERNAL;
+	wbuf_init(&w);
+	if ((r = encode(rec, &w)) == 0)
+		r = stage_wbuf(s, key, klen, &w);
+	wbuf_free(&w);
+	return r;
+}
+
+static int
+delete_key(struct store *s, char prefix, const char *name)
+{
+	char key[KEY_MAX];
+
+	return stage(s, key, make_key(key, prefix, name), NULL, 0);
+}
+
+int
+store_put_account(struct store *s, const struct sat_account *a)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(a->name))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 'a', a->name),
+	    (encode_fn)record_encode_account, a);
+}
+
+int
+store_delete_account(struct store *s, const char *name)
+{
+	if (!valid_name(name))
+		return SAT_E_INVALID;
+	return delete_key(s, 'a', name);
+}
+
+int
+store_put_group(struct store *s, const struct sat_group *g)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(g->name))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 'g', g->name),
+	    (encode_fn)record_encode_group, g);
+}
+
+int
+store_delete_group(struct store *s, const char *name)
+{
+	if (!valid_name(name))
+		return SAT_E_INVALID;
+	return delete_key(s, 'g', name);
+}
+
+int
+store_put_policy(struct store *s, const struct sat_policy *p)
+{
+	return put_record(s, "p", 1, (encode_fn)record_encode_policy, p);
+}
+
+int
+store_put_token(struct store *s, const struct sat_token *t)
+{
+	char key[KEY_MAX];
+
+	if (!token_id_valid(t->id, strlen(t->id)) || !valid_name(t->account))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 't', t->id),
+	    (encode_fn)record_encode_token, t);
+}
+
+int
+store_delete_token(struct store *s, const char *id)
+{
+	if (!token_id_valid(id, strlen(id)))
+		return SAT_E_INVALID;
+	return delete_key(s, 't', id);
+}
+
+int
+store_put_token_index(struct store *s, const char *account,
+    const struct sat_token_index *x)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 'x', account),
+	    (encode_fn)record_encode_token_index, x);
+}
+
+int
+store_delete_token_index(struct store *s, const char *account)
+{
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return delete_key(s, 'x', account);
+}
+
+size_t
+store_staged(const struct store *s)
+{
+	return s->nstg;
+}
+
+void
+store_rollback(struct store *s)
+{
+	staged_free_all(s);
+}
+
+/* Puts back the before-images of the first n applied changes, newest
+ * first.  Best effort: it runs only after a failed apply. */
+static void
+undo(struct store *s, struct staged *before, size_t n)
+{
+	while (n-- > 0) {
+		if (before[n].val != NULL)
+			(void)kv_put(s->kv, before[n].key, before[n].klen,
+			    before[n].val, before[n].vlen);
+		else
+			(void)kv_delete(s->kv, before[n].key, before[n].klen);
+	}
+}
+
+int
+store_commit(struct store *s)
+{
+	struct staged *before = NULL;
+	size_t i, applied = 0;
+	void *old;
+	size_t oldlen;
+	int r;
+
+	if (!s->writer)
+		return SAT_E_INTERNAL;
+	if (s->nstg == 0)
+		return 0;
+	if ((before = calloc(s->nstg, sizeof(*before))) == NULL) {
+		r = SAT_E_NOMEM;
+		goto out;
+	}
+	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0)
+		goto out;
+	for (i = 0; i < s->nstg; i++) {
+		struct staged *st = &s->stg[i];
+
+		memcpy(before[i].key, st->key, st->klen);
+		before[i].klen = st->klen;
+		r = kv_fetch(s->kv, st->key, st->klen, &old, &oldlen);
+		if (r == 0) {
+			before[i].val = old;
+			before[i].vlen = oldlen;
+		} else if (r != SAT_E_NOTFOUND) {
+			break;
+		}
+		r = st->val != NULL ?
+		    kv_put(s->kv, st->key, st->klen, st->val, st->vlen) :
+		    kv_delete(s->kv, st->key, st->klen);
+		if (r != 0)
+			break;
+		applied = i + 1;
+	}
+	if (r == 0)
+		r = kv_sync(s->kv);
+	if (r != 0) {
+		undo(s, before, applied);
+		(void)kv_sync(s->kv);
+		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
+	}
+	kv_end_write(s->kv);
+out:
+	if (before != NULL) {
+		for (i = 0; i < s->nstg; i++)
+			sat_freezero(before[i].val, before[i].vlen);
+		free(before);
+	}
+	staged_free_all(s);
+	return r;
+}

@@ -1,0 +1,79 @@
+/* satoken: the store, behind one interface.
+ *
+ * Readers (the PAM module, the SASL plugin, satokenctl never) open a
+ * consistent read-only view, read what they need and close it: the view
+ * holds a shared lock, so it must be short.  store_open_reader waits at
+ * most lock_timeout_ms and fails closed with SAT_E_STORE.
+ *
+ * The writer (satokend, and only it) keeps one handle for its life.  Its
+ * put/delete calls are staged in memory; reads through the writer see
+ * the staged changes; store_commit applies them all under an exclusive
+ * lock, makes them durable (fsync) and only then returns 0, so a caller
+ * acknowledges a change only after store_commit succeeded.  If applying
+ * fails half-way the changes already applied are undone.
+ *
+ * Getters fill a caller's zeroed struct that the caller releases with
+ * the matching record_free_*.  A record that is missing or does not
+ * decode is SAT_E_NOTFOUND (absent, fail closed); an I/O error is
+ * SAT_E_STORE. */
+#ifndef SATOKEN_STORE_H
+#define SATOKEN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "strlist.h"
+#include "token.h"
+
+struct store;
+
+int store_open_reader(const char *path, unsigned lock_timeout_ms,
+    struct store **ret);
+/* Creates the store (with a fresh HMAC key) if it does not exist.
+ * SAT_E_CONFLICT when another writer already holds it. */
+int store_open_writer(const char *path, unsigned lock_timeout_ms,
+    struct store **ret);
+/* Drops staged changes, wipes the key, closes.  Accepts NULL. */
+void store_close(struct store *s);
+
+/* The per-database HMAC key; borrowed, valid until store_close. */
+const uint8_t *store_hmac_key(const struct store *s);
+
+int store_get_account(struct store *s, const char *name,
+    struct sat_account *ret);
+int store_get_group(struct store *s, const char *name, struct sat_group *ret);
+/* A missing or undecodable policy reads as the empty list (nobody). */
+int store_get_policy(struct store *s, struct sat_policy *ret);
+int store_get_token(struct store *s, const char *id, struct sat_token *ret);
+/* A missing index reads as empty. */
+int store_get_token_index(struct store *s, const char *account,
+    struct sat_token_index *ret);
+
+/* Sorted names of all accounts / groups (a full scan: for the daemon's
+ * start-up and listings, not for the login path). */
+int store_list_accounts(struct store *s, struct strlist *ret);
+int store_list_groups(struct store *s, struct strlist *ret);
+
+/* Writer only: stage a change.  SAT_E_INVALID for a record that does
+ * not validate or encode. */
+int store_put_account(struct store *s, const struct sat_account *a);
+int store_delete_account(struct store *s, const char *name);
+int store_put_group(struct store *s, const struct sat_group *g);
+int store_delete_group(struct store *s, const char *name);
+int store_put_policy(struct store *s, const struct sat_policy *p);
+int store_put_token(struct store *s, const struct sat_token *t);
+int store_delete_token(struct store *s, const char *id);
+int store_put_token_index(struct store *s, const char *account,
+    const struct sat_token_index *x);
+int store_delete_token_index(struct store *s, const char *account);
+
+/* Number of staged changes. */
+size_t store_staged(const struct store *s);
+/* Applies and syncs every staged change; 0 only once durable.  On
+ * failure nothing staged remains and the store is as before. */
+int store_commit(struct store *s);
+/* Drops every staged change. */
+void store_rollback(struct store *s);
+
+#endif

@@ -1,0 +1,26 @@
+/* satoken: the name and field rules of DESIGN.md, checked in one place. */
+#ifndef SATOKEN_VALID_H
+#define SATOKEN_VALID_H
+
+#include <stddef.h>
+
+#define SAT_NAME_MAX		64	/* account and group names */
+#define SAT_TOKEN_NAME_MAX	128
+#define SAT_DESCRIPTION_MAX	256
+#define SAT_EXTERNAL_ID_MAX	128
+#define SAT_SERVICE_MAX		64
+#define SAT_PRINCIPAL_MAX	128
+#define SAT_DAYS_VALID_MAX	730
+
+/* Each returns 1 when s is acceptable, else 0. */
+
+/* Account and group names: [a-z_][a-z0-9_.-]{0,63}. */
+int valid_name(const char *s);
+/* Token names: 1..128 bytes of valid UTF-8 with no control characters. */
+int valid_token_name(const char *s);
+/* Free text of at most max bytes: valid UTF-8, no control characters. */
+int valid_text(const char *s, size_t max);
+/* PAM/SASL service names: 1..64 of [A-Za-z0-9_.-]. */
+int valid_service(const char *s);
+
+#endif

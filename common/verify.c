@@ -1,0 +1,192 @@
+#include <string.h>
+
+#include "cidr.h"
+#include "err.h"
+#include "mem.h"
+#include "policy.h"
+#include "record.h"
+#include "verify.h"
+
+const char *
+verify_reason_name(enum verify_reason r)
+{
+	switch (r) {
+	case VERIFY_OK:			return "ok";
+	case VERIFY_MALFORMED:		return "malformed";
+	case VERIFY_UNKNOWN_TOKEN:	return "unknown_token";
+	case VERIFY_BAD_SECRET:		return "bad_secret";
+	case VERIFY_WRONG_ACCOUNT:	return "wrong_account";
+	case VERIFY_REVOKED:		return "revoked";
+	case VERIFY_EXPIRED:		return "expired";
+	case VERIFY_UNKNOWN_ACCOUNT:	return "unknown_account";
+	case VERIFY_ACCOUNT_DISABLED:	return "account_disabled";
+	case VERIFY_ACCOUNT_EXPIRED:	return "account_expired";
+	case VERIFY_POLICY_DENIED:	return "policy_denied";
+	case VERIFY_SERVICE_DENIED:	return "service_denied";
+	case VERIFY_SOURCE_DENIED:	return "source_denied";
+	}
+	return "malformed";
+}
+
+static int
+empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+static int
+service_allowed(const struct sat_token *t, const char *service)
+{
+	if (t->services.n == 0)
+		return 1;
+	return !empty(service) && strlist_contains(&t->services, service);
+}
+
+static int
+source_allowed(const struct sat_token *t, const char *rhost)
+{
+	struct cidr c;
+	size_t i;
+
+	if (t->sources.n == 0)
+		return 1;
+	if (empty(rhost))
+		return 0;
+	for (i = 0; i < t->sources.n; i++)
+		if (cidr_parse(t->sources.v[i], &c) == 0 &&
+		    cidr_contains(&c, rhost))
+			return 1;
+	return 0;
+}
+
+/* The account checks shared by verify_token and verify_account. */
+static enum verify_reason
+account_reason(int found, const struct sat_account *a,
+    const struct sat_policy *p, int64_t now)
+{
+	if (!found)
+		return VERIFY_UNKNOWN_ACCOUNT;
+	if (!a->enabled)
+		return VERIFY_ACCOUNT_DISABLED;
+	if (account_expired(a, now))
+		return VERIFY_ACCOUNT_EXPIRED;
+	if (!policy_allows(p, a))
+		return VERIFY_POLICY_DENIED;
+	return VERIFY_OK;
+}
+
+/* Fetch that maps "absent or undecodable" to found = 0 and keeps real
+ * store errors as errors. */
+static int
+found_or_absent(int r, int *found)
+{
+	if (r == 0) {
+		*found = 1;
+		return 0;
+	}
+	*found = 0;
+	return r == SAT_E_NOTFOUND ? 0 : r;
+}
+
+int
+verify_token(struct store *s, const struct verify_request *req,
+    struct verify_result *ret)
+{
+	/* compared against when the id is unknown, so that path hashes and
+	 * compares exactly like the others */
+	static const uint8_t dummy_digest[TOKEN_DIGEST_LEN];
+	struct sat_token tok;
+	struct sat_account acct;
+	struct sat_policy pol;
+	uint8_t digest[TOKEN_DIGEST_LEN];
+	const char *acct_name;
+	int tok_found = 0, acct_found = 0, secret_ok, r;
+	enum verify_reason reason;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->reason = VERIFY_MALFORMED;
+	memset(&tok, 0, sizeof(tok));
+	memset(&acct, 0, sizeof(acct));
+	memset(&pol, 0, sizeof(pol));
+	if (!empty(req->account) && valid_name(req->account))
+		strcpy(ret->account, req->account);
+
+	/* the format check needs no secret: it may end early */
+	if (token_parse(req->token, req->token_len, ret->token_id) != 0)
+		return 0;
+
+	if ((r = found_or_absent(store_get_token(s, ret->token_id, &tok),
+	    &tok_found)) != 0)
+		goto out;
+	if ((r = token_digest(store_hmac_key(s), req->token, digest)) != 0)
+		goto out;
+	secret_ok = token_digest_equal(digest,
+	    tok_found ? tok.digest : dummy_digest) && tok_found;
+	sat_wipe(digest, sizeof(digest));
+
+	acct_name = tok_found ? tok.account :
+	    (!empty(req->account) ? req->account : "_");
+	if ((r = found_or_absent(store_get_account(s, acct_name, &acct),
+	    &acct_found)) != 0)
+		goto out;
+	if ((r = store_get_policy(s, &pol)) != 0)
+		goto out;
+
+	if (!tok_found)
+		reason = VERIFY_UNKNOWN_TOKEN;
+	else if (!secret_ok)
+		reason = VERIFY_BAD_SECRET;
+	else if (!empty(req->account) && strcmp(req->account, tok.account) != 0)
+		reason = VERIFY_WRONG_ACCOUNT;
+	else if (tok.revoked_at != 0)
+		reason = VERIFY_REVOKED;
+	else if (req->now >= tok.expires_at)
+		reason = VERIFY_EXPIRED;
+	else if ((reason = account_reason(acct_found, &acct, &pol, req->now)) !=
+	    VERIFY_OK)
+		;
+	else if (!service_allowed(&tok, req->service))
+		reason = VERIFY_SERVICE_DENIED;
+	else if (!source_allowed(&tok, req->rhost))
+		reason = VERIFY_SOURCE_DENIED;
+	else
+		reason = VERIFY_OK;
+
+	/* name the token's owner only once the secret proved it */
+	if (secret_ok)
+		strcpy(ret->account, tok.account);
+	ret->reason = reason;
+	r = 0;
+out:
+	if (r != 0)
+		ret->reason = VERIFY_MALFORMED;
+	record_free_token(&tok);
+	record_free_account(&acct);
+	record_free_policy(&pol);
+	return r;
+}
+
+int
+verify_account(struct store *s, const char *account, int64_t now,
+    enum verify_reason *ret)
+{
+	struct sat_account acct;
+	struct sat_policy pol;
+	int found = 0, r;
+
+	memset(&acct, 0, sizeof(acct));
+	memset(&pol, 0, sizeof(pol));
+	*ret = VERIFY_UNKNOWN_ACCOUNT;
+	if (empty(account) || !valid_name(account))
+		return 0;
+	if ((r = found_or_absent(store_get_account(s, account, &acct),
+	    &found)) != 0)
+		goto out;
+	if ((r = store_get_policy(s, &pol)) != 0)
+		goto out;
+	*ret = account_reason(found, &acct, &pol, now);
+out:
+	record_free_account(&acct);
+	record_free_policy(&pol);
+	return r;
+}

@@ -1,0 +1,20 @@
+# cmocka unit tests: tests/unit/test_<file>.c, one per common/<file>.c.
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
+UNIT_LIBS := -lcmocka $(COMMON_LIBS)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) $(UNIT_LIBS) $(TEST_LIBS_$*)
+
+# some tests compare against zlib's crc32
+TEST_LIBS_test_crc := -lz
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+		echo "== $$t"; \
+		TMPDIR=$${TMPDIR:-/tmp} $$t || fail=1; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "unit: FAILED"; exit 1; fi
+
+CHECK_TARGETS += unit
