@@ -1,0 +1,95 @@
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "err.h"
+#include "login.h"
+#include "store.h"
+
+/* Every login is audited: a caller that cannot write the line must not
+ * accept, so a failure here is returned and turns an ok into an error. */
+static int
+emit(const struct sat_config *cfg, const char *ident,
+    const struct audit_event *ev)
+{
+	struct audit *a = NULL;
+	int r;
+
+	if ((r = audit_open(cfg->audit, ident, &a)) != 0)
+		return SAT_E_IO;
+	r = audit_emit(a, ev);
+	audit_close(a);
+	return r != 0 ? SAT_E_IO : 0;
+}
+
+int
+login_check(const struct sat_config *cfg, const struct login_request *req,
+    struct verify_result *ret)
+{
+	struct verify_request vr;
+	struct audit_event ev;
+	struct store *s = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->reason = VERIFY_MALFORMED;
+	memset(&vr, 0, sizeof(vr));
+	vr.token = req->token;
+	vr.token_len = req->token_len;
+	vr.account = req->account;
+	vr.service = req->service;
+	vr.rhost = req->rhost;
+	vr.now = (int64_t)time(NULL);
+
+	r = store_open_reader(cfg->database, (unsigned)cfg->lock_timeout_ms, &s);
+	if (r == 0)
+		r = verify_token(s, &vr, ret);
+	store_close(s);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "auth";
+	ev.outcome = r != 0 ? "error" : ret->reason == VERIFY_OK ? "ok" : "denied";
+	ev.reason = r != 0 ? (r == SAT_E_STORE ? "store_unavailable" :
+	    "internal_error") : verify_reason_name(ret->reason);
+	ev.account = ret->account[0] != '\0' ? ret->account :
+	    (req->account != NULL ? req->account : "");
+	ev.token = ret->token_id[0] != '\0' ? ret->token_id : NULL;
+	ev.service = req->service != NULL ? req->service : "";
+	ev.rhost = req->rhost != NULL ? req->rhost : "";
+	if (emit(cfg, req->ident, &ev) != 0 && r == 0 &&
+	    ret->reason == VERIFY_OK)
+		r = SAT_E_IO;
+	if (r != 0)
+		ret->reason = VERIFY_MALFORMED;
+	return r;
+}
+
+int
+login_check_account(const struct sat_config *cfg, const char *account,
+    const char *service, const char *rhost, const char *ident,
+    enum verify_reason *ret)
+{
+	struct audit_event ev;
+	struct store *s = NULL;
+	int r;
+
+	*ret = VERIFY_UNKNOWN_ACCOUNT;
+	r = store_open_reader(cfg->database, (unsigned)cfg->lock_timeout_ms, &s);
+	if (r == 0)
+		r = verify_account(s, account, (int64_t)time(NULL), ret);
+	store_close(s);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "account";
+	ev.outcome = r != 0 ? "error" : *ret == VERIFY_OK ? "ok" : "denied";
+	ev.reason = r != 0 ? (r == SAT_E_STORE ? "store_unavailable" :
+	    "internal_error") : verify_reason_name(*ret);
+	ev.account = account != NULL ? account : "";
+	ev.service = service != NULL ? service : "";
+	ev.rhost = rhost != NULL ? rhost : "";
+	if (emit(cfg, ident, &ev) != 0 && r == 0 && *ret == VERIFY_OK)
+		r = SAT_E_IO;
+	if (r != 0)
+		*ret = VERIFY_UNKNOWN_ACCOUNT;
+	return r;
+}
