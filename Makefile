@@ -62,6 +62,8 @@ CLEAN_FILES :=
 
 .PHONY: all check unit install uninstall clean distclean demo bench
 .DEFAULT_GOAL := all
+# keep objects of test programs: they are not throw-away intermediates
+.SECONDARY:
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)

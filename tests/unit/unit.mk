@@ -8,6 +8,7 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBCOMMON)
 
 # some tests compare against zlib's crc32
 TEST_LIBS_test_crc := -lz
+TEST_LIBS_test_token := -lz
 
 .PHONY: unit
 unit: $(UNIT_BINS)
