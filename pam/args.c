@@ -1,0 +1,123 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "err.h"
+
+static const char *
+value_of(const char *arg, const char *key)
+{
+	size_t n = strlen(key);
+
+	return strncmp(arg, key, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
+}
+
+/* The config file comes first whatever its place on the line, so that
+ * db= and the other keys override it rather than the other way round. */
+static int
+load_conf(struct sat_config *cfg, int argc, const char **argv, char *err,
+    size_t errlen)
+{
+	const char *path = NULL, *v;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		if ((v = value_of(argv[i], "conf")) == NULL)
+			continue;
+		if (path != NULL) {
+			snprintf(err, errlen, "conf= given twice");
+			return SAT_E_CONFIG;
+		}
+		path = v;
+	}
+	if (path == NULL) {
+		r = cfg_load_file(cfg, SAT_CONF_DEFAULT, err, errlen);
+		/* no file at the default place: the built-in defaults */
+		return r == SAT_E_NOTFOUND ? 0 : r;
+	}
+	if (path[0] != '/') {
+		snprintf(err, errlen, "conf=: expected an absolute path");
+		return SAT_E_CONFIG;
+	}
+	r = cfg_load_file(cfg, path, err, errlen);
+	/* a file named on purpose must be there */
+	return r == SAT_E_NOTFOUND ? SAT_E_CONFIG : r;
+}
+
+static int
+set_flag(struct pam_args *a, const char *arg)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+		{ "use_first_pass", offsetof(struct pam_args, use_first_pass) },
+		{ "try_first_pass", offsetof(struct pam_args, try_first_pass) },
+		{ "ignore_non_token", offsetof(struct pam_args, ignore_non_token) },
+		{ "debug", offsetof(struct pam_args, debug) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (strcmp(arg, flags[i].name) == 0) {
+			*(int *)((char *)a + flags[i].off) = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+args_parse(int argc, const char **argv, struct pam_args *ret, char *err,
+    size_t errlen)
+{
+	const char *v;
+	int i, r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (argc < 0 || (argc > 0 && argv == NULL)) {
+		snprintf(err, errlen, "no arguments");
+		return SAT_E_CONFIG;
+	}
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL) {
+			snprintf(err, errlen, "NULL argument");
+			return SAT_E_CONFIG;
+		}
+	}
+	if ((r = cfg_init(&ret->cfg)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	if ((r = load_conf(&ret->cfg, argc, argv, err, errlen)) != 0)
+		goto fail;
+	for (i = 0; i < argc; i++) {
+		if (value_of(argv[i], "conf") != NULL || set_flag(ret, argv[i]))
+			continue;
+		if ((v = value_of(argv[i], "db")) != NULL)
+			r = cfg_set(&ret->cfg, "database", v, err, errlen);
+		else if (strchr(argv[i], '=') != NULL)
+			r = cfg_set_arg(&ret->cfg, argv[i], err, errlen);
+		else {
+			snprintf(err, errlen, "unknown option '%.64s'", argv[i]);
+			r = SAT_E_CONFIG;
+		}
+		if (r != 0)
+			goto fail;
+	}
+	if ((r = cfg_check(&ret->cfg, err, errlen)) != 0)
+		goto fail;
+	return 0;
+fail:
+	args_free(ret);
+	return r == SAT_E_NOMEM ? r : SAT_E_CONFIG;
+}
+
+void
+args_free(struct pam_args *a)
+{
+	if (a == NULL)
+		return;
+	cfg_free(&a->cfg);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,39 @@
+/* pam_satoken: the module's arguments.
+ *
+ *   conf=PATH          satoken.conf to load (default: SAT_CONF_DEFAULT if it
+ *                      exists, else the built-in defaults)
+ *   db=PATH            overrides `database`
+ *   KEY=VALUE          any other satoken.conf key, through cfg_set_arg
+ *   use_first_pass     the token is PAM_AUTHTOK from an earlier module
+ *   try_first_pass     PAM_AUTHTOK if set, else prompt
+ *   ignore_non_token   PAM_IGNORE (not PAM_AUTH_ERR) for a password that
+ *                      is not a token
+ *   debug              extra pam_syslog lines (never a secret)
+ *
+ * Everything else is an error: a typo in a PAM stack must not quietly
+ * change how logins are decided. */
+#ifndef PAM_SATOKEN_ARGS_H
+#define PAM_SATOKEN_ARGS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct pam_args {
+	struct sat_config cfg;	/* owned: free with args_free */
+	int use_first_pass;
+	int try_first_pass;
+	int ignore_non_token;
+	int debug;
+};
+
+/* Parses argv into *ret.  0 on success (caller frees with args_free),
+ * SAT_E_CONFIG with a message in err for a bad argument or config file,
+ * SAT_E_NOMEM.  On failure *ret holds nothing to free. */
+int args_parse(int argc, const char **argv, struct pam_args *ret, char *err,
+    size_t errlen);
+
+/* Releases what a holds.  Accepts NULL. */
+void args_free(struct pam_args *a);
+
+#endif

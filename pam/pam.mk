@@ -1,0 +1,20 @@
+# pam_satoken.so: the PAM module (a thin adapter over common/login.c).
+PAM_SRC    := pam/pam_satoken.c pam/args.c
+PAM_OBJ    := $(PAM_SRC:%.c=$(B)/%.o)
+PAM_MODULE := $(B)/pam/pam_satoken.so
+PAM_MAP    := pam/pam_satoken.map
+PAM_LIBS   := -lpam
+
+$(PAM_MODULE): $(PAM_OBJ) $(LIBCOMMON) $(PAM_MAP)
+	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) -Wl,--version-script=$(PAM_MAP) \
+		-o $@ $(PAM_OBJ) $(LIBCOMMON) $(COMMON_LIBS) $(PAM_LIBS)
+
+MODULES += $(PAM_MODULE)
+
+.PHONY: install-pam
+install-pam: $(PAM_MODULE)
+	$(INSTALL) -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0644 $(PAM_MODULE) $(DESTDIR)$(PAMDIR)/pam_satoken.so
+	$(INSTALL) -m 0644 pam/pam_satoken.8 $(DESTDIR)$(MANDIR)/man8/pam_satoken.8
+
+INSTALL_TARGETS += install-pam

@@ -1,0 +1,318 @@
+/* pam_satoken: a service account logs in with a token as its password.
+ *
+ * A thin adapter: it takes the user, the token, the service and the
+ * remote host from libpam, hands them to login_check() (which opens the
+ * store, runs the one decision, closes the store and writes the audit
+ * line) and maps the answer to a PAM code exactly once.  Every error
+ * refuses; only an ok decision is PAM_SUCCESS, and only a password that
+ * is not a token, under ignore_non_token, is PAM_IGNORE.
+ *
+ * No state lives outside the call or the PAM handle: sshd, Dovecot and
+ * other multithreaded servers may call in from several threads, and may
+ * load and unload the module around every login. */
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
+#include <security/pam_modules.h>
+#include <security/pam_ext.h>
+
+#include "args.h"
+#include "audit.h"
+#include "err.h"
+#include "login.h"
+#include "mem.h"
+#include "verify.h"
+
+#define SAT_PAM_EXPORT	__attribute__((visibility("default")))
+
+#define IDENT		"pam_satoken"
+#define PROMPT		"Token: "
+/* pam_set_data key: the public id of the token that authenticated this
+ * handle, for the session lines */
+#define DATA_TOKEN_ID	"satoken_token_id"
+
+/* The one SAT_E_* to PAM mapping of an error.  Never called with 0, and
+ * its default refuses. */
+static int
+pam_code(int r)
+{
+	switch (r) {
+	case SAT_E_STORE:	return PAM_AUTHINFO_UNAVAIL;
+	case SAT_E_CONFIG:	return PAM_SERVICE_ERR;
+	case SAT_E_NOMEM:	return PAM_BUF_ERR;
+	default:		return PAM_AUTH_ERR;
+	}
+}
+
+/* A PAM call failed on an error path: pass its code on, but never one
+ * a stack would take as a pass. */
+static int
+refuse(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+	case PAM_IGNORE:
+		return PAM_AUTH_ERR;
+	case PAM_CONV_AGAIN:
+		return PAM_INCOMPLETE;
+	default:
+		return rc;
+	}
+}
+
+static int
+load_args(pam_handle_t *pamh, int argc, const char **argv,
+    struct pam_args *ret)
+{
+	char err[SAT_ERRMSG_MAX];
+	int r;
+
+	err[0] = '\0';
+	if ((r = args_parse(argc, argv, ret, err, sizeof(err))) != 0) {
+		pam_syslog(pamh, LOG_ERR, "refusing: bad module argument: %s",
+		    err);
+		return r == SAT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* A string item, or NULL when it is not set; borrowed from libpam. */
+static const char *
+item_str(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+static int
+get_user(pam_handle_t *pamh, const char **ret)
+{
+	const char *user = NULL;
+	int rc;
+
+	if ((rc = pam_get_user(pamh, &user, NULL)) != PAM_SUCCESS)
+		return refuse(rc);
+	if (user == NULL)
+		return PAM_USER_UNKNOWN;
+	*ret = user;
+	return PAM_SUCCESS;
+}
+
+/* The token: PAM_AUTHTOK under use_first_pass / try_first_pass, else
+ * asked for through the conversation.  *ret_tok is borrowed from libpam
+ * or points into *ret_owned, which the caller wipes and frees.  A
+ * missing token reads as "" so that it is decided (malformed) and
+ * audited like any other password that is not a token. */
+static int
+get_token(pam_handle_t *pamh, const struct pam_args *a, const char **ret_tok,
+    char **ret_owned)
+{
+	const char *item;
+	char *resp = NULL;
+	int rc;
+
+	if (a->use_first_pass || a->try_first_pass) {
+		item = item_str(pamh, PAM_AUTHTOK);
+		if (item != NULL || a->use_first_pass) {
+			*ret_tok = item != NULL ? item : "";
+			return PAM_SUCCESS;
+		}
+	}
+	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PROMPT);
+	if (rc != PAM_SUCCESS) {
+		sat_free_secret_str(resp);
+		return refuse(rc);
+	}
+	/* hand it on, as pam_unix does, so that a later module configured
+	 * with try_first_pass does not ask again (libpam keeps a copy and
+	 * wipes it at pam_end) */
+	if (resp != NULL &&
+	    (rc = pam_set_item(pamh, PAM_AUTHTOK, resp)) != PAM_SUCCESS) {
+		sat_free_secret_str(resp);
+		return refuse(rc);
+	}
+	*ret_owned = resp;
+	*ret_tok = resp != NULL ? resp : "";
+	return PAM_SUCCESS;
+}
+
+static void
+free_token_id(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
+}
+
+/* The decision and its errors as one PAM code. */
+static int
+auth_code(int r, enum verify_reason reason, int ignore_non_token)
+{
+	if (r != 0)
+		return pam_code(r);
+	if (reason == VERIFY_OK)
+		return PAM_SUCCESS;
+	if (reason == VERIFY_MALFORMED && ignore_non_token)
+		return PAM_IGNORE;
+	return PAM_AUTH_ERR;
+}
+
+SAT_PAM_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pam_args args;
+	struct login_request req;
+	struct verify_result res;
+	const char *user = NULL, *tok = NULL;
+	char *owned = NULL, *id;
+	int rc, r;
+
+	/* a handle may authenticate more than once: forget an earlier
+	 * success before deciding this attempt */
+	if ((rc = pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL)) != PAM_SUCCESS)
+		return refuse(rc);
+	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+		return rc;
+	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
+	    (rc = get_token(pamh, &args, &tok, &owned)) != PAM_SUCCESS)
+		goto out;
+
+	memset(&req, 0, sizeof(req));
+	req.token = tok;
+	req.token_len = strlen(tok);
+	req.account = user;
+	req.service = item_str(pamh, PAM_SERVICE);
+	req.rhost = item_str(pamh, PAM_RHOST);
+	req.ident = IDENT;
+	r = login_check(&args.cfg, &req, &res);
+	rc = auth_code(r, res.reason, args.ignore_non_token);
+	if (args.debug)
+		pam_syslog(pamh, LOG_DEBUG, "auth: %s, reason %s, token %s",
+		    r != 0 ? sat_strerror(r) : "decided",
+		    verify_reason_name(res.reason),
+		    res.token_id[0] != '\0' ? res.token_id : "-");
+	if (rc != PAM_SUCCESS)
+		goto out;
+
+	/* remember which token it was, for the session lines; failing to
+	 * keep it refuses rather than open an unattributed session */
+	if ((id = sat_strdup(res.token_id)) == NULL) {
+		rc = PAM_BUF_ERR;
+		goto out;
+	}
+	if ((r = pam_set_data(pamh, DATA_TOKEN_ID, id, free_token_id)) !=
+	    PAM_SUCCESS) {
+		free(id);
+		rc = refuse(r);
+	}
+out:
+	sat_free_secret_str(owned);
+	args_free(&args);
+	return rc;
+}
+
+/* sshd fails a login whose auth stack's setcred fails; there are no
+ * credentials to establish. */
+SAT_PAM_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_SUCCESS;
+}
+
+static int
+acct_code(int r, enum verify_reason reason)
+{
+	if (r != 0)
+		return pam_code(r);
+	switch (reason) {
+	case VERIFY_OK:			return PAM_SUCCESS;
+	/* not a service account: let a stack hand it to pam_unix */
+	case VERIFY_UNKNOWN_ACCOUNT:	return PAM_USER_UNKNOWN;
+	case VERIFY_ACCOUNT_DISABLED:
+	case VERIFY_ACCOUNT_EXPIRED:	return PAM_ACCT_EXPIRED;
+	case VERIFY_POLICY_DENIED:	return PAM_PERM_DENIED;
+	default:			return PAM_PERM_DENIED;
+	}
+}
+
+SAT_PAM_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct pam_args args;
+	enum verify_reason reason = VERIFY_UNKNOWN_ACCOUNT;
+	const char *user = NULL;
+	int rc, r;
+
+	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+		return rc;
+	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS)
+		goto out;
+	r = login_check_account(&args.cfg, user, item_str(pamh, PAM_SERVICE),
+	    item_str(pamh, PAM_RHOST), IDENT, &reason);
+	rc = acct_code(r, reason);
+	if (args.debug)
+		pam_syslog(pamh, LOG_DEBUG, "account: %s, reason %s",
+		    r != 0 ? sat_strerror(r) : "decided",
+		    verify_reason_name(reason));
+out:
+	args_free(&args);
+	return rc;
+}
+
+/* One audit line naming the token a session was opened with.  A
+ * session that no token of ours authenticated is not ours: PAM_IGNORE. */
+static int
+session_line(pam_handle_t *pamh, int argc, const char **argv,
+    const char *action)
+{
+	struct pam_args args;
+	struct audit_event ev;
+	struct audit *a = NULL;
+	const void *id = NULL;
+	const char *user;
+	int rc, r;
+
+	if (pam_get_data(pamh, DATA_TOKEN_ID, &id) != PAM_SUCCESS ||
+	    id == NULL)
+		return PAM_IGNORE;
+	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+		return rc;
+	user = item_str(pamh, PAM_USER);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = action;
+	ev.outcome = "ok";
+	ev.account = user != NULL ? user : "";
+	ev.token = id;
+	ev.service = item_str(pamh, PAM_SERVICE);
+	ev.rhost = item_str(pamh, PAM_RHOST);
+	if (ev.service == NULL)
+		ev.service = "";
+	if (ev.rhost == NULL)
+		ev.rhost = "";
+	if ((r = audit_open(args.cfg.audit, IDENT, &a)) == 0)
+		r = audit_emit(a, &ev);
+	audit_close(a);
+	if (r != 0)
+		pam_syslog(pamh, LOG_ERR, "cannot write the audit line: %s",
+		    sat_strerror(r));
+	args_free(&args);
+	/* every login is audited: a session that cannot be is refused */
+	return r == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
+}
+
+SAT_PAM_EXPORT int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return session_line(pamh, argc, argv, "session.open");
+}
+
+SAT_PAM_EXPORT int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return session_line(pamh, argc, argv, "session.close");
+}
