@@ -275,6 +275,7 @@ cfg_parse(struct sat_config *c, const char *text, size_t len,
 int
 cfg_load_file(struct sat_config *c, const char *path, char *err, size_t errlen)
 {
+	char msg[SAT_ERRMSG_MAX];
 	char *text = NULL;
 	size_t len;
 	int fd, r;
@@ -295,8 +296,8 @@ cfg_load_file(struct sat_config *c, const char *path, char *err, size_t errlen)
 	}
 	r = cfg_parse(c, text, len, path, err, errlen);
 	free(text);
-	if (r == 0)
-		r = cfg_check(c, err, errlen);
+	if (r == 0 && (r = cfg_check(c, msg, sizeof(msg))) != 0)
+		snprintf(err, errlen, "%s: %s", path, msg);
 	return r;
 }
 

@@ -49,7 +49,9 @@ int cfg_set(struct sat_config *c, const char *key, const char *value,
 int cfg_set_arg(struct sat_config *c, const char *arg, char *err,
     size_t errlen);
 
-/* Parses the text of a config file; errors read "NAME:LINE: message". */
+/* Parses the text of a config file; errors read "NAME:LINE: message".
+ * On error c may hold the lines before the bad one: parse into a fresh
+ * struct and keep the one in use until the new one is whole. */
 int cfg_parse(struct sat_config *c, const char *text, size_t len,
     const char *name, char *err, size_t errlen);
 

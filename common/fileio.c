@@ -17,7 +17,10 @@ fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
 
 	if (path == NULL || path[0] != '/')
 		return SAT_E_INVALID;
-	fd = open(path, oflags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, mode);
+	/* O_NONBLOCK: a FIFO planted in a file's place must not hang us in
+	 * open(); it is refused below like anything not regular */
+	fd = open(path, oflags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+	    mode);
 	if (fd < 0) {
 		switch (errno) {
 		case ENOENT:
@@ -45,6 +48,10 @@ fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
 	if ((checks & FILEIO_OWNER_TRUSTED) && st.st_uid != 0 &&
 	    st.st_uid != geteuid()) {
 		r = SAT_E_FILEPERM;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, oflags & O_APPEND) != 0) {
+		r = SAT_E_IO;
 		goto fail;
 	}
 	*ret_fd = fd;
