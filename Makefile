@@ -72,6 +72,15 @@ $(B)/%.o: %.c
 $(LIBCOMMON): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
+# `make check` and `make demo` start by installing missing Debian packages
+# (as root) or naming them (otherwise); SATOKEN_NO_DEPS=1 skips that.
+ifneq ($(filter check demo,$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell tools/ensure-deps >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error missing Debian packages: see the message above)
+endif
+endif
+
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 
 all: $(LIBCOMMON) $(PROGRAMS) $(MODULES)
