@@ -48,18 +48,25 @@ cfg_free(struct sat_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Replaces an owned string; *dst is untouched on failure. */
 static int
-set_path(char **dst, const char *v)
+replace_str(char **dst, const char *v)
 {
 	char *p;
 
-	if (v[0] != '/' || strlen(v) > 4000)
-		return SAT_E_CONFIG;
 	if ((p = sat_strdup(v)) == NULL)
 		return SAT_E_NOMEM;
 	free(*dst);
 	*dst = p;
 	return 0;
+}
+
+static int
+set_path(char **dst, const char *v)
+{
+	if (v[0] != '/' || strlen(v) > 4000)
+		return SAT_E_CONFIG;
+	return replace_str(dst, v);
 }
 
 static int
@@ -88,16 +95,10 @@ set_list(struct strlist *dst, const char *v, int uids_ok)
 static int
 set_audit(char **dst, const char *v)
 {
-	char *p;
-
 	if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 &&
 	    !(strncmp(v, "file:", 5) == 0 && v[5] == '/'))
 		return SAT_E_CONFIG;
-	if ((p = sat_strdup(v)) == NULL)
-		return SAT_E_NOMEM;
-	free(*dst);
-	*dst = p;
-	return 0;
+	return replace_str(dst, v);
 }
 
 enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT };
