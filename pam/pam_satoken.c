@@ -80,15 +80,18 @@ load_args(pam_handle_t *pamh, int argc, const char **argv,
 	return PAM_SUCCESS;
 }
 
-/* A string item, or NULL when it is not set; borrowed from libpam. */
-static const char *
-item_str(pam_handle_t *pamh, int type)
+/* A string item (NULL when unset), borrowed from libpam.  A failing
+ * pam_get_item is an error, never an empty service or host. */
+static int
+get_item(pam_handle_t *pamh, int type, const char **ret)
 {
 	const void *v = NULL;
+	int rc;
 
-	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
-		return NULL;
-	return v;
+	if ((rc = pam_get_item(pamh, type, &v)) != PAM_SUCCESS)
+		return refuse(rc);
+	*ret = v;
+	return PAM_SUCCESS;
 }
 
 static int
@@ -114,12 +117,13 @@ static int
 get_token(pam_handle_t *pamh, const struct pam_args *a, const char **ret_tok,
     char **ret_owned)
 {
-	const char *item;
+	const char *item = NULL;
 	char *resp = NULL;
 	int rc;
 
 	if (a->use_first_pass || a->try_first_pass) {
-		item = item_str(pamh, PAM_AUTHTOK);
+		if ((rc = get_item(pamh, PAM_AUTHTOK, &item)) != PAM_SUCCESS)
+			return rc;
 		if (item != NULL || a->use_first_pass) {
 			*ret_tok = item != NULL ? item : "";
 			return PAM_SUCCESS;
@@ -168,7 +172,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct pam_args args;
 	struct login_request req;
 	struct verify_result res;
-	const char *user = NULL, *tok = NULL;
+	const char *user = NULL, *tok = NULL, *service = NULL, *rhost = NULL;
 	char *owned = NULL, *id;
 	int rc, r;
 
@@ -179,6 +183,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
 		return rc;
 	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS ||
 	    (rc = get_token(pamh, &args, &tok, &owned)) != PAM_SUCCESS)
 		goto out;
 
@@ -186,8 +192,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.token = tok;
 	req.token_len = strlen(tok);
 	req.account = user;
-	req.service = item_str(pamh, PAM_SERVICE);
-	req.rhost = item_str(pamh, PAM_RHOST);
+	req.service = service;
+	req.rhost = rhost;
 	req.ident = IDENT;
 	r = login_check(&args.cfg, &req, &res);
 	rc = auth_code(r, res.reason, args.ignore_non_token);
@@ -245,15 +251,17 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_args args;
 	enum verify_reason reason = VERIFY_UNKNOWN_ACCOUNT;
-	const char *user = NULL;
+	const char *user = NULL, *service = NULL, *rhost = NULL;
 	int rc, r;
 
 	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
 		return rc;
-	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS)
+	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS)
 		goto out;
-	r = login_check_account(&args.cfg, user, item_str(pamh, PAM_SERVICE),
-	    item_str(pamh, PAM_RHOST), IDENT, &reason);
+	r = login_check_account(&args.cfg, user, service, rhost, IDENT,
+	    &reason);
 	rc = acct_code(r, reason);
 	if (args.debug)
 		pam_syslog(pamh, LOG_DEBUG, "account: %s, reason %s",
@@ -274,7 +282,7 @@ session_line(pam_handle_t *pamh, int argc, const char **argv,
 	struct audit_event ev;
 	struct audit *a = NULL;
 	const void *id = NULL;
-	const char *user;
+	const char *user = NULL, *service = NULL, *rhost = NULL;
 	int rc, r;
 
 	if (pam_get_data(pamh, DATA_TOKEN_ID, &id) != PAM_SUCCESS ||
@@ -282,18 +290,19 @@ session_line(pam_handle_t *pamh, int argc, const char **argv,
 		return PAM_IGNORE;
 	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
 		return rc;
-	user = item_str(pamh, PAM_USER);
+	if ((rc = get_item(pamh, PAM_USER, &user)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
+	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS) {
+		args_free(&args);
+		return rc == PAM_AUTH_ERR ? PAM_SESSION_ERR : rc;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.action = action;
 	ev.outcome = "ok";
 	ev.account = user != NULL ? user : "";
 	ev.token = id;
-	ev.service = item_str(pamh, PAM_SERVICE);
-	ev.rhost = item_str(pamh, PAM_RHOST);
-	if (ev.service == NULL)
-		ev.service = "";
-	if (ev.rhost == NULL)
-		ev.rhost = "";
+	ev.service = service != NULL ? service : "";
+	ev.rhost = rhost != NULL ? rhost : "";
 	if ((r = audit_open(args.cfg.audit, IDENT, &a)) == 0)
 		r = audit_emit(a, &ev);
 	audit_close(a);
