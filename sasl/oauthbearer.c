@@ -140,6 +140,12 @@ client_start(struct client_conn *c, sasl_client_params_t *cparams,
 	r_authid = prompt_get_simple(utils, answers, SASL_CB_AUTHNAME,
 	    &v_authid, &l_authid);
 	r_token = prompt_get_secret(utils, answers, &token, &token_len);
+	/* no SASL_CB_USER at all (not even for a prompt): no authzid */
+	if (r_authzid == SASL_FAIL) {
+		v_authzid = "";
+		l_authzid = 0;
+		r_authzid = SASL_OK;
+	}
 	if ((r_authzid != SASL_OK && r_authzid != SASL_INTERACT) ||
 	    (r_authid != SASL_OK && r_authid != SASL_INTERACT) ||
 	    (r_token != SASL_OK && r_token != SASL_INTERACT)) {
