@@ -285,9 +285,11 @@ session_line(pam_handle_t *pamh, int argc, const char **argv,
 	const char *user = NULL, *service = NULL, *rhost = NULL;
 	int rc, r;
 
-	if (pam_get_data(pamh, DATA_TOKEN_ID, &id) != PAM_SUCCESS ||
-	    id == NULL)
+	rc = pam_get_data(pamh, DATA_TOKEN_ID, &id);
+	if (rc == PAM_NO_MODULE_DATA || (rc == PAM_SUCCESS && id == NULL))
 		return PAM_IGNORE;
+	if (rc != PAM_SUCCESS)
+		return PAM_SESSION_ERR;
 	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
 		return rc;
 	if ((rc = get_item(pamh, PAM_USER, &user)) != PAM_SUCCESS ||

@@ -28,3 +28,71 @@ check-pam: $(PAMT_B)/test_pam $(PAM_MODULE) $(SATFIX)
 		PAMT_PRELOAD="$(PAMT_PRELOAD)" $(PAMT_B)/test_pam
 
 CHECK_TARGETS += check-pam
+
+# pamdrive: plain libpam (pam_start_confdir), for valgrind, threads and faults
+$(PAMT_B)/pamdrive: $(PAMT_B)/pamdrive.o $(PAMT_FIXTURE)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -ldl -lpthread
+
+# A test-only build of the module whose every allocation, open, read,
+# write, lock, GDBM, HMAC and libpam call can be made to fail.
+PAMT_WRAPS := malloc calloc realloc open read write fstat flock \
+	gdbm_fd_open gdbm_fetch HMAC pam_get_user pam_get_item pam_set_item \
+	pam_set_data pam_get_data pam_prompt
+PAMT_FAULT_MODULE := $(PAMT_B)/pam_satoken_fault.so
+$(PAMT_FAULT_MODULE): $(PAM_OBJ) $(PAMT_B)/faultshim.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) $(PAMT_WRAPS:%=-Wl,--wrap=%) \
+		-o $@ $(PAM_OBJ) $(PAMT_B)/faultshim.o $(LIBCOMMON) $(COMMON_LIBS) -lpam
+
+PAMT_ENV = SATFIX=$(CURDIR)/$(SATFIX)
+
+.PHONY: check-pam-fault check-pam-threads
+check-pam-fault: $(PAMT_B)/pamdrive $(PAMT_FAULT_MODULE) $(PAM_MODULE) $(SATFIX)
+	@echo "== pam: a failure at every wrapped call of a login refuses"
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_FAULT_MODULE) \
+		PAM_PLAIN_MODULE=$(CURDIR)/$(PAM_MODULE) \
+		$(PAMT_B)/pamdrive fault
+
+check-pam-threads: $(PAMT_B)/pamdrive $(PAM_MODULE) $(SATFIX)
+	@echo "== pam: logins from 4 threads while the store is written"
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAM_MODULE) \
+		$(PAMT_B)/pamdrive threads 60
+
+CHECK_TARGETS += check-pam-fault check-pam-threads
+
+# valgrind memcheck on the PAM path.  ASan and valgrind cannot share a
+# process, so under SANITIZE=1 the module and the driver are built once
+# more without the sanitizers, in $(PAMT_B)/vg.
+ifeq ($(SANITIZE),1)
+PAMT_VG      := $(PAMT_B)/vg
+PAMT_VG_CFLAGS  = $(filter-out $(SAN_FLAGS),$(ALL_CFLAGS))
+PAMT_VG_LDFLAGS = $(filter-out $(SAN_FLAGS),$(ALL_LDFLAGS))
+$(PAMT_VG)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PAMT_VG_CFLAGS) -MMD -MP -c -o $@ $<
+$(PAMT_VG)/libcommon.a: $(COMMON_SRC:%.c=$(PAMT_VG)/obj/%.o)
+	$(AR) rcs $@ $^
+$(PAMT_VG)/pam_satoken.so: $(PAM_SRC:%.c=$(PAMT_VG)/obj/%.o) $(PAMT_VG)/libcommon.a $(PAM_MAP)
+	$(CC) $(PAMT_VG_LDFLAGS) $(SO_LDFLAGS) -Wl,--version-script=$(PAM_MAP) \
+		-o $@ $(PAM_SRC:%.c=$(PAMT_VG)/obj/%.o) $(PAMT_VG)/libcommon.a $(COMMON_LIBS) $(PAM_LIBS)
+$(PAMT_VG)/pamdrive: $(PAMT_VG)/obj/$(PAMT_DIR)/pamdrive.o $(PAMT_VG)/obj/$(PAMT_DIR)/fixture.o
+	$(CC) $(PAMT_VG_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -ldl -lpthread
+PAMT_VG_MODULE := $(PAMT_VG)/pam_satoken.so
+PAMT_VG_DRIVE  := $(PAMT_VG)/pamdrive
+else
+PAMT_VG_MODULE := $(PAM_MODULE)
+PAMT_VG_DRIVE  := $(PAMT_B)/pamdrive
+endif
+
+PAMT_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --keep-debuginfo=yes \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	--suppressions=$(PAMT_DIR)/valgrind.supp
+
+.PHONY: check-pam-valgrind
+check-pam-valgrind: $(PAMT_VG_DRIVE) $(PAMT_VG_MODULE) $(SATFIX)
+	@echo "== pam: valgrind memcheck on the PAM path (errors, definite and indirect leaks)"
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) \
+		$(PAMT_VALGRIND) $(PAMT_VG_DRIVE) smoke
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) \
+		$(PAMT_VALGRIND) $(PAMT_VG_DRIVE) threads 5
+
+CHECK_TARGETS += check-pam-valgrind
