@@ -4,9 +4,14 @@
 #   2. a real OpenLDAP slapd (private config, private SASL app config, on
 #      127.0.0.1 and a free high port) and the real ldapwhoami
 #      -Y OAUTHBEARER, which answers through our client side and libldap's
-#      SASL_INTERACT prompts: success, then refusal after revoke.
-# Part 2 needs root (slapd's SASL config lives at /etc/ldap/sasl2, which
-# the test hides behind a private bind mount in its own mount namespace).
+#      SASL_INTERACT prompts: success, then refusal after revoke;
+#   3. a real Postfix smtpd (a private instance: postfix -c DIR, its own
+#      cyrus_sasl_config_path) and the real curl --oauth2-bearer, an
+#      independent OAUTHBEARER and XOAUTH2 client (token handed over in a
+#      curl -K file): success, then refusal after revoke.
+# Parts 2 and 3 need root (slapd's SASL config lives at /etc/ldap/sasl2,
+# which the test hides behind a private bind mount in its own mount
+# namespace; Postfix's master starts as root and smtpd runs as postfix).
 #
 # env: SATFIX, SAT_PLUGIN_DIR (required), SANITIZE=1 (the plugin carries
 # ASan: host programs get the runtime through LD_PRELOAD), CC.
@@ -17,11 +22,15 @@ pass=0
 fail=0
 T=$(mktemp -d /tmp/satoken-sasl-it.XXXXXX)
 slapd_pid=
+postfix_dir=
 
 cleanup() {
 	if [ -n "$slapd_pid" ]; then
 		kill "$slapd_pid" 2>/dev/null
 		wait "$slapd_pid" 2>/dev/null
+	fi
+	if [ -n "$postfix_dir" ]; then
+		postfix -c "$postfix_dir" stop >/dev/null 2>&1
 	fi
 	rm -rf "$T"
 }
@@ -194,6 +203,186 @@ else
 		'for f in "$1"/tok*; do s=$(cut -c17-48 "$f");
 		 grep -qF "$s" "$1/slapd.log" "$1/audit.log" && exit 1; done; exit 0' _ "$T"
 	check "slapd is still running" kill -0 "$slapd_pid"
+fi
+
+# --- 3. Postfix smtpd + curl ---------------------------------------------
+can_run_postfix() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "NOT ROOT"
+		return 1
+	fi
+	for p in postfix curl; do
+		command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] ||
+			{ echo "$p not installed"; return 1; }
+	done
+	id postfix >/dev/null 2>&1 || { echo "no postfix user"; return 1; }
+}
+
+free_port_pair() {
+	local p
+	for _ in $(seq 20); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+			! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# curl -K FILE: the token goes to curl in a file, not argv
+curl_cfg() {
+	(umask 077 && {
+		printf 'user = "%s:"\n' "$2"
+		printf 'oauth2-bearer = "'
+		cat "$3"
+		printf '"\n'
+	} >"$1")
+}
+
+why=$(can_run_postfix)
+if [ -n "$why" ]; then
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+	echo "!!! SKIPPED: the real Postfix smtpd + curl test did not run: $why"
+	echo "!!! (it needs root; CI runs it as root)"
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+else
+	PATH=$PATH:/usr/sbin
+	[ -f "$db" ] || { "$SATFIX" "$db" init && "$SATFIX" "$db" group svc &&
+		"$SATFIX" "$db" policy svc &&
+		"$SATFIX" "$db" account ci -g svc; } || not_ok "store set up"
+	pf=$T/postfix
+	smtp_audit=$T/audit-smtp.log
+	mkdir -p "$pf/sasl" "$pf/queue" "$pf/data"
+	# smtpd runs as postfix: it reads the store through the store's
+	# group (DESIGN: put the service in it) and appends to its audit file
+	chmod 755 "$T"
+	chgrp postfix "$db" && chmod 0640 "$db"
+	touch "$smtp_audit" && chown postfix "$smtp_audit" &&
+		chmod 0600 "$smtp_audit"
+	chown postfix "$pf/data"
+	cat >"$T/satoken-smtp.conf" <<-EOF
+		database = $db
+		audit = file:$smtp_audit
+	EOF
+	chmod 0644 "$T/satoken-smtp.conf"
+	# two smtpd services: "smtpd" offers both mechanisms (curl then picks
+	# OAUTHBEARER), "smtpx" only XOAUTH2 (curl then uses XOAUTH2)
+	printf 'satoken_conf: %s\nmech_list: OAUTHBEARER XOAUTH2\n' \
+		"$T/satoken-smtp.conf" >"$pf/sasl/smtpd.conf"
+	printf 'satoken_conf: %s\nmech_list: XOAUTH2\n' \
+		"$T/satoken-smtp.conf" >"$pf/sasl/smtpx.conf"
+	envs="SASL_PATH=$SAT_PLUGIN_DIR"
+	if [ "${SANITIZE:-}" = 1 ]; then
+		envs="$envs ${host_env[*]}"
+	fi
+	sport=$(free_port_pair) || not_ok "no free port pair"
+	cat >"$pf/main.cf" <<-EOF
+		compatibility_level = 3.6
+		queue_directory = $pf/queue
+		data_directory = $pf/data
+		mail_owner = postfix
+		inet_interfaces = 127.0.0.1
+		inet_protocols = ipv4
+		myhostname = satoken-test.localdomain
+		mydestination =
+		maillog_file_prefixes = $pf
+		maillog_file = $pf/maillog
+		smtpd_sasl_auth_enable = yes
+		smtpd_sasl_type = cyrus
+		smtpd_sasl_path = smtpd
+		cyrus_sasl_config_path = $pf/sasl
+		smtpd_sasl_security_options = noanonymous
+		smtpd_tls_security_level = none
+		smtpd_relay_restrictions = permit_sasl_authenticated, reject
+		import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $envs
+	EOF
+	cat >"$pf/master.cf" <<-EOF
+		127.0.0.1:$sport inet n - n - - smtpd
+		127.0.0.1:$((sport + 1)) inet n - n - - smtpd -o smtpd_sasl_path=smtpx
+		postlog unix-dgram n - n - 1 postlogd
+		anvil unix - - n - 1 anvil
+		rewrite unix - - n - - trivial-rewrite
+		cleanup unix n - n - 0 cleanup
+		bounce unix - - n - 0 bounce
+		defer unix - - n - 0 bounce
+		trace unix - - n - 0 bounce
+		proxymap unix - - n - - proxymap
+	EOF
+	postfix_dir=$pf
+	postfix -c "$pf" start >"$T/postfix-start.log" 2>&1
+	up=
+	for _ in $(seq 50); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$sport") 2>/dev/null &&
+			(exec 3<>"/dev/tcp/127.0.0.1/$((sport + 1))") 2>/dev/null; then
+			up=1
+			break
+		fi
+		sleep 0.1
+	done
+	check "postfix smtpd listening on 127.0.0.1:$sport and :$((sport + 1))" \
+		test -n "$up"
+	[ -n "$up" ] || { cat "$T/postfix-start.log"; tail "$pf/maillog"; }
+
+	smtp() {
+		local port=$1
+		shift
+		curl -sS --max-time 20 --url "smtp://127.0.0.1:$port/" "$@"
+	}
+	printf 'Subject: satoken test\n\nhello\n' >"$T/mail.txt"
+	mint "$T/tok5" ci t5 || not_ok "mint t5"
+	id5=$(token_id "$T/tok5")
+	curl_cfg "$T/curl5.cfg" ci "$T/tok5"
+
+	out=$(smtp "$sport" --mail-from ci@example.org \
+		--mail-rcpt someone@example.net -T "$T/mail.txt" -K "$T/curl5.cfg" 2>&1)
+	rc=$?
+	check "curl --oauth2-bearer: OAUTHBEARER to smtpd accepted, mail relayed (rc=$rc $out)" \
+		test "$rc" -eq 0
+	check "postfix logs sasl_method=OAUTHBEARER, sasl_username=ci" \
+		grep -q 'sasl_method=OAUTHBEARER, sasl_username=ci$' "$pf/maillog"
+	check "audit: ok for service=smtp from 127.0.0.1" grep -q \
+		"action=auth outcome=ok reason=ok account=ci token=$id5 service=smtp rhost=127.0.0.1\$" \
+		"$smtp_audit"
+	out=$(smtp "$((sport + 1))" --mail-from ci@example.org \
+		--mail-rcpt someone@example.net -T "$T/mail.txt" -K "$T/curl5.cfg" 2>&1)
+	rc=$?
+	check "curl: XOAUTH2 to smtpd accepted and mail relayed as the account (rc=$rc $out)" \
+		test "$rc" -eq 0
+	check "postfix logs sasl_method=XOAUTH2, sasl_username=ci" \
+		grep -q 'sasl_method=XOAUTH2, sasl_username=ci$' "$pf/maillog"
+	out=$(smtp "$sport" --mail-from ci@example.org \
+		--mail-rcpt someone@example.net -T "$T/mail.txt" 2>&1)
+	rc=$?
+	check "without a token the relay is refused (rc=$rc)" test "$rc" -ne 0
+
+	"$SATFIX" "$db" revoke "$id5" || not_ok "revoke t5"
+	out=$(smtp "$sport" -X NOOP -K "$T/curl5.cfg" 2>&1)
+	rc=$?
+	echo "  curl OAUTHBEARER after revoke: rc=$rc: $out"
+	check "after revoke OAUTHBEARER is refused: curl login denied (67)" \
+		test "$rc" -eq 67
+	out=$(smtp "$((sport + 1))" -X NOOP -K "$T/curl5.cfg" 2>&1)
+	rc=$?
+	check "after revoke XOAUTH2 is refused: curl login denied (67)" \
+		test "$rc" -eq 67
+	check "audit: two denied revoked lines for service=smtp" test \
+		"$(grep -c "outcome=denied reason=revoked account=ci token=$id5 service=smtp" "$smtp_audit")" \
+		-eq 2
+
+	mint "$T/tok6" ci t6 -s imap || not_ok "mint t6"
+	curl_cfg "$T/curl6.cfg" ci "$T/tok6"
+	out=$(smtp "$sport" -X NOOP -K "$T/curl6.cfg" 2>&1)
+	rc=$?
+	check "a token scoped to imap is refused by smtp (rc=$rc)" test "$rc" -eq 67
+	check "audit: service_denied for smtp" grep -q \
+		"reason=service_denied account=ci token=$(token_id "$T/tok6") service=smtp" \
+		"$smtp_audit"
+	check "no token secret in postfix's log or the audit log" bash -c \
+		'for f in "$1"/tok*; do s=$(cut -c17-48 "$f");
+		 grep -qF "$s" "$2" "$3" && exit 1; done; exit 0' \
+		_ "$T" "$pf/maillog" "$smtp_audit"
 fi
 
 echo "$pass passed, $fail failed"
