@@ -96,3 +96,19 @@ check-pam-valgrind: $(PAMT_VG_DRIVE) $(PAMT_VG_MODULE) $(SATFIX)
 		$(PAMT_VALGRIND) $(PAMT_VG_DRIVE) threads 5
 
 CHECK_TARGETS += check-pam-valgrind
+
+# pamtester (a real PAM application) under pam_wrapper, and the real
+# service end to end: OpenSSH sshd + ssh on loopback (root only; says so
+# loudly otherwise).  sshd is not built with the sanitizers, so it loads
+# the plain build of the module.
+.PHONY: check-pam-pamtester check-pam-sshd
+check-pam-pamtester: $(PAM_MODULE) $(SATFIX)
+	@echo "== pam: pamtester"
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAM_MODULE) \
+		PAMT_PRELOAD="$(PAMT_PRELOAD)" $(PAMT_DIR)/pamtester.sh
+
+check-pam-sshd: $(PAMT_VG_MODULE) $(SATFIX)
+	@echo "== pam: OpenSSH sshd + ssh end to end"
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) $(PAMT_DIR)/sshd.sh
+
+CHECK_TARGETS += check-pam-pamtester check-pam-sshd
