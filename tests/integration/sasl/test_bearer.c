@@ -315,6 +315,76 @@ ipport(void **state)
 	    sizeof(out)), SAT_E_MALFORMED);
 }
 
+/* Random mutations of good messages (a fixed seed, so a failure repeats):
+ * the parsers never read outside the input (ASan watches under
+ * SANITIZE=1), and whatever they accept has its token inside the input
+ * and made of b64token bytes only. */
+static void
+mutations(void **state)
+{
+	static const char *const seeds[] = {
+		"n,a=ci,\x01host=h\x01port=143\x01" "auth=Bearer sat_tok==\x01\x01",
+		"user=ci\x01" "auth=Bearer sat_tok\x01\x01",
+		"127.0.0.1;993",
+	};
+	static const char alphabet[] = "\x01\x00,=;[]a:Bb =2C3D";
+	static const char b64[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/=";
+	uint8_t buf[128];
+	struct bearer_msg m;
+	char addr[BEARER_ADDR_MAX + 1];
+	unsigned seed = 20261123;
+	size_t i, j, n, k;
+
+	for (i = 0; i < 60000; i++) {
+		const char *s0 = seeds[i % 3];
+
+		n = strlen(s0);
+		memcpy(buf, s0, n);
+		for (j = 0, k = 1 + rand_r(&seed) % 4; j < k; j++) {
+			size_t at = (size_t)rand_r(&seed) % n;
+
+			switch (rand_r(&seed) % 3) {
+			case 0:	/* replace a byte */
+				buf[at] = (uint8_t)(rand_r(&seed) % 3 == 0 ?
+				    rand_r(&seed) : alphabet[rand_r(&seed) %
+				    (sizeof(alphabet) - 1)]);
+				break;
+			case 1:	/* cut */
+				n = at;
+				break;
+			default:	/* duplicate a byte */
+				if (n + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, n - at);
+					n++;
+				}
+				break;
+			}
+			if (n == 0)
+				break;
+		}
+		/* a heap copy of exactly n bytes: ASan sees any overread */
+		uint8_t *heap = malloc(n > 0 ? n : 1);
+
+		assert_non_null(heap);
+		memcpy(heap, buf, n);
+		if (bearer_parse_oauthbearer(heap, n, &m) == 0 ||
+		    bearer_parse_xoauth2(heap, n, &m) == 0) {
+			assert_true(m.token.p >= heap && m.token.len > 0 &&
+			    m.token.p + m.token.len <= heap + n);
+			for (j = 0; j < m.token.len; j++)
+				assert_non_null(memchr(b64, m.token.p[j],
+				    sizeof(b64) - 1));
+		} else {
+			assert_null(m.token.p);
+		}
+		if (bearer_parse_ipport(heap, n, addr, sizeof(addr)) == 0)
+			assert_true(strlen(addr) > 0 && strlen(addr) <= n);
+		(void)bearer_is_ack(heap, n);
+		free(heap);
+	}
+}
+
 int
 main(void)
 {
@@ -333,6 +403,7 @@ main(void)
 		cmocka_unit_test(build_refuses),
 		cmocka_unit_test(error_json),
 		cmocka_unit_test(ipport),
+		cmocka_unit_test(mutations),
 	};
 
 	return cmocka_run_group_tests_name("sasl bearer formats", tests,
