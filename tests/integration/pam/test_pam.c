@@ -44,6 +44,7 @@ static const char *matrix;	/* pam_wrapper's pam_matrix.so */
 /* pam_matrix reads the first line for a user: one file per service */
 static char passdb[FX_PATH * 2];	/* sat-suff, sat-suff-nodb */
 static char passdb_acct[FX_PATH * 2];	/* sat-acct */
+static char passdb_mixed[FX_PATH * 2];	/* sat-mixed */
 
 /* the tokens, one per way a login can end */
 static char tok_ok[64], tok_rev[64], tok_exp[64], tok_dis[64], tok_old[64],
@@ -421,6 +422,27 @@ test_sufficient_fallback(void **state)
 	assert_int_equal(auth("sat-suff-nodb", "ci", tok_ok), PAM_AUTH_ERR);
 }
 
+/* The man page's mixed stack: tokens decide for themselves, anything
+ * else goes on to the password module, which does not ask again. */
+static void
+test_mixed_stack(void **state)
+{
+	struct conv_state cs;
+
+	(void)state;
+	assert_int_equal(auth_as("sat-mixed", "ci", NULL, tok_ok, &cs),
+	    PAM_SUCCESS);
+	assert_int_equal(cs.asked, 1);
+	assert_int_equal(auth_as("sat-mixed", "bob", NULL, "bobpass", &cs),
+	    PAM_SUCCESS);
+	/* a bad token dies here: the password module is never asked */
+	assert_int_equal(auth_as("sat-mixed", "ci", NULL, tok_rev, &cs),
+	    PAM_AUTH_ERR);
+	assert_int_equal(cs.asked, 1);
+	assert_int_equal(auth("sat-mixed", "bob", "wrong"), PAM_AUTH_ERR);
+	assert_int_equal(auth("sat-mixed", "bob", tok_ok), PAM_AUTH_ERR);
+}
+
 /* Broken stores, made by make_store_files() in the first stage. */
 static const struct store_case {
 	const char *what;
@@ -571,7 +593,7 @@ static void
 test_store_locked(void **state)
 {
 	double t0, dt;
-	int fd, rc;
+	int fd, rc, rc_trap, rc_die, rc_acct;
 
 	(void)state;
 	fd = open(F.db, O_RDONLY | O_CLOEXEC);
@@ -580,15 +602,19 @@ test_store_locked(void **state)
 	t0 = now_s();
 	rc = auth("sat", "ci", tok_ok);
 	dt = now_s() - t0;
+	rc_trap = auth("sat-trap", "ci", tok_ok);
+	rc_die = auth("sat-die", "ci", tok_ok);
+	rc_acct = account_phase("sat", "ci");
+	/* the writer leaves (before any assertion can end the test) */
+	close(fd);
 	assert_int_equal(rc, PAM_AUTHINFO_UNAVAIL);
-	assert_last_audit("reason=store_unavailable", NULL);
 	assert_true(dt >= LOCK_TIMEOUT_MS / 1000.0);
 	assert_true(dt < LOCK_TIMEOUT_MS / 1000.0 + 3.0);
-	assert_false(is_pass(auth("sat-trap", "ci", tok_ok)));
-	assert_false(is_pass(auth("sat-die", "ci", tok_ok)));
-	assert_int_equal(account_phase("sat", "ci"), PAM_AUTHINFO_UNAVAIL);
-	/* the writer leaves: the same login goes through */
-	close(fd);
+	assert_false(is_pass(rc_trap));
+	assert_false(is_pass(rc_die));
+	assert_int_equal(rc_acct, PAM_AUTHINFO_UNAVAIL);
+	assert_last_audit("action=account", "reason=store_unavailable", NULL);
+	/* the same login goes through now */
 	assert_int_equal(auth("sat", "ci", tok_ok), PAM_SUCCESS);
 	fprintf(stderr, "   locked store refused after %.0f ms "
 	    "(lock_timeout_ms %d)\n", dt * 1000, LOCK_TIMEOUT_MS);
@@ -876,6 +902,10 @@ write_services(void)
 	fx_service(&F, "sat-suff",
 	    "auth sufficient %s conf=%s ignore_non_token\n"
 	    "auth required %s passdb=%s\n", m, c, matrix, passdb);
+	fx_service(&F, "sat-mixed",
+	    "auth [success=done ignore=ignore default=die] %s conf=%s "
+	    "ignore_non_token\n"
+	    "auth required %s passdb=%s\n", m, c, matrix, passdb_mixed);
 	fx_service(&F, "sat-ign",
 	    "auth required %s conf=%s ignore_non_token\n"
 	    "auth optional pam_permit.so\n", m, c);
@@ -1001,6 +1031,11 @@ prepare(void)
 	must(fp == NULL, "passdb");
 	fprintf(fp, "bob:bobpass:sat-acct\n");
 	fclose(fp);
+	snprintf(passdb_mixed, sizeof(passdb_mixed), "%s/passdb.mixed", F.dir);
+	fp = fopen(passdb_mixed, "w");
+	must(fp == NULL, "passdb");
+	fprintf(fp, "bob:bobpass:sat-mixed\n");
+	fclose(fp);
 	make_store_files();
 	write_services();
 }
@@ -1028,6 +1063,7 @@ save_state(const char *path)
 		must(fwrite(all_tokens[i], 64, 1, fp) != 1, "state");
 	must(fwrite(passdb, sizeof(passdb), 1, fp) != 1, "state");
 	must(fwrite(passdb_acct, sizeof(passdb_acct), 1, fp) != 1, "state");
+	must(fwrite(passdb_mixed, sizeof(passdb_mixed), 1, fp) != 1, "state");
 	must(fclose(fp), "state");
 }
 
@@ -1044,6 +1080,7 @@ load_state(const char *path)
 		must(fread(all_tokens[i], 64, 1, fp) != 1, "state");
 	must(fread(passdb, sizeof(passdb), 1, fp) != 1, "state");
 	must(fread(passdb_acct, sizeof(passdb_acct), 1, fp) != 1, "state");
+	must(fread(passdb_mixed, sizeof(passdb_mixed), 1, fp) != 1, "state");
 	fclose(fp);
 	F.satfix = satfix;
 	F.module = module;
@@ -1087,6 +1124,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_every_reason),
 		cmocka_unit_test(test_ignore_non_token),
 		cmocka_unit_test(test_sufficient_fallback),
+		cmocka_unit_test(test_mixed_stack),
 		cmocka_unit_test(test_store_failures),
 		cmocka_unit_test(test_store_locked),
 		cmocka_unit_test(test_arguments),
