@@ -15,7 +15,8 @@ MODULES += $(SASL_PLUGIN)
 
 .PHONY: install-sasl
 install-sasl: $(SASL_PLUGIN)
-	$(INSTALL) -d $(DESTDIR)$(SASLDIR)
+	$(INSTALL) -d $(DESTDIR)$(SASLDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(SASL_PLUGIN) $(DESTDIR)$(SASLDIR)/libsatoken.so
+	$(INSTALL) -m 0644 sasl/satoken-sasl.8 $(DESTDIR)$(MANDIR)/man8/satoken-sasl.8
 
 INSTALL_TARGETS += install-sasl

@@ -21,6 +21,7 @@ set -u
 pass=0
 fail=0
 T=$(mktemp -d /tmp/satoken-sasl-it.XXXXXX)
+[ -n "${KEEP:-}" ] && echo "keeping $T"
 slapd_pid=
 postfix_dir=
 
@@ -30,9 +31,10 @@ cleanup() {
 		wait "$slapd_pid" 2>/dev/null
 	fi
 	if [ -n "$postfix_dir" ]; then
-		postfix -c "$postfix_dir" stop >/dev/null 2>&1
+		postfix -c "$postfix_dir" stop >/dev/null 2>&1 ||
+			postfix -c "$postfix_dir" abort >/dev/null 2>&1
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -218,17 +220,45 @@ can_run_postfix() {
 	id postfix >/dev/null 2>&1 || { echo "no postfix user"; return 1; }
 }
 
-free_port_pair() {
-	local p
+# a port p with p+1 and p+2 free too
+free_ports() {
+	local p i
 	for _ in $(seq 20); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-			! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
+		for i in 0 1 2; do
+			(exec 3<>"/dev/tcp/127.0.0.1/$((p + i))") 2>/dev/null &&
+				continue 2
+		done
+		echo "$p"
+		return 0
 	done
 	return 1
+}
+
+# SMTP AUTH by hand, to see the protocol replies themselves:
+# smtp_auth PORT MECH TOKENFILE ANSWER prints the reply to AUTH and, if
+# it is a 334 challenge, the reply to ANSWER.  The token goes from its
+# file into the socket through shell builtins only.
+smtp_auth() {
+	local line msg
+	exec 5<>"/dev/tcp/127.0.0.1/$1" || return 1
+	read -r -t 10 line <&5
+	printf 'EHLO satoken-test\r\n' >&5
+	while read -r -t 10 line <&5; do
+		[[ $line == 250\ * ]] && break
+	done
+	msg=$(printf 'n,,\001auth=Bearer %s\001\001' "$(<"$3")" | base64 -w0)
+	printf 'AUTH %s %s\r\n' "$2" "$msg" >&5
+	msg=
+	read -r -t 10 line <&5
+	echo "${line%$'\r'}"
+	if [[ $line == 334* ]]; then
+		printf '%s\r\n' "$4" >&5
+		read -r -t 10 line <&5
+		echo "${line%$'\r'}"
+	fi
+	printf 'QUIT\r\n' >&5
+	exec 5>&-
 }
 
 # curl -K FILE: the token goes to curl in a file, not argv
@@ -273,11 +303,17 @@ else
 		"$T/satoken-smtp.conf" >"$pf/sasl/smtpd.conf"
 	printf 'satoken_conf: %s\nmech_list: XOAUTH2\n' \
 		"$T/satoken-smtp.conf" >"$pf/sasl/smtpx.conf"
+	# a third service whose store cannot be read
+	printf 'database = %s\naudit = file:%s\n' "$T/missing.db" \
+		"$smtp_audit" >"$T/satoken-nodb.conf"
+	chmod 0644 "$T/satoken-nodb.conf"
+	printf 'satoken_conf: %s\nmech_list: OAUTHBEARER\n' \
+		"$T/satoken-nodb.conf" >"$pf/sasl/smtpu.conf"
 	envs="SASL_PATH=$SAT_PLUGIN_DIR"
 	if [ "${SANITIZE:-}" = 1 ]; then
 		envs="$envs ${host_env[*]}"
 	fi
-	sport=$(free_port_pair) || not_ok "no free port pair"
+	sport=$(free_ports) || not_ok "no free ports"
 	cat >"$pf/main.cf" <<-EOF
 		compatibility_level = 3.6
 		queue_directory = $pf/queue
@@ -301,6 +337,7 @@ else
 	cat >"$pf/master.cf" <<-EOF
 		127.0.0.1:$sport inet n - n - - smtpd
 		127.0.0.1:$((sport + 1)) inet n - n - - smtpd -o smtpd_sasl_path=smtpx
+		127.0.0.1:$((sport + 2)) inet n - n - - smtpd -o smtpd_sasl_path=smtpu
 		postlog unix-dgram n - n - 1 postlogd
 		anvil unix - - n - 1 anvil
 		rewrite unix - - n - - trivial-rewrite
@@ -367,9 +404,16 @@ else
 	rc=$?
 	check "after revoke XOAUTH2 is refused: curl login denied (67)" \
 		test "$rc" -eq 67
-	check "audit: two denied revoked lines for service=smtp" test \
+	# the RFC 7628 exchange as it crosses the wire: the error challenge
+	# (base64 of {"status":"invalid_token"}), the client's \x01, then 535
+	out=$(smtp_auth "$sport" OAUTHBEARER "$T/tok5" AQ== 2>&1)
+	echo "  raw SMTP AUTH OAUTHBEARER after revoke: $(tr '\n' '|' <<<"$out")"
+	check "raw SMTP: error challenge then 535 after the client's \\x01" \
+		grep -qzE '^334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=
+535 5\.7\.8 ' <<<"$out"
+	check "audit: three denied revoked lines for service=smtp" test \
 		"$(grep -c "outcome=denied reason=revoked account=ci token=$id5 service=smtp" "$smtp_audit")" \
-		-eq 2
+		-eq 3
 
 	mint "$T/tok6" ci t6 -s imap || not_ok "mint t6"
 	curl_cfg "$T/curl6.cfg" ci "$T/tok6"
@@ -379,6 +423,15 @@ else
 	check "audit: service_denied for smtp" grep -q \
 		"reason=service_denied account=ci token=$(token_id "$T/tok6") service=smtp" \
 		"$smtp_audit"
+	# a store that cannot be read: a temporary failure, never success
+	out=$(smtp_auth "$((sport + 2))" OAUTHBEARER "$T/tok6" AQ== 2>&1)
+	echo "  raw SMTP AUTH with the store unreadable: $out"
+	check "store unreadable: SMTP 454 temporary failure" \
+		grep -q '^454 4\.7\.0 ' <<<"$out"
+	check "audit: error store_unavailable" grep -q \
+		"action=auth outcome=error reason=store_unavailable account= service=smtp rhost=127.0.0.1" \
+		"$smtp_audit"
+
 	check "no token secret in postfix's log or the audit log" bash -c \
 		'for f in "$1"/tok*; do s=$(cut -c17-48 "$f");
 		 grep -qF "$s" "$2" "$3" && exit 1; done; exit 0' \
