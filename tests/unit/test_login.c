@@ -131,8 +131,12 @@ test_store_missing_is_an_error_not_a_refusal(void **state)
 	assert_int_equal(unlink(f->db), 0);
 	assert_int_equal(login(f, f->tok, "svc", &res), SAT_E_STORE);
 	assert_int_not_equal(res.reason, VERIFY_OK);
+	/* a password that is not a token is decided without the store */
+	assert_int_equal(login(f, "a unix password", "alice", &res), 0);
+	assert_int_equal(res.reason, VERIFY_MALFORMED);
 	log = read_log(f);
 	assert_non_null(strstr(log, "outcome=error reason=store_unavailable"));
+	assert_non_null(strstr(log, "outcome=denied reason=malformed account=alice"));
 	free(log);
 }
 
