@@ -394,9 +394,13 @@ test_ignore_non_token(void **state)
 	assert_int_equal(auth("sat-ign", "ci", tok_rev), PAM_AUTH_ERR);
 	assert_int_equal(auth("sat-ign", "ci", tok_badsecret), PAM_AUTH_ERR);
 	assert_int_equal(auth("sat-ign", "ci", tok_ok), PAM_SUCCESS);
-	/* an unreadable store is an error even for a non-token */
-	assert_int_equal(auth("sat-ign-nodb", "ci", "hunter2"),
+	/* a non-token is recognised without the store: still ignored when
+	 * the store cannot be read; a token is then an error */
+	assert_int_equal(auth("sat-ign-nodb", "ci", "hunter2"), PAM_SUCCESS);
+	assert_last_audit("outcome=denied", "reason=malformed", NULL);
+	assert_int_equal(auth("sat-ign-nodb", "ci", tok_ok),
 	    PAM_AUTHINFO_UNAVAIL);
+	assert_last_audit("outcome=error", "reason=store_unavailable", NULL);
 	/* without the flag a non-token is a plain refusal */
 	assert_int_equal(auth("sat-trap", "ci", "hunter2"), PAM_AUTH_ERR);
 }
@@ -441,6 +445,12 @@ test_mixed_stack(void **state)
 	assert_int_equal(cs.asked, 1);
 	assert_int_equal(auth("sat-mixed", "bob", "wrong"), PAM_AUTH_ERR);
 	assert_int_equal(auth("sat-mixed", "bob", tok_ok), PAM_AUTH_ERR);
+	/* the store unreadable: passwords still work, no token does */
+	assert_int_equal(auth("sat-mixed-nodb", "bob", "bobpass"), PAM_SUCCESS);
+	assert_int_equal(auth("sat-mixed-nodb", "ci", tok_ok),
+	    PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(auth("sat-mixed-nodb", "bob", tok_ok),
+	    PAM_AUTHINFO_UNAVAIL);
 }
 
 /* Broken stores, made by make_store_files() in the first stage. */
@@ -906,6 +916,11 @@ write_services(void)
 	    "auth [success=done ignore=ignore default=die] %s conf=%s "
 	    "ignore_non_token\n"
 	    "auth required %s passdb=%s\n", m, c, matrix, passdb_mixed);
+	fx_service(&F, "sat-mixed-nodb",
+	    "auth [success=done ignore=ignore default=die] %s conf=%s "
+	    "db=%s/missing.db ignore_non_token\n"
+	    "auth required %s passdb=%s\n", m, c, F.dir, matrix,
+	    passdb_mixed);
 	fx_service(&F, "sat-ign",
 	    "auth required %s conf=%s ignore_non_token\n"
 	    "auth optional pam_permit.so\n", m, c);
@@ -1034,7 +1049,7 @@ prepare(void)
 	snprintf(passdb_mixed, sizeof(passdb_mixed), "%s/passdb.mixed", F.dir);
 	fp = fopen(passdb_mixed, "w");
 	must(fp == NULL, "passdb");
-	fprintf(fp, "bob:bobpass:sat-mixed\n");
+	fprintf(fp, "bob:bobpass:sat-mixed\n");	/* any service */
 	fclose(fp);
 	make_store_files();
 	write_services();
