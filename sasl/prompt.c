@@ -62,8 +62,9 @@ prompt_get_secret(const sasl_utils_t *utils, const sasl_interact_t *answers,
 	int r;
 
 	if ((a = find_answer(answers, SASL_CB_PASS)) != NULL) {
+		/* some applications fill the text and leave len at 0 */
 		*ret = a->result;
-		*ret_len = a->len;
+		*ret_len = a->len > 0 ? a->len : strlen(a->result);
 		return SASL_OK;
 	}
 	r = utils->getcallback(utils->conn, SASL_CB_PASS,
