@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "journal.h"
 #include "kv.h"
 #include "mem.h"
 #include "store.h"
@@ -20,6 +21,8 @@ struct staged {
 
 struct store {
 	struct kv *kv;
+	struct journal *journal;	/* writer only */
+	uint64_t checkpoint_at;		/* journal size that triggers one */
 	int writer;
 	unsigned timeout_ms;
 	uint8_t hmac_key[TOKEN_KEY_LEN];
@@ -206,20 +209,75 @@ init_meta(struct store *s)
 	return r;
 }
 
+static int
+replay_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct store *s = arg;
+
+	return val != NULL ? kv_put(s->kv, key, klen, val, vlen) :
+	    kv_delete(s->kv, key, klen);
+}
+
+/* The last writer died with the GDBM file possibly torn: the file was
+ * just rebuilt from the base copy; put every journalled batch back on
+ * it, sync, and take a new base (see journal.c for why). */
+static int
+recover(struct store *s)
+{
+	int r;
+
+	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0)
+		return r;
+	if ((r = journal_replay(s->journal, replay_one, s)) == 0)
+		r = kv_sync(s->kv);
+	kv_end_write(s->kv);
+	if (r == 0)
+		r = journal_checkpoint(s->journal);
+	return r;
+}
+
+static int
+no_key(void *arg, const void *key, size_t klen)
+{
+	return 1;
+}
+
 int
 store_open_writer(const char *path, unsigned lock_timeout_ms,
     struct store **ret)
 {
 	struct store *s;
+	enum journal_state jst;
 	int r, created = 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return SAT_E_NOMEM;
 	s->writer = 1;
 	s->timeout_ms = lock_timeout_ms;
+	s->checkpoint_at = JOURNAL_CHECKPOINT_BYTES;
+	/* the journal's lock makes us the only writer before DB is touched */
+	if ((r = journal_open(path, &s->journal, &jst)) != 0)
+		goto fail;
+	if (jst == JOURNAL_DIRTY && (r = journal_restore_base(s->journal)) != 0)
+		goto fail;
 	if ((r = kv_open_writer(path, lock_timeout_ms, &s->kv, &created)) != 0)
 		goto fail;
-	if (created && (r = init_meta(s)) != 0)
+	if (jst == JOURNAL_DIRTY)
+		r = recover(s);
+	else if (jst == JOURNAL_BASELESS &&
+	    (r = kv_begin_write(s->kv, lock_timeout_ms)) == 0) {
+		/* first run with a journal: DB as it stands is the base */
+		r = kv_sync(s->kv);
+		kv_end_write(s->kv);
+		if (r == 0)
+			r = journal_checkpoint(s->journal);
+	}
+	if (r != 0)
+		goto fail;
+	/* a new file, or one whose first commit never became durable */
+	if ((created || kv_iterate(s->kv, no_key, NULL) == 0) &&
+	    (r = init_meta(s)) != 0)
 		goto fail;
 	if ((r = load_meta(s)) != 0)
 		goto fail;
@@ -231,13 +289,29 @@ fail:
 }
 
 void
+store_set_checkpoint_bytes(struct store *s, uint64_t bytes)
+{
+	if (s->writer && bytes > 0)
+		s->checkpoint_at = journal_size(s->journal) + bytes;
+}
+
+void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
 	staged_free_all(s);
 	free(s->stg);
+	/* a clean close spares the next start a rebuild */
+	if (s->journal != NULL && s->kv != NULL &&
+	    journal_state(s->journal) == JOURNAL_DIRTY &&
+	    kv_begin_write(s->kv, s->timeout_ms) == 0) {
+		if (kv_sync(s->kv) == 0)
+			(void)journal_set_state(s->journal, JOURNAL_CLEAN);
+		kv_end_write(s->kv);
+	}
 	kv_close(s->kv);
+	journal_close(s->journal);
 	sat_wipe(s->hmac_key, sizeof(s->hmac_key));
 	free(s);
 }
@@ -521,6 +595,26 @@ undo(struct store *s, struct staged *before, size_t n)
 	}
 }
 
+/* Writer: past the threshold, sync DB and copy it to the base so the
+ * journal (and a restart's replay) stays short.  The commit is already
+ * durable, so a failure here only postpones the next attempt. */
+static void
+maybe_checkpoint(struct store *s)
+{
+	uint64_t size = journal_size(s->journal);
+
+	if (size < s->checkpoint_at)
+		return;
+	if (kv_sync(s->kv) == 0 && journal_checkpoint(s->journal) == 0)
+		s->checkpoint_at = JOURNAL_CHECKPOINT_BYTES;
+	else
+		s->checkpoint_at = size + JOURNAL_CHECKPOINT_BYTES;
+}
+
+/* Order (see journal.c): the batch is made durable in the journal
+ * first, then applied to GDBM under the exclusive lock without an
+ * fsync; readers see it through the page cache as soon as the lock is
+ * released, and a crash at any point is repaired from base + journal. */
 int
 store_commit(struct store *s)
 {
@@ -538,8 +632,21 @@ store_commit(struct store *s)
 		r = SAT_E_NOMEM;
 		goto out;
 	}
-	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0)
+	if ((r = journal_set_state(s->journal, JOURNAL_DIRTY)) != 0)
 		goto out;
+	for (i = 0; i < s->nstg && r == 0; i++)
+		r = journal_add(s->journal, s->stg[i].key, s->stg[i].klen,
+		    s->stg[i].val, s->stg[i].vlen);
+	if (r != 0) {
+		journal_discard(s->journal);
+		goto out;
+	}
+	if ((r = journal_write(s->journal)) != 0)
+		goto out;
+	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0) {
+		(void)journal_cancel(s->journal);
+		goto out;
+	}
 	for (i = 0; i < s->nstg; i++) {
 		struct staged *st = &s->stg[i];
 
@@ -559,15 +666,16 @@ store_commit(struct store *s)
 			break;
 		applied = i + 1;
 	}
-	if (r == 0)
-		r = kv_sync(s->kv);
 	if (r != 0) {
 		undo(s, before, applied);
-		(void)kv_sync(s->kv);
-		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
+		(void)journal_cancel(s->journal);
+	} else {
+		maybe_checkpoint(s);
 	}
 	kv_end_write(s->kv);
 out:
+	if (r != 0)
+		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
 	if (before != NULL) {
 		for (i = 0; i < s->nstg; i++)
 			sat_freezero(before[i].val, before[i].vlen);

@@ -7,10 +7,14 @@
  *
  * The writer (satokend, and only it) keeps one handle for its life.  Its
  * put/delete calls are staged in memory; reads through the writer see
- * the staged changes; store_commit applies them all under an exclusive
- * lock, makes them durable (fsync) and only then returns 0, so a caller
- * acknowledges a change only after store_commit succeeded.  If applying
- * fails half-way the changes already applied are undone.
+ * the staged changes; store_commit makes them durable in a write-ahead
+ * journal (fdatasync), applies them all under an exclusive lock and only
+ * then returns 0, so a caller acknowledges a change only after
+ * store_commit succeeded.  If applying fails half-way the changes
+ * already applied are undone and the journal batch is taken back.  A
+ * writer that died (SIGKILL, power cut) left the GDBM file possibly
+ * torn: the next store_open_writer rebuilds it from the base copy and
+ * the journal (common/journal.h) before anyone writes again.
  *
  * Getters fill a caller's zeroed struct that the caller releases with
  * the matching record_free_*.  A record that is missing or does not
@@ -34,7 +38,13 @@ int store_open_reader(const char *path, unsigned lock_timeout_ms,
  * SAT_E_CONFLICT when another writer already holds it. */
 int store_open_writer(const char *path, unsigned lock_timeout_ms,
     struct store **ret);
-/* Drops staged changes, wipes the key, closes.  Accepts NULL. */
+/* Writer only: checkpoint (copy the database to its base and empty the
+ * journal) once the journal has grown by bytes more; the default is
+ * JOURNAL_CHECKPOINT_BYTES.  For tests that want checkpoints often. */
+void store_set_checkpoint_bytes(struct store *s, uint64_t bytes);
+
+/* Drops staged changes, wipes the key, closes (a writer marks the
+ * journal clean after syncing the database).  Accepts NULL. */
 void store_close(struct store *s);
 
 /* The per-database HMAC key; borrowed, valid until store_close. */
