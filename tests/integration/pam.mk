@@ -94,6 +94,8 @@ check-pam-valgrind: $(PAMT_VG_DRIVE) $(PAMT_VG_MODULE) $(SATFIX)
 		$(PAMT_VALGRIND) $(PAMT_VG_DRIVE) smoke
 	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) \
 		$(PAMT_VALGRIND) $(PAMT_VG_DRIVE) threads 5
+	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) \
+		$(PAMT_DIR)/helgrind.sh $(PAMT_VG_DRIVE)
 
 CHECK_TARGETS += check-pam-valgrind
 
