@@ -1,9 +1,9 @@
 /* pam_satoken: a service account logs in with a token as its password.
  *
  * A thin adapter: it takes the user, the token, the service and the
- * remote host from libpam, hands them to login_check() (which opens the
- * store, runs the one decision, closes the store and writes the audit
- * line) and maps the answer to a PAM code exactly once.  Every error
+ * remote host from libpam, hands them to login_check() (which runs the
+ * one decision against the store, read-only, and writes the audit line)
+ * and maps the answer to a PAM code exactly once.  Every error
  * refuses; only an ok decision is PAM_SUCCESS, and only a password that
  * is not a token, under ignore_non_token, is PAM_IGNORE.
  *
