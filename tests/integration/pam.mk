@@ -25,6 +25,7 @@ check-pam: $(PAMT_B)/test_pam $(PAM_MODULE) $(SATFIX)
 	@echo "== pam: pam_satoken.so through libpam (pam_wrapper + libpamtest)"
 	@env $(PAMT_SANENV) SATFIX=$(CURDIR)/$(SATFIX) \
 		PAM_MODULE=$(CURDIR)/$(PAM_MODULE) PAM_MATRIX=$(PAM_MATRIX) \
+		PAMT_ETC=$(CURDIR)/etc/pam.d \
 		PAMT_PRELOAD="$(PAMT_PRELOAD)" $(PAMT_B)/test_pam
 
 CHECK_TARGETS += check-pam

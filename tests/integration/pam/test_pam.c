@@ -45,6 +45,8 @@ static const char *matrix;	/* pam_wrapper's pam_matrix.so */
 static char passdb[FX_PATH * 2];	/* sat-suff, sat-suff-nodb */
 static char passdb_acct[FX_PATH * 2];	/* sat-acct */
 static char passdb_mixed[FX_PATH * 2];	/* sat-mixed */
+static char passdb_etc[FX_PATH * 2];	/* etc-satoken-shared */
+static int shipped;			/* etc/pam.d samples were found */
 
 /* the tokens, one per way a login can end */
 static char tok_ok[64], tok_rev[64], tok_exp[64], tok_dis[64], tok_old[64],
@@ -451,6 +453,48 @@ test_mixed_stack(void **state)
 	    PAM_AUTHINFO_UNAVAIL);
 	assert_int_equal(auth("sat-mixed-nodb", "bob", tok_ok),
 	    PAM_AUTHINFO_UNAVAIL);
+}
+
+/* The sample stacks shipped in etc/pam.d, as written (pam_unix played
+ * by pam_matrix). */
+static void
+test_shipped_stacks(void **state)
+{
+	struct conv_state cs;
+
+	(void)state;
+	if (!shipped) {
+		fprintf(stderr, "   (no etc/pam.d samples in this tree)\n");
+		fail();
+	}
+	assert_int_equal(auth("etc-satoken-only", "ci", tok_ok), PAM_SUCCESS);
+	assert_int_equal(account_phase("etc-satoken-only", "ci"), PAM_SUCCESS);
+	assert_int_equal(auth("etc-satoken-only", "ci", tok_rev), PAM_AUTH_ERR);
+	assert_int_equal(auth("etc-satoken-only", "ci", "hunter2"),
+	    PAM_AUTH_ERR);
+	assert_int_equal(account_phase("etc-satoken-only", "dis"),
+	    PAM_ACCT_EXPIRED);
+
+	assert_int_equal(auth_as("etc-satoken-shared", "ci", NULL, tok_ok, &cs),
+	    PAM_SUCCESS);
+	assert_int_equal(cs.asked, 1);
+	/* (pam_matrix asks again where pam_unix try_first_pass would not) */
+	assert_int_equal(auth("etc-satoken-shared", "bob", "bobpass"),
+	    PAM_SUCCESS);
+	/* a failed token is never tried as a Unix password */
+	assert_int_equal(auth_as("etc-satoken-shared", "ci", NULL, tok_rev,
+	    &cs), PAM_AUTH_ERR);
+	assert_int_equal(cs.asked, 1);
+	assert_int_equal(auth("etc-satoken-shared", "bob", "wrong"),
+	    PAM_AUTH_ERR);
+	assert_int_equal(account_phase("etc-satoken-shared", "bob"),
+	    PAM_SUCCESS);
+	assert_int_equal(account_phase("etc-satoken-shared", "ci"),
+	    PAM_SUCCESS);
+	assert_int_equal(account_phase("etc-satoken-shared", "nopol"),
+	    PAM_PERM_DENIED);
+	assert_int_equal(account_phase("etc-satoken-shared", "dis"),
+	    PAM_ACCT_EXPIRED);
 }
 
 /* Broken stores, made by make_store_files() in the first stage. */
@@ -886,6 +930,51 @@ make_bad_secret(const char *tok, char *out)
 	token_checksum(out, out + 48);
 }
 
+/* etc/pam.d/NAME from the tree ($PAMT_ETC) as service etc-NAME: our
+ * module by path with our conf, pam_unix played by pam_matrix (which
+ * ignores pam_unix's options), pam_unix's session by pam_permit. */
+static int
+ship(const char *name)
+{
+	const char *etc = getenv("PAMT_ETC");
+	char path[FX_PATH * 2], line[1024], out[8192], *p;
+	size_t n = 0;
+	FILE *fp;
+
+	if (etc == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", etc, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char rest[1024];
+
+		if ((p = strstr(line, "pam_satoken.so")) != NULL) {
+			snprintf(rest, sizeof(rest), "%s", p + 14);
+			snprintf(p, sizeof(line) - (size_t)(p - line),
+			    "%s conf=%s%s", F.module, F.conf, rest);
+		} else if ((p = strstr(line, "pam_unix.so")) != NULL) {
+			snprintf(rest, sizeof(rest), "%s", p + 11);
+			if (strncmp(line, "session", 7) == 0)
+				snprintf(p, sizeof(line) - (size_t)(p - line),
+				    "pam_permit.so\n");
+			else
+				snprintf(p, sizeof(line) - (size_t)(p - line),
+				    "%s passdb=%s%s", matrix, passdb_etc, rest);
+		}
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", line);
+		if (n >= sizeof(out)) {
+			fclose(fp);
+			return -1;
+		}
+	}
+	fclose(fp);
+	snprintf(path, sizeof(path), "etc-%s", name);
+	fx_service(&F, path, "%s", out);
+	return 0;
+}
+
 static void
 write_services(void)
 {
@@ -982,6 +1071,7 @@ write_services(void)
 	    m, c, F.dir);
 	fx_service(&F, "arg-noconf", "auth required %s db=%s "
 	    "audit=file:%s/other-audit.log\n", m, F.db, F.dir);
+	shipped = ship("satoken-only") == 0 && ship("satoken-shared") == 0;
 }
 
 /* Stage one: the store, the tokens, the broken stores, the services. */
@@ -1052,6 +1142,11 @@ prepare(void)
 	must(fp == NULL, "passdb");
 	fprintf(fp, "bob:bobpass:sat-mixed\n");	/* any service */
 	fclose(fp);
+	snprintf(passdb_etc, sizeof(passdb_etc), "%s/passdb.etc", F.dir);
+	fp = fopen(passdb_etc, "w");
+	must(fp == NULL, "passdb");
+	fprintf(fp, "bob:bobpass:etc-satoken-shared\n");
+	fclose(fp);
 	make_store_files();
 	write_services();
 }
@@ -1080,6 +1175,7 @@ save_state(const char *path)
 	must(fwrite(passdb, sizeof(passdb), 1, fp) != 1, "state");
 	must(fwrite(passdb_acct, sizeof(passdb_acct), 1, fp) != 1, "state");
 	must(fwrite(passdb_mixed, sizeof(passdb_mixed), 1, fp) != 1, "state");
+	must(fwrite(&shipped, sizeof(shipped), 1, fp) != 1, "state");
 	must(fclose(fp), "state");
 }
 
@@ -1097,6 +1193,7 @@ load_state(const char *path)
 	must(fread(passdb, sizeof(passdb), 1, fp) != 1, "state");
 	must(fread(passdb_acct, sizeof(passdb_acct), 1, fp) != 1, "state");
 	must(fread(passdb_mixed, sizeof(passdb_mixed), 1, fp) != 1, "state");
+	must(fread(&shipped, sizeof(shipped), 1, fp) != 1, "state");
 	fclose(fp);
 	F.satfix = satfix;
 	F.module = module;
@@ -1141,6 +1238,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ignore_non_token),
 		cmocka_unit_test(test_sufficient_fallback),
 		cmocka_unit_test(test_mixed_stack),
+		cmocka_unit_test(test_shipped_stacks),
 		cmocka_unit_test(test_store_failures),
 		cmocka_unit_test(test_store_locked),
 		cmocka_unit_test(test_arguments),
