@@ -206,6 +206,30 @@ client_refused(void **state)
 	client_done(&a);
 }
 
+/* No account name at all (no authname, no authzid): the client refuses
+ * before sending the token and says why. */
+static void
+client_no_account(void **state)
+{
+	struct client_answers a = { 0, "", "", NULL, NULL };
+	sasl_interact_t *prompts = NULL;
+	sasl_callback_t cbs[5];
+	const char *co = NULL, *mech = NULL;
+	unsigned col = 0;
+	sasl_conn_t *cc;
+	struct tok t;
+
+	MINT(&t, "ci", NULL);
+	a.tok = &t;
+	cc = client_conn(&a, cbs);
+	assert_int_not_equal(sasl_client_start(cc, "OAUTHBEARER", &prompts, &co,
+	    &col, &mech), SASL_OK);
+	if (strstr(sasl_errdetail(cc), "no account name") == NULL)
+		fail_msg("error detail '%s'", sasl_errdetail(cc));
+	sasl_dispose(&cc);
+	client_done(&a);
+}
+
 static struct tok interact_tok;
 static int interact_rounds;
 
@@ -265,6 +289,7 @@ main(void)
 		cmocka_unit_test(client_authzid),
 		cmocka_unit_test(client_refused),
 		cmocka_unit_test(client_interact),
+		cmocka_unit_test(client_no_account),
 	};
 
 	return cmocka_run_group_tests_name("sasl OAUTHBEARER client in libsasl2",
