@@ -302,6 +302,13 @@ store_unavailable(void **state)
 	assert_audit_has("outcome=error reason=store_unavailable");
 	sasl_dispose(&c);
 
+	/* a message that is not even a token is refused without the store */
+	c = server_conn("imap", "127.0.0.1;1");
+	assert_int_equal(server_start(c, "OAUTHBEARER", "n,,\x01\x01", 5, NULL,
+	    0), SASL_BADAUTH);
+	assert_audit_has("outcome=denied reason=malformed");
+	sasl_dispose(&c);
+
 	/* not a database at all */
 	write_file(path, "this is not a gdbm file\n");
 	c = server_conn("imap", "127.0.0.1;1");
