@@ -1,0 +1,192 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "err.h"
+#include "mem.h"
+
+int
+conn_new(int fd, uint64_t serial, int64_t now_ms, struct conn **ret)
+{
+	struct conn *c;
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)
+		return SAT_E_IO;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SAT_E_NOMEM;
+	c->fd = fd;
+	c->serial = serial;
+	c->active_ms = now_ms;
+	*ret = c;
+	return 0;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	sat_freezero(c->out, c->outcap);
+	sat_wipe(c->in, sizeof(c->in));
+	free(c);
+}
+
+void
+conn_fill(struct conn *c, int64_t now_ms)
+{
+	ssize_t n;
+
+	while (!c->eof && !c->dead && c->inlen < sizeof(c->in)) {
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+		if (n > 0) {
+			if (c->inlen == 0 || c->partial_ms == 0)
+				c->partial_ms = now_ms;
+			c->inlen += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			c->eof = 1;
+		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			c->dead = 1;
+		break;
+	}
+}
+
+int
+conn_next_line(struct conn *c, const char **ret_line, size_t *ret_len)
+{
+	uint8_t *nl;
+
+	nl = memchr(c->in + c->scanned, '\n', c->inlen - c->scanned);
+	if (nl == NULL && c->eof && c->inlen > 0 && c->inlen < sizeof(c->in)) {
+		/* the last request of a client that shut its side may lack
+		 * its newline */
+		*ret_line = (const char *)c->in;
+		*ret_len = c->inlen;
+		return 1;
+	}
+	if (nl == NULL) {
+		c->scanned = c->inlen;
+		/* the buffer holds one maximal line and its newline */
+		return c->inlen == sizeof(c->in) ? -1 : 0;
+	}
+	*ret_line = (const char *)c->in;
+	*ret_len = (size_t)(nl - c->in);
+	return 1;
+}
+
+void
+conn_consume(struct conn *c, size_t len)
+{
+	size_t n = len + 1 > c->inlen ? c->inlen : len + 1;
+
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+	sat_wipe(c->in + c->inlen, n);
+	c->scanned = 0;
+	/* what is left is the next request, timed from the one just taken */
+	c->partial_ms = c->inlen > 0 ? c->active_ms : 0;
+}
+
+size_t
+conn_pending_out(const struct conn *c)
+{
+	return c->outlen - c->outoff;
+}
+
+void
+conn_queue(struct conn *c, const char *p, size_t n)
+{
+	size_t need, ncap;
+	char *nb;
+
+	if (c->dead)
+		return;
+	if (c->outoff > 0 && c->outoff == c->outlen) {
+		sat_wipe(c->out, c->outlen);
+		c->outoff = c->outlen = 0;
+	}
+	need = c->outlen + n;
+	if (need - c->outoff > CONN_OUT_MAX) {
+		c->dead = 1;
+		return;
+	}
+	if (need > c->outcap) {
+		ncap = c->outcap ? c->outcap : 4096;
+		while (ncap < need)
+			ncap *= 2;
+		/* not realloc: the old block may hold a token */
+		if ((nb = malloc(ncap)) == NULL) {
+			c->dead = 1;
+			return;
+		}
+		if (c->outlen > 0)
+			memcpy(nb, c->out, c->outlen);
+		sat_freezero(c->out, c->outcap);
+		c->out = nb;
+		c->outcap = ncap;
+	}
+	memcpy(c->out + c->outlen, p, n);
+	c->outlen += n;
+}
+
+void
+conn_flush(struct conn *c, int64_t now_ms)
+{
+	ssize_t n;
+
+	while (!c->dead && c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			c->outoff += (size_t)n;
+			c->stall_ms = 0;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (c->stall_ms == 0)
+				c->stall_ms = now_ms;
+			return;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		c->dead = 1;
+	}
+	if (c->outoff == c->outlen && c->outlen > 0) {
+		sat_wipe(c->out, c->outlen);
+		c->outoff = c->outlen = 0;
+		c->stall_ms = 0;
+	}
+}
+
+int64_t
+conn_deadline(const struct conn *c)
+{
+	int64_t d = c->active_ms + CONN_IDLE_MS;
+
+	if (c->partial_ms != 0 && c->partial_ms + CONN_SLOW_MS < d)
+		d = c->partial_ms + CONN_SLOW_MS;
+	if (c->stall_ms != 0 && c->stall_ms + CONN_SLOW_MS < d)
+		d = c->stall_ms + CONN_SLOW_MS;
+	return d;
+}
+
+int
+conn_expired(const struct conn *c, int64_t now_ms)
+{
+	if (c->dead)
+		return 1;
+	if (conn_pending_out(c) == 0 && (c->closing ||
+	    (c->eof && c->scanned == c->inlen)))
+		return 1;
+	return now_ms >= conn_deadline(c);
+}

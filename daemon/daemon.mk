@@ -1,0 +1,29 @@
+# satokend (the store's only writer) and satokenctl (its socket client).
+SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
+	daemon/request.c daemon/proto.c daemon/principal.c daemon/ratelimit.c \
+	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
+	daemon/ops_token.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c
+SATOKENCTL_SRC := daemon/satokenctl.c daemon/ctl_cmds.c daemon/ctl_print.c \
+	daemon/jsonmem.c
+
+SATOKEND   := $(B)/daemon/satokend
+SATOKENCTL := $(B)/daemon/satokenctl
+DAEMON_LIBS := -ljansson
+
+$(SATOKEND): $(SATOKEND_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \
+		$(LIBCOMMON) $(DAEMON_LIBS) $(COMMON_LIBS)
+
+$(SATOKENCTL): $(SATOKENCTL_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \
+		$(LIBCOMMON) $(DAEMON_LIBS) $(COMMON_LIBS)
+
+PROGRAMS += $(SATOKEND) $(SATOKENCTL)
+
+.PHONY: install-daemon
+install-daemon: $(SATOKEND) $(SATOKENCTL)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(SATOKEND) $(DESTDIR)$(SBINDIR)/satokend
+	$(INSTALL) -m 0755 $(SATOKENCTL) $(DESTDIR)$(BINDIR)/satokenctl
+
+INSTALL_TARGETS += install-daemon

@@ -1,0 +1,257 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "ops.h"
+#include "policy.h"
+#include "pubkey.h"
+#include "role.h"
+
+#define ACCOUNT_FIELDS	(F_ROLE | F_GROUPS | F_OWNER | F_DESCRIPTION | \
+	F_DAYS_VALID | F_PUBLIC_KEY | F_EXTERNAL_ID)
+#define MINT_FIELDS	(F_TTL | F_SERVICES | F_SOURCES)
+#define PAGE_FIELDS	(F_LIMIT | F_CURSOR)
+
+static const struct op ops[] = {
+	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
+	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
+	  ROLE_ADMIN, OP_MUTATES },
+	{ "group.delete", op_group_delete, F_NAME, F_NAME, ROLE_ADMIN,
+	  OP_MUTATES },
+	{ "group.list", op_group_list, PAGE_FIELDS, 0, ROLE_VIEWER, 0 },
+	{ "group.add-member", op_group_add_member, F_GROUP | F_ACCOUNTS,
+	  F_GROUP | F_ACCOUNTS, ROLE_ADMIN, OP_MUTATES },
+	{ "group.remove-member", op_group_remove_member, F_GROUP | F_ACCOUNTS,
+	  F_GROUP | F_ACCOUNTS, ROLE_ADMIN, OP_MUTATES },
+	{ "policy.show", op_policy_show, 0, 0, ROLE_VIEWER, 0 },
+	{ "policy.add", op_policy_add, F_GROUPS, F_GROUPS, ROLE_ADMIN,
+	  OP_MUTATES },
+	{ "policy.set", op_policy_set, F_GROUPS, F_GROUPS, ROLE_ADMIN,
+	  OP_MUTATES },
+	{ "policy.remove", op_policy_remove, F_GROUPS, F_GROUPS, ROLE_ADMIN,
+	  OP_MUTATES },
+	{ "account.create", op_account_create, F_NAME | ACCOUNT_FIELDS, F_NAME,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "account.list", op_account_list, PAGE_FIELDS, 0, ROLE_VIEWER, 0 },
+	{ "account.show", op_account_show, F_NAME, F_NAME, ROLE_VIEWER, 0 },
+	{ "account.update", op_account_update, F_NAME | ACCOUNT_FIELDS, F_NAME,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "account.disable", op_account_disable, F_NAME, F_NAME,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "account.enable", op_account_enable, F_NAME, F_NAME,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "account.delete", op_account_delete, F_NAME, F_NAME,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS,
+	  F_ACCOUNT | F_NAME, ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "token.create", op_token_create,
+	  F_ACCOUNT | F_NAME | ACCOUNT_FIELDS | MINT_FIELDS, F_ACCOUNT,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "token.list", op_token_list, F_ACCOUNT | PAGE_FIELDS, 0, ROLE_VIEWER,
+	  0 },
+	{ "token.show", op_token_show, F_ID, F_ID, ROLE_VIEWER, 0 },
+	{ "token.revoke", op_token_revoke, F_ID, F_ID, ROLE_CONTRIBUTOR,
+	  OP_MUTATES },
+	{ "token.rotate", op_token_rotate, F_ID | F_GRACE | F_OLD_EXPIRES |
+	  F_TTL, F_ID, ROLE_CONTRIBUTOR, OP_MUTATES },
+	{ "token.verify", op_token_verify, F_ACCOUNT | F_TOKEN | F_SERVICE |
+	  F_FROM, F_TOKEN, ROLE_VIEWER, OP_AUTH },
+};
+
+const struct op *
+ops_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+int
+ops_run(struct op_ctx *c)
+{
+	const struct op *op = c->rq->op;
+
+	if (c->p->role < op->min_role)
+		return op_fail(c, SAT_E_PERM, "%s needs the %s role; %s is %s",
+		    op->name, role_name(op->min_role), c->p->display,
+		    role_name(c->p->role));
+	return op->fn(c);
+}
+
+int
+ops_load_names(struct dstate *st)
+{
+	struct strlist a, g;
+	int r;
+
+	strlist_init(&a);
+	strlist_init(&g);
+	if ((r = store_list_accounts(st->store, &a)) != 0 ||
+	    (r = store_list_groups(st->store, &g)) != 0) {
+		strlist_free(&a);
+		strlist_free(&g);
+		return r;
+	}
+	strlist_free(&st->accounts);
+	strlist_free(&st->groups);
+	st->accounts = a;
+	st->groups = g;
+	return 0;
+}
+
+int
+op_fail(struct op_ctx *c, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+op_get_account(struct op_ctx *c, const char *name, struct sat_account *ret)
+{
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!valid_name(name))
+		return op_fail(c, SAT_E_INVALID, "invalid account name");
+	if ((r = store_get_account(c->st->store, name, ret)) == SAT_E_NOTFOUND)
+		return op_fail(c, r, "no such account: %s", name);
+	if (r != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	return 0;
+}
+
+int
+op_may_manage(struct op_ctx *c, const struct sat_account *a)
+{
+	if (role_may_manage(c->p->role, c->p->id, a->owner))
+		return 0;
+	return op_fail(c, SAT_E_PERM, "%s may not manage service account %s "
+	    "(owner %s)", c->p->display, a->name,
+	    a->owner != NULL ? a->owner : "none");
+}
+
+size_t
+op_limit(const struct op_ctx *c)
+{
+	if (!(c->rq->present & F_LIMIT) || c->rq->limit == 0)
+		return 100;
+	return c->rq->limit > 1000 ? 1000 : (size_t)c->rq->limit;
+}
+
+void
+op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l)
+{
+	size_t i, n;
+	int w;
+
+	n = (size_t)snprintf(c->ev_detail, sizeof(c->ev_detail), "%s=", key);
+	for (i = 0; i < l->n && n < sizeof(c->ev_detail); i++) {
+		w = snprintf(c->ev_detail + n, sizeof(c->ev_detail) - n, "%s%s",
+		    i > 0 ? "," : "", l->v[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	c->ev->detail = c->ev_detail;
+}
+
+int
+op_stage_account(struct op_ctx *c, const struct sat_account *a)
+{
+	c->staged = 1;
+	return store_put_account(c->st->store, a);
+}
+
+json_t *
+op_account_json(const struct sat_account *a)
+{
+	char fp[PUBKEY_FP_MAX];
+	const char *type;
+	int64_t exp = account_expires_at(a);
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (proto_set_str(o, "name", a->name) != 0 ||
+	    proto_set_str(o, "description", a->description) != 0 ||
+	    proto_set_str(o, "owner", a->owner) != 0 ||
+	    proto_set_str(o, "role", role_name(a->role)) != 0 ||
+	    proto_set_list(o, "groups", &a->groups) != 0 ||
+	    proto_set_str(o, "external_id", a->external_id) != 0 ||
+	    proto_set_bool(o, "enabled", a->enabled) != 0 ||
+	    proto_set_int(o, "created_at", a->created_at) != 0 ||
+	    proto_set_str(o, "created_by", a->created_by) != 0)
+		goto fail;
+	if (a->days_valid != 0 &&
+	    (proto_set_int(o, "days_valid", a->days_valid) != 0 ||
+	    proto_set_int(o, "expires_at", exp) != 0))
+		goto fail;
+	if (a->public_key != NULL) {
+		if (proto_set_str(o, "public_key", a->public_key) != 0)
+			goto fail;
+		if (pubkey_describe(a->public_key, fp, &type) == 0 &&
+		    (proto_set_str(o, "public_key_fingerprint", fp) != 0 ||
+		    proto_set_str(o, "public_key_type", type) != 0))
+			goto fail;
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static const char *
+token_status(const struct sat_token *t, int64_t now)
+{
+	if (t->revoked_at != 0)
+		return "revoked";
+	if (now >= t->expires_at)
+		return "expired";
+	return "active";
+}
+
+json_t *
+op_token_json(const struct sat_token *t, int64_t now)
+{
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (proto_set_str(o, "id", t->id) != 0 ||
+	    proto_set_str(o, "account", t->account) != 0 ||
+	    proto_set_str(o, "name", t->name) != 0 ||
+	    proto_set_str(o, "status", token_status(t, now)) != 0 ||
+	    proto_set_int(o, "created_at", t->created_at) != 0 ||
+	    proto_set_str(o, "created_by", t->created_by) != 0 ||
+	    proto_set_int(o, "expires_at", t->expires_at) != 0 ||
+	    proto_set_int(o, "ttl", (int64_t)t->ttl) != 0 ||
+	    proto_set_list(o, "services", &t->services) != 0 ||
+	    proto_set_list(o, "sources", &t->sources) != 0 ||
+	    (t->revoked_at != 0 &&
+	    proto_set_int(o, "revoked_at", t->revoked_at) != 0) ||
+	    (t->replaced_by[0] != '\0' &&
+	    proto_set_str(o, "replaced_by", t->replaced_by) != 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+op_whoami(struct op_ctx *c)
+{
+	if (proto_set_str(c->reply, "principal", c->p->id) != 0 ||
+	    proto_set_str(c->reply, "display", c->p->display) != 0 ||
+	    proto_set_str(c->reply, "role", role_name(c->p->role)) != 0)
+		return SAT_E_NOMEM;
+	return 0;
+}

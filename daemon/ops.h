@@ -1,0 +1,121 @@
+/* satokend: one function per protocol op, and what they share.
+ *
+ * A handler reads through the writer's store (which shows changes staged
+ * earlier in the same batch), checks everything it can before it stages
+ * anything, then stages its changes; the caller commits the batch and
+ * only then sends the replies.  A handler that fails after staging
+ * (out of memory) fails the whole batch, so nothing half-done is ever
+ * committed. */
+#ifndef SATOKEND_OPS_H
+#define SATOKEND_OPS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "config.h"
+#include "principal.h"
+#include "proto.h"
+#include "record.h"
+#include "store.h"
+
+/* What the handlers work on. */
+struct dstate {
+	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
+	struct store *store;		/* the one writer handle */
+	struct strlist accounts;	/* sorted names, staged view */
+	struct strlist groups;		/* sorted names, staged view */
+	int64_t now;			/* Unix seconds of this batch */
+};
+
+/* Rebuilds the name lists from the store (at start, after a failed
+ * commit).  SAT_E_STORE / SAT_E_NOMEM. */
+int ops_load_names(struct dstate *st);
+
+struct op_ctx {
+	struct dstate *st;
+	const struct principal *p;
+	const struct request *rq;
+	json_t *reply;			/* {"ok":true}, filled by the handler */
+	char msg[256];			/* the error message, if any */
+	struct audit_event *ev;		/* handler fills account, token... */
+	char ev_token[TOKEN_ID_LEN + 1];	/* storage for ev->token */
+	char ev_account[SAT_NAME_MAX + 1];	/* storage for ev->account */
+	char ev_name[SAT_TOKEN_NAME_MAX + 1];	/* storage for ev->name */
+	char ev_detail[512];			/* storage for ev->detail */
+	int staged;			/* set once anything was staged */
+	const char *outcome;		/* audit overrides (token.verify) */
+	const char *reason;
+};
+
+#define OP_MUTATES	0x1	/* may stage changes */
+#define OP_AUTH		0x2	/* audited as action=auth */
+
+struct op {
+	const char *name;
+	int (*fn)(struct op_ctx *c);
+	unsigned allowed;	/* F_* bits */
+	unsigned required;
+	enum sat_role min_role;
+	unsigned flags;
+};
+
+/* The op of that name, or NULL. */
+const struct op *ops_find(const char *name);
+
+/* Runs c->rq->op for c->p: the role floor, then the handler.  Returns 0
+ * or a SAT_E_* with c->msg set. */
+int ops_run(struct op_ctx *c);
+
+/* ---- shared by the handlers (ops.c) ---- */
+
+/* Sets c->msg from fmt and returns r. */
+int op_fail(struct op_ctx *c, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Loads an account or fails NOT_FOUND (message names it). */
+int op_get_account(struct op_ctx *c, const char *name, struct sat_account *ret);
+/* SAT_E_PERM unless the caller may manage an account of that owner. */
+int op_may_manage(struct op_ctx *c, const struct sat_account *a);
+/* The page size asked for (default 100, at most 1000). */
+size_t op_limit(const struct op_ctx *c);
+/* Puts "key=a,b,c" of l in the audit line's detail. */
+void op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l);
+/* Stages and notes that the batch holds something of this request. */
+int op_stage_account(struct op_ctx *c, const struct sat_account *a);
+
+/* Renderings for replies; NULL on allocation failure. */
+json_t *op_account_json(const struct sat_account *a);
+json_t *op_token_json(const struct sat_token *t, int64_t now);
+
+/* The handlers, by file. */
+int op_whoami(struct op_ctx *c);
+int op_group_create(struct op_ctx *c);
+int op_group_delete(struct op_ctx *c);
+int op_group_list(struct op_ctx *c);
+int op_group_add_member(struct op_ctx *c);
+int op_group_remove_member(struct op_ctx *c);
+int op_policy_show(struct op_ctx *c);
+int op_policy_add(struct op_ctx *c);
+int op_policy_set(struct op_ctx *c);
+int op_policy_remove(struct op_ctx *c);
+int op_account_create(struct op_ctx *c);
+int op_account_list(struct op_ctx *c);
+int op_account_show(struct op_ctx *c);
+int op_account_update(struct op_ctx *c);
+int op_account_disable(struct op_ctx *c);
+int op_account_enable(struct op_ctx *c);
+int op_account_delete(struct op_ctx *c);
+int op_token_mint(struct op_ctx *c);
+int op_token_create(struct op_ctx *c);
+int op_token_list(struct op_ctx *c);
+int op_token_show(struct op_ctx *c);
+int op_token_revoke(struct op_ctx *c);
+int op_token_rotate(struct op_ctx *c);
+int op_token_verify(struct op_ctx *c);
+
+/* ops_account.c, for token.create: fills a new account from the
+ * request's account fields (name given), checking them all. */
+int op_account_build(struct op_ctx *c, const char *name, struct sat_account *a);
+
+#endif

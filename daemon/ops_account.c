@@ -1,0 +1,296 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mem.h"
+#include "names.h"
+#include "ops.h"
+#include "pubkey.h"
+#include "role.h"
+
+/* Replaces *dst by a copy of s, or by NULL when s is "" (a field given
+ * empty is cleared). */
+static int
+set_opt(char **dst, const char *s)
+{
+	char *c = NULL;
+
+	if (s[0] != '\0' && (c = sat_strdup(s)) == NULL)
+		return SAT_E_NOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+/* Applies the request's account fields to a (new or loaded), checking
+ * each: the role ceiling, admin-only membership, owner, text limits,
+ * days valid, the public key.  Nothing is staged here. */
+static int
+apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
+{
+	const struct request *rq = c->rq;
+	char owner[SAT_PRINCIPAL_MAX + 1], err[160];
+	enum sat_role role;
+	char *pem = NULL;
+	size_t i;
+	int r;
+
+	if (rq->present & F_ROLE) {
+		if (role_parse(rq->role, &role) != 0)
+			return op_fail(c, SAT_E_INVALID, "unknown role '%.32s' "
+			    "(viewer, contributor or admin)", rq->role);
+		if (!role_may_assign(c->p->role, role))
+			return op_fail(c, SAT_E_PERM, "role %s is above %s's "
+			    "role %s", role_name(role), c->p->display,
+			    role_name(c->p->role));
+		a->role = role;
+	}
+	if (rq->present & F_DESCRIPTION) {
+		if (!valid_text(rq->description, SAT_DESCRIPTION_MAX))
+			return op_fail(c, SAT_E_INVALID, "description: at most "
+			    "256 bytes of text, no control characters");
+		if ((r = set_opt(&a->description, rq->description)) != 0)
+			return r;
+	}
+	if (rq->present & F_EXTERNAL_ID) {
+		if (!valid_text(rq->external_id, SAT_EXTERNAL_ID_MAX))
+			return op_fail(c, SAT_E_INVALID, "external id: at most "
+			    "128 bytes of text, no control characters");
+		if ((r = set_opt(&a->external_id, rq->external_id)) != 0)
+			return r;
+	}
+	if (rq->present & F_DAYS_VALID) {
+		if (rq->days_valid < 1 ||
+		    rq->days_valid > c->st->cfg->max_days_valid)
+			return op_fail(c, SAT_E_INVALID, "days valid must be "
+			    "1..%llu", (unsigned long long)
+			    c->st->cfg->max_days_valid);
+		a->days_valid = (uint32_t)rq->days_valid;
+	}
+	if (rq->present & F_PUBLIC_KEY) {
+		if (rq->public_key[0] != '\0' &&
+		    (r = pubkey_check(rq->public_key, &pem, err,
+		    sizeof(err))) != 0)
+			return op_fail(c, r, "%s", err);
+		free(a->public_key);
+		a->public_key = pem;
+	}
+	if (rq->present & F_OWNER) {
+		if (principal_resolve_owner(rq->owner, owner, sizeof(owner)) != 0)
+			return op_fail(c, SAT_E_INVALID, "owner '%.64s': not a "
+			    "user, uid:N or account:NAME", rq->owner);
+		if (c->p->role != ROLE_ADMIN && strcmp(owner, c->p->id) != 0)
+			return op_fail(c, SAT_E_PERM, "only an admin may give "
+			    "an account to another owner");
+		if ((r = set_opt(&a->owner, owner)) != 0)
+			return r;
+	}
+	if (rq->present & F_GROUPS) {
+		if (c->p->role != ROLE_ADMIN && (!creating || rq->groups.n > 0))
+			return op_fail(c, SAT_E_PERM, "group membership is "
+			    "managed by admins only");
+		for (i = 0; i < rq->groups.n; i++)
+			if (!names_contains(&c->st->groups, rq->groups.v[i]))
+				return op_fail(c, valid_name(rq->groups.v[i]) ?
+				    SAT_E_NOTFOUND : SAT_E_INVALID,
+				    "no such group: %.64s", rq->groups.v[i]);
+		if ((r = strlist_copy(&a->groups, &rq->groups)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+op_account_build(struct op_ctx *c, const char *name, struct sat_account *a)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if (!valid_name(name))
+		return op_fail(c, SAT_E_INVALID, "invalid account name '%.64s': "
+		    "[a-z_][a-z0-9_.-]{0,63}", name);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->role = c->p->role;	/* by default the creator's own */
+	a->enabled = 1;
+	a->created_at = c->st->now;
+	if ((a->created_by = sat_strdup(c->p->id)) == NULL ||
+	    (a->owner = sat_strdup(c->p->id)) == NULL)
+		return SAT_E_NOMEM;
+	if ((r = apply_fields(c, a, 1)) != 0)
+		return r;
+	if (names_contains(&c->st->accounts, name))
+		return op_fail(c, SAT_E_CONFLICT, "service account %s already "
+		    "exists", name);
+	if (c->st->accounts.n >= c->st->cfg->max_accounts)
+		return op_fail(c, SAT_E_QUOTA, "max_accounts (%llu) reached",
+		    (unsigned long long)c->st->cfg->max_accounts);
+	return 0;
+}
+
+int
+op_account_create(struct op_ctx *c)
+{
+	struct sat_account a;
+	json_t *o;
+	int r;
+
+	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->name);
+	c->ev->account = c->ev_account;
+	if ((r = op_account_build(c, c->rq->name, &a)) == 0 &&
+	    (r = op_stage_account(c, &a)) == 0 &&
+	    (r = names_insert(&c->st->accounts, a.name)) == 0) {
+		if ((o = op_account_json(&a)) == NULL ||
+		    json_object_update(c->reply, o) != 0)
+			r = SAT_E_NOMEM;
+		json_decref(o);
+	}
+	record_free_account(&a);
+	return r;
+}
+
+/* Loads the named account for a change by the caller. */
+static int
+load_managed(struct op_ctx *c, struct sat_account *a)
+{
+	int r;
+
+	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->name);
+	c->ev->account = c->ev_account;
+	if ((r = op_get_account(c, c->rq->name, a)) != 0)
+		return r;
+	return op_may_manage(c, a);
+}
+
+static int
+reply_account(struct op_ctx *c, const struct sat_account *a)
+{
+	json_t *o;
+	int r = 0;
+
+	if ((o = op_account_json(a)) == NULL ||
+	    json_object_update(c->reply, o) != 0)
+		r = SAT_E_NOMEM;
+	json_decref(o);
+	return r;
+}
+
+int
+op_account_update(struct op_ctx *c)
+{
+	struct sat_account a;
+	int r;
+
+	if ((r = load_managed(c, &a)) == 0 &&
+	    (r = apply_fields(c, &a, 0)) == 0 &&
+	    (r = op_stage_account(c, &a)) == 0)
+		r = reply_account(c, &a);
+	record_free_account(&a);
+	return r;
+}
+
+static int
+set_enabled(struct op_ctx *c, int on)
+{
+	struct sat_account a;
+	int r;
+
+	if ((r = load_managed(c, &a)) == 0) {
+		a.enabled = on;
+		if ((r = op_stage_account(c, &a)) == 0)
+			r = reply_account(c, &a);
+	}
+	record_free_account(&a);
+	return r;
+}
+
+int
+op_account_disable(struct op_ctx *c)
+{
+	return set_enabled(c, 0);
+}
+
+int
+op_account_enable(struct op_ctx *c)
+{
+	return set_enabled(c, 1);
+}
+
+int
+op_account_delete(struct op_ctx *c)
+{
+	struct sat_account a;
+	struct sat_token_index x;
+	struct store *s = c->st->store;
+	size_t i;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	if ((r = load_managed(c, &a)) != 0)
+		goto out;
+	if ((r = store_get_token_index(s, a.name, &x)) != 0) {
+		r = op_fail(c, r, "store: %s", sat_strerror(r));
+		goto out;
+	}
+	/* its tokens go with it: nothing of the account is left to match */
+	c->staged = 1;
+	for (i = 0; i < x.ids.n && r == 0; i++)
+		r = store_delete_token(s, x.ids.v[i]);
+	if (r == 0)
+		r = store_delete_token_index(s, a.name);
+	if (r == 0)
+		r = store_delete_account(s, a.name);
+	if (r == 0)
+		names_remove(&c->st->accounts, a.name);
+	if (r == 0 && proto_set_int(c->reply, "tokens_deleted",
+	    (int64_t)x.ids.n) != 0)
+		r = SAT_E_NOMEM;
+out:
+	record_free_token_index(&x);
+	record_free_account(&a);
+	return r;
+}
+
+int
+op_account_show(struct op_ctx *c)
+{
+	struct sat_account a;
+	int r;
+
+	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->name);
+	c->ev->account = c->ev_account;
+	if ((r = op_get_account(c, c->rq->name, &a)) == 0)
+		r = reply_account(c, &a);
+	record_free_account(&a);
+	return r;
+}
+
+int
+op_account_list(struct op_ctx *c)
+{
+	const struct strlist *l = &c->st->accounts;
+	size_t i = names_after(l, c->rq->cursor), lim = op_limit(c), n = 0;
+	struct sat_account a;
+	json_t *items, *o;
+	int r;
+
+	if ((items = json_array()) == NULL ||
+	    json_object_set_new(c->reply, "items", items) != 0)
+		return SAT_E_NOMEM;
+	for (; i < l->n && n < lim; i++) {
+		memset(&a, 0, sizeof(a));
+		r = store_get_account(c->st->store, l->v[i], &a);
+		if (r == SAT_E_NOTFOUND)
+			continue;	/* undecodable: absent, as everywhere */
+		if (r != 0)
+			return op_fail(c, r, "store: %s", sat_strerror(r));
+		o = op_account_json(&a);
+		record_free_account(&a);
+		if (o == NULL || json_array_append_new(items, o) != 0)
+			return SAT_E_NOMEM;
+		n++;
+	}
+	if (i < l->n && n > 0 &&
+	    proto_set_str(c->reply, "cursor", l->v[i - 1]) != 0)
+		return SAT_E_NOMEM;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* satokend: who is asking.
+ *
+ * A local user is known from the socket (SO_PEERCRED): root, members of
+ * admin_groups and the admin_users are admin, members of
+ * contributor_groups contributor, every other user viewer.  A caller may
+ * instead present a service account's token and act as that account,
+ * with its role. */
+#ifndef SATOKEND_PRINCIPAL_H
+#define SATOKEND_PRINCIPAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "role.h"
+#include "store.h"
+#include "valid.h"
+#include "verify.h"
+
+struct principal {
+	char id[SAT_PRINCIPAL_MAX + 1];		/* "uid:1000", "account:ci" */
+	char display[SAT_PRINCIPAL_MAX + 72];	/* "uid:1000(alice)" */
+	enum sat_role role;
+	int is_account;
+	uid_t uid;	/* the socket peer, also for a token principal */
+	gid_t gid;
+};
+
+/* Reads the peer's credentials of a connected Unix socket. */
+int principal_peer_creds(int fd, uid_t *ret_uid, gid_t *ret_gid);
+
+/* Fills ret for a local user under cfg (NSS lookups: passwd, groups). */
+int principal_from_uid(const struct sat_config *cfg, uid_t uid, gid_t gid,
+    struct principal *ret);
+
+/* Authenticates a presented token as the service "satokend".  0 with
+ * *ret filled when accepted; SAT_E_PERM with *ret_reason the verify
+ * reason when refused; SAT_E_STORE when the store cannot be read. */
+int principal_from_token(struct store *s, const char *token, size_t len,
+    int64_t now, uid_t uid, gid_t gid, struct principal *ret,
+    enum verify_reason *ret_reason);
+
+/* Resolves an --owner value to a principal id: "uid:N" and
+ * "account:NAME" as given, a number to "uid:N", a user name to the
+ * user's "uid:N".  SAT_E_INVALID for anything else or an unknown user. */
+int principal_resolve_owner(const char *who, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,288 @@
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mem.h"
+#include "ops.h"
+#include "proto.h"
+
+enum ftype { T_STR, T_INT, T_LIST };
+
+static const struct field {
+	const char *key;
+	unsigned bit;
+	enum ftype type;
+	size_t off;
+} fields[] = {
+#define S(k, b, f) { k, b, T_STR, offsetof(struct request, f) }
+#define I(k, b, f) { k, b, T_INT, offsetof(struct request, f) }
+#define L(k, b, f) { k, b, T_LIST, offsetof(struct request, f) }
+	S("name", F_NAME, name),
+	S("account", F_ACCOUNT, account),
+	S("group", F_GROUP, group),
+	S("id", F_ID, id),
+	S("description", F_DESCRIPTION, description),
+	S("role", F_ROLE, role),
+	S("owner", F_OWNER, owner),
+	S("public_key", F_PUBLIC_KEY, public_key),
+	S("external_id", F_EXTERNAL_ID, external_id),
+	S("token", F_TOKEN, token),
+	S("service", F_SERVICE, service),
+	S("from", F_FROM, from),
+	S("cursor", F_CURSOR, cursor),
+	L("groups", F_GROUPS, groups),
+	L("accounts", F_ACCOUNTS, accounts),
+	L("services", F_SERVICES, services),
+	L("sources", F_SOURCES, sources),
+	I("ttl", F_TTL, ttl),
+	I("days_valid", F_DAYS_VALID, days_valid),
+	I("grace", F_GRACE, grace),
+	I("old_expires", F_OLD_EXPIRES, old_expires),
+	I("limit", F_LIMIT, limit),
+#undef S
+#undef I
+#undef L
+};
+
+void
+proto_free(struct request *rq)
+{
+	if (rq == NULL)
+		return;
+	strlist_free(&rq->groups);
+	strlist_free(&rq->accounts);
+	strlist_free(&rq->services);
+	strlist_free(&rq->sources);
+	if (rq->root != NULL)
+		json_decref(rq->root);
+	memset(rq, 0, sizeof(*rq));
+	rq->op_name = "";
+}
+
+static int
+get_list(json_t *v, struct strlist *l)
+{
+	size_t i;
+	json_t *e;
+	int r;
+
+	if (!json_is_array(v) || json_array_size(v) > PROTO_LIST_MAX)
+		return SAT_E_INVALID;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return SAT_E_INVALID;
+		if ((r = strlist_add_unique(l, json_string_value(e))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+set_field(struct request *rq, const struct field *f, json_t *v)
+{
+	char *base = (char *)rq + f->off;
+	json_int_t n;
+
+	switch (f->type) {
+	case T_STR:
+		if (!json_is_string(v))
+			return SAT_E_INVALID;
+		*(const char **)base = json_string_value(v);
+		if (f->bit == F_TOKEN)
+			rq->token_len = json_string_length(v);
+		return 0;
+	case T_INT:
+		if (!json_is_integer(v) || (n = json_integer_value(v)) < 0 ||
+		    n > INT64_MAX / 2)
+			return SAT_E_INVALID;
+		if (f->bit == F_OLD_EXPIRES)
+			*(int64_t *)base = (int64_t)n;
+		else
+			*(uint64_t *)base = (uint64_t)n;
+		return 0;
+	case T_LIST:
+		return get_list(v, (struct strlist *)base);
+	}
+	return SAT_E_INTERNAL;
+}
+
+static const char *
+type_name(enum ftype t)
+{
+	return t == T_STR ? "a string" : t == T_INT ?
+	    "a non-negative integer" : "an array of strings";
+}
+
+int
+proto_parse(const char *line, size_t len, struct request *ret, char *err,
+    size_t errlen)
+{
+	struct request rq;
+	json_error_t je;
+	const char *key;
+	json_t *v, *opv;
+	size_t i;
+	int r;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.op_name = "";
+	*ret = rq;
+	rq.root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (rq.root == NULL) {
+		snprintf(err, errlen, "malformed JSON: %s", je.text);
+		return SAT_E_INVALID;
+	}
+	if (!json_is_object(rq.root)) {
+		snprintf(err, errlen, "a request is a JSON object");
+		goto fail;
+	}
+	opv = json_object_get(rq.root, "op");
+	if (opv == NULL || !json_is_string(opv)) {
+		snprintf(err, errlen, "field 'op' must be a string");
+		goto fail;
+	}
+	rq.op_name = json_string_value(opv);
+	if ((rq.op = ops_find(rq.op_name)) == NULL) {
+		snprintf(err, errlen, "unknown op '%.64s'", rq.op_name);
+		goto fail;
+	}
+	json_object_foreach(rq.root, key, v) {
+		const struct field *f = NULL;
+
+		if (strcmp(key, "op") == 0)
+			continue;
+		if (strcmp(key, "auth_token") == 0) {
+			if (!json_is_string(v)) {
+				snprintf(err, errlen,
+				    "field 'auth_token' must be a string");
+				goto fail;
+			}
+			rq.auth_token = json_string_value(v);
+			rq.auth_token_len = json_string_length(v);
+			continue;
+		}
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (strcmp(fields[i].key, key) == 0)
+				f = &fields[i];
+		if (f == NULL || !(rq.op->allowed & f->bit)) {
+			snprintf(err, errlen, "unknown field '%.64s' for %s",
+			    key, rq.op->name);
+			goto fail;
+		}
+		if ((r = set_field(&rq, f, v)) != 0) {
+			snprintf(err, errlen, "field '%s' must be %s%s", key,
+			    type_name(f->type), f->type == T_LIST ?
+			    " (at most 1024)" : "");
+			goto fail;
+		}
+		rq.present |= f->bit;
+	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if ((rq.op->required & fields[i].bit) &&
+		    !(rq.present & fields[i].bit)) {
+			snprintf(err, errlen, "field '%s' is required for %s",
+			    fields[i].key, rq.op->name);
+			goto fail;
+		}
+	}
+	*ret = rq;
+	return 0;
+fail:
+	/* keep the op name for the audit line: copy what we report */
+	ret->op = rq.op;
+	proto_free(&rq);
+	ret->op_name = ret->op != NULL ? ret->op->name : "invalid";
+	return SAT_E_INVALID;
+}
+
+const char *
+proto_error_name(int r)
+{
+	switch (r) {
+	case SAT_E_INVALID:
+	case SAT_E_MALFORMED:	return "VALIDATION";
+	case SAT_E_PERM:	return "PERMISSION_DENIED";
+	case SAT_E_NOTFOUND:	return "NOT_FOUND";
+	case SAT_E_CONFLICT:	return "CONFLICT";
+	case SAT_E_QUOTA:	return "QUOTA_EXCEEDED";
+	case SAT_E_THROTTLED:	return "THROTTLED";
+	case SAT_E_STORE:
+	case SAT_E_IO:
+	case SAT_E_NOMEM:	return "UNAVAILABLE";
+	default:		return "INTERNAL";
+	}
+}
+
+json_t *
+proto_error(int r, const char *msg)
+{
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
+	    proto_error_name(r), "message", msg != NULL ? msg : "");
+}
+
+int
+proto_dump(const json_t *v, char **ret, size_t *ret_len)
+{
+	char *s, *line;
+	size_t n;
+
+	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
+		return SAT_E_NOMEM;
+	n = strlen(s);
+	if ((line = malloc(n + 2)) == NULL) {
+		sat_freezero(s, n);
+		return SAT_E_NOMEM;
+	}
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	sat_freezero(s, n);	/* jansson's buffer: malloc'd by jsonmem */
+	*ret = line;
+	*ret_len = n + 1;
+	return 0;
+}
+
+int
+proto_set_str(json_t *o, const char *k, const char *v)
+{
+	json_t *s;
+
+	if (v == NULL)
+		return 0;
+	if ((s = json_string(v)) == NULL)
+		return SAT_E_NOMEM;
+	return json_object_set_new(o, k, s) == 0 ? 0 : SAT_E_NOMEM;
+}
+
+int
+proto_set_int(json_t *o, const char *k, int64_t v)
+{
+	return json_object_set_new(o, k, json_integer((json_int_t)v)) == 0 ? 0 :
+	    SAT_E_NOMEM;
+}
+
+int
+proto_set_bool(json_t *o, const char *k, int v)
+{
+	return json_object_set_new(o, k, json_boolean(v)) == 0 ? 0 :
+	    SAT_E_NOMEM;
+}
+
+int
+proto_set_list(json_t *o, const char *k, const struct strlist *l)
+{
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return SAT_E_NOMEM;
+	for (i = 0; i < l->n; i++) {
+		if (json_array_append_new(a, json_string(l->v[i])) != 0) {
+			json_decref(a);
+			return SAT_E_NOMEM;
+		}
+	}
+	return json_object_set_new(o, k, a) == 0 ? 0 : SAT_E_NOMEM;
+}

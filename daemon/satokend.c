@@ -1,0 +1,451 @@
+/* satokend: the only writer of the store, serving satokenctl and
+ * automation on a Unix socket.  main, start-up checks, signals, config
+ * reload and the systemd hand-shakes (by hand: no libsystemd). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "mem.h"
+#include "num.h"
+#include "jsonmem.h"
+#include "proto.h"
+#include "satokend.h"
+
+#define MAX_CONNS	1024
+#define LISTEN_BACKLOG	128
+#define SD_LISTEN_FDS_START	3
+
+static int log_foreground = 1;
+
+void
+dlog_init(int foreground)
+{
+	log_foreground = foreground;
+	if (!foreground)
+		openlog("satokend", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+dlog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (log_foreground) {
+		fputs("satokend: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else {
+		vsyslog(LOG_DAEMON | prio, fmt, ap);
+	}
+	va_end(ap);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: satokend [--foreground] [--config PATH] [--check-config]\n"
+	    "\n"
+	    "  --foreground    stay attached, log to stderr (systemd, tests)\n"
+	    "  --config PATH   configuration file (default $SATOKEN_CONF, else\n"
+	    "                  " SAT_CONF_DEFAULT ")\n"
+	    "  --check-config  check the configuration, print the result, exit\n"
+	    "\n"
+	    "SIGHUP re-reads the configuration; SIGTERM finishes what was\n"
+	    "acknowledged and exits.\n");
+}
+
+/* Loads path into a fresh config; a missing default file means the
+ * defaults. */
+static int
+load_config(const char *path, int explicit, struct sat_config *ret,
+    char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = cfg_init(ret)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	r = cfg_load_file(ret, path, err, errlen);
+	if (r == SAT_E_NOTFOUND && !explicit)
+		r = cfg_check(ret, err, errlen);
+	if (r != 0)
+		cfg_free(ret);
+	return r;
+}
+
+/* The directory holding path must be ours and closed to others: a
+ * writable state or socket directory lets anyone swap the store or the
+ * socket.  Creates it (one level) if it is missing. */
+static int
+check_dir(const char *path, mode_t mode, const char *what, char *err,
+    size_t errlen)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL) {
+		snprintf(err, errlen, "%s path %s is not absolute", what, path);
+		return -1;
+	}
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (lstat(dir, &st) != 0 && errno == ENOENT && mkdir(dir, mode) != 0 &&
+	    errno != EEXIST) {
+		snprintf(err, errlen, "%s directory %.200s: %s", what, dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) != 0) {
+		snprintf(err, errlen, "%s directory %.200s: %s", what, dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		snprintf(err, errlen, "%s directory %.200s must be a directory owned "
+		    "by root or us and not writable by group or others", what,
+		    dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* A socket handed over by systemd (LISTEN_FDS), or -1. */
+static int
+systemd_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int type = 0, fd = SD_LISTEN_FDS_START;
+	socklen_t tlen = sizeof(type);
+	uint64_t p, n;
+
+	if (pid == NULL || fds == NULL ||
+	    parse_u64(pid, 1, UINT32_MAX, &p) != 0 || p != (uint64_t)getpid() ||
+	    parse_u64(fds, 1, 64, &n) != 0)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+	    type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0 ||
+	    sa.sun_family != AF_UNIX)
+		return -1;
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static int
+listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	/* we hold the store's writer lock, so a socket left here is stale */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		(void)unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0666) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* systemd's readiness protocol: one datagram to $NOTIFY_SOCKET. */
+static void
+sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	size_t n;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+void
+server_reload(struct server *sv)
+{
+	struct sat_config n;
+	struct audit *a = NULL;
+	char err[SAT_ERRMSG_MAX];
+	size_t i;
+	int r;
+
+	sd_notify_msg("RELOADING=1");
+	if (load_config(sv->config_path, sv->config_explicit, &n, err,
+	    sizeof(err)) != 0) {
+		dlog(LOG_ERR, "reload: %s; keeping the running configuration",
+		    err);
+		goto out;
+	}
+	/* the store and the socket are held open: they change on restart */
+	if (strcmp(n.database, sv->cfg.database) != 0 ||
+	    strcmp(n.socket, sv->cfg.socket) != 0)
+		dlog(LOG_WARNING, "reload: database and socket changes take "
+		    "effect on restart");
+	free(n.database);
+	free(n.socket);
+	if ((n.database = sat_strdup(sv->cfg.database)) == NULL ||
+	    (n.socket = sat_strdup(sv->cfg.socket)) == NULL) {
+		cfg_free(&n);
+		goto out;
+	}
+	/* reopened even when unchanged: that is how a rotated file moves */
+	if ((r = audit_open(n.audit, "satokend", &a)) != 0) {
+		dlog(LOG_ERR, "reload: audit %s: %s; keeping the running "
+		    "configuration", n.audit, sat_strerror(r));
+		cfg_free(&n);
+		goto out;
+	}
+	audit_close(sv->audit);
+	sv->audit = a;
+	cfg_free(&sv->cfg);
+	sv->cfg = n;
+	for (i = 0; i < sv->nconns; i++) {
+		struct conn *c = sv->conns[i];
+
+		(void)principal_from_uid(&sv->cfg, c->peer.uid, c->peer.gid,
+		    &c->peer);
+	}
+	sv->purge_pos = 0;
+	sv->purge_next_ms = 0;
+	dlog(LOG_INFO, "configuration reloaded");
+out:
+	sd_notify_msg("READY=1");
+}
+
+/* Forks; the parent waits until the child is serving (or says why not)
+ * so that "satokend && satokenctl ..." works. */
+static int
+daemonize(int *ret_ready_fd)
+{
+	char msg[512];
+	int p[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		n = read(p[0], msg, sizeof(msg) - 1);
+		if (n == 1 && msg[0] == '\0')
+			_exit(0);
+		if (n > 0) {
+			msg[n] = '\0';
+			fprintf(stderr, "satokend: %s\n", msg);
+		}
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return -1;
+	*ret_ready_fd = p[1];
+	return 0;
+}
+
+static void
+fail_start(int ready_fd, const char *msg)
+{
+	if (ready_fd >= 0)
+		(void)!write(ready_fd, msg, strlen(msg));
+	else
+		fprintf(stderr, "satokend: %s\n", msg);
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server sv;
+	struct rlimit rl = { 0, 0 };
+	char err[SAT_ERRMSG_MAX + 64];
+	const char *conf = NULL, *knob;
+	uint64_t cp;
+	int check = 0, ch, ready_fd = -1, activated = 0, r, null;
+	sigset_t mask;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.listen_fd = -1;
+	while ((ch = getopt_long(argc, argv, "fc:Ch", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': sv.foreground = 1; break;
+		case 'c': conf = optarg; break;
+		case 'C': check = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf == NULL)
+		conf = getenv("SATOKEN_CONF");
+	sv.config_explicit = conf != NULL;
+	sv.config_path = conf != NULL ? conf : SAT_CONF_DEFAULT;
+	if (load_config(sv.config_path, sv.config_explicit, &sv.cfg, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "satokend: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("satokend: configuration OK (database %s, socket %s)\n",
+		    sv.cfg.database, sv.cfg.socket);
+		cfg_free(&sv.cfg);
+		return 0;
+	}
+
+	/* a core dump or a ptrace would hand out the HMAC key */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	jsonmem_init();
+
+	if (!sv.foreground && daemonize(&ready_fd) != 0) {
+		fprintf(stderr, "satokend: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	dlog_init(sv.foreground);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+	    (sv.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		fail_start(ready_fd, "signalfd failed");
+
+	if ((sv.listen_fd = systemd_socket()) >= 0)
+		activated = 1;
+	if (check_dir(sv.cfg.database, 0750, "state", err, sizeof(err)) != 0 ||
+	    (!activated &&
+	    check_dir(sv.cfg.socket, 0755, "socket", err, sizeof(err)) != 0))
+		fail_start(ready_fd, err);
+	if ((r = audit_open(sv.cfg.audit, "satokend", &sv.audit)) != 0) {
+		snprintf(err, sizeof(err), "audit %s: %s", sv.cfg.audit,
+		    sat_strerror(r));
+		fail_start(ready_fd, err);
+	}
+	if (ratelimit_new(&sv.rl) != 0)
+		fail_start(ready_fd, "out of memory");
+	sv.st.cfg = &sv.cfg;
+	r = store_open_writer(sv.cfg.database, (unsigned)sv.cfg.lock_timeout_ms,
+	    &sv.st.store);
+	if (r != 0) {
+		snprintf(err, sizeof(err), "store %s: %s", sv.cfg.database,
+		    r == SAT_E_CONFLICT ? "held by another writer (is satokend "
+		    "already running?)" : sat_strerror(r));
+		fail_start(ready_fd, err);
+	}
+	/* tests make checkpoints frequent, to kill the daemon inside them */
+	if ((knob = getenv("SATOKEND_CHECKPOINT_BYTES")) != NULL &&
+	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)
+		store_set_checkpoint_bytes(sv.st.store, cp);
+	if (ops_load_names(&sv.st) != 0)
+		fail_start(ready_fd, "store: cannot list accounts and groups");
+	if (!activated &&
+	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
+		fail_start(ready_fd, err);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 80)
+		sv.max_conns = rl.rlim_cur - 64 < MAX_CONNS ?
+		    (size_t)(rl.rlim_cur - 64) : MAX_CONNS;
+	else
+		sv.max_conns = 16;
+
+	dlog(LOG_INFO, "serving %s on %s (%zu accounts, %zu groups)",
+	    sv.cfg.database, activated ? "a systemd socket" : sv.cfg.socket,
+	    sv.st.accounts.n, sv.st.groups.n);
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "", 1);
+		close(ready_fd);
+		if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		if (chdir("/") != 0)
+			dlog(LOG_WARNING, "chdir /: %s", strerror(errno));
+	}
+	sd_notify_msg("READY=1");
+
+	r = server_loop(&sv);
+
+	sd_notify_msg("STOPPING=1");
+	close(sv.listen_fd);
+	if (!activated)
+		(void)unlink(sv.cfg.socket);
+	store_close(sv.st.store);
+	strlist_free(&sv.st.accounts);
+	strlist_free(&sv.st.groups);
+	ratelimit_free(sv.rl);
+	dlog(LOG_INFO, "stopped");
+	audit_close(sv.audit);
+	free(sv.conns);
+	cfg_free(&sv.cfg);
+	close(sv.sig_fd);
+	return r == 0 ? 0 : 1;
+}

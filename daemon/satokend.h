@@ -1,0 +1,53 @@
+/* satokend: the daemon's state and the pieces of its main loop. */
+#ifndef SATOKEND_H
+#define SATOKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "config.h"
+#include "conn.h"
+#include "ops.h"
+#include "ratelimit.h"
+
+struct server {
+	struct sat_config cfg;		/* owned; replaced whole on SIGHUP */
+	const char *config_path;
+	int config_explicit;		/* given: a missing file is an error */
+	struct dstate st;		/* st.cfg points at cfg */
+	struct audit *audit;		/* owned */
+	struct ratelimit *rl;		/* owned */
+	int listen_fd;
+	int sig_fd;			/* signalfd: TERM, INT, HUP */
+	struct conn **conns;		/* owned */
+	size_t nconns, max_conns;
+	uint64_t next_serial;
+	int stopping;
+	int foreground;
+	size_t purge_pos;		/* next account of the retention sweep */
+	int64_t purge_next_ms;		/* when the next sweep step is due */
+};
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+
+/* Operational messages (not audit): stderr in the foreground, else
+ * syslog LOG_DAEMON. */
+void dlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dlog_init(int foreground);
+
+/* request.c: runs every complete request the connections hold as one
+ * batch, commits it once, audits each request and queues the replies.
+ * Returns the number of requests run. */
+size_t batch_run(struct server *sv);
+
+/* purge.c: one step of the retention sweep, when due. */
+void purge_step(struct server *sv);
+
+/* loop.c: serves until SIGTERM; 0, or -1 on a fatal error. */
+int server_loop(struct server *sv);
+/* satokend.c: SIGHUP. */
+void server_reload(struct server *sv);
+
+#endif

@@ -1,0 +1,211 @@
+/* rawsock: a test helper that talks to a Unix socket byte for byte, for
+ * what satokenctl would never send (garbage, NUL bytes, 100 KB lines,
+ * slow and idle clients), and hands satokend a socket the way systemd
+ * does.  Never installed.
+ *
+ *   rawsock SOCK send           stdin to the socket, then shut the write
+ *                               side; print every reply until the server
+ *                               closes (or 20 s)
+ *   rawsock SOCK hold SECS      stdin to the socket without shutting it;
+ *                               print "closed N" when the server hangs up
+ *                               (N seconds later) or "open" after SECS
+ *   rawsock SOCK flood N        open N connections at once and hold them;
+ *                               print how many were refused at once
+ *   rawsock SOCK activate CMD.. a listening socket at SOCK as fd 3 with
+ *                               LISTEN_FDS/LISTEN_PID, NOTIFY_SOCKET set;
+ *                               run CMD; print the first notification
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+sock_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+static int
+dial(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (sock_addr(path, &sa) != 0 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+send_stdin(int fd)
+{
+	char buf[65536];
+	ssize_t n, w, off;
+
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += w) {
+			w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+			if (w < 0)
+				return -1;	/* the server may hang up: fine */
+		}
+	}
+	return 0;
+}
+
+/* Prints what arrives until EOF or the deadline; returns 1 on EOF. */
+static int
+drain(int fd, double secs, double *ret_at)
+{
+	double end = now() + secs;
+	char buf[65536];
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t n;
+
+	while (now() < end) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			*ret_at = now();
+			return 1;
+		}
+		fwrite(buf, 1, (size_t)n, stdout);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int
+activate(const char *path, char **cmd)
+{
+	struct sockaddr_un sa, na;
+	char npath[200], msg[512], pidbuf[32];
+	int lfd, nfd, status;
+	pid_t pid;
+	ssize_t n;
+	struct pollfd p;
+
+	if (sock_addr(path, &sa) != 0)
+		return 2;
+	unlink(path);
+	snprintf(npath, sizeof(npath), "%s.notify", path);
+	unlink(npath);
+	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(lfd, 16) != 0 || chmod(path, 0666) != 0)
+		return 2;
+	if (sock_addr(npath, &na) != 0 ||
+	    (nfd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0 ||
+	    bind(nfd, (struct sockaddr *)&na, sizeof(na)) != 0)
+		return 2;
+	if ((pid = fork()) == 0) {
+		if (dup2(lfd, 3) != 3)
+			_exit(127);
+		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
+		setenv("LISTEN_PID", pidbuf, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("NOTIFY_SOCKET", npath, 1);
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	close(lfd);
+	p.fd = nfd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 20000) == 1 &&
+	    (n = recv(nfd, msg, sizeof(msg) - 1, 0)) > 0) {
+		msg[n] = '\0';
+		printf("notify %s\n", msg);
+	} else {
+		printf("no notification\n");
+	}
+	fflush(stdout);
+	/* the daemon keeps running; the caller stops it by its pid */
+	printf("pid %ld\n", (long)pid);
+	fflush(stdout);
+	if (waitpid(pid, &status, WNOHANG) == pid)
+		printf("exited early\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	double t0, at = 0;
+	int fd, i, n, refused = 0;
+	int *fds;
+	char buf[256];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 3)
+		return 2;
+	if (strcmp(argv[2], "activate") == 0 && argc > 3)
+		return activate(argv[1], argv + 3);
+	if (strcmp(argv[2], "flood") == 0 && argc == 4) {
+		n = atoi(argv[3]);
+		if ((fds = calloc((size_t)n, sizeof(*fds))) == NULL)
+			return 2;
+		for (i = 0; i < n; i++)
+			fds[i] = dial(argv[1]);
+		usleep(300000);
+		for (i = 0; i < n; i++) {
+			struct pollfd p = { fds[i], POLLIN, 0 };
+
+			if (fds[i] < 0 || (poll(&p, 1, 0) == 1 &&
+			    recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) > 0 &&
+			    strstr(buf, "too many") != NULL))
+				refused++;
+		}
+		printf("refused %d\n", refused);
+		fflush(stdout);
+		return 0;
+	}
+	if ((fd = dial(argv[1])) < 0) {
+		fprintf(stderr, "rawsock: connect %s: %s\n", argv[1],
+		    strerror(errno));
+		return 1;
+	}
+	if (strcmp(argv[2], "send") == 0) {
+		send_stdin(fd);
+		shutdown(fd, SHUT_WR);
+		drain(fd, 20, &at);
+		return 0;
+	}
+	if (strcmp(argv[2], "hold") == 0 && argc == 4) {
+		t0 = now();
+		send_stdin(fd);
+		if (drain(fd, atof(argv[3]), &at))
+			printf("\nclosed %.0f\n", at - t0);
+		else
+			printf("\nopen\n");
+		return 0;
+	}
+	return 2;
+}
