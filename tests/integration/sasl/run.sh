@@ -130,10 +130,13 @@ else
 	port=
 	for attempt in 1 2 3 4 5; do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		host unshare -m --propagation private sh -c \
+		# exec all the way down (subshell, env, unshare, sh), so that
+		# $! is slapd itself and cleanup stops the server, not a shell
+		(exec env "${host_env[@]}" SASL_PATH="$SAT_PLUGIN_DIR" \
+			unshare -m --propagation private sh -c \
 			'mount --bind "$1" /etc/ldap/sasl2 && shift && exec "$@"' \
 			_ "$T/sasl2" slapd -h "ldap://127.0.0.1:$p/" \
-			-f "$T/slapd.conf" -d 0 >"$T/slapd.log" 2>&1 &
+			-f "$T/slapd.conf" -d 0) >"$T/slapd.log" 2>&1 &
 		slapd_pid=$!
 		for _ in $(seq 50); do
 			if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -205,6 +208,12 @@ else
 		'for f in "$1"/tok*; do s=$(cut -c17-48 "$f");
 		 grep -qF "$s" "$1/slapd.log" "$1/audit.log" && exit 1; done; exit 0' _ "$T"
 	check "slapd is still running" kill -0 "$slapd_pid"
+	check "the pid we hold is slapd's own" test \
+		"$(cat "$T/run/slapd.pid" 2>/dev/null)" = "$slapd_pid"
+	kill "$slapd_pid"
+	wait "$slapd_pid" 2>/dev/null
+	check "slapd stopped" bash -c '! kill -0 "$1" 2>/dev/null' _ "$slapd_pid"
+	slapd_pid=
 fi
 
 # --- 3. Postfix smtpd + curl ---------------------------------------------
@@ -436,6 +445,15 @@ else
 		'for f in "$1"/tok*; do s=$(cut -c17-48 "$f");
 		 grep -qF "$s" "$2" "$3" && exit 1; done; exit 0' \
 		_ "$T" "$pf/maillog" "$smtp_audit"
+	master=$(tr -d ' ' <"$pf/queue/pid/master.pid" 2>/dev/null)
+	postfix -c "$pf" stop >/dev/null 2>&1
+	for _ in $(seq 50); do
+		kill -0 "$master" 2>/dev/null || break
+		sleep 0.1
+	done
+	check "postfix master ($master) stopped" \
+		bash -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null' _ "$master"
+	postfix_dir=
 fi
 
 echo "$pass passed, $fail failed"
