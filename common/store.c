@@ -23,6 +23,7 @@ struct store {
 	struct kv *kv;
 	struct journal *journal;	/* writer only */
 	uint64_t checkpoint_at;		/* journal size that triggers one */
+	int recovered;			/* rebuilt at open */
 	int writer;
 	unsigned timeout_ms;
 	uint8_t hmac_key[TOKEN_KEY_LEN];
@@ -263,8 +264,10 @@ store_open_writer(const char *path, unsigned lock_timeout_ms,
 		goto fail;
 	if ((r = kv_open_writer(path, lock_timeout_ms, &s->kv, &created)) != 0)
 		goto fail;
-	if (jst == JOURNAL_DIRTY)
+	if (jst == JOURNAL_DIRTY) {
 		r = recover(s);
+		s->recovered = 1;
+	}
 	else if (jst == JOURNAL_BASELESS &&
 	    (r = kv_begin_write(s->kv, lock_timeout_ms)) == 0) {
 		/* first run with a journal: DB as it stands is the base */
@@ -286,6 +289,12 @@ store_open_writer(const char *path, unsigned lock_timeout_ms,
 fail:
 	store_close(s);
 	return r;
+}
+
+int
+store_recovered(const struct store *s)
+{
+	return s->recovered;
 }
 
 void

@@ -43,6 +43,10 @@ int store_open_writer(const char *path, unsigned lock_timeout_ms,
  * JOURNAL_CHECKPOINT_BYTES.  For tests that want checkpoints often. */
 void store_set_checkpoint_bytes(struct store *s, uint64_t bytes);
 
+/* 1 if store_open_writer had to rebuild the database from its base and
+ * journal (the last writer did not close cleanly). */
+int store_recovered(const struct store *s);
+
 /* Drops staged changes, wipes the key, closes (a writer marks the
  * journal clean after syncing the database).  Accepts NULL. */
 void store_close(struct store *s);

@@ -399,6 +399,9 @@ main(int argc, char **argv)
 		    "already running?)" : sat_strerror(r));
 		fail_start(ready_fd, err);
 	}
+	if (store_recovered(sv.st.store))
+		dlog(LOG_WARNING, "store %s: the last writer did not stop cleanly; "
+		    "rebuilt from its base copy and journal", sv.cfg.database);
 	/* tests make checkpoints frequent, to kill the daemon inside them */
 	if ((knob = getenv("SATOKEND_CHECKPOINT_BYTES")) != NULL &&
 	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)

@@ -16,6 +16,7 @@
  *                               run CMD; print the first notification
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,7 +128,10 @@ activate(const char *path, char **cmd)
 	    bind(nfd, (struct sockaddr *)&na, sizeof(na)) != 0)
 		return 2;
 	if ((pid = fork()) == 0) {
-		if (dup2(lfd, 3) != 3)
+		/* our stdout is the caller's $(...): the daemon must not hold it */
+		int null = open("/dev/null", O_WRONLY);
+
+		if (dup2(lfd, 3) != 3 || null < 0 || dup2(null, 1) != 1)
 			_exit(127);
 		snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)getpid());
 		setenv("LISTEN_PID", pidbuf, 1);
