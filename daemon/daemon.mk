@@ -22,8 +22,11 @@ PROGRAMS += $(SATOKEND) $(SATOKENCTL)
 
 .PHONY: install-daemon
 install-daemon: $(SATOKEND) $(SATOKENCTL)
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 0755 $(SATOKEND) $(DESTDIR)$(SBINDIR)/satokend
 	$(INSTALL) -m 0755 $(SATOKENCTL) $(DESTDIR)$(BINDIR)/satokenctl
+	$(INSTALL) -m 0644 daemon/satokend.8 $(DESTDIR)$(MANDIR)/man8/satokend.8
+	$(INSTALL) -m 0644 daemon/satokenctl.1 $(DESTDIR)$(MANDIR)/man1/satokenctl.1
 
 INSTALL_TARGETS += install-daemon

@@ -411,11 +411,12 @@ main(int argc, char **argv)
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 80)
-		sv.max_conns = rl.rlim_cur - 64 < MAX_CONNS ?
+	/* keep descriptors for the store, the journal and the audit file;
+	 * a seccomp filter may deny getrlimit: assume the usual 1024 */
+	sv.max_conns = MAX_CONNS - 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		sv.max_conns = rl.rlim_cur < 80 ? 16 : rl.rlim_cur - 64 < MAX_CONNS ?
 		    (size_t)(rl.rlim_cur - 64) : MAX_CONNS;
-	else
-		sv.max_conns = 16;
 
 	dlog(LOG_INFO, "serving %s on %s (%zu accounts, %zu groups)",
 	    sv.cfg.database, activated ? "a systemd socket" : sv.cfg.socket,

@@ -108,12 +108,14 @@ start_daemon() {
 	return 1
 }
 
+# SIGTERM: the daemon must exit 0 (a sanitizer's report would not)
 stop_daemon() {
 	if [ -n "$DPID" ]; then
 		kill -TERM "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
 		DSTATUS=$?
 		DPID=
+		[ "$DSTATUS" = 0 ] || fail "satokend exited $DSTATUS on SIGTERM"
 	fi
 }
 
@@ -148,6 +150,10 @@ need_root() {
 
 finish() {
 	stop_daemon
+	if grep -qE "Sanitizer|runtime error:" "$T/daemon.log" 2>/dev/null; then
+		fail "sanitizer report in the daemon log"
+		grep -A 12 -E "Sanitizer|runtime error:" "$T/daemon.log" | head -n 40 >&2
+	fi
 	if [ "$FAILED" -ne 0 ] && [ -f "$T/daemon.log" ]; then
 		echo "--- [$NAME] daemon log (tail) ---" >&2
 		tail -n 20 "$T/daemon.log" >&2
