@@ -8,6 +8,7 @@
 #define SATOKENCTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -62,11 +63,56 @@ int ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line);
  * reply itself goes to stdout as well. */
 int ctl_reply_error(struct ctl *c, json_t *reply, const char *line);
 
-/* ctl_cmds.c: runs argv (after the global options).  Returns the exit
- * code. */
+/* Option bits: which options a command takes. */
+enum {
+	O_ROLE = 1u << 0, O_GROUP = 1u << 1, O_OWNER = 1u << 2,
+	O_DESC = 1u << 3, O_DAYS = 1u << 4, O_PUBKEY = 1u << 5,
+	O_EXTID = 1u << 6, O_NAME = 1u << 7, O_TTL = 1u << 8,
+	O_SERVICE = 1u << 9, O_FROM = 1u << 10, O_GRACE = 1u << 11,
+	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13,
+};
+#define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
+	O_EXTID)
+
+struct cmd {
+	const char *group;	/* "account", or NULL for a lone command */
+	const char *name;
+	int min_pos, max_pos;	/* max -1: any number */
+	unsigned opts;
+	int (*run)(struct ctl *c, const struct cmd *cmd, struct opts *o);
+	const char *usage;	/* after "satokenctl " */
+	const char *help;
+};
+
+/* ctl_cmds.c: the commands. */
+extern const struct cmd ctl_cmds[];
+extern const size_t ctl_ncmds;
+
+/* ctl_run.c: runs argv (after the global options); returns the exit
+ * code.  ctl_usage prints the whole usage. */
 int ctl_run(struct ctl *c, int argc, char **argv);
-/* Prints the whole usage. */
 void ctl_usage(FILE *f);
+
+/* ctl_req.c: request building; each returns 0 or the exit code after
+ * printing the error.  req_new returns NULL on allocation failure. */
+json_t *req_new(const char *op);
+int ctl_nomem(void);
+int req_str(json_t *req, const char *k, const char *v);	/* NULL: absent */
+int req_list(json_t *req, const char *k, const struct strlist *l);
+int req_int(json_t *req, const char *k, uint64_t v);
+int req_duration(json_t *req, const char *k, const char *opt, const char *v);
+int req_number(json_t *req, const char *k, const char *opt, const char *v);
+int req_account_opts(json_t *req, const struct opts *o);
+int req_mint_opts(json_t *req, const struct opts *o);
+/* Sends req (consumed); an ok reply goes to print (or --json prints it)
+ * and done, if any, is printed after.  Returns the exit code. */
+int ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *),
+    const char *done);
+/* A listing (req consumed): one page with --limit/--cursor, else all. */
+int ctl_list(struct ctl *c, json_t *req, const struct opts *o,
+    void (*print)(json_t *, int));
+/* One line from stdin (no echo on a terminal) into buf; its length. */
+int ctl_read_secret(char *buf, size_t cap);
 
 /* ctl_print.c */
 void print_whoami(json_t *r);

@@ -1,0 +1,278 @@
+/* satokenctl: building requests from options, sending them, and the
+ * two reply shapes (one object, or a listing in pages). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "err.h"
+#include "fileio.h"
+#include "mem.h"
+#include "num.h"
+
+#define PUBKEY_FILE_MAX	16384
+
+json_t *
+req_new(const char *op)
+{
+	return json_pack("{s:s}", "op", op);
+}
+
+int
+ctl_nomem(void)
+{
+	return ctl_error("UNAVAILABLE", "out of memory");
+}
+
+int
+req_str(json_t *req, const char *k, const char *v)
+{
+	if (v == NULL)
+		return 0;
+	return json_object_set_new(req, k, json_string(v)) == 0 ? 0 : ctl_nomem();
+}
+
+int
+req_list(json_t *req, const char *k, const struct strlist *l)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < l->n; i++)
+		if (json_array_append_new(a, json_string(l->v[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	if (a == NULL || json_object_set_new(req, k, a) != 0)
+		return ctl_nomem();
+	return 0;
+}
+
+int
+req_int(json_t *req, const char *k, uint64_t v)
+{
+	return json_object_set_new(req, k, json_integer((json_int_t)v)) == 0 ?
+	    0 : ctl_nomem();
+}
+
+int
+req_duration(json_t *req, const char *k, const char *opt, const char *v)
+{
+	uint64_t d;
+
+	if (v == NULL)
+		return 0;
+	if (parse_duration(v, 0, (uint64_t)INT64_MAX / 4, &d) != 0)
+		return ctl_error("VALIDATION", "--%s '%s': expected a duration "
+		    "such as 45s, 15m, 12h, 30d or plain seconds", opt, v);
+	return req_int(req, k, d);
+}
+
+int
+req_number(json_t *req, const char *k, const char *opt, const char *v)
+{
+	uint64_t n;
+
+	if (v == NULL)
+		return 0;
+	if (parse_u64(v, 0, 1000000000, &n) != 0)
+		return ctl_error("VALIDATION", "--%s '%s': expected a number",
+		    opt, v);
+	return req_int(req, k, n);
+}
+
+static int
+put_pubkey(json_t *req, const char *file)
+{
+	char *pem = NULL;
+	size_t len;
+	int fd, r;
+
+	if (file == NULL)
+		return 0;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return ctl_error("VALIDATION", "--public-key %s: %s", file,
+		    strerror(errno));
+	r = fileio_slurp(fd, PUBKEY_FILE_MAX, &pem, &len);
+	close(fd);
+	if (r != 0)
+		return ctl_error("VALIDATION", "--public-key %s: %s", file,
+		    r == SAT_E_INVALID ? "larger than 16 KiB" : sat_strerror(r));
+	r = req_str(req, "public_key", pem);
+	free(pem);
+	return r;
+}
+
+int
+req_account_opts(json_t *req, const struct opts *o)
+{
+	int r;
+
+	struct strlist none;
+
+	/* --group '' alone clears the groups */
+	strlist_init(&none);
+	if ((r = req_str(req, "role", o->role)) != 0 ||
+	    (o->groups.n > 0 && (r = req_list(req, "groups",
+	    o->groups.n == 1 && o->groups.v[0][0] == '\0' ? &none :
+	    &o->groups)) != 0) ||
+	    (r = req_str(req, "owner", o->owner)) != 0 ||
+	    (r = req_str(req, "description", o->description)) != 0 ||
+	    (r = req_number(req, "days_valid", "days-valid", o->days_valid)) ||
+	    (r = put_pubkey(req, o->public_key)) != 0 ||
+	    (r = req_str(req, "external_id", o->external_id)) != 0)
+		return r;
+	return 0;
+}
+
+int
+req_mint_opts(json_t *req, const struct opts *o)
+{
+	int r;
+
+	if ((r = req_duration(req, "ttl", "ttl", o->ttl)) != 0 ||
+	    (o->services.n > 0 &&
+	    (r = req_list(req, "services", &o->services)) != 0) ||
+	    (o->froms.n > 0 && (r = req_list(req, "sources", &o->froms)) != 0))
+		return r;
+	return 0;
+}
+
+/* Sends req (consumed) and hands an ok reply to print (NULL: the
+ * command prints nothing of it but its confirmation). */
+int
+ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *), const char *done)
+{
+	json_t *reply = NULL;
+	const char *line;
+	int r;
+
+	if (req == NULL)
+		return ctl_nomem();
+	r = ctl_call(c, req, &reply, &line);
+	json_decref(req);
+	if (r != 0)
+		return r;
+	if (!json_is_true(json_object_get(reply, "ok")))
+		r = ctl_reply_error(c, reply, line);
+	else if (c->json)
+		fputs(line, stdout);
+	else {
+		if (print != NULL)
+			print(reply);
+		if (done != NULL)
+			printf("%s\n", done);
+	}
+	json_decref(reply);
+	return r;
+}
+
+/* A listing: one page when --limit or --cursor is given, else every
+ * page (with --json, merged into one reply). */
+int
+ctl_list(struct ctl *c, json_t *req, const struct opts *o,
+    void (*print)(json_t *, int))
+{
+	json_t *reply, *all = NULL, *items;
+	const char *line, *cur;
+	int r = 0, page = 0, single = o->limit != NULL || o->cursor != NULL;
+
+	if (req == NULL)
+		return ctl_nomem();
+	if ((r = req_number(req, "limit", "limit", o->limit)) != 0 ||
+	    (r = req_str(req, "cursor", o->cursor)) != 0)
+		goto out;
+	if (!single && o->limit == NULL && (r = req_int(req, "limit", 1000)))
+		goto out;
+	if (c->json && !single && (all = json_array()) == NULL) {
+		r = ctl_nomem();
+		goto out;
+	}
+	for (;;) {
+		if ((r = ctl_call(c, req, &reply, &line)) != 0)
+			goto out;
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			r = ctl_reply_error(c, reply, line);
+			json_decref(reply);
+			goto out;
+		}
+		items = json_object_get(reply, "items");
+		if (c->json && single)
+			fputs(line, stdout);
+		else if (c->json)
+			json_array_extend(all, items);
+		else
+			print(items, page == 0);
+		page++;
+		cur = json_string_value(json_object_get(reply, "cursor"));
+		if (cur != NULL && single && !c->json)
+			fprintf(stderr, "more: --cursor %s\n", cur);
+		if (cur == NULL || single ||
+		    json_object_set_new(req, "cursor", json_string(cur)) != 0) {
+			json_decref(reply);
+			break;
+		}
+		json_decref(reply);
+	}
+	if (all != NULL) {
+		json_t *out = json_pack("{s:b, s:O}", "ok", 1, "items", all);
+		char *s = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
+
+		if (s == NULL)
+			r = ctl_nomem();
+		else
+			printf("%s\n", s);
+		free(s);
+		json_decref(out);
+	}
+out:
+	json_decref(all);
+	json_decref(req);
+	return r;
+}
+
+/* The token to verify comes from stdin, never from argv: argv is public
+ * to every local user (ps, /proc). */
+int
+ctl_read_secret(char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO), echo_off = 0;
+	size_t n = 0;
+	ssize_t k;
+	char ch;
+
+	if (tty) {
+		fputs("Token: ", stderr);
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+		}
+	}
+	/* one line, byte by byte: nothing past it is consumed */
+	while ((k = read(STDIN_FILENO, &ch, 1)) == 1 || (k < 0 && errno == EINTR)) {
+		if (k < 0)
+			continue;
+		if (ch == '\n')
+			break;
+		if (n + 1 < cap)
+			buf[n++] = ch;
+	}
+	if (echo_off) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+	    buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	ch = 0;
+	return (int)n;
+}
+
