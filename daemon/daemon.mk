@@ -21,13 +21,16 @@ $(SATOKENCTL): $(SATOKENCTL_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 
 PROGRAMS += $(SATOKEND) $(SATOKENCTL)
 
-.PHONY: install-daemon
+.PHONY: install-daemon uninstall-daemon
+# their man pages, man/satokend.8 and man/satokenctl.1, are installed
+# with the others (man/man.mk)
 install-daemon: $(SATOKEND) $(SATOKENCTL)
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(SATOKEND) $(DESTDIR)$(SBINDIR)/satokend
 	$(INSTALL) -m 0755 $(SATOKENCTL) $(DESTDIR)$(BINDIR)/satokenctl
-	$(INSTALL) -m 0644 daemon/satokend.8 $(DESTDIR)$(MANDIR)/man8/satokend.8
-	$(INSTALL) -m 0644 daemon/satokenctl.1 $(DESTDIR)$(MANDIR)/man1/satokenctl.1
+
+uninstall-daemon:
+	rm -f $(DESTDIR)$(SBINDIR)/satokend $(DESTDIR)$(BINDIR)/satokenctl
 
 INSTALL_TARGETS += install-daemon
+UNINSTALL_TARGETS += uninstall-daemon

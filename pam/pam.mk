@@ -11,10 +11,14 @@ $(PAM_MODULE): $(PAM_OBJ) $(LIBCOMMON) $(PAM_MAP)
 
 MODULES += $(PAM_MODULE)
 
-.PHONY: install-pam
+.PHONY: install-pam uninstall-pam
+# its man page, man/pam_satoken.8, is installed with the others (man/man.mk)
 install-pam: $(PAM_MODULE)
-	$(INSTALL) -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -d $(DESTDIR)$(PAMDIR)
 	$(INSTALL) -m 0644 $(PAM_MODULE) $(DESTDIR)$(PAMDIR)/pam_satoken.so
-	$(INSTALL) -m 0644 pam/pam_satoken.8 $(DESTDIR)$(MANDIR)/man8/pam_satoken.8
+
+uninstall-pam:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_satoken.so
 
 INSTALL_TARGETS += install-pam
+UNINSTALL_TARGETS += uninstall-pam

@@ -13,10 +13,14 @@ $(SASL_PLUGIN): $(SASL_OBJ) $(LIBCOMMON) sasl/libsatoken.map
 
 MODULES += $(SASL_PLUGIN)
 
-.PHONY: install-sasl
+.PHONY: install-sasl uninstall-sasl
+# its man page, man/satoken-sasl.8, is installed with the others (man/man.mk)
 install-sasl: $(SASL_PLUGIN)
-	$(INSTALL) -d $(DESTDIR)$(SASLDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -d $(DESTDIR)$(SASLDIR)
 	$(INSTALL) -m 0644 $(SASL_PLUGIN) $(DESTDIR)$(SASLDIR)/libsatoken.so
-	$(INSTALL) -m 0644 sasl/satoken-sasl.8 $(DESTDIR)$(MANDIR)/man8/satoken-sasl.8
+
+uninstall-sasl:
+	rm -f $(DESTDIR)$(SASLDIR)/libsatoken.so
 
 INSTALL_TARGETS += install-sasl
+UNINSTALL_TARGETS += uninstall-sasl
