@@ -58,6 +58,7 @@ PROGRAMS    :=
 MODULES     :=
 CHECK_TARGETS :=
 INSTALL_TARGETS :=
+UNINSTALL_TARGETS :=
 CLEAN_FILES :=
 
 .PHONY: all check unit install uninstall clean distclean demo bench
@@ -74,8 +75,9 @@ $(LIBCOMMON): $(COMMON_OBJ)
 
 # `make check` and `make demo` start by installing missing Debian packages
 # (as root) or naming them (otherwise); SATOKEN_NO_DEPS=1 skips that.
+# demo alone needs fewer (tools/demo.packages) than check (.ci/packages).
 ifneq ($(filter check demo,$(MAKECMDGOALS)),)
-DEPS_STATUS := $(shell tools/ensure-deps >&2; echo $$?)
+DEPS_STATUS := $(shell tools/ensure-deps $(filter check demo,$(MAKECMDGOALS)) >&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error missing Debian packages: see the message above)
 endif
@@ -89,6 +91,8 @@ check: all $(CHECK_TARGETS)
 	@echo "make check: all test groups passed ($(B))"
 
 install: all $(INSTALL_TARGETS)
+
+uninstall: $(UNINSTALL_TARGETS)
 
 clean:
 	rm -rf build build-san $(CLEAN_FILES)
