@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 SATOKEND=$ROOT/$B/daemon/satokend
 CTL=$ROOT/$B/daemon/satokenctl
 RAWSOCK=$ROOT/$B/tests/integration/daemon/rawsock
+STOREREAD=$ROOT/$B/tests/integration/daemon/storeread
 NAME=$(basename "$0" .sh)
 PASSED=0
 FAILED=0
@@ -129,6 +130,12 @@ kill_daemon() {
 }
 
 ctl() { "$CTL" --socket "$SOCK" "$@"; }
+
+# reader ACCOUNT TOKEN: the decision as a module takes it, from the GDBM
+# file itself (no daemon); the reason in OUT
+reader() {
+	run "$STOREREAD" "$DB" <<<"$1 $2"
+}
 
 # a second real uid: nobody, with the primary group given (default nogroup)
 as_nobody() {

@@ -178,6 +178,8 @@ t "token list unknown account" 4 ctl token list nosuch
 # verify: token on stdin only
 t "verify ok" 0 ctl token verify app <<<"$TOK1"
 check "verify prints ok" '$OUT == ok'
+reader app "$TOK1"
+check "a module reading the store accepts it too" '$OUT == ok'
 t "verify wrong account" 3 ctl token verify owned <<<"$TOK1"
 check "wrong_account" '$OUT == wrong_account'
 t "verify garbage" 3 ctl token verify app <<<"sat_garbage"
@@ -200,11 +202,15 @@ t "scoped: other service" 3 ctl token verify app --service ssh --from 10.0.0.1 <
 t "policy remove ci" 0 ctl policy remove ci
 t "verify after policy remove" 3 ctl token verify app <<<"$TOK1"
 check "policy_denied at once" '$OUT == policy_denied'
+reader app "$TOK1"
+check "and so does a module, at once" '$OUT == policy_denied'
 t "policy add ci" 0 ctl policy add ci
 t "verify after policy add" 0 ctl token verify app <<<"$TOK1"
 t "disable" 0 ctl account disable app
 t "verify disabled" 3 ctl token verify app <<<"$TOK1"
 check "account_disabled" '$OUT == account_disabled'
+reader app "$TOK1"
+check "a module sees the disable at once" '$OUT == account_disabled'
 t "mint for a disabled account" 5 ctl token mint app --name t-dis
 t "enable" 0 ctl account enable app
 t "verify enabled" 0 ctl token verify app <<<"$TOK1"
@@ -254,6 +260,8 @@ echo "$(jfield token)" >>"$T/secrets"
 t "revoke" 0 ctl token revoke "$ID3"
 t "verify revoked" 3 ctl token verify app <<<"$TOK3"
 check "revoked" '$OUT == revoked'
+reader app "$TOK3"
+check "a module sees the revocation at once" '$OUT == revoked'
 t "revoke again is ok" 0 ctl token revoke "$ID3"
 t "revoke unknown" 4 ctl token revoke AAAAAAAAAAAA
 t "revoke bad id" 2 ctl token revoke "x y"
@@ -319,6 +327,8 @@ t "token list bad cursor" 2 ctl token list --cursor garbage
 t "account delete" 0 ctl account delete app
 t "its token is gone" 3 ctl token verify app <<<"$TOK2"
 check "unknown_token" '$OUT == unknown_token'
+reader app "$TOK2"
+check "a module sees the deletion at once" '$OUT == unknown_token'
 t "its token record is gone" 4 ctl token show "$ID2"
 t "account gone" 4 ctl account show app
 t "delete unknown" 4 ctl account delete app

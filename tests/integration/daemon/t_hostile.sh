@@ -85,7 +85,7 @@ ctl group create ci >/dev/null
 for i in $(seq 1 400); do
 	l='{"op":"account.create","name":"fz","role":"viewer","groups":["ci"],"days_valid":3}'
 	p=$(( RANDOM % ${#l} ))
-	printf '%s%s%s\n' "${l:0:$p}" "$(printf "\\x$(printf %x $(( RANDOM % 256 )))")" "${l:$((p + 1))}"
+	printf '%s%s%s\n' "${l:0:$p}" "$(printf "\\x$(printf %x $(( RANDOM % 255 + 1 )))")" "${l:$((p + 1))}"
 done >"$T/mutants"
 run raw send <"$T/mutants"
 check "400 mutants, 400 replies" '$(wc -l <<<"$OUT") -ge 399 && $(jq -r .ok <<<"$OUT" | sort -u | tr "\n" " ") == *false*'
