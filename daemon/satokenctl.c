@@ -80,6 +80,7 @@ resolve_socket(struct ctl *c)
 	static struct sat_config cfg;
 	char err[SAT_ERRMSG_MAX];
 	const char *path = getenv("SATOKEN_CONF");
+	char *abs = NULL;
 	int r;
 
 	if (c->socket != NULL)
@@ -88,8 +89,13 @@ resolve_socket(struct ctl *c)
 		return ctl_error("UNAVAILABLE", "out of memory");
 	if (path == NULL && access(SAT_CONF_DEFAULT, R_OK) == 0)
 		path = SAT_CONF_DEFAULT;
-	if (path != NULL &&
-	    (r = cfg_load_file(&cfg, path, err, sizeof(err))) != 0)
+	if (path != NULL && path[0] != '/' &&
+	    (path = abs = realpath(path, NULL)) == NULL)
+		return ctl_error("UNAVAILABLE", "SATOKEN_CONF: %s",
+		    strerror(errno));
+	r = path != NULL ? cfg_load_file(&cfg, path, err, sizeof(err)) : 0;
+	free(abs);
+	if (r != 0)
 		return ctl_error("UNAVAILABLE", "%s", err);
 	c->socket = cfg.socket;	/* lives as long as the process */
 	return 0;

@@ -322,6 +322,7 @@ main(int argc, char **argv)
 	struct rlimit rl = { 0, 0 };
 	char err[SAT_ERRMSG_MAX + 64];
 	const char *conf = NULL, *knob;
+	char *abs_conf = NULL;
 	uint64_t cp;
 	int check = 0, ch, ready_fd = -1, activated = 0, r, null;
 	sigset_t mask;
@@ -344,6 +345,14 @@ main(int argc, char **argv)
 	if (conf == NULL)
 		conf = getenv("SATOKEN_CONF");
 	sv.config_explicit = conf != NULL;
+	/* kept for SIGHUP, after the daemon has moved to / */
+	if (conf != NULL && conf[0] != '/' &&
+	    (abs_conf = realpath(conf, NULL)) == NULL) {
+		fprintf(stderr, "satokend: %s: %s\n", conf, strerror(errno));
+		return 1;
+	}
+	if (abs_conf != NULL)
+		conf = abs_conf;
 	sv.config_path = conf != NULL ? conf : SAT_CONF_DEFAULT;
 	if (load_config(sv.config_path, sv.config_explicit, &sv.cfg, err,
 	    sizeof(err)) != 0) {
@@ -451,5 +460,6 @@ main(int argc, char **argv)
 	free(sv.conns);
 	cfg_free(&sv.cfg);
 	close(sv.sig_fd);
+	free(abs_conf);
 	return r == 0 ? 0 : 1;
 }

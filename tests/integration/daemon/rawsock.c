@@ -9,6 +9,9 @@
  *   rawsock SOCK hold SECS      stdin to the socket without shutting it;
  *                               print "closed N" when the server hangs up
  *                               (N seconds later) or "open" after SECS
+ *   rawsock SOCK noread SECS    send stdin's first line over and over and
+ *                               never read; print "closed N" when the
+ *                               server gives up on us, or "open"
  *   rawsock SOCK flood N        open N connections at once and hold them;
  *                               print how many were refused at once
  *   rawsock SOCK activate CMD.. a listening socket at SOCK as fd 3 with
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,19 +69,50 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Sends stdin while printing what arrives, as a pipelining client
+ * does (one that only writes would stall a server that stops reading
+ * until its replies are read); then shuts the write side. */
 static int
 send_stdin(int fd)
 {
-	char buf[65536];
-	ssize_t n, w, off;
+	char in[65536], out[65536];
+	size_t len = 0, off = 0;
+	int eof = 0;
+	ssize_t n;
+	struct pollfd p[2];
 
-	while ((n = read(0, buf, sizeof(buf))) > 0) {
-		for (off = 0; off < n; off += w) {
-			w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-			if (w < 0)
-				return -1;	/* the server may hang up: fine */
+	while (!eof || off < len) {
+		p[0].fd = fd;
+		p[0].events = POLLIN | (off < len ? POLLOUT : 0);
+		p[1].fd = off < len || eof ? -1 : 0;
+		p[1].events = POLLIN;
+		if (poll(p, 2, 20000) <= 0)
+			return -1;
+		if (p[0].revents & POLLIN) {
+			n = recv(fd, out, sizeof(out), 0);
+			if (n <= 0)
+				return -1;	/* the server hung up: fine */
+			fwrite(out, 1, (size_t)n, stdout);
 		}
+		if ((p[0].revents & POLLOUT) && off < len) {
+			n = send(fd, in + off, len - off, MSG_NOSIGNAL);
+			if (n < 0)
+				return -1;
+			off += (size_t)n;
+		}
+		if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+			n = read(0, in, sizeof(in));
+			if (n <= 0)
+				eof = 1;
+			else {
+				len = (size_t)n;
+				off = 0;
+			}
+		}
+		if (p[0].revents & (POLLHUP | POLLERR) && !(p[0].revents & POLLIN))
+			return -1;
 	}
+	fflush(stdout);
 	return 0;
 }
 
@@ -195,6 +230,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "rawsock: connect %s: %s\n", argv[1],
 		    strerror(errno));
 		return 1;
+	}
+	if (strcmp(argv[2], "noread") == 0 && argc == 4) {
+		struct timeval tv = { 0, 100000 };
+		char line[4096];
+		size_t len;
+
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return 2;
+		len = strlen(line);
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		t0 = now();
+		while (now() - t0 < atof(argv[3])) {
+			if (send(fd, line, len, MSG_NOSIGNAL) < 0 &&
+			    errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				printf("closed %.0f\n", now() - t0);
+				return 0;
+			}
+		}
+		printf("open\n");
+		return 0;
 	}
 	if (strcmp(argv[2], "send") == 0) {
 		send_stdin(fd);
