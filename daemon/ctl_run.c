@@ -6,6 +6,27 @@
 #include "config.h"
 #include "ctl.h"
 
+/* A usage folded onto one line, for an error message. */
+static const char *
+one_line(const char *usage, char *out, size_t cap)
+{
+	size_t n = 0;
+	int blank = 0;
+
+	for (; *usage != '\0' && n + 1 < cap; usage++) {
+		if (*usage == '\n' || *usage == ' ') {
+			blank = n > 0;
+			continue;
+		}
+		if (blank && n + 2 < cap)
+			out[n++] = ' ';
+		blank = 0;
+		out[n++] = *usage;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static void
 cmd_help(FILE *f, const struct cmd *cmd)
 {
@@ -130,6 +151,7 @@ ctl_run(struct ctl *c, int argc, char **argv)
 {
 	const struct cmd *cmd = NULL;
 	struct opts o;
+	char u[512];
 	size_t i;
 	int help = 0, known_group = 0, r, skip;
 
@@ -149,10 +171,13 @@ ctl_run(struct ctl *c, int argc, char **argv)
 			group_usage(stdout, argv[0]);
 			return 0;
 		}
-		group_usage(stderr, argv[0]);
-		return ctl_error("VALIDATION", argc > 1 ? "unknown command "
-		    "'%s %s'" : "'%s' needs a command", argv[0],
-		    argc > 1 ? argv[1] : "");
+		/* errors are one line: the list is one --help away */
+		if (argc > 1)
+			return ctl_error("VALIDATION", "unknown command '%s %s' "
+			    "(satokenctl %s --help lists them)", argv[0], argv[1],
+			    argv[0]);
+		return ctl_error("VALIDATION", "'%s' needs a command "
+		    "(satokenctl %s --help lists them)", argv[0], argv[0]);
 	}
 	if (cmd == NULL) {
 		if (strcmp(argv[0], "help") == 0) {
@@ -170,8 +195,8 @@ ctl_run(struct ctl *c, int argc, char **argv)
 		cmd_help(stdout, cmd);
 	} else if (r == 0 && (o.npos < cmd->min_pos ||
 	    (cmd->max_pos >= 0 && o.npos > cmd->max_pos))) {
-		fprintf(stderr, "usage: satokenctl %s\n", cmd->usage);
-		r = ctl_error("VALIDATION", "wrong number of arguments");
+		r = ctl_error("VALIDATION", "wrong number of arguments; usage: "
+		    "satokenctl %s", one_line(cmd->usage, u, sizeof(u)));
 	} else if (r == 0) {
 		r = cmd->run(c, cmd, &o);
 	}

@@ -249,14 +249,6 @@ ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 	return 0;
 }
 
-static void
-usage_short(FILE *f)
-{
-	fprintf(f, "usage: satokenctl [--socket PATH] [--json] "
-	    "[--token-file FILE] COMMAND ...\n"
-	    "       satokenctl --help | COMMAND --help\n");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -286,14 +278,13 @@ main(int argc, char **argv)
 		} else if (strncmp(a, "--token-file=", 13) == 0) {
 			c.token_file = a + 13;
 		} else {
-			usage_short(stderr);
-			return ctl_error("VALIDATION", "unknown option %s", a);
+			return ctl_error("VALIDATION", "unknown option %s "
+			    "(satokenctl --help)", a);
 		}
 	}
-	if (i >= argc) {
-		usage_short(stderr);
-		return ctl_error("VALIDATION", "no command given");
-	}
+	if (i >= argc)
+		return ctl_error("VALIDATION", "no command given (satokenctl "
+		    "--help lists them)");
 	r = ctl_run(&c, argc - i, argv + i);
 	if (c.fd >= 0)
 		close(c.fd);

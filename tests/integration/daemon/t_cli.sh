@@ -32,6 +32,14 @@ check "error line format" '$ERR == "satokenctl: VALIDATION: unknown option --bog
 t "missing argument" 2 ctl account show
 t "extra argument" 2 ctl account show a b
 t "option without value" 2 ctl account create x --role
+# every error is one line, "satokenctl: CODE: message"
+for args in "" "frob" "account" "account frob" "account show" "token mint" \
+    "--bogus whoami" "account list --bogus" "account create x --role" \
+    "token mint x --name y --ttl soon" "account show nosuch"; do
+	# shellcheck disable=SC2086
+	run ctl $args
+	check "one error line for '$args'" '$RC != 0 && $(wc -l <<<"$ERR") == 1 && $ERR =~ ^satokenctl:\ [A-Z_]+:\ '
+done
 
 # ---- whoami ----
 t "whoami" 0 ctl whoami
