@@ -129,9 +129,10 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'T': c->token_file = optarg; break;
 		case 'h': *ret_help = 1; break;
 		case ':':
-			return ctl_error("VALIDATION", "%s needs a value "
-			    "(satokenctl %s --help)", argv[optind - 1],
-			    cmd->usage);
+			return ctl_error("VALIDATION", "%s needs a value (see "
+			    "satokenctl %s%s%s --help)", argv[optind - 1],
+			    cmd->group != NULL ? cmd->group : "",
+			    cmd->group != NULL ? " " : "", cmd->name);
 		default:
 			return ctl_error("VALIDATION", "unknown option %s for "
 			    "'%s%s%s' (see --help)", argv[optind - 1],
