@@ -12,7 +12,8 @@ FUZZ_CFLAGS   = $(SAT_CPPFLAGS) -std=c11 -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer-no-link
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?= -1
-FUZZ_TARGETS += token record config
+FUZZ_TARGETS += token record config bearer
+FUZZ_EXTRA_bearer := $(FB)/sasl/bearer.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 $(FB)/%.o: %.c
