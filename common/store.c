@@ -605,16 +605,23 @@ undo(struct store *s, struct staged *before, size_t n)
 }
 
 /* Writer: past the threshold, sync DB and copy it to the base so the
- * journal (and a restart's replay) stays short.  The commit is already
- * durable, so a failure here only postpones the next attempt. */
+ * journal (and a restart's replay) stays short.  The copy runs without
+ * the exclusive lock: readers only read, and nothing writes while we
+ * copy, so they need not wait for it.  The commit is already durable,
+ * so a failure here only postpones the next attempt. */
 static void
 maybe_checkpoint(struct store *s)
 {
 	uint64_t size = journal_size(s->journal);
+	int r;
 
 	if (size < s->checkpoint_at)
 		return;
-	if (kv_sync(s->kv) == 0 && journal_checkpoint(s->journal) == 0)
+	if ((r = kv_begin_write(s->kv, s->timeout_ms)) == 0) {
+		r = kv_sync(s->kv);
+		kv_end_write(s->kv);
+	}
+	if (r == 0 && journal_checkpoint(s->journal) == 0)
 		s->checkpoint_at = JOURNAL_CHECKPOINT_BYTES;
 	else
 		s->checkpoint_at = size + JOURNAL_CHECKPOINT_BYTES;
@@ -678,10 +685,10 @@ store_commit(struct store *s)
 	if (r != 0) {
 		undo(s, before, applied);
 		(void)journal_cancel(s->journal);
-	} else {
-		maybe_checkpoint(s);
 	}
 	kv_end_write(s->kv);
+	if (r == 0)
+		maybe_checkpoint(s);
 out:
 	if (r != 0)
 		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
