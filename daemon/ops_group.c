@@ -149,32 +149,42 @@ op_group_list(struct op_ctx *c)
 	return 0;
 }
 
-/* Adds (add = 1) or removes the group on every listed account; checks
- * every account exists before staging any. */
+/* Adds (add = 1) or removes the group on every listed account
+ * ("accounts", or one "account"); checks every account exists before
+ * staging any. */
 static int
 membership(struct op_ctx *c, int add)
 {
-	const struct strlist *l = &c->rq->accounts;
-	struct sat_account *as;
+	struct strlist l;
+	struct sat_account *as = NULL;
 	size_t i, n = 0;
 	int r;
 
+	strlist_init(&l);
 	if ((r = need_group(c, c->rq->group)) != 0)
 		return r;
-	if (l->n == 0)
-		return op_fail(c, SAT_E_INVALID, "name at least one account");
-	if ((as = calloc(l->n, sizeof(*as))) == NULL)
-		return SAT_E_NOMEM;
-	for (n = 0; n < l->n; n++) {
+	if ((r = strlist_copy(&l, &c->rq->accounts)) != 0 ||
+	    (c->rq->account != NULL &&
+	    (r = strlist_add_unique(&l, c->rq->account)) != 0))
+		goto out;
+	if (l.n == 0) {
+		r = op_fail(c, SAT_E_INVALID, "name at least one account");
+		goto out;
+	}
+	if ((as = calloc(l.n, sizeof(*as))) == NULL) {
+		r = SAT_E_NOMEM;
+		goto out;
+	}
+	for (n = 0; n < l.n; n++) {
 		snprintf(c->ev_account, sizeof(c->ev_account), "%.64s",
-		    l->v[n]);
+		    l.v[n]);
 		c->ev->account = c->ev_account;
-		if ((r = op_get_account(c, l->v[n], &as[n])) != 0)
+		if ((r = op_get_account(c, l.v[n], &as[n])) != 0)
 			goto out;
 	}
-	c->ev->account = l->n == 1 ? c->ev_account : NULL;
-	if (l->n > 1)
-		op_detail_list(c, "accounts", l);
+	c->ev->account = l.n == 1 ? c->ev_account : NULL;
+	if (l.n > 1)
+		op_detail_list(c, "accounts", &l);
 	c->staged = 1;
 	for (i = 0; i < n && r == 0; i++) {
 		if (add)
@@ -185,9 +195,10 @@ membership(struct op_ctx *c, int add)
 			r = store_put_account(c->st->store, &as[i]);
 	}
 out:
-	for (i = 0; i < l->n; i++)
+	for (i = 0; as != NULL && i < l.n; i++)
 		record_free_account(&as[i]);
 	free(as);
+	strlist_free(&l);
 	return r;
 }
 

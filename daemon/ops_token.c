@@ -227,10 +227,16 @@ op_token_mint(struct op_ctx *c)
 	return r;
 }
 
+/* token.create names the new account "account" and its token "name"
+ * (as token.mint does); a request with only "name" names the account,
+ * as the command line's NAME does, and "token_name" the token. */
 int
 op_token_create(struct op_ctx *c)
 {
-	const char *name = c->rq->name != NULL ? c->rq->name : "default";
+	const struct request *rq = c->rq;
+	const char *acct = rq->account != NULL ? rq->account : rq->name;
+	const char *name = rq->token_name != NULL ? rq->token_name :
+	    rq->account != NULL && rq->name != NULL ? rq->name : "default";
 	struct sat_account a;
 	struct sat_token_index x;
 	struct mint m;
@@ -239,11 +245,18 @@ op_token_create(struct op_ctx *c)
 
 	memset(&x, 0, sizeof(x));
 	memset(&m, 0, sizeof(m));
-	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->account);
+	memset(&a, 0, sizeof(a));
+	if (acct == NULL)
+		return op_fail(c, SAT_E_INVALID, "field 'account' is required "
+		    "for token.create");
+	if (rq->account != NULL && rq->name != NULL && rq->token_name != NULL)
+		return op_fail(c, SAT_E_INVALID, "give the token's name as "
+		    "'name' or 'token_name', not both");
+	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", acct);
 	c->ev->account = c->ev_account;
 	/* everything is checked, the policy included, before the account
 	 * is staged: a refused create leaves no account behind */
-	if ((r = op_account_build(c, c->rq->account, &a)) != 0 ||
+	if ((r = op_account_build(c, acct, &a)) != 0 ||
 	    (r = mint_params(c, name, &m)) != 0 ||
 	    (r = mint_check(c, &a, m.name, &x)) != 0)
 		goto out;

@@ -31,6 +31,8 @@ static const struct field {
 	S("token", F_TOKEN, token),
 	S("service", F_SERVICE, service),
 	S("from", F_FROM, from),
+	S("rhost", F_FROM, from),	/* the name the audit line uses */
+	S("token_name", F_TOKEN_NAME, token_name),
 	S("cursor", F_CURSOR, cursor),
 	L("groups", F_GROUPS, groups),
 	L("accounts", F_ACCOUNTS, accounts),
@@ -169,6 +171,10 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 		if (f == NULL || !(rq.op->allowed & f->bit)) {
 			snprintf(err, errlen, "unknown field '%.64s' for %s",
 			    key, rq.op->name);
+			goto fail;
+		}
+		if (rq.present & f->bit) {
+			snprintf(err, errlen, "field '%.64s' given twice", key);
 			goto fail;
 		}
 		if ((r = set_field(&rq, f, v)) != 0) {

@@ -30,7 +30,7 @@ enum {
 	F_CURSOR = 1u << 12, F_GROUPS = 1u << 13, F_ACCOUNTS = 1u << 14,
 	F_SERVICES = 1u << 15, F_SOURCES = 1u << 16, F_TTL = 1u << 17,
 	F_DAYS_VALID = 1u << 18, F_GRACE = 1u << 19, F_OLD_EXPIRES = 1u << 20,
-	F_LIMIT = 1u << 21,
+	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
 };
 
 struct op;
@@ -44,7 +44,8 @@ struct request {
 	size_t auth_token_len;
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
-	    *public_key, *external_id, *token, *service, *from, *cursor;
+	    *public_key, *external_id, *token, *service, *from, *cursor,
+	    *token_name;
 	size_t token_len;
 	struct strlist groups, accounts, services, sources;	/* owned */
 	uint64_t ttl, days_valid, grace, limit;

@@ -290,6 +290,26 @@ check "policy message" '$ERR == *"Service account svc3 does not have permission 
 t "refused token create made no account" 4 ctl account show svc3
 t "token create existing account" 5 ctl token create svc1 --group ci
 
+# the same through the protocol, with the field names a script may use
+raw() { "$RAWSOCK" "$SOCK" "$@"; }
+run raw send <<<'{"op":"token.create","name":"p1","groups":["ci"]}'
+check "token.create with only name: the account" '$(jq -r .account <<<"$OUT") == p1 && $(jq -r .name <<<"$OUT") == default && $(jq -r .token <<<"$OUT") =~ $TOKRE'
+TOKP=$(jq -r .token <<<"$OUT")
+echo "$TOKP" >>"$T/secrets"
+run raw send <<<'{"op":"token.create","name":"p2","token_name":"x","groups":["ci"]}'
+check "token.create with token_name" '$(jq -r .account <<<"$OUT") == p2 && $(jq -r .name <<<"$OUT") == x'
+echo "$(jq -r .token <<<"$OUT")" >>"$T/secrets"
+run raw send <<<'{"op":"token.create","account":"p3","name":"y","groups":["ci"]}'
+check "token.create with account and name" '$(jq -r .account <<<"$OUT") == p3 && $(jq -r .name <<<"$OUT") == y'
+echo "$(jq -r .token <<<"$OUT")" >>"$T/secrets"
+run raw send <<<'{"op":"group.add-member","group":"ops","account":"p1"}'
+check "add-member with one account" '$(jq -r .ok <<<"$OUT") == true'
+run raw send < <(printf '{"op":"token.verify","account":"p1","token":"%s","rhost":"10.0.0.1"}\n' "$TOKP")
+check "token.verify with rhost" '$(jq -r .reason <<<"$OUT") == ok && $(jq -r .valid <<<"$OUT") == true && $(jq -r .id <<<"$OUT") == "${TOKP:4:12}"'
+run raw send <<<'{"op":"token.verify","token":"x","from":"1.2.3.4","rhost":"1.2.3.4"}'
+check "from and rhost together" '$(jq -r .error <<<"$OUT") == VALIDATION'
+for a in p1 p2 p3; do ctl account delete "$a" >/dev/null; done
+
 # membership
 t "add-member" 0 ctl group add-member ops app owned
 t "membership shows" 0 ctl --json account show owned
