@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "names.h"
 #include "ops.h"
 #include "policy.h"
 #include "pubkey.h"
@@ -161,6 +162,42 @@ op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l)
 		n += (size_t)w;
 	}
 	c->ev->detail = c->ev_detail;
+}
+
+int
+op_reply_merge(struct op_ctx *c, json_t *o)
+{
+	int r = o != NULL && json_object_update(c->reply, o) == 0 ? 0 :
+	    SAT_E_NOMEM;
+
+	json_decref(o);
+	return r;
+}
+
+int
+op_list_page(struct op_ctx *c, const struct strlist *l, op_render_fn fn)
+{
+	size_t i = names_after(l, c->rq->cursor), lim = op_limit(c), n = 0;
+	json_t *items, *o;
+	int r;
+
+	if ((items = json_array()) == NULL ||
+	    json_object_set_new(c->reply, "items", items) != 0)
+		return SAT_E_NOMEM;
+	for (; i < l->n && n < lim; i++) {
+		o = NULL;
+		if ((r = fn(c, l->v[i], &o)) != 0)
+			return r;
+		if (o == NULL)
+			continue;	/* undecodable: absent, as everywhere */
+		if (json_array_append_new(items, o) != 0)
+			return SAT_E_NOMEM;
+		n++;
+	}
+	if (i < l->n && n > 0 &&
+	    proto_set_str(c->reply, "cursor", l->v[i - 1]) != 0)
+		return SAT_E_NOMEM;
+	return 0;
 }
 
 int

@@ -84,6 +84,18 @@ void op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l);
 /* Stages and notes that the batch holds something of this request. */
 int op_stage_account(struct op_ctx *c, const struct sat_account *a);
 
+/* Merges the fields of o into the reply and releases o; NULL (a failed
+ * rendering) is SAT_E_NOMEM. */
+int op_reply_merge(struct op_ctx *c, json_t *o);
+
+/* One page of a sorted name list into the reply's "items", from after
+ * the request's cursor, at most op_limit; "cursor" names the last one
+ * when more remain.  fn renders a name: 0 with *ret, or with *ret NULL
+ * for a record that is absent (skipped), or an error. */
+typedef int (*op_render_fn)(struct op_ctx *c, const char *name, json_t **ret);
+int op_list_page(struct op_ctx *c, const struct strlist *names,
+    op_render_fn fn);
+
 /* Renderings for replies; NULL on allocation failure. */
 json_t *op_account_json(const struct sat_account *a);
 json_t *op_token_json(const struct sat_token *t, int64_t now);

@@ -131,19 +131,14 @@ int
 op_account_create(struct op_ctx *c)
 {
 	struct sat_account a;
-	json_t *o;
 	int r;
 
 	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->name);
 	c->ev->account = c->ev_account;
 	if ((r = op_account_build(c, c->rq->name, &a)) == 0 &&
 	    (r = op_stage_account(c, &a)) == 0 &&
-	    (r = names_insert(&c->st->accounts, a.name)) == 0) {
-		if ((o = op_account_json(&a)) == NULL ||
-		    json_object_update(c->reply, o) != 0)
-			r = SAT_E_NOMEM;
-		json_decref(o);
-	}
+	    (r = names_insert(&c->st->accounts, a.name)) == 0)
+		r = op_reply_merge(c, op_account_json(&a));
 	record_free_account(&a);
 	return r;
 }
@@ -164,14 +159,7 @@ load_managed(struct op_ctx *c, struct sat_account *a)
 static int
 reply_account(struct op_ctx *c, const struct sat_account *a)
 {
-	json_t *o;
-	int r = 0;
-
-	if ((o = op_account_json(a)) == NULL ||
-	    json_object_update(c->reply, o) != 0)
-		r = SAT_E_NOMEM;
-	json_decref(o);
-	return r;
+	return op_reply_merge(c, op_account_json(a));
 }
 
 int
@@ -264,33 +252,25 @@ op_account_show(struct op_ctx *c)
 	return r;
 }
 
+static int
+render_account(struct op_ctx *c, const char *name, json_t **ret)
+{
+	struct sat_account a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	r = store_get_account(c->st->store, name, &a);
+	if (r == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	*ret = op_account_json(&a);
+	record_free_account(&a);
+	return *ret != NULL ? 0 : SAT_E_NOMEM;
+}
+
 int
 op_account_list(struct op_ctx *c)
 {
-	const struct strlist *l = &c->st->accounts;
-	size_t i = names_after(l, c->rq->cursor), lim = op_limit(c), n = 0;
-	struct sat_account a;
-	json_t *items, *o;
-	int r;
-
-	if ((items = json_array()) == NULL ||
-	    json_object_set_new(c->reply, "items", items) != 0)
-		return SAT_E_NOMEM;
-	for (; i < l->n && n < lim; i++) {
-		memset(&a, 0, sizeof(a));
-		r = store_get_account(c->st->store, l->v[i], &a);
-		if (r == SAT_E_NOTFOUND)
-			continue;	/* undecodable: absent, as everywhere */
-		if (r != 0)
-			return op_fail(c, r, "store: %s", sat_strerror(r));
-		o = op_account_json(&a);
-		record_free_account(&a);
-		if (o == NULL || json_array_append_new(items, o) != 0)
-			return SAT_E_NOMEM;
-		n++;
-	}
-	if (i < l->n && n > 0 &&
-	    proto_set_str(c->reply, "cursor", l->v[i - 1]) != 0)
-		return SAT_E_NOMEM;
-	return 0;
+	return op_list_page(c, &c->st->accounts, render_account);
 }

@@ -34,12 +34,19 @@ need_groups(struct op_ctx *c, const struct strlist *l)
 	return 0;
 }
 
+static json_t *
+group_json(const struct sat_group *g)
+{
+	return json_pack("{s:s, s:s*, s:I, s:s*}", "name", g->name,
+	    "description", g->description, "created_at",
+	    (json_int_t)g->created_at, "created_by", g->created_by);
+}
+
 int
 op_group_create(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;
 	struct sat_group g;
-	json_t *o;
 	int r;
 
 	c->ev->group = rq->name;
@@ -64,16 +71,8 @@ op_group_create(struct op_ctx *c)
 	}
 	c->staged = 1;
 	if ((r = store_put_group(c->st->store, &g)) == 0 &&
-	    (r = names_insert(&c->st->groups, g.name)) == 0 &&
-	    (o = json_pack("{s:s, s:s*, s:I, s:s*}", "name", g.name,
-	    "description", g.description, "created_at", (json_int_t)g.created_at,
-	    "created_by", g.created_by)) != NULL) {
-		if (json_object_update(c->reply, o) != 0)
-			r = SAT_E_NOMEM;
-		json_decref(o);
-	} else if (r == 0) {
-		r = SAT_E_NOMEM;
-	}
+	    (r = names_insert(&c->st->groups, g.name)) == 0)
+		r = op_reply_merge(c, group_json(&g));
 	record_free_group(&g);
 	return r;
 }
@@ -115,38 +114,27 @@ op_group_delete(struct op_ctx *c)
 	return r;
 }
 
+static int
+render_group(struct op_ctx *c, const char *name, json_t **ret)
+{
+	struct sat_group g;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	r = store_get_group(c->st->store, name, &g);
+	if (r == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	*ret = group_json(&g);
+	record_free_group(&g);
+	return *ret != NULL ? 0 : SAT_E_NOMEM;
+}
+
 int
 op_group_list(struct op_ctx *c)
 {
-	const struct strlist *l = &c->st->groups;
-	size_t i = names_after(l, c->rq->cursor), lim = op_limit(c), n = 0;
-	struct sat_group g;
-	json_t *items, *o;
-	int r;
-
-	if ((items = json_array()) == NULL ||
-	    json_object_set_new(c->reply, "items", items) != 0)
-		return SAT_E_NOMEM;
-	for (; i < l->n && n < lim; i++) {
-		memset(&g, 0, sizeof(g));
-		r = store_get_group(c->st->store, l->v[i], &g);
-		if (r == SAT_E_NOTFOUND)
-			continue;
-		if (r != 0)
-			return op_fail(c, r, "store: %s", sat_strerror(r));
-		o = json_pack("{s:s, s:s*, s:I, s:s*}", "name", g.name,
-		    "description", g.description,
-		    "created_at", (json_int_t)g.created_at,
-		    "created_by", g.created_by);
-		record_free_group(&g);
-		if (o == NULL || json_array_append_new(items, o) != 0)
-			return SAT_E_NOMEM;
-		n++;
-	}
-	if (i < l->n && n > 0 &&
-	    proto_set_str(c->reply, "cursor", l->v[i - 1]) != 0)
-		return SAT_E_NOMEM;
-	return 0;
+	return op_list_page(c, &c->st->groups, render_group);
 }
 
 /* Adds (add = 1) or removes the group on every listed account

@@ -148,7 +148,6 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	struct store *s = c->st->store;
 	char tok[TOKEN_LEN + 1];
 	struct sat_token t, other;
-	json_t *o;
 	int r, tries;
 
 	memset(&t, 0, sizeof(t));
@@ -188,11 +187,9 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	c->ev->token = c->ev_token;
 	snprintf(c->ev_name, sizeof(c->ev_name), "%s", m->name);
 	c->ev->name = c->ev_name;
-	if ((o = op_token_json(&t, c->st->now)) == NULL ||
-	    json_object_update(c->reply, o) != 0 ||
+	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
-	json_decref(o);
 	if (r == 0 && ret != NULL) {
 		*ret = t;
 		memset(&t, 0, sizeof(t));
@@ -303,14 +300,7 @@ load_token(struct op_ctx *c, struct sat_token *t, struct sat_account *a)
 static int
 reply_token(struct op_ctx *c, const struct sat_token *t)
 {
-	json_t *o;
-	int r = 0;
-
-	if ((o = op_token_json(t, c->st->now)) == NULL ||
-	    json_object_update(c->reply, o) != 0)
-		r = SAT_E_NOMEM;
-	json_decref(o);
-	return r;
+	return op_reply_merge(c, op_token_json(t, c->st->now));
 }
 
 int
