@@ -5,7 +5,8 @@
 # satokenctl --help), every satokend option, every satoken.conf key with
 # its default (from common/config.c and the sample), every PAM module
 # argument, every exit code and the files; the satoken pages named in
-# SEE ALSO exist.
+# SEE ALSO exist; README puts make demo first and explains every audit
+# reason.
 . "$(dirname "$0")/lib.sh"
 
 MAN=$ROOT/man
@@ -127,4 +128,18 @@ for p in $pages; do
 done
 check "every satoken page a page refers to exists" test -z "$dangling"
 [ -z "$dangling" ] || echo "   not in man/:$dangling"
+
+# --- README: the two commands first, every audit reason explained ------
+README=$ROOT/README.md
+check "README: the first commands are make demo, then make check" \
+	test "$(grep -m 2 -oE '^make (demo|check)' "$README" | tr '\n' ' ')" = "make demo make check "
+reasons=$(sed -nE 's/.*return "([a-z_]+)";.*/\1/p' "$ROOT/common/verify.c" | grep -vx ok | sort -u)
+check "common/verify.c names its reasons (the list compared below)" \
+	test "$(wc -w <<<"$reasons")" -ge 12
+absent=
+for r in $reasons store_unavailable internal_error; do
+	grep -qE "^\| \`$r\` " "$README" || absent="$absent $r"
+done
+check "README: the troubleshooting table explains every audit reason" test -z "$absent"
+[ -z "$absent" ] || echo "   not explained:$absent"
 summary
