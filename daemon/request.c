@@ -21,6 +21,7 @@ struct result {
 	int r;
 	uint64_t retry_ms;
 	int close_after;
+	char via[SAT_PRINCIPAL_MAX + 80];	/* a token principal's uid */
 };
 
 static void
@@ -51,6 +52,8 @@ token_principal(struct server *sv, struct result *res)
 		    "accepted (%s)", verify_reason_name(why));
 	if (r != 0)
 		return op_fail(&res->ctx, SAT_E_STORE, "store unavailable");
+	/* the audit line keeps who held the token */
+	snprintf(res->via, sizeof(res->via), "via %s", res->p.display);
 	res->p = tp;
 	return 0;
 }
@@ -107,6 +110,8 @@ audit_result(struct server *sv, struct result *res)
 	ev->role = role_name(res->p.role);
 	if (r != 0)
 		ev->detail = res->ctx.msg[0] != '\0' ? res->ctx.msg : NULL;
+	else if (ev->detail == NULL && res->via[0] != '\0')
+		ev->detail = res->via;
 	if (audit_emit(sv->audit, ev) != 0) {
 		dlog(LOG_ERR, "audit: cannot write the line for %s",
 		    ev->action);

@@ -170,13 +170,22 @@ listen_unix(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
-	/* we hold the store's writer lock, so a socket left here is stale */
+	/* a socket left here is stale unless someone answers on it (another
+	 * daemon, of another store, configured with the same socket) */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errlen, "%s exists and is not a socket",
 			    path);
 			return -1;
 		}
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "another daemon serves on %s", path);
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
 		(void)unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

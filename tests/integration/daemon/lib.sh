@@ -126,7 +126,7 @@ kill_daemon() {
 		wait "$DPID" 2>/dev/null
 		DPID=
 	fi
-	rm -f "$SOCK"
+	# the socket stays behind, stale, as after a real crash
 }
 
 ctl() { "$CTL" --socket "$SOCK" "$@"; }

@@ -128,6 +128,11 @@ start_daemon || fail "restart"
 printf 'database = %s\nsocket = %s/other.sock\n' "$DB" "$T/run" >"$T/second.conf"
 t "a second daemon on the same store" 1 "$SATOKEND" --foreground --config "$T/second.conf"
 check "says why" '$ERR == *"held by another writer"*'
+mkdir -m 0755 "$T/state2"
+printf 'database = %s/state2/s.db\nsocket = %s\n' "$T" "$SOCK" >"$T/third.conf"
+t "another store on the same socket" 1 "$SATOKEND" --foreground --config "$T/third.conf"
+check "says why" '$ERR == *"another daemon serves on $SOCK"*'
+t "the first daemon still serves" 0 ctl whoami
 stop_daemon
 
 # daemon mode: returns once it serves

@@ -137,6 +137,6 @@ check "no longer a contributor" '$(jfield role) == viewer'
 
 # ---- the audit names the principal and its role ----
 check "audit: viewer denied" '"$(grep -c "action=account.create outcome=denied reason=PERMISSION_DENIED principal=uid:65534(nobody) role=viewer" "$AUDIT")" -ge 1'
-check "audit: token principal" '"$(grep -c "action=account.create outcome=ok principal=account:robot role=contributor account=made-by-robot" "$AUDIT")" == 1'
+check "audit: token principal" '"$(grep -c "action=account.create outcome=ok principal=account:robot role=contributor account=made-by-robot detail=\"via uid:65534(nobody)\"" "$AUDIT")" == 1'
 check "audit: no token file content" '"$(grep -c "$(cut -c17-48 "$T/robot.tok")" "$AUDIT")" == 0'
 finish
