@@ -24,6 +24,7 @@ struct store {
 	struct journal *journal;	/* writer only */
 	uint64_t checkpoint_at;		/* journal size that triggers one */
 	int recovered;			/* rebuilt at open */
+	int opened;			/* writer: fully opened */
 	int writer;
 	unsigned timeout_ms;
 	uint8_t hmac_key[TOKEN_KEY_LEN];
@@ -267,8 +268,7 @@ store_open_writer(const char *path, unsigned lock_timeout_ms,
 	if (jst == JOURNAL_DIRTY) {
 		r = recover(s);
 		s->recovered = 1;
-	}
-	else if (jst == JOURNAL_BASELESS &&
+	} else if (jst == JOURNAL_BASELESS &&
 	    (r = kv_begin_write(s->kv, lock_timeout_ms)) == 0) {
 		/* first run with a journal: DB as it stands is the base */
 		r = kv_sync(s->kv);
@@ -284,6 +284,7 @@ store_open_writer(const char *path, unsigned lock_timeout_ms,
 		goto fail;
 	if ((r = load_meta(s)) != 0)
 		goto fail;
+	s->opened = 1;
 	*ret = s;
 	return 0;
 fail:
@@ -311,9 +312,9 @@ store_close(struct store *s)
 		return;
 	staged_free_all(s);
 	free(s->stg);
-	/* a clean close spares the next start a rebuild */
-	if (s->journal != NULL && s->kv != NULL &&
-	    journal_state(s->journal) == JOURNAL_DIRTY &&
+	/* a clean close spares the next start a rebuild; a writer that
+	 * failed to open (a rebuild cut short) must leave it DIRTY */
+	if (s->opened && journal_state(s->journal) == JOURNAL_DIRTY &&
 	    kv_begin_write(s->kv, s->timeout_ms) == 0) {
 		if (kv_sync(s->kv) == 0)
 			(void)journal_set_state(s->journal, JOURNAL_CLEAN);

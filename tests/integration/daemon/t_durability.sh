@@ -44,6 +44,23 @@ t "after an idle SIGKILL" 0 ctl token verify keep --service imap <<<"$TK"
 t "revoked after an idle SIGKILL" 3 ctl token verify keep <<<"$TR"
 stop_daemon
 
+# ---- a rebuild cut short leaves the store marked for a rebuild ----
+start_daemon || fail "restart"
+ctl account create half --group ci >/dev/null
+kill_daemon
+mkdir "$DB.base.tmp"	# the checkpoint after the replay cannot write
+t "a rebuild that cannot finish fails the start" 1 "$SATOKEND" --foreground --config "$CONF"
+rmdir "$DB.base.tmp"
+# scribble over the GDBM file, as a power cut might: only a rebuild
+# from the base and the journal can bring the account back
+dd if=/dev/urandom of="$DB" bs=512 seek=1 count=16 conv=notrunc 2>/dev/null
+before=$(grep -c "rebuilt from its base" "$T/daemon.log")
+start_daemon || fail "start after the failed rebuild"
+check "the next start rebuilds again" '$(grep -c "rebuilt from its base" "$T/daemon.log") == $((before + 1))'
+t "with everything acknowledged" 0 ctl account show half
+t "and the token from before" 0 ctl token verify keep --service imap <<<"$TK"
+stop_daemon
+
 # ---- SIGKILL under load ----
 # checkpoints every ~20 KB of journal, so kills land inside them too
 export SATOKEND_CHECKPOINT_BYTES=20000
