@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(t_man t_samples t_completion t_install t_fail2ban t_demo)
+[ ${#groups[@]} -gt 0 ] || groups=(t_deps t_man t_samples t_completion t_install t_fail2ban t_demo)
 for g in "${groups[@]}"; do
 	start=$(date +%s)
 	out=$(bash "$here/$g.sh" 2>&1)
