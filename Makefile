@@ -29,6 +29,9 @@ LDFLAGS ?=
 ifeq ($(SANITIZE),1)
 B       ?= build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+B       ?= build-tsan
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 B       ?= build
 SAN_FLAGS :=
