@@ -105,14 +105,15 @@ CHECK_TARGETS += check-pam-valgrind
 # loudly otherwise).  sshd is not built with the sanitizers, so it loads
 # the plain build of the module.
 .PHONY: check-pam-pamtester check-pam-sshd
-check-pam-pamtester: $(PAM_MODULE) $(PAMT_VG_MODULE) $(SATFIX)
+PAMT_DAEMON_ENV = SATOKEND=$(CURDIR)/$(SATOKEND) SATOKENCTL=$(CURDIR)/$(SATOKENCTL)
+check-pam-pamtester: $(PAM_MODULE) $(PAMT_VG_MODULE) $(SATOKEND) $(SATOKENCTL)
 	@echo "== pam: pamtester"
-	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAM_MODULE) \
+	@env $(PAMT_DAEMON_ENV) PAM_MODULE=$(CURDIR)/$(PAM_MODULE) \
 		PAM_PLAIN_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) \
 		PAMT_PRELOAD="$(PAMT_PRELOAD)" $(PAMT_DIR)/pamtester.sh
 
-check-pam-sshd: $(PAMT_VG_MODULE) $(SATFIX)
+check-pam-sshd: $(PAMT_VG_MODULE) $(SATOKEND) $(SATOKENCTL)
 	@echo "== pam: OpenSSH sshd + ssh end to end"
-	@env $(PAMT_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) $(PAMT_DIR)/sshd.sh
+	@env $(PAMT_DAEMON_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) $(PAMT_DIR)/sshd.sh
 
 CHECK_TARGETS += check-pam-pamtester check-pam-sshd

@@ -19,10 +19,13 @@ $(B)/$(SASL_TDIR)/test_sasl_%: $(B)/$(SASL_TDIR)/test_sasl_%.o \
 		$(COMMON_LIBS)
 
 .PHONY: sasl-check
-sasl-check: $(SASL_PLUGIN) $(SASL_T_BEARER) $(SASL_T_INPROC) $(SATFIX)
+sasl-check: $(SASL_PLUGIN) $(SASL_T_BEARER) $(SASL_T_INPROC) $(SATFIX) \
+		$(SATOKEND) $(SATOKENCTL)
 	$(SASL_T_BEARER)
 	@set -e; for t in $(SASL_T_INPROC); do echo "== $$t"; \
 		$(SASL_T_ENV) $$t; done
-	$(SASL_T_ENV) SANITIZE=$(SANITIZE) CC="$(CC)" bash $(SASL_TDIR)/run.sh
+	$(SASL_T_ENV) SATOKEND=$(abspath $(SATOKEND)) \
+		SATOKENCTL=$(abspath $(SATOKENCTL)) \
+		SANITIZE=$(SANITIZE) CC="$(CC)" bash $(SASL_TDIR)/run.sh
 
 CHECK_TARGETS += sasl-check

@@ -1,9 +1,10 @@
 # Shell helpers for the PAM test scripts: counters, a private directory,
-# and the one way the scripts mint (switch mint/revoke to satokenctl
-# here, and only here).  Tokens live in files, never in argv or the
-# environment of another process.
+# and the one way the scripts change the store: a private satokend driven
+# with satokenctl (tests/integration/satokend.sh), as a sysadmin would.
+# Tokens live in files, never in argv or the environment of another
+# process.
 #
-# Needs: SATFIX, PAM_MODULE (absolute paths).
+# Needs: SATOKEND, SATOKENCTL, PAM_MODULE (absolute paths).
 
 pass=0
 fail=0
@@ -37,9 +38,11 @@ loud() {
 	echo "************************************************************"
 }
 
-: "${SATFIX:?set SATFIX}" "${PAM_MODULE:?set PAM_MODULE}"
+: "${PAM_MODULE:?set PAM_MODULE}"
+. "$(dirname "${BASH_SOURCE[0]}")/../satokend.sh"
 
-# fixture_init DIR: a store, its config and an audit log under DIR
+# fixture_init DIR: a store, its config, an audit log and the daemon
+# that writes the store, under DIR.  fixture_stop ends the daemon.
 fixture_init() {
 	T=$1
 	DB=$T/satoken.db
@@ -50,19 +53,26 @@ database = $DB
 audit = file:$AUDIT
 lock_timeout_ms = ${LOCK_TIMEOUT_MS:-1000}
 EOC
-	"$SATFIX" "$DB" init
+	satd_start "$T" "$DB" "$AUDIT"
 }
 
-# sat ARGS...: a store change other than minting (group, account, policy)
+fixture_stop() {
+	satd_stop
+}
+
+# sat group NAME | sat policy GROUP... | sat account NAME [-g G]... [-d]
 sat() {
-	"$SATFIX" "$DB" "$@"
+	case $1 in
+	group) ctl group create "$2" >/dev/null ;;
+	policy) shift; ctl policy set "$@" >/dev/null ;;
+	account) shift; satd_account "$@" ;;
+	*) echo "sat: unknown change $1" >&2; return 2 ;;
+	esac
 }
 
-# mint ACCOUNT NAME FILE [satfix mint options]: the token into FILE (0600)
+# mint ACCOUNT NAME FILE [-t TTL] [-s SVC] [-f CIDR]: the token into FILE
 mint() {
-	local account=$1 name=$2 file=$3
-	shift 3
-	(umask 077 && "$SATFIX" "$DB" mint "$account" "$name" "$@" >"$file")
+	satd_mint "$@"
 }
 
 # token_id FILE: the public id of the token in FILE
@@ -72,7 +82,7 @@ token_id() {
 
 # revoke FILE: revoke the token in FILE
 revoke() {
-	"$SATFIX" "$DB" revoke "$(token_id "$1")"
+	ctl token revoke "$(token_id "$1")" >/dev/null
 }
 
 # audit_last: the last audit line

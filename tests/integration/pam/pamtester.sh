@@ -3,13 +3,13 @@
 # pam_wrapper, including the store unreadable for the service's user:
 # run as root, pamtester is dropped to nobody with setpriv.
 #
-# Env: SATFIX, PAM_MODULE, PAMT_PRELOAD (LD_PRELOAD for pamtester).
+# Env: SATOKEND, SATOKENCTL, PAM_MODULE, PAMT_PRELOAD (LD_PRELOAD for pamtester).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/satpamtester.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap 'fixture_stop; rm -rf "$T"' EXIT
 chmod 755 "$T"
 fixture_init "$T"
 sat group svc

@@ -9,7 +9,7 @@
 # the service account); without it, says so loudly and runs nothing.
 # Everything it adds is removed on exit.
 #
-# Env: SATFIX, PAM_MODULE.
+# Env: SATOKEND, SATOKENCTL, PAM_MODULE.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -36,6 +36,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/satsshd.XXXXXX")
 created_run_sshd=
 sshd_pid=
 cleanup() {
+	fixture_stop
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
 	rm -f "/etc/pam.d/$SVC"
 	userdel "$USER_" 2>/dev/null

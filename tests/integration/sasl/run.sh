@@ -13,11 +13,15 @@
 # which the test hides behind a private bind mount in its own mount
 # namespace; Postfix's master starts as root and smtpd runs as postfix).
 #
-# env: SATFIX, SAT_PLUGIN_DIR (required), SANITIZE=1 (the plugin carries
+# Tokens are minted and revoked through a private satokend with
+# satokenctl (tests/integration/satokend.sh), as a sysadmin would.
+#
+# env: SATOKEND, SATOKENCTL, SAT_PLUGIN_DIR (required), SANITIZE=1 (the plugin carries
 # ASan: host programs get the runtime through LD_PRELOAD), CC.
 set -u
 
-: "${SATFIX:?}" "${SAT_PLUGIN_DIR:?}"
+: "${SAT_PLUGIN_DIR:?}"
+. "$(dirname "$0")/../satokend.sh"
 pass=0
 fail=0
 T=$(mktemp -d /tmp/satoken-sasl-it.XXXXXX)
@@ -26,6 +30,7 @@ slapd_pid=
 postfix_dir=
 
 cleanup() {
+	satd_stop
 	if [ -n "$slapd_pid" ]; then
 		kill "$slapd_pid" 2>/dev/null
 		wait "$slapd_pid" 2>/dev/null
@@ -59,13 +64,22 @@ db=$T/satoken.db
 audit=$T/audit.log
 # The one minting helper: the token goes to stdout (here: into a file
 # without its newline, as ldapwhoami -y reads the whole file), never argv.
+#   mint FILE ACCOUNT NAME [-s SERVICE] [-f CIDR]
 mint() {
-	local file=$1
-	shift
-	(umask 077 && "$SATFIX" "$db" mint "$@" | tr -d '\n' >"$file")
+	local file=$1 account=$2 name=$3
+	shift 3
+	satd_mint "$account" "$name" "$file.nl" "$@" || return 1
+	(umask 077 && tr -d '\n' <"$file.nl" >"$file")
+	rm -f "$file.nl"
 	[ "$(wc -c <"$file")" -eq 54 ]
 }
 token_id() { cut -c5-16 "$1"; }
+
+satd_start "$T" "$db" "$audit" &&
+	ctl group create svc >/dev/null &&
+	ctl policy set svc >/dev/null &&
+	satd_account ci -g svc && satd_account ops -g svc ||
+	not_ok "a private satokend with the accounts"
 
 # --- 1. saslpluginviewer ---------------------------------------------
 out=$(host saslpluginviewer -s -p "$SAT_PLUGIN_DIR" 2>&1)
@@ -104,10 +118,6 @@ if [ -n "$why" ]; then
 	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 else
 	PATH=$PATH:/usr/sbin
-	"$SATFIX" "$db" init && "$SATFIX" "$db" group svc &&
-		"$SATFIX" "$db" policy svc &&
-		"$SATFIX" "$db" account ci -g svc &&
-		"$SATFIX" "$db" account ops -g svc || not_ok "store set up"
 	cat >"$T/satoken.conf" <<-EOF
 		database = $db
 		audit = file:$audit
@@ -181,7 +191,7 @@ else
 	check "another account as authzid is refused (rc=$rc)" test "$rc" -eq 49
 	check "audit: wrong_account" grep -q "reason=wrong_account account=ci token=$id1 " "$audit"
 
-	"$SATFIX" "$db" revoke "$id1" || not_ok "revoke"
+	ctl token revoke "$id1" >/dev/null || not_ok "revoke"
 	n_before=$(wc -l <"$audit")
 	out=$(whoami -U ci -y "$T/tok1" 2>&1)
 	rc=$?
@@ -288,9 +298,6 @@ if [ -n "$why" ]; then
 	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 else
 	PATH=$PATH:/usr/sbin
-	[ -f "$db" ] || { "$SATFIX" "$db" init && "$SATFIX" "$db" group svc &&
-		"$SATFIX" "$db" policy svc &&
-		"$SATFIX" "$db" account ci -g svc; } || not_ok "store set up"
 	pf=$T/postfix
 	smtp_audit=$T/audit-smtp.log
 	mkdir -p "$pf/sasl" "$pf/queue" "$pf/data"
@@ -403,7 +410,7 @@ else
 	rc=$?
 	check "without a token the relay is refused (rc=$rc)" test "$rc" -ne 0
 
-	"$SATFIX" "$db" revoke "$id5" || not_ok "revoke t5"
+	ctl token revoke "$id5" >/dev/null || not_ok "revoke t5"
 	out=$(smtp "$sport" -X NOOP -K "$T/curl5.cfg" 2>&1)
 	rc=$?
 	echo "  curl OAUTHBEARER after revoke: rc=$rc: $out"
