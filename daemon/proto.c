@@ -221,11 +221,51 @@ proto_error_name(int r)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0.  The rules are
+ * jansson's: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0], min, cp;
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL ends it too */
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 json_t *
 proto_error(int r, const char *msg)
 {
+	char m[1024];
+	size_t i, n;
+
+	/* messages quote request values cut with %.64s, which can split a
+	 * multibyte character; jansson refuses such a string, and the
+	 * client would get no answer at all.  Mend it byte by byte. */
+	snprintf(m, sizeof(m), "%s", msg != NULL ? msg : "");
+	for (i = 0; m[i] != '\0'; i += n)
+		if ((n = utf8_seq((const unsigned char *)m + i)) == 0) {
+			m[i] = '?';
+			n = 1;
+		}
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
-	    proto_error_name(r), "message", msg != NULL ? msg : "");
+	    proto_error_name(r), "message", m);
 }
 
 int
