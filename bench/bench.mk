@@ -1,0 +1,24 @@
+# make bench: login cost, minting and store size against the peers
+# (pam_permit, pam_userdb, sasldb PLAIN), written to bench/results.txt
+# and drawn in bench/login-cost.png.  Not part of make check: timed.
+#   BENCH_SIZES   live tokens per step (default 1000 100000 1000000)
+#   BENCH_ROUNDS  alternated rounds per figure (median taken; default 5)
+BENCH_B    := $(B)/bench
+BENCH_BINS := $(BENCH_B)/bench_pam $(BENCH_B)/bench_sasl $(BENCH_B)/bench_mint
+
+$(BENCH_B)/bench_pam: $(BENCH_B)/bench_pam.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -lpthread
+
+$(BENCH_B)/bench_sasl: $(BENCH_B)/bench_sasl.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lsasl2 -lpthread
+
+$(BENCH_B)/bench_mint: $(BENCH_B)/bench_mint.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpthread
+
+.PHONY: bench bench-build
+bench-build: $(BENCH_BINS) $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE) $(SASL_PLUGIN)
+
+bench: bench-build
+	@bench/ensure-deps
+	@env B=$(B) BENCH_SIZES="$(BENCH_SIZES)" BENCH_ROUNDS="$(BENCH_ROUNDS)" \
+		bash bench/run.sh
