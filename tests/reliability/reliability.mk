@@ -1,0 +1,20 @@
+# Reliability and security (issue 8): planted files, secrets, timing,
+# crashes, a full disk and load, against the real satokend and store.
+#   check-reliability   the short forms (part of make check)
+#   stress-reliability  the long forms (part of make stress)
+RELT_DIR := tests/reliability
+RELT_B   := $(B)/$(RELT_DIR)
+RELT_DEPS = $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD)
+RELT_ENV := B=$(B) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
+RELT_GROUPS := t_files
+
+.PHONY: check-reliability stress-reliability
+check-reliability: $(RELT_DEPS)
+	@echo "== reliability: files, secrets, timing, crashes, full disk, load"
+	@env $(RELT_ENV) bash $(RELT_DIR)/run.sh $(RELT_GROUPS)
+
+stress-reliability: $(RELT_DEPS)
+	@env $(RELT_ENV) RELT_LONG=1 bash $(RELT_DIR)/run.sh $(RELT_GROUPS)
+
+CHECK_TARGETS += check-reliability
+stress: stress-reliability
