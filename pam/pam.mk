@@ -5,8 +5,13 @@ PAM_MODULE := $(B)/pam/pam_satoken.so
 PAM_MAP    := pam/pam_satoken.map
 PAM_LIBS   := -lpam
 
+# -z nodelete: libpam dlcloses its modules at every pam_end; staying
+# mapped spares each login the loading and unloading of libcrypto and
+# libgdbm (about half its cost) and keeps the resident read view alive.
+MODULE_LDFLAGS := -Wl,-z,nodelete
+
 $(PAM_MODULE): $(PAM_OBJ) $(LIBCOMMON) $(PAM_MAP)
-	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) -Wl,--version-script=$(PAM_MAP) \
+	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) $(MODULE_LDFLAGS) -Wl,--version-script=$(PAM_MAP) \
 		-o $@ $(PAM_OBJ) $(LIBCOMMON) $(COMMON_LIBS) $(PAM_LIBS)
 
 MODULES += $(PAM_MODULE)

@@ -7,7 +7,7 @@ SASL_OBJ := $(SASL_SRC:%.c=$(B)/%.o)
 SASL_PLUGIN := $(B)/sasl/libsatoken.so
 
 $(SASL_PLUGIN): $(SASL_OBJ) $(LIBCOMMON) sasl/libsatoken.map
-	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) -Wl,-soname,libsatoken.so \
+	$(CC) $(ALL_LDFLAGS) $(SO_LDFLAGS) -Wl,-z,nodelete -Wl,-soname,libsatoken.so \
 		-Wl,--version-script=sasl/libsatoken.map \
 		-o $@ $(SASL_OBJ) $(LIBCOMMON) $(COMMON_LIBS)
 
