@@ -14,6 +14,7 @@
 #define SATOKEN_KV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct kv;
 
@@ -38,6 +39,9 @@ int kv_delete(struct kv *kv, const void *key, size_t klen);
 typedef int (*kv_iter_fn)(void *arg, const void *key, size_t klen);
 /* Calls fn for every key; a non-zero return from fn stops and is returned. */
 int kv_iterate(struct kv *kv, kv_iter_fn fn, void *arg);
+
+/* Bytes the database file takes now (0 if it cannot be told). */
+uint64_t kv_size(struct kv *kv);
 
 /* Writer only: exclusive access for a commit, waiting up to timeout_ms
  * for readers to leave. */

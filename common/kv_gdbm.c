@@ -253,6 +253,16 @@ kv_iterate(struct kv *kv, kv_iter_fn fn, void *arg)
 	    SAT_E_STORE;
 }
 
+uint64_t
+kv_size(struct kv *kv)
+{
+	struct stat st;
+
+	if (fstat(kv->fd, &st) != 0 || st.st_size < 0)
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
 int
 kv_begin_write(struct kv *kv, unsigned timeout_ms)
 {
