@@ -281,9 +281,14 @@ load_token(struct op_ctx *c, struct sat_token *t, struct sat_account *a)
 	memset(t, 0, sizeof(*t));
 	if (a != NULL)
 		memset(a, 0, sizeof(*a));
+	/* never quote the value: the usual mistake is pasting the whole
+	 * token where its id goes, and the message lands in the reply and
+	 * the audit log */
 	if (!token_id_valid(id, strlen(id)))
-		return op_fail(c, SAT_E_INVALID, "'%.64s' is not a token id "
-		    "(12 characters of 0-9A-Za-z)", id);
+		return op_fail(c, SAT_E_INVALID, "%s is not a token id "
+		    "(12 characters of 0-9A-Za-z%s)", strncmp(id, "sat_", 4) == 0 ?
+		    "a token" : "the value given", strncmp(id, "sat_", 4) == 0 ?
+		    "; a token's id is its characters 5 to 16" : "");
 	snprintf(c->ev_token, sizeof(c->ev_token), "%s", id);
 	c->ev->token = c->ev_token;
 	if ((r = store_get_token(c->st->store, id, t)) == SAT_E_NOTFOUND)

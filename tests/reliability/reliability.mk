@@ -4,9 +4,10 @@
 #   stress-reliability  the long forms (part of make stress)
 RELT_DIR := tests/reliability
 RELT_B   := $(B)/$(RELT_DIR)
-RELT_DEPS = $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD)
+RELT_DEPS = $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD) $(SATFIX) \
+	$(RELT_B)/timing
 RELT_ENV := B=$(B) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
-RELT_GROUPS := t_files
+RELT_GROUPS := t_files t_timing t_secrets
 
 .PHONY: check-reliability stress-reliability
 check-reliability: $(RELT_DEPS)
@@ -18,3 +19,6 @@ stress-reliability: $(RELT_DEPS)
 
 CHECK_TARGETS += check-reliability
 stress: stress-reliability
+
+$(RELT_B)/timing: $(RELT_B)/timing.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) $(COMMON_LIBS)

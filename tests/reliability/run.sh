@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(t_files)
+[ ${#groups[@]} -gt 0 ] || groups=(t_files t_timing t_secrets)
 for g in "${groups[@]}"; do
 	start=$(date +%s)
 	out=$(bash "$here/$g.sh" 2>&1)
