@@ -21,7 +21,9 @@ check-threads: tsan-build
 stress-threads: tsan-build
 	@tests/stress/threads.sh $(TSAN_B) 64 $(STRESS_THREADS_ITERS)
 
-stress: stress-threads
+# the SIGKILL test with 1000 kills (tests/integration/daemon) and the
+# long reliability forms (tests/reliability) join here
+stress: stress-threads stress-daemon
 
 # the ASan pass of make check does not need a second TSan run
 ifneq ($(SANITIZE),1)
