@@ -4,7 +4,8 @@
 # Tokens live in files, never in argv or the environment of another
 # process.
 #
-# Needs: SATOKEND, SATOKENCTL, PAM_MODULE (absolute paths).
+# Needs: PAM_MODULE, and for fixture_init SATOKEND and SATOKENCTL
+# (absolute paths).
 
 pass=0
 fail=0
@@ -39,11 +40,13 @@ loud() {
 }
 
 : "${PAM_MODULE:?set PAM_MODULE}"
-. "$(dirname "${BASH_SOURCE[0]}")/../satokend.sh"
+SAT_LIB_DIR=$(dirname "${BASH_SOURCE[0]}")
 
 # fixture_init DIR: a store, its config, an audit log and the daemon
 # that writes the store, under DIR.  fixture_stop ends the daemon.
 fixture_init() {
+	# the daemon fixture only for the scripts that change the store
+	. "$SAT_LIB_DIR/../satokend.sh"
 	T=$1
 	DB=$T/satoken.db
 	CONF=$T/satoken.conf
@@ -57,7 +60,9 @@ EOC
 }
 
 fixture_stop() {
-	satd_stop
+	if declare -F satd_stop >/dev/null; then
+		satd_stop
+	fi
 }
 
 # sat group NAME | sat policy GROUP... | sat account NAME [-g G]... [-d]
