@@ -27,6 +27,14 @@ int kv_open_writer(const char *path, unsigned timeout_ms, struct kv **ret,
     int *ret_created);
 void kv_close(struct kv *kv);
 
+/* A resident reader (common/view.c) keeps its handle between checks
+ * without the lock: pause drops the shared lock; resume takes it again
+ * (SAT_E_STORE past timeout_ms) and returns 0 if nothing was written
+ * and the file is the same since the handle was opened, 1 if the
+ * handle is stale (still locked: close it and open a new one). */
+int kv_reader_pause(struct kv *kv);
+int kv_reader_resume(struct kv *kv, unsigned timeout_ms);
+
 /* *ret_val is malloc'd (caller frees, wiping if it may hold a secret).
  * SAT_E_NOTFOUND if absent, SAT_E_STORE on any read error. */
 int kv_fetch(struct kv *kv, const void *key, size_t klen, void **ret_val,

@@ -20,7 +20,39 @@ struct kv {
 	int fd;		/* the database; owned by dbf once opened */
 	int lockfd;	/* writer: PATH.lock, held for life; else -1 */
 	int writer;
+	/* PATH.gen: a counter the writer bumps whenever it takes the
+	 * exclusive lock, so that a resident reader can tell, under its
+	 * shared lock, whether anything was written since it last read.
+	 * -1 for a reader when the file is missing or unsafe: it then
+	 * never trusts its view across checks. */
+	int genfd;
+	uint64_t gen;
+	dev_t dev, gdev;
+	ino_t ino, gino;
+	char path[4096];
 };
+
+static int
+gen_path(const char *path, char out[4096])
+{
+	return snprintf(out, 4096, "%s.gen", path) >= 4096 ? -1 : 0;
+}
+
+static int
+read_gen(int fd, uint64_t *ret)
+{
+	uint64_t g = 0;
+	ssize_t n = pread(fd, &g, sizeof(g), 0);
+
+	if (n == 0) {
+		*ret = 0;
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(g))
+		return -1;
+	*ret = g;
+	return 0;
+}
 
 static int64_t
 now_ms(void)
@@ -52,6 +84,73 @@ lock_wait(int fd, int op, unsigned timeout_ms)
 	}
 }
 
+/* Under the shared lock: the generation and the identities of PATH and
+ * PATH.gen as this handle first saw them.  No PATH.gen (no writer of
+ * this version yet) leaves genfd -1: the view is then never reused.
+ * Any other failure is an error: fail closed, as for the store. */
+static int
+reader_note_gen(struct kv *kv, const char *path)
+{
+	char gp[4096];
+	struct stat st;
+	int gfd, r;
+
+	if (fstat(kv->fd, &st) != 0 || gen_path(path, gp) != 0 ||
+	    strlen(path) >= sizeof(kv->path))
+		return SAT_E_STORE;
+	kv->dev = st.st_dev;
+	kv->ino = st.st_ino;
+	/* no counter yet (a store no writer of this version has opened):
+	 * the handle serves this check only and is never kept.  Any other
+	 * failure refuses, like a failure to read the store itself. */
+	r = fileio_open(gp, O_RDONLY, 0, FILEIO_REGULAR | FILEIO_NOT_WRITABLE,
+	    &gfd);
+	if (r == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return SAT_E_STORE;
+	if (fstat(gfd, &st) != 0 || read_gen(gfd, &kv->gen) != 0) {
+		close(gfd);
+		return SAT_E_STORE;
+	}
+	kv->gdev = st.st_dev;
+	kv->gino = st.st_ino;
+	strcpy(kv->path, path);
+	kv->genfd = gfd;
+	return 0;
+}
+
+int
+kv_reader_pause(struct kv *kv)
+{
+	if (kv->writer)
+		return SAT_E_INTERNAL;
+	return flock(kv->fd, LOCK_UN) == 0 ? 0 : SAT_E_STORE;
+}
+
+int
+kv_reader_resume(struct kv *kv, unsigned timeout_ms)
+{
+	char gp[4096];
+	struct stat st;
+	uint64_t g;
+	int r;
+
+	if (kv->writer)
+		return SAT_E_INTERNAL;
+	if ((r = lock_wait(kv->fd, LOCK_SH, timeout_ms)) != 0)
+		return r;
+	/* a rebuilt or replaced DB, a recreated counter, or any write
+	 * since we last read: the handle's cached buckets may be stale */
+	if (kv->genfd < 0 || stat(kv->path, &st) != 0 ||
+	    st.st_dev != kv->dev || st.st_ino != kv->ino ||
+	    gen_path(kv->path, gp) != 0 || stat(gp, &st) != 0 ||
+	    st.st_dev != kv->gdev || st.st_ino != kv->gino ||
+	    read_gen(kv->genfd, &g) != 0 || g != kv->gen)
+		return 1;
+	return 0;
+}
+
 int
 kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 {
@@ -72,14 +171,47 @@ kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 	}
 	kv->lockfd = -1;
 	kv->fd = fd;
+	kv->genfd = -1;
+	if ((r = reader_note_gen(kv, path)) != 0) {
+		free(kv);
+		close(fd);
+		return r;
+	}
 	/* CLOERROR: GDBM closes fd (and so drops our lock) if it fails */
 	kv->dbf = gdbm_fd_open(fd, path, 0,
 	    GDBM_READER | GDBM_NOLOCK | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
 	if (kv->dbf == NULL) {
+		if (kv->genfd >= 0)
+			close(kv->genfd);
 		free(kv);
 		return SAT_E_STORE;
 	}
 	*ret = kv;
+	return 0;
+}
+
+/* PATH.gen, never truncated: readers holding it open keep seeing the
+ * same counter. */
+static int
+writer_open_gen(const char *path, int *ret_fd,
+    uint64_t *ret_gen)
+{
+	char gp[4096];
+	int gfd;
+
+	if (gen_path(path, gp) != 0)
+		return SAT_E_INVALID;
+	if (fileio_open(gp, O_RDWR | O_CREAT, 0640,
+	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &gfd) != 0)
+		return SAT_E_STORE;
+	/* world-readable: it holds a counter, no secret, and every reader
+	 * of DB must read it, whatever group DB is later given */
+	if (fchmod(gfd, 0644) != 0 ||
+	    read_gen(gfd, ret_gen) != 0) {
+		close(gfd);
+		return SAT_E_STORE;
+	}
+	*ret_fd = gfd;
 	return 0;
 }
 
@@ -140,6 +272,12 @@ kv_open_writer(const char *path, unsigned timeout_ms, struct kv **ret,
 		close(lockfd);
 		return SAT_E_STORE;
 	}
+	if ((r = writer_open_gen(path, &kv->genfd, &kv->gen)) != 0) {
+		gdbm_close(kv->dbf);
+		free(kv);
+		close(lockfd);
+		return r;
+	}
 	flock(fd, LOCK_UN);
 	kv->fd = fd;
 	kv->lockfd = lockfd;
@@ -163,6 +301,8 @@ kv_close(struct kv *kv)
 		gdbm_close(kv->dbf);	/* closes kv->fd and drops its lock */
 	if (kv->lockfd >= 0)
 		close(kv->lockfd);
+	if (kv->genfd >= 0)
+		close(kv->genfd);
 	free(kv);
 }
 
@@ -266,9 +406,23 @@ kv_size(struct kv *kv)
 int
 kv_begin_write(struct kv *kv, unsigned timeout_ms)
 {
+	uint64_t g;
+	int r;
+
 	if (!kv->writer)
 		return SAT_E_INTERNAL;
-	return lock_wait(kv->fd, LOCK_EX, timeout_ms);
+	if ((r = lock_wait(kv->fd, LOCK_EX, timeout_ms)) != 0)
+		return r;
+	/* bumped before anything is written: a reader that takes the
+	 * shared lock after us sees the new value; if it cannot be
+	 * bumped nothing is written, so no reader keeps a stale view */
+	g = kv->gen + 1;
+	if (pwrite(kv->genfd, &g, sizeof(g), 0) != (ssize_t)sizeof(g)) {
+		flock(kv->fd, LOCK_UN);
+		return SAT_E_STORE;
+	}
+	kv->gen = g;
+	return 0;
 }
 
 int

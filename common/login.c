@@ -7,6 +7,7 @@
 #include "store.h"
 #include "token.h"
 #include "valid.h"
+#include "view.h"
 
 /* Every login is audited: a caller that cannot write the line must not
  * accept, so a failure here is returned and turns an ok into an error. */
@@ -52,11 +53,13 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 		if (req->account != NULL && valid_name(req->account))
 			strcpy(ret->account, req->account);
 	} else {
-		r = store_open_reader(cfg->database,
-		    (unsigned)cfg->lock_timeout_ms, &s);
-		if (r == 0)
+		r = view_begin(cfg->database, (unsigned)cfg->lock_timeout_ms,
+		    &s);
+		if (r == 0) {
 			r = verify_token(s, &vr, ret);
-		store_close(s);
+			if (view_end(s, r != 0) != 0 && r == 0)
+				r = SAT_E_STORE;
+		}
 	}
 
 	memset(&ev, 0, sizeof(ev));
@@ -87,10 +90,12 @@ login_check_account(const struct sat_config *cfg, const char *account,
 	int r;
 
 	*ret = VERIFY_UNKNOWN_ACCOUNT;
-	r = store_open_reader(cfg->database, (unsigned)cfg->lock_timeout_ms, &s);
-	if (r == 0)
+	r = view_begin(cfg->database, (unsigned)cfg->lock_timeout_ms, &s);
+	if (r == 0) {
 		r = verify_account(s, account, (int64_t)time(NULL), ret);
-	store_close(s);
+		if (view_end(s, r != 0) != 0 && r == 0)
+			r = SAT_E_STORE;
+	}
 
 	memset(&ev, 0, sizeof(ev));
 	ev.action = "account";

@@ -1,7 +1,7 @@
 /* satoken: one authentication attempt as the modules make it.
  *
  * The PAM module and the SASL plugin are thin adapters over these two
- * calls: each opens the store read-only for the duration of the check,
+ * calls: each reads the store through the resident view (view.h),
  * runs the decision, closes the store and writes exactly one audit line
  * (action=auth, or action=account for the account phase).  Whatever
  * goes wrong is returned as a negative SAT_E_* for the adapter to map

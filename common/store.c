@@ -293,6 +293,20 @@ fail:
 }
 
 int
+store_reader_pause(struct store *s)
+{
+	return s->writer ? SAT_E_INTERNAL : kv_reader_pause(s->kv);
+}
+
+int
+store_reader_resume(struct store *s)
+{
+	if (s->writer)
+		return SAT_E_INTERNAL;
+	return kv_reader_resume(s->kv, s->timeout_ms);
+}
+
+int
 store_recovered(const struct store *s)
 {
 	return s->recovered;

@@ -47,6 +47,13 @@ void store_set_checkpoint_bytes(struct store *s, uint64_t bytes);
  * journal (the last writer did not close cleanly). */
 int store_recovered(const struct store *s);
 
+/* Reader only, for a view kept between checks (common/view.h): pause
+ * releases the shared lock (SAT_E_STORE if it cannot); resume takes it again and returns 0 when
+ * the view is still exact, 1 when the daemon wrote since (close it and
+ * open another), or SAT_E_STORE. */
+int store_reader_pause(struct store *s);
+int store_reader_resume(struct store *s);
+
 /* Drops staged changes, wipes the key, closes (a writer marks the
  * journal clean after syncing the database).  Accepts NULL. */
 void store_close(struct store *s);

@@ -25,6 +25,8 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "view.h"
+
 #define EXPORT	__attribute__((visibility("default")))
 
 static long fault_at;
@@ -34,6 +36,15 @@ static char failed[32];
 EXPORT void satfault_arm(long n);
 EXPORT long satfault_calls(void);
 EXPORT const char *satfault_failed(void);
+EXPORT void satfault_reset_view(void);
+
+/* Drops the module's resident store view, so that the next login takes
+ * the cold path (open, check, keep) and not the warm one. */
+void
+satfault_reset_view(void)
+{
+	view_reset();
+}
 
 void
 satfault_arm(long n)

@@ -269,6 +269,7 @@ struct fault_api {
 	void (*arm)(long);
 	long (*calls)(void);
 	const char *(*failed)(void);
+	void (*reset_view)(void);
 };
 
 struct kind_count {
@@ -295,13 +296,20 @@ tally(struct kind_count *k, size_t cap, const char *name_)
 /* One login of a scenario with the n-th wrapped call failing (0: none);
  * the fault is armed only around the operation under test. */
 static int
-fault_login(const struct fault_api *api, int scenario, long n,
+fault_login(const struct fault_api *api, int scenario, int warm, long n,
     long *ret_calls, char *ret_failed, size_t cap)
 {
 	struct pam_conv c = { conv, NULL };
 	pam_handle_t *ph = NULL;
 	int rc;
 
+	/* cold: the module's resident store view is dropped first; warm:
+	 * a login of the same kind, unarmed, leaves it open and current */
+	api->arm(-1);
+	api->reset_view();
+	if (warm && fault_login(api, scenario, 0, 0, ret_calls, ret_failed,
+	    cap) == -1)
+		return -1;
 	api->arm(-1);
 	switch (scenario) {
 	case 0:		/* a good token */
@@ -363,7 +371,7 @@ faults(void)
 	void *h;
 	size_t s, i;
 	long k, n;
-	int rc;
+	int rc, w;
 
 	/* the module stays loaded between logins: its counters persist */
 	if ((h = dlopen(F.module, RTLD_NOW | RTLD_LOCAL)) == NULL)
@@ -371,32 +379,37 @@ faults(void)
 	*(void **)&api.arm = dlsym(h, "satfault_arm");
 	*(void **)&api.calls = dlsym(h, "satfault_calls");
 	*(void **)&api.failed = dlsym(h, "satfault_failed");
-	if (api.arm == NULL || api.calls == NULL || api.failed == NULL)
+	*(void **)&api.reset_view = dlsym(h, "satfault_reset_view");
+	if (api.arm == NULL || api.calls == NULL || api.failed == NULL ||
+	    api.reset_view == NULL)
 		must(1, "PAM_MODULE is not the fault-injection build");
 
+	for (w = 0; w < 2; w++)
 	for (s = 0; s < sizeof(sc) / sizeof(sc[0]); s++) {
 		memset(kinds, 0, sizeof(kinds));
-		rc = fault_login(&api, (int)s, 0, &k, what, sizeof(what));
-		check(rc == sc[s].baseline && k > 0, "%s without faults: %s, "
-		    "%ld calls", sc[s].what, name(rc), k);
+		rc = fault_login(&api, (int)s, w, 0, &k, what, sizeof(what));
+		check(rc == sc[s].baseline && k > 0, "%s (%s) without faults: "
+		    "%s, %ld calls", sc[s].what, w ? "warm" : "cold", name(rc), k);
 		for (n = 1; n <= k; n++) {
 			long c;
 
-			rc = fault_login(&api, (int)s, n, &c, what, sizeof(what));
-			check(what[0] != '\0', "%s: call %ld not reached",
-			    sc[s].what, n);
+			rc = fault_login(&api, (int)s, w, n, &c, what,
+			    sizeof(what));
+			check(what[0] != '\0', "%s (%s): call %ld not reached",
+			    sc[s].what, w ? "warm" : "cold", n);
 			tally(kinds, 32, what);
 			check(rc != PAM_SUCCESS && rc != PAM_IGNORE,
-			    "%s: call %ld (%s) failing gave %s", sc[s].what, n,
-			    what, name(rc));
+			    "%s (%s): call %ld (%s) failing gave %s", sc[s].what,
+			    w ? "warm" : "cold", n, what, name(rc));
 		}
-		printf("   %s: %ld calls, each failed in turn:", sc[s].what, k);
+		printf("   %s, %s store view: %ld calls, each failed in turn:",
+		    sc[s].what, w ? "warm" : "cold", k);
 		for (i = 0; i < 32 && kinds[i].name[0] != '\0'; i++)
 			printf(" %s %d", kinds[i].name, kinds[i].n);
 		printf("\n");
 	}
 	/* and with nothing failing, logins work again */
-	check(fault_login(&api, 0, 0, &k, what, sizeof(what)) == PAM_SUCCESS,
+	check(fault_login(&api, 0, 1, 0, &k, what, sizeof(what)) == PAM_SUCCESS,
 	    "clean login after");
 	dlclose(h);
 }

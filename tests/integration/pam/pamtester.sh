@@ -96,9 +96,12 @@ fi
 writable_statics() {
 	objdump -t "${PAM_PLAIN_MODULE:-$PAM_MODULE}" |
 		awk '$0 ~ / \.(data|bss)[ \t]/ { print $NF }' |
-		grep -vxE 'completed\.0|__dso_handle|__TMC_END__|_edata|__bss_start|_end'
+		grep -vxE 'completed\.0|__dso_handle|__TMC_END__|_edata|__bss_start|_end|view_state'
 }
-check "the module has no writable static data of its own" \
+# view_state (common/view.c) is the one exception DESIGN allows: the
+# cached view of the store, every field behind its mutex (the TSan test
+# in tests/stress drives it from 64 threads)
+check "the module has no writable static data of its own but the locked store view" \
 	eval '[ -z "$(writable_statics)" ] || { writable_statics; false; }'
 
 check "no secret in the audit log" no_secrets "$AUDIT" "$T"/tok.*
