@@ -20,6 +20,12 @@ for i in $(seq 1 10); do
 	[ "$RC" = 7 ] && [[ $ERR == "satokenctl: THROTTLED: "* ]] && throttled=$((throttled + 1))
 done
 check "satokenctl exits 7 when throttled ($throttled of 10)" '$throttled -ge 4'
+# one request a second and the bucket drained just before: a slow start
+# of satokenctl (a sanitizer build) cannot outlast the refill
+write_conf "rate_limit = 1"
+kill -HUP "$DPID"
+sleep 0.3
+run raw send <"$T/burst"
 t "--json shows retry_after_ms" 7 ctl --json whoami
 check "retry_after_ms in the reply" '$(jfield error) == THROTTLED && $(jfield retry_after_ms) -ge 1'
 sleep 1.2
