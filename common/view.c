@@ -84,3 +84,15 @@ view_reset(void)
 	drop();
 	pthread_mutex_unlock(&view_state.lock);
 }
+
+/* When the module is unloaded (a build without -z nodelete, or the
+ * process exiting), close the view rather than leave its descriptors and
+ * memory behind.  trylock: never wait at exit on a thread mid-check. */
+__attribute__((destructor)) static void
+view_unload(void)
+{
+	if (pthread_mutex_trylock(&view_state.lock) != 0)
+		return;
+	drop();
+	pthread_mutex_unlock(&view_state.lock);
+}
