@@ -18,52 +18,21 @@
 
 #define MECH	"OAUTHBEARER"
 
+static const struct server_mech oauthbearer = {
+	.name = MECH,
+	.parse = bearer_parse_oauthbearer,
+	.status = "invalid_token",
+	.schemes = NULL,
+	.expect_ack = 1,
+};
+
 int
 oauthbearer_server_step(void *conn_context, sasl_server_params_t *sparams,
     const char *clientin, unsigned clientinlen, const char **serverout,
     unsigned *serveroutlen, sasl_out_params_t *oparams)
 {
-	const sasl_utils_t *utils = sparams->utils;
-	struct server_conn *c = conn_context;
-	struct bearer_msg m;
-	int r, n;
-
-	*serverout = NULL;
-	*serveroutlen = 0;
-	switch (c->state) {
-	case SERVER_START:
-		c->state = SERVER_DONE;
-		if (bearer_parse_oauthbearer(clientin, clientinlen, &m) != 0) {
-			/* not the protocol: no challenge, just the audit line */
-			r = plugin_login(sparams, MECH, NULL, oparams);
-			utils->seterror(utils->conn, 0,
-			    "satoken: malformed OAUTHBEARER message");
-			return r == SASL_OK ? SASL_BADAUTH : r;
-		}
-		r = plugin_login(sparams, MECH, &m, oparams);
-		if (r != SASL_BADAUTH)
-			return r;
-		n = bearer_error_json("invalid_token", NULL, c->challenge,
-		    sizeof(c->challenge));
-		if (n < 0)
-			return SASL_BADAUTH;
-		c->state = SERVER_REFUSED;
-		*serverout = c->challenge;
-		*serveroutlen = (unsigned)n;
-		return SASL_CONTINUE;
-	case SERVER_REFUSED:
-		/* RFC 7628 3.2.3: whatever the client says now, it failed */
-		c->state = SERVER_DONE;
-		if (!bearer_is_ack(clientin, clientinlen))
-			utils->log(utils->conn, SASL_LOG_DEBUG, "satoken: "
-			    "client did not answer the error challenge with %%x01");
-		utils->seterror(utils->conn, 0, "satoken: authentication failed");
-		return SASL_BADAUTH;
-	case SERVER_DONE:
-	default:
-		utils->seterror(utils->conn, 0, "satoken: unexpected step");
-		return SASL_BADPROT;
-	}
+	return server_step(&oauthbearer, conn_context, sparams, clientin,
+	    clientinlen, serverout, serveroutlen, oparams);
 }
 
 enum client_state {

@@ -46,6 +46,21 @@ int plugin_login(sasl_server_params_t *sparams, const char *mech,
     const struct bearer_msg *m, sasl_out_params_t *oparams);
 
 /* OAUTHBEARER, server and client (oauthbearer.c). */
+/* What tells the server mechanisms apart; the state machine is one
+ * (sasl/server.c). */
+struct server_mech {
+	const char *name;
+	int (*parse)(const void *p, size_t n, struct bearer_msg *ret);
+	const char *status;	/* the error challenge's "status" */
+	const char *schemes;	/* its "schemes", or NULL */
+	int expect_ack;		/* RFC 7628: the client answers with \x01 */
+};
+
+int server_step(const struct server_mech *mech, void *conn_context,
+    sasl_server_params_t *sparams, const char *clientin,
+    unsigned clientinlen, const char **serverout, unsigned *serveroutlen,
+    sasl_out_params_t *oparams);
+
 int oauthbearer_server_step(void *conn_context, sasl_server_params_t *sparams,
     const char *clientin, unsigned clientinlen, const char **serverout,
     unsigned *serveroutlen, sasl_out_params_t *oparams);

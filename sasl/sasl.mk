@@ -1,8 +1,8 @@
 # The Cyrus SASL plugin: libsatoken.so (OAUTHBEARER and XOAUTH2 server
 # mechanisms, OAUTHBEARER client).  It calls libsasl2 only through the
 # utils table libsasl2 hands it, so it links no libsasl2 of its own.
-SASL_SRC := sasl/bearer.c sasl/prompt.c sasl/oauthbearer.c sasl/xoauth2.c \
-	sasl/plugin.c
+SASL_SRC := sasl/bearer.c sasl/prompt.c sasl/server.c sasl/oauthbearer.c \
+	sasl/xoauth2.c sasl/plugin.c
 SASL_OBJ := $(SASL_SRC:%.c=$(B)/%.o)
 SASL_PLUGIN := $(B)/sasl/libsatoken.so
 
