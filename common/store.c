@@ -24,6 +24,7 @@ struct store {
 	struct journal *journal;	/* writer only */
 	uint64_t checkpoint_at;		/* journal size that triggers one */
 	int recovered;			/* rebuilt at open */
+	char path[4096];		/* writer: the database, for a rebuild */
 	int opened;			/* writer: fully opened */
 	int writer;
 	unsigned timeout_ms;
@@ -129,6 +130,8 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 		*ret_len = st->vlen;
 		return 0;
 	}
+	if (s->kv == NULL)	/* a writer whose rebuild failed */
+		return SAT_E_STORE;
 	return kv_fetch(s->kv, key, klen, ret_val, ret_len);
 }
 
@@ -258,6 +261,11 @@ store_open_writer(const char *path, unsigned lock_timeout_ms,
 	s->writer = 1;
 	s->timeout_ms = lock_timeout_ms;
 	s->checkpoint_at = JOURNAL_CHECKPOINT_BYTES;
+	if (strlen(path) >= sizeof(s->path)) {
+		free(s);
+		return SAT_E_INVALID;
+	}
+	strcpy(s->path, path);
 	/* the journal's lock makes us the only writer before DB is touched */
 	if ((r = journal_open(path, &s->journal, &jst)) != 0)
 		goto fail;
@@ -328,7 +336,8 @@ store_close(struct store *s)
 	free(s->stg);
 	/* a clean close spares the next start a rebuild; a writer that
 	 * failed to open (a rebuild cut short) must leave it DIRTY */
-	if (s->opened && journal_state(s->journal) == JOURNAL_DIRTY &&
+	if (s->opened && s->kv != NULL &&
+	    journal_state(s->journal) == JOURNAL_DIRTY &&
 	    kv_begin_write(s->kv, s->timeout_ms) == 0) {
 		if (kv_sync(s->kv) == 0)
 			(void)journal_set_state(s->journal, JOURNAL_CLEAN);
@@ -449,6 +458,10 @@ list_names(struct store *s, char prefix, struct strlist *ret)
 	strlist_init(&l);
 	c.prefix = prefix;
 	c.out = &l;
+	if (s->kv == NULL) {
+		r = SAT_E_STORE;
+		goto fail;
+	}
 	if ((r = kv_iterate(s->kv, list_cb, &c)) != 0)
 		goto fail;
 	for (i = 0; s->writer && i < s->nstg; i++) {
@@ -659,6 +672,28 @@ maybe_checkpoint(struct store *s)
  * first, then applied to GDBM under the exclusive lock without an
  * fsync; readers see it through the page cache as soon as the lock is
  * released, and a crash at any point is repaired from base + journal. */
+/* GDBM failed in the middle of applying a batch (a full disk, EIO): its
+ * handle now refuses every call, and the file may hold part of a batch
+ * the client was told failed.  Rebuild at once, as the next start would:
+ * the base copy plus the journal, from which that batch was taken back.
+ * If the rebuild fails too, the writer has no handle and refuses every
+ * request (the journal stays DIRTY, so a restart rebuilds). */
+static void
+rebuild_writer(struct store *s)
+{
+	int created = 0;
+
+	kv_close(s->kv);
+	s->kv = NULL;
+	if (journal_restore_base(s->journal) != 0 ||
+	    kv_open_writer(s->path, s->timeout_ms, &s->kv, &created) != 0)
+		return;
+	if (created || recover(s) != 0) {
+		kv_close(s->kv);
+		s->kv = NULL;
+	}
+}
+
 int
 store_commit(struct store *s)
 {
@@ -672,6 +707,10 @@ store_commit(struct store *s)
 		return SAT_E_INTERNAL;
 	if (s->nstg == 0)
 		return 0;
+	if (s->kv == NULL) {
+		r = SAT_E_STORE;
+		goto out;
+	}
 	if ((before = calloc(s->nstg, sizeof(*before))) == NULL) {
 		r = SAT_E_NOMEM;
 		goto out;
@@ -717,6 +756,8 @@ store_commit(struct store *s)
 	kv_end_write(s->kv);
 	if (r == 0)
 		maybe_checkpoint(s);
+	else
+		rebuild_writer(s);
 out:
 	if (r != 0)
 		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;

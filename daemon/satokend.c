@@ -380,6 +380,9 @@ main(int argc, char **argv)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit (ulimit -f, LimitFSIZE=) must fail the write with
+	 * EFBIG, which refuses that one commit, not kill the daemon */
+	signal(SIGXFSZ, SIG_IGN);
 	jsonmem_init();
 
 	if (!sv.foreground && daemonize(&ready_fd) != 0) {

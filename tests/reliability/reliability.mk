@@ -7,7 +7,7 @@ RELT_B   := $(B)/$(RELT_DIR)
 RELT_DEPS = $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD) $(SATFIX) \
 	$(RELT_B)/timing
 RELT_ENV := B=$(B) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
-RELT_GROUPS := t_files t_timing t_secrets
+RELT_GROUPS := t_files t_timing t_secrets t_fulldisk
 
 .PHONY: check-reliability stress-reliability
 check-reliability: $(RELT_DEPS)
