@@ -2,8 +2,8 @@
  *
  * The PAM module and the SASL plugin are thin adapters over these two
  * calls: each reads the store through the resident view (view.h),
- * runs the decision, closes the store and writes exactly one audit line
- * (action=auth, or action=account for the account phase).  Whatever
+ * runs the decision, releases the view's lock and writes exactly one
+ * audit line (action=auth, or action=account for the account phase).  Whatever
  * goes wrong is returned as a negative SAT_E_* for the adapter to map
  * to a refusal; nothing here ever turns an error into an acceptance. */
 #ifndef SATOKEN_LOGIN_H
