@@ -1,5 +1,7 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cidr.h"
 #include "err.h"
@@ -123,6 +125,51 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 	sat_freezero(copy, n);
 }
 
+/*
+ * Doing the same work on every path leaves differences of a few percent:
+ * a record's place in the file, its size, the allocator.  So, like
+ * OpenSSH's ensure_minimum_time_since() for failed logins, every
+ * decision past the format check is padded to a common floor: 5/4 of the
+ * running mean of what decisions cost in this process.  Whatever the
+ * reason, the caller sees the floor, unless the machine itself took
+ * longer (preemption), which does not depend on the reason either.
+ * The mean adapts to the machine and the store's size; it is only an
+ * estimate, so relaxed atomics are enough for threads sharing it.
+ */
+#define FLOOR_MAX_NS	200000	/* never pad past this: a stalled disk
+				   must not stall logins further */
+#define FLOOR_WEIGHT	32	/* the mean moves by 1/32 of a sample */
+
+static _Atomic int64_t mean_cost_ns;
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+pad_to_floor(int64_t start)
+{
+	int64_t spent = mono_ns() - start, mean, sample, floor;
+
+	mean = atomic_load_explicit(&mean_cost_ns, memory_order_relaxed);
+	/* a preempted decision says nothing about the cost: clip it */
+	sample = mean > 0 && spent > 2 * mean ? 2 * mean : spent;
+	atomic_store_explicit(&mean_cost_ns, mean <= 0 ? sample :
+	    mean + (sample - mean) / FLOOR_WEIGHT, memory_order_relaxed);
+	if (mean <= 0)
+		return;
+	floor = mean + mean / 4;
+	if (floor > FLOOR_MAX_NS)
+		floor = FLOOR_MAX_NS;
+	while (mono_ns() - start < floor)
+		;
+}
+
 /* Fetch that maps "absent or undecodable" to found = 0 and keeps real
  * store errors as errors. */
 static int
@@ -150,6 +197,7 @@ verify_token(struct store *s, const struct verify_request *req,
 	const char *acct_name;
 	int tok_found = 0, acct_found = 0, secret_ok, r;
 	enum verify_reason reason;
+	int64_t start;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->reason = VERIFY_MALFORMED;
@@ -163,6 +211,7 @@ verify_token(struct store *s, const struct verify_request *req,
 	if (token_parse(req->token, req->token_len, ret->token_id) != 0)
 		return 0;
 
+	start = mono_ns();
 	if ((r = found_or_absent(store_get_token(s, ret->token_id, &tok),
 	    &tok_found)) != 0)
 		goto out;
@@ -215,6 +264,7 @@ out:
 	record_free_token(&tok);
 	record_free_account(&acct);
 	record_free_policy(&pol);
+	pad_to_floor(start);
 	return r;
 }
 
