@@ -29,7 +29,8 @@ cleanup() {
 	local c
 	stop_daemon
 	for c in "${CLEANUPS[@]}"; do eval "$c" || true; done
-	rm -rf "$T"
+	# never through a mount point a test left behind
+	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
