@@ -88,19 +88,8 @@ ctl token revoke "$(cut -c5-16 "$T/c3")" >/dev/null
 # a wrong secret with the live canary's id, and a password that is not a
 # token but holds canary 1's secret (a typo'd paste)
 # (with a correct checksum, so it reaches the lookup and the hash)
-python3 - "$T/c1" "$T/wrong" <<'PY'
-import sys, zlib
-A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-def b62(n, w):
-    s = ""
-    for _ in range(w):
-        s = A[n % 62] + s
-        n //= 62
-    return s
-live = open(sys.argv[1]).read().strip()
-body = live[:20] + ("x" if live[20] != "x" else "y") + live[21:48]
-open(sys.argv[2], "w").write(body + b62(zlib.crc32(body.encode()), 6) + "\n")
-PY
+live=$(cat "$T/c1")
+tok_sum <<<"${live:0:20}$([ "${live:20:1}" = x ] && echo y || echo x)${live:21:27}" >"$T/wrong"
 { printf 'hunter2'; cut -c17-48 "$T/c1"; } >"$T/notatoken"
 chmod 600 "$T"/c? "$T/wrong" "$T/notatoken"
 
@@ -187,15 +176,7 @@ if [ "$CORES" = 1 ] && gcore -o "$T/dcore" "$DPID" >/dev/null 2>&1; then
 fi
 stop_daemon
 
-# the secret part (32 characters after the id) of each canary
-secrets() { for f in c1 c2 c3; do cut -c17-48 "$T/$f"; done; }
-leaks_in() {
-	local s n=0
-	for s in $(secrets); do
-		grep -aqF -- "$s" "$@" 2>/dev/null && n=$((n + 1))
-	done
-	echo $n
-}
+CANARIES=("$T/c1" "$T/c2" "$T/c3")
 if [ "$have_syslog" = 1 ]; then
 	check "the modules' debug lines reached syslog" \
 		'$(grep -ac "pam_satoken.*auth: " "$SYSLOG") -ge 4'

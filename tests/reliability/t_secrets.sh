@@ -35,15 +35,7 @@ for what in "account list" "token list" "token list ci" "account show ci"; do
 done
 check "the refusals and listings were answered" '$(wc -l <"$T/replies") -gt 20'
 
-# the secret part (32 characters after the id) of each canary
-secrets() { for f in c1 c2 c3; do cut -c17-48 "$T/$f"; done; }
-leaks_in() {
-	local s n=0
-	for s in $(secrets); do
-		grep -aqF -- "$s" "$@" 2>/dev/null && n=$((n + 1))
-	done
-	echo $n
-}
+CANARIES=("$T/c1" "$T/c2" "$T/c3")
 check "no secret in replies, errors or listings ($(leaks_in "$T/replies"))" '$(leaks_in "$T/replies") == 0'
 check "no secret in the audit log ($(leaks_in "$AUDIT"))" '$(leaks_in "$AUDIT") == 0'
 check "the audit log names the canaries by id" '$(grep -c "token=$(cut -c5-16 "$T/c1")" "$AUDIT") -ge 3'

@@ -24,28 +24,13 @@ for i in $(seq 1 200); do "$SATFIX" "$DB" mint "a$((i % 40 + 1))" "t$i" >/dev/nu
 # a token with the live id and a wrong secret, and one with an id that
 # does not exist; both with a correct checksum, so that neither stops
 # at the format check
-python3 - "$T/live" "$T/cases" <<'PY'
-import sys, zlib, random
-A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-def b62(n, w):
-    s = ""
-    for _ in range(w):
-        s = A[n % 62] + s
-        n //= 62
-    return s
-def tok(body):
-    return body + b62(zlib.crc32(body.encode()), 6)
-live = open(sys.argv[1]).read().strip()
-gone = open(sys.argv[1].replace("live", "gone")).read().strip()
-rnd = lambda n: "".join(random.choice(A) for _ in range(n))
-wrong = tok(live[:16] + rnd(32))
-unknown = tok("sat_" + rnd(44))
-with open(sys.argv[2], "w") as f:
-    f.write("unknown_account unknown_token nosuch %s\n" % unknown)
-    f.write("unknown_token unknown_token ci %s\n" % tok("sat_" + rnd(44)))
-    f.write("wrong_secret bad_secret ci %s\n" % wrong)
-    f.write("revoked revoked ci %s\n" % gone)
-PY
+live=$(cat "$T/live")
+{
+	echo "unknown_account unknown_token nosuch $(tok_sum <<<"sat_$(b62_random 44)")"
+	echo "unknown_token unknown_token ci $(tok_sum <<<"sat_$(b62_random 44)")"
+	echo "wrong_secret bad_secret ci $(tok_sum <<<"${live:0:16}$(b62_random 32)")"
+	echo "revoked revoked ci $(cat "$T/gone")"
+} >"$T/cases"
 chmod 600 "$T/cases"
 
 measure() {
