@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,8 +36,43 @@ conn_free(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	sat_freezero(c->out, c->outcap);
-	sat_wipe(c->in, sizeof(c->in));
+	sat_freezero(c->in, c->incap);
 	free(c);
+}
+
+/* Gives the input buffer room for more, up to CONN_IN_MAX.  Not realloc:
+ * the old block may hold a token. */
+static int
+conn_grow_in(struct conn *c)
+{
+	size_t ncap;
+	uint8_t *nb;
+
+	if (c->incap >= CONN_IN_MAX)
+		return -1;
+	ncap = c->incap ? c->incap * 2 : CONN_IN_FIRST;
+	if (ncap > CONN_IN_MAX)
+		ncap = CONN_IN_MAX;
+	if ((nb = malloc(ncap)) == NULL)
+		return -1;
+	if (c->inlen > 0)
+		memcpy(nb, c->in, c->inlen);
+	sat_freezero(c->in, c->incap);
+	c->in = nb;
+	c->incap = ncap;
+	return 0;
+}
+
+/* An empty buffer is given back: idle connections hold none. */
+static void
+conn_release_in(struct conn *c)
+{
+	if (c->inlen == 0 && c->in != NULL) {
+		sat_freezero(c->in, c->incap);
+		c->in = NULL;
+		c->incap = 0;
+		c->scanned = 0;
+	}
 }
 
 void
@@ -44,8 +80,12 @@ conn_fill(struct conn *c, int64_t now_ms)
 {
 	ssize_t n;
 
-	while (!c->eof && !c->dead && c->inlen < sizeof(c->in)) {
-		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	while (!c->eof && !c->dead && c->inlen < CONN_IN_MAX) {
+		if (c->inlen == c->incap && conn_grow_in(c) != 0) {
+			c->dead = 1;
+			break;
+		}
+		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
 		if (n > 0) {
 			if (c->inlen == 0 || c->partial_ms == 0)
 				c->partial_ms = now_ms;
@@ -59,6 +99,31 @@ conn_fill(struct conn *c, int64_t now_ms)
 			c->dead = 1;
 		break;
 	}
+	conn_release_in(c);
+}
+
+int
+conn_wants_input(const struct conn *c)
+{
+	return !c->eof && !c->closing && !c->dead && c->inlen < CONN_IN_MAX &&
+	    conn_pending_out(c) <= CONN_OUT_HIGH;
+}
+
+int
+conn_is_idle(const struct conn *c)
+{
+	return !c->dead && !c->closing && !c->eof && c->inlen == 0 &&
+	    conn_pending_out(c) == 0;
+}
+
+int
+conn_unread(const struct conn *c)
+{
+	int n = 0;
+
+	if (ioctl(c->fd, FIONREAD, &n) != 0)
+		return 1;
+	return n > 0;
 }
 
 int
@@ -66,8 +131,10 @@ conn_next_line(struct conn *c, const char **ret_line, size_t *ret_len)
 {
 	uint8_t *nl;
 
+	if (c->inlen == 0)
+		return 0;
 	nl = memchr(c->in + c->scanned, '\n', c->inlen - c->scanned);
-	if (nl == NULL && c->eof && c->inlen > 0 && c->inlen < sizeof(c->in)) {
+	if (nl == NULL && c->eof && c->inlen < CONN_IN_MAX) {
 		/* the last request of a client that shut its side may lack
 		 * its newline */
 		*ret_line = (const char *)c->in;
@@ -77,7 +144,7 @@ conn_next_line(struct conn *c, const char **ret_line, size_t *ret_len)
 	if (nl == NULL) {
 		c->scanned = c->inlen;
 		/* the buffer holds one maximal line and its newline */
-		return c->inlen == sizeof(c->in) ? -1 : 0;
+		return c->inlen == CONN_IN_MAX ? -1 : 0;
 	}
 	*ret_line = (const char *)c->in;
 	*ret_len = (size_t)(nl - c->in);
@@ -95,6 +162,7 @@ conn_consume(struct conn *c, size_t len)
 	c->scanned = 0;
 	/* what is left is the next request, timed from the one just taken */
 	c->partial_ms = c->inlen > 0 ? c->active_ms : 0;
+	conn_release_in(c);
 }
 
 size_t

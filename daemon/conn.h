@@ -1,10 +1,12 @@
 /* satokend: one client connection, its framing and its limits.
  *
- * Input is read into a fixed buffer of one maximal line (64 KiB and its
- * newline): a line that does not fit is oversized before anything is
- * buffered past it, and the connection is answered and closed.  Output
- * is queued and written without blocking; a client that does not read
- * its replies is cut off like one that does not finish its request. */
+ * Input is read into a buffer that grows, up to one maximal line (64 KiB
+ * and its newline): a line that does not fit is oversized before
+ * anything is buffered past it, and the connection is answered and
+ * closed.  The buffer exists only while it holds bytes, so that an idle
+ * connection costs its struct and its socket, not 64 KiB.  Output is
+ * queued and written without blocking; a client that does not read its
+ * replies is cut off like one that does not finish its request. */
 #ifndef SATOKEND_CONN_H
 #define SATOKEND_CONN_H
 
@@ -16,6 +18,8 @@
 
 #define CONN_IDLE_MS	30000	/* no request at all for this long */
 #define CONN_SLOW_MS	10000	/* a request, or our reply, in progress */
+#define CONN_IN_FIRST	2048	/* most requests fit; grows by doubling */
+#define CONN_IN_MAX	(PROTO_LINE_MAX + 1)
 #define CONN_OUT_HIGH	(1024 * 1024)	/* stop reading while this much waits */
 #define CONN_OUT_MAX	(16 * 1024 * 1024)
 
@@ -23,8 +27,8 @@ struct conn {
 	int fd;			/* owned, non-blocking */
 	uint64_t serial;	/* never reused: results find their conn */
 	struct principal peer;
-	uint8_t in[PROTO_LINE_MAX + 1];
-	size_t inlen;
+	uint8_t *in;		/* owned, NULL while empty; may hold a token */
+	size_t inlen, incap;
 	size_t scanned;		/* bytes of in known to hold no newline */
 	char *out;		/* owned; may hold a token: wiped */
 	size_t outlen, outoff, outcap;
@@ -34,6 +38,11 @@ struct conn {
 	int eof;		/* peer shut its side: finish, then close */
 	int closing;		/* close once the output is written */
 	int dead;		/* close now */
+	/* the server's bookkeeping (loop.c) */
+	uid_t uid;		/* counted against, as accepted */
+	size_t index;		/* in the server's array */
+	uint32_t events;	/* what epoll watches for it now */
+	int watched;		/* in the epoll set */
 };
 
 /* Wraps an accepted fd (made non-blocking here). */
@@ -44,6 +53,14 @@ void conn_free(struct conn *c);
 /* Reads what the socket has (until the buffer is full).  Sets eof or
  * dead as they happen. */
 void conn_fill(struct conn *c, int64_t now_ms);
+/* 1 if the conn takes more input now: not finished, not full, and not
+ * waiting for the client to read what it was sent. */
+int conn_wants_input(const struct conn *c);
+/* 1 if nothing of a request or a reply is in progress on it, as far as
+ * the conn has read; conn_unread says whether the socket holds more. */
+int conn_is_idle(const struct conn *c);
+/* 1 if the socket holds bytes not read yet (or cannot tell). */
+int conn_unread(const struct conn *c);
 
 /* The next complete line: 1 with *ret_line (borrowed from c until
  * conn_consume) and *ret_len (no newline); 0 if none is complete; -1 if

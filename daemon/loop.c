@@ -1,8 +1,21 @@
+/* satokend: the event loop.  Every descriptor sits in one epoll set, so
+ * a crowd of idle connections costs nothing per request; each round
+ * reads what arrived, runs the complete requests as one batch, writes
+ * the replies and closes what is finished or past its deadline.
+ *
+ * Admission: at most sv->max_conns connections, PER_UID_CONNS of them
+ * per local user.  When the server is full, the connection idle longest
+ * (nothing in flight, no request for EVICT_IDLE_MS) makes room for the
+ * newcomer: it is closed as its idle timeout would have closed it, only
+ * sooner.  Only when none qualifies is the newcomer refused with
+ * UNAVAILABLE.  A user at PER_UID_CONNS is refused outright: that bound
+ * is there to keep one user from crowding out the others, and closing
+ * that user's own older connections would not serve it. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <syslog.h>
@@ -13,8 +26,22 @@
 #include "satokend.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
+#define EVICT_IDLE_MS	1000	/* younger idle conns are not evicted: a
+				 * client between two requests is not idle */
 #define ACCEPTS_PER_ROUND	64
+#define EVENTS_PER_ROUND	256
 #define STOP_FLUSH_MS	2000
+
+/* How many connections one uid holds, for the per-user bound: counted,
+ * not searched for, as there may be thousands of connections. */
+struct uid_slot {
+	uid_t uid;
+	int used;
+	size_t n;
+};
+
+/* epoll's data for the two descriptors that are not conns */
+static char sig_tag, listen_tag;
 
 int64_t
 now_ms(void)
@@ -40,22 +67,129 @@ refuse(int fd, const char *msg)
 }
 
 static size_t
-conns_of(const struct server *sv, uid_t uid)
+uid_hash(uid_t uid, size_t cap)
 {
-	size_t i, n = 0;
+	return ((size_t)uid * 2654435761u) & (cap - 1);
+}
 
-	for (i = 0; i < sv->nconns; i++)
-		if (sv->conns[i]->peer.uid == uid)
-			n++;
-	return n;
+static struct uid_slot *
+uid_find(struct uid_slot *tab, size_t cap, uid_t uid)
+{
+	size_t i;
+
+	for (i = uid_hash(uid, cap); tab[i].used; i = (i + 1) & (cap - 1))
+		if (tab[i].uid == uid)
+			return &tab[i];
+	return &tab[i];		/* the free slot where it would go */
+}
+
+/* The slot of uid, added if missing (NULL only when out of memory).
+ * Slots are never removed: uids are few, and only root can make more. */
+static struct uid_slot *
+uid_slot(struct server *sv, uid_t uid)
+{
+	struct uid_slot *s, *nt;
+	size_t i, ncap;
+
+	if (sv->uids_cap > 0 && (s = uid_find(sv->uids, sv->uids_cap,
+	    uid))->used)
+		return s;
+	if ((sv->uids_used + 1) * 2 > sv->uids_cap) {
+		ncap = sv->uids_cap ? sv->uids_cap * 2 : 64;
+		if ((nt = calloc(ncap, sizeof(*nt))) == NULL)
+			return NULL;
+		for (i = 0; i < sv->uids_cap; i++)
+			if (sv->uids[i].used)
+				*uid_find(nt, ncap, sv->uids[i].uid) =
+				    sv->uids[i];
+		free(sv->uids);
+		sv->uids = nt;
+		sv->uids_cap = ncap;
+	}
+	s = uid_find(sv->uids, sv->uids_cap, uid);
+	s->used = 1;
+	s->uid = uid;
+	sv->uids_used++;
+	return s;
+}
+
+/* Closes and frees conns[i]; the last conn takes its place. */
+static void
+conn_drop(struct server *sv, size_t i)
+{
+	struct conn *c = sv->conns[i];
+
+	uid_find(sv->uids, sv->uids_cap, c->uid)->n--;
+	conn_free(c);		/* closing the fd takes it out of epoll */
+	sv->conns[i] = sv->conns[--sv->nconns];
+	sv->conns[i]->index = i;
+}
+
+static int
+evictable(const struct conn *c, int64_t t)
+{
+	return conn_is_idle(c) && t - c->active_ms >= EVICT_IDLE_MS;
+}
+
+/* Closes the evictable conn idle longest; 1 if there was one.  A scan:
+ * it runs only when the server is full, and costs less than the
+ * accept() before it. */
+static int
+evict_one(struct server *sv, int64_t t)
+{
+	struct conn *c, *best;
+	size_t i, k;
+
+	/* a few tries: one that turns out to have unread bytes is busy */
+	for (k = 0; k < 4; k++) {
+		best = NULL;
+		for (i = 0; i < sv->nconns; i++) {
+			c = sv->conns[i];
+			if (evictable(c, t) && (best == NULL ||
+			    c->active_ms < best->active_ms))
+				best = c;
+		}
+		if (best == NULL)
+			return 0;
+		if (conn_unread(best)) {
+			/* a request has arrived: it is served, not cut */
+			best->active_ms = t;
+			continue;
+		}
+		conn_drop(sv, best->index);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+conn_watch(struct server *sv, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev;
+	int op = c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	/* none: still registered, woken only by a hang-up or an error */
+	if (c->watched && events == c->events)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.ptr = c;
+	if (epoll_ctl(sv->ep_fd, op, c->fd, &ev) != 0)
+		return -1;
+	c->events = events;
+	c->watched = 1;
+	return 0;
 }
 
 static void
 accept_some(struct server *sv)
 {
+	struct uid_slot *s;
 	struct conn *c, **nv;
 	uid_t uid;
 	gid_t gid;
+	int64_t t;
+	static int64_t warned_ms;
 	int fd, k;
 
 	for (k = 0; k < ACCEPTS_PER_ROUND; k++) {
@@ -69,60 +203,50 @@ accept_some(struct server *sv)
 			close(fd);
 			continue;
 		}
-		if (sv->nconns >= sv->max_conns) {
-			refuse(fd, "too many connections");
+		t = now_ms();
+		if ((s = uid_slot(sv, uid)) == NULL) {
+			refuse(fd, "out of memory");
 			continue;
 		}
-		if (conns_of(sv, uid) >= PER_UID_CONNS) {
+		if (s->n >= PER_UID_CONNS) {
 			refuse(fd, "too many connections from this user");
 			continue;
 		}
-		if ((nv = realloc(sv->conns, (sv->nconns + 1) *
-		    sizeof(*nv))) == NULL) {
+		if (sv->nconns >= sv->max_conns && !evict_one(sv, t)) {
+			if (warned_ms == 0 || t - warned_ms >= 10000) {
+				warned_ms = t;
+				dlog(LOG_WARNING, "%zu connections, none idle: "
+				    "refusing new ones", sv->nconns);
+			}
+			refuse(fd, "too many connections");
+			continue;
+		}
+		if (sv->nconns == sv->conns_cap) {
+			size_t ncap = sv->conns_cap ? sv->conns_cap * 2 : 64;
+
+			if ((nv = realloc(sv->conns, ncap * sizeof(*nv))) ==
+			    NULL) {
+				refuse(fd, "out of memory");
+				continue;
+			}
+			sv->conns = nv;
+			sv->conns_cap = ncap;
+		}
+		if (conn_new(fd, sv->next_serial++, t, &c) != 0) {
 			refuse(fd, "out of memory");
 			continue;
 		}
-		sv->conns = nv;
-		if (conn_new(fd, sv->next_serial++, now_ms(), &c) != 0) {
-			refuse(fd, "out of memory");
-			continue;
-		}
-		if (principal_from_uid(&sv->cfg, uid, gid, &c->peer) != 0) {
+		if (principal_from_uid(&sv->cfg, uid, gid, &c->peer) != 0 ||
+		    conn_watch(sv, c, EPOLLIN) != 0) {
 			conn_free(c);
 			continue;
 		}
+		/* the eviction above does not move the table: s holds */
+		c->uid = uid;
+		s->n++;
+		c->index = sv->nconns;
 		sv->conns[sv->nconns++] = c;
 	}
-}
-
-static void
-close_expired(struct server *sv, int64_t t)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < sv->nconns; i++) {
-		if (conn_expired(sv->conns[i], t))
-			conn_free(sv->conns[i]);
-		else
-			sv->conns[j++] = sv->conns[i];
-	}
-	sv->nconns = j;
-}
-
-/* 1 if some connection holds input not yet looked at for a request. */
-static int
-input_waiting(const struct server *sv)
-{
-	size_t i;
-
-	for (i = 0; i < sv->nconns; i++) {
-		const struct conn *c = sv->conns[i];
-
-		if (!c->dead && !c->closing && c->scanned < c->inlen &&
-		    conn_pending_out(c) <= CONN_OUT_HIGH)
-			return 1;
-	}
-	return 0;
 }
 
 static void
@@ -138,84 +262,125 @@ handle_signals(struct server *sv)
 	}
 }
 
+static int
+watch_fd(struct server *sv, int fd, void *tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = tag;
+	return epoll_ctl(sv->ep_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* After a batch: writes replies, closes what is done, sets what epoll
+ * watches.  Returns the earliest deadline; *ret_waiting is 1 when some
+ * conn holds input that no batch has looked at yet. */
+static int64_t
+sweep(struct server *sv, int64_t t, int *ret_waiting)
+{
+	int64_t deadline = INT64_MAX, d;
+	size_t i = 0;
+	uint32_t ev;
+	int waiting = 0;
+
+	while (i < sv->nconns) {
+		struct conn *c = sv->conns[i];
+
+		conn_flush(c, t);
+		if (conn_expired(c, t)) {
+			conn_drop(sv, i);	/* i now holds the last one */
+			continue;
+		}
+		ev = conn_wants_input(c) ? EPOLLIN : 0;
+		if (conn_pending_out(c) > 0)
+			ev |= EPOLLOUT;
+		if (conn_watch(sv, c, ev) != 0)
+			c->dead = 1;	/* closed next round */
+		if (!c->dead && !c->closing && c->scanned < c->inlen &&
+		    conn_pending_out(c) <= CONN_OUT_HIGH)
+			waiting = 1;
+		if ((d = conn_deadline(c)) < deadline)
+			deadline = d;
+		if (c->dead)
+			deadline = t;
+		i++;
+	}
+	*ret_waiting = waiting;
+	return deadline;
+}
+
 int
 server_loop(struct server *sv)
 {
-	struct pollfd *pfd = NULL, *np;
-	size_t i, npfd, cap = 0;
+	struct epoll_event evs[EVENTS_PER_ROUND];
 	int64_t t, deadline, stop_at = 0;
-	int timeout, listening;
+	int i, n, timeout, waiting = 0, r = -1;
+	size_t k;
 
+	if ((sv->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    watch_fd(sv, sv->sig_fd, &sig_tag) != 0 ||
+	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0) {
+		dlog(LOG_ERR, "epoll: %s", strerror(errno));
+		goto out;
+	}
+	deadline = now_ms();
 	for (;;) {
 		t = now_ms();
 		if (sv->stopping && stop_at == 0) {
 			/* everything acknowledged is committed; let the
 			 * replies out, briefly, and stop */
 			stop_at = t + STOP_FLUSH_MS;
-			for (i = 0; i < sv->nconns; i++)
-				sv->conns[i]->closing = 1;
+			(void)epoll_ctl(sv->ep_fd, EPOLL_CTL_DEL, sv->listen_fd,
+			    NULL);
+			for (k = 0; k < sv->nconns; k++)
+				sv->conns[k]->closing = 1;
+			deadline = t;
 		}
 		if (stop_at != 0 && (sv->nconns == 0 || t >= stop_at))
 			break;
-		if (cap < sv->nconns + 2) {
-			cap = sv->nconns + 16;
-			if ((np = realloc(pfd, cap * sizeof(*np))) == NULL) {
-				free(pfd);
-				return -1;
-			}
-			pfd = np;
-		}
-		pfd[0].fd = sv->sig_fd;
-		pfd[0].events = POLLIN;
-		listening = !sv->stopping;
-		pfd[1].fd = listening ? sv->listen_fd : -1;
-		pfd[1].events = POLLIN;
-		npfd = 2;
-		deadline = sv->purge_next_ms;
-		for (i = 0; i < sv->nconns; i++) {
-			struct conn *c = sv->conns[i];
-
-			pfd[npfd].fd = c->fd;
-			pfd[npfd].events = 0;
-			if (!c->eof && !c->closing && c->inlen < sizeof(c->in) &&
-			    conn_pending_out(c) <= CONN_OUT_HIGH)
-				pfd[npfd].events |= POLLIN;
-			if (conn_pending_out(c) > 0)
-				pfd[npfd].events |= POLLOUT;
-			npfd++;
-			if (conn_deadline(c) < deadline)
-				deadline = conn_deadline(c);
-		}
+		if (sv->purge_next_ms < deadline)
+			deadline = sv->purge_next_ms;
 		if (stop_at != 0 && stop_at < deadline)
 			deadline = stop_at;
-		timeout = input_waiting(sv) ? 0 : deadline <= t ? 0 :
+		timeout = waiting ? 0 : deadline <= t ? 0 :
 		    deadline - t > 1000 ? 1000 : (int)(deadline - t);
-		if (poll(pfd, npfd, timeout) < 0 && errno != EINTR) {
-			dlog(LOG_ERR, "poll: %s", strerror(errno));
-			free(pfd);
-			return -1;
+		n = epoll_wait(sv->ep_fd, evs, EVENTS_PER_ROUND, timeout);
+		if (n < 0 && errno != EINTR) {
+			dlog(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			goto out;
 		}
 		t = now_ms();
-		if (pfd[0].revents & POLLIN)
-			handle_signals(sv);
-		/* conns come before the new ones: pfd[2 + i] is conns[i] */
-		for (i = 0; i < sv->nconns && 2 + i < npfd; i++) {
-			if (pfd[2 + i].revents & (POLLIN | POLLHUP | POLLERR))
-				conn_fill(sv->conns[i], t);
+		/* conns first: accepting may evict one named in evs */
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p != &sig_tag && p != &listen_tag &&
+			    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
+			    EPOLLRDHUP)))
+				conn_fill(p, t);
 		}
-		if (listening && (pfd[1].revents & POLLIN))
-			accept_some(sv);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &sig_tag)
+				handle_signals(sv);
+			else if (evs[i].data.ptr == &listen_tag &&
+			    !sv->stopping)
+				accept_some(sv);
+		}
 		(void)batch_run(sv);
-		t = now_ms();
-		for (i = 0; i < sv->nconns; i++)
-			conn_flush(sv->conns[i], t);
-		close_expired(sv, t);
+		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping)
 			purge_step(sv);
 	}
-	free(pfd);
-	for (i = 0; i < sv->nconns; i++)
-		conn_free(sv->conns[i]);
-	sv->nconns = 0;
-	return 0;
+	r = 0;
+out:
+	while (sv->nconns > 0)
+		conn_drop(sv, sv->nconns - 1);
+	free(sv->uids);
+	sv->uids = NULL;
+	sv->uids_cap = sv->uids_used = 0;
+	if (sv->ep_fd >= 0)
+		close(sv->ep_fd);
+	sv->ep_fd = -1;
+	return r;
 }

@@ -25,7 +25,8 @@
 #include "proto.h"
 #include "satokend.h"
 
-#define MAX_CONNS	1024
+#define MAX_CONNS	16384	/* idle ones are cheap: a struct and a socket */
+#define FD_RESERVE	64	/* the store, the journal, audit, epoll... */
 #define LISTEN_BACKLOG	128
 #define SD_LISTEN_FDS_START	3
 
@@ -275,6 +276,38 @@ out:
 	sd_notify_msg("READY=1");
 }
 
+/* How many connections we serve: MAX_CONNS, or what the descriptor
+ * limit leaves after FD_RESERVE.  The soft limit is raised towards the
+ * hard one first (epoll has no FD_SETSIZE; systemd's default soft limit
+ * of 1024 is meant for select() users); a seccomp filter may deny
+ * getrlimit: assume the usual 1024. */
+static size_t
+conn_bound(void)
+{
+	struct rlimit rl;
+	rlim_t want = MAX_CONNS + FD_RESERVE, have = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		have = rl.rlim_cur;
+		if (have != RLIM_INFINITY && have < want) {
+			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+			    rl.rlim_max > want ? want : rl.rlim_max;
+			if (rl.rlim_cur > have && setrlimit(RLIMIT_NOFILE,
+			    &rl) == 0)
+				have = rl.rlim_cur;
+		}
+	}
+	if (have == RLIM_INFINITY || have >= want)
+		return MAX_CONNS;
+	if (have < FD_RESERVE + 16)
+		return 16;
+	if (have < want)
+		dlog(LOG_WARNING, "descriptor limit %llu: serving at most %llu "
+		    "connections", (unsigned long long)have,
+		    (unsigned long long)(have - FD_RESERVE));
+	return (size_t)(have - FD_RESERVE);
+}
+
 /* Forks; the parent waits until the child is serving (or says why not)
  * so that "satokend && satokenctl ..." works. */
 static int
@@ -432,12 +465,8 @@ main(int argc, char **argv)
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
-	/* keep descriptors for the store, the journal and the audit file;
-	 * a seccomp filter may deny getrlimit: assume the usual 1024 */
-	sv.max_conns = MAX_CONNS - 64;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		sv.max_conns = rl.rlim_cur < 80 ? 16 : rl.rlim_cur - 64 < MAX_CONNS ?
-		    (size_t)(rl.rlim_cur - 64) : MAX_CONNS;
+	sv.max_conns = conn_bound();
+	sv.ep_fd = -1;
 
 	dlog(LOG_INFO, "serving %s on %s (%zu accounts, %zu groups)",
 	    sv.cfg.database, activated ? "a systemd socket" : sv.cfg.socket,

@@ -11,6 +11,8 @@
 #include "ops.h"
 #include "ratelimit.h"
 
+struct uid_slot;
+
 struct server {
 	struct sat_config cfg;		/* owned; replaced whole on SIGHUP */
 	const char *config_path;
@@ -21,7 +23,10 @@ struct server {
 	int listen_fd;
 	int sig_fd;			/* signalfd: TERM, INT, HUP */
 	struct conn **conns;		/* owned */
-	size_t nconns, max_conns;
+	size_t nconns, conns_cap, max_conns;
+	int ep_fd;			/* loop.c: epoll over all of the above */
+	struct uid_slot *uids;		/* loop.c: connections per uid */
+	size_t uids_cap, uids_used;
 	uint64_t next_serial;
 	int stopping;
 	int foreground;
