@@ -1,7 +1,9 @@
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,26 +162,150 @@ audit_close(struct audit *a)
 	free(a);
 }
 
+static void
+log_line(const struct audit_event *ev, const char *line)
+{
+	int prio = ev->outcome != NULL && strcmp(ev->outcome, "ok") == 0 ?
+	    LOG_INFO : LOG_NOTICE;
+
+	syslog(LOG_AUTHPRIV | prio, "%s", line);
+}
+
+/* The line of a file or stderr sink, newline included; 0 on overflow. */
+static size_t
+file_line(const char *ident, const char *line, char *out, size_t cap)
+{
+	char ts[32];
+	int n;
+
+	format_time((int64_t)time(NULL), ts, sizeof(ts));
+	n = snprintf(out, cap, "%s %s[%ld]: %s\n", ts, ident, (long)getpid(),
+	    line);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
 int
 audit_emit(struct audit *a, const struct audit_event *ev)
 {
-	char line[AUDIT_LINE_MAX], out[AUDIT_LINE_MAX + 128], ts[32];
-	int n;
+	char line[AUDIT_LINE_MAX], out[AUDIT_LINE_MAX + 128];
+	size_t n;
 
 	if (a == NULL || ev == NULL)
 		return SAT_E_INVALID;
 	audit_format(ev, line, sizeof(line));
 	if (a->sink == SINK_SYSLOG) {
-		int prio = ev->outcome != NULL && strcmp(ev->outcome, "ok") == 0 ?
-		    LOG_INFO : LOG_NOTICE;
-		syslog(LOG_AUTHPRIV | prio, "%s", line);
+		log_line(ev, line);
 		return 0;
 	}
-	format_time((int64_t)time(NULL), ts, sizeof(ts));
-	n = snprintf(out, sizeof(out), "%s %s[%ld]: %s\n", ts, a->ident,
-	    (long)getpid(), line);
-	if (n < 0 || (size_t)n >= sizeof(out))
+	if ((n = file_line(a->ident, line, out, sizeof(out))) == 0)
 		return SAT_E_INTERNAL;
 	/* one write(2) per line: O_APPEND keeps concurrent writers' lines whole */
-	return fileio_write_all(a->fd, out, (size_t)n);
+	return fileio_write_all(a->fd, out, n);
+}
+
+/* The modules' audit file, kept open between logins instead of opened
+ * and closed around every line.  It is written only while it is still
+ * the file its path names and still passes the open's checks, so a
+ * rotated (renamed, replaced) or re-permissioned log is reopened, as
+ * pam_faillock and syslog daemons do; and only while the descriptor
+ * is still ours (same device and inode), since a program may close
+ * descriptors it does not know about and reuse the number. */
+static struct {
+	pthread_mutex_t lock;
+	int fd;			/* -1: none */
+	dev_t dev;
+	ino_t ino;
+	char path[4096];
+} kept = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, "" };
+
+static void
+kept_forget(int ours)
+{
+	if (ours && kept.fd >= 0)
+		close(kept.fd);
+	kept.fd = -1;
+	kept.path[0] = '\0';
+}
+
+/* With kept.lock held: 0 when kept.fd may be written for path. */
+static int
+kept_ready(const char *path)
+{
+	struct stat fst, pst;
+	int r;
+
+	if (kept.fd >= 0) {
+		/* not ours any more (closed behind our back, the number
+		 * reused): forget it, never close it, and refuse this line
+		 * rather than guess */
+		if (fstat(kept.fd, &fst) != 0) {
+			kept_forget(0);
+			return SAT_E_IO;
+		}
+		if (fst.st_dev != kept.dev || fst.st_ino != kept.ino)
+			kept_forget(0);
+		else if (strcmp(kept.path, path) == 0 &&
+		    lstat(path, &pst) == 0 && pst.st_dev == kept.dev &&
+		    pst.st_ino == kept.ino && S_ISREG(fst.st_mode) &&
+		    !(fst.st_mode & (S_IWGRP | S_IWOTH)))
+			return 0;
+		else
+			kept_forget(1);
+	}
+	if (strlen(path) >= sizeof(kept.path))
+		return SAT_E_CONFIG;
+	r = fileio_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
+	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &kept.fd);
+	if (r != 0) {
+		kept.fd = -1;
+		return r;
+	}
+	if (fstat(kept.fd, &fst) != 0) {
+		kept_forget(1);
+		return SAT_E_IO;
+	}
+	kept.dev = fst.st_dev;
+	kept.ino = fst.st_ino;
+	strcpy(kept.path, path);
+	return 0;
+}
+
+int
+audit_emit_kept(const char *spec, const char *ident,
+    const struct audit_event *ev)
+{
+	char line[AUDIT_LINE_MAX], out[AUDIT_LINE_MAX + 128];
+	size_t n;
+	int r;
+
+	if (spec == NULL || ident == NULL || ev == NULL)
+		return SAT_E_INVALID;
+	if (strncmp(spec, "file:", 5) != 0) {
+		struct audit *a = NULL;
+
+		/* syslog and stderr hold nothing to keep: glibc's syslog
+		 * stays connected once it has connected */
+		if ((r = audit_open(spec, ident, &a)) != 0)
+			return r;
+		r = audit_emit(a, ev);
+		audit_close(a);
+		return r;
+	}
+	audit_format(ev, line, sizeof(line));
+	if ((n = file_line(ident, line, out, sizeof(out))) == 0)
+		return SAT_E_INTERNAL;
+	pthread_mutex_lock(&kept.lock);
+	if ((r = kept_ready(spec + 5)) == 0 &&
+	    (r = fileio_write_all(kept.fd, out, n)) != 0)
+		kept_forget(1);	/* reopened at the next line */
+	pthread_mutex_unlock(&kept.lock);
+	return r;
+}
+
+void
+audit_kept_close(void)
+{
+	pthread_mutex_lock(&kept.lock);
+	kept_forget(1);
+	pthread_mutex_unlock(&kept.lock);
 }

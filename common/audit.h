@@ -40,6 +40,17 @@ void audit_close(struct audit *a);
  * caller decides whether that refuses the operation). */
 int audit_emit(struct audit *a, const struct audit_event *ev);
 
+/* One line to the sink spec names, like audit_open + audit_emit +
+ * audit_close, except that a file sink stays open between calls (one
+ * per process, guarded by a lock) while its path still names the same
+ * regular file, not group- or world-writable: a rotated log is
+ * reopened at the next line.  Returns what audit_open or audit_emit
+ * would: 0, or an error (the caller refuses what it cannot audit). */
+int audit_emit_kept(const char *spec, const char *ident,
+    const struct audit_event *ev);
+/* Closes the kept file (a module being unloaded; tests). */
+void audit_kept_close(void);
+
 /* Formats ev into out (cap bytes, always NUL-terminated, truncated at a
  * field boundary if needed).  Returns the length written. */
 size_t audit_format(const struct audit_event *ev, char *out, size_t cap);

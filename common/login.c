@@ -10,19 +10,13 @@
 #include "view.h"
 
 /* Every login is audited: a caller that cannot write the line must not
- * accept, so a failure here is returned and turns an ok into an error. */
+ * accept, so a failure here is returned and turns an ok into an error.
+ * An audit file stays open between logins (audit_emit_kept). */
 static int
 emit(const struct sat_config *cfg, const char *ident,
     const struct audit_event *ev)
 {
-	struct audit *a = NULL;
-	int r;
-
-	if ((r = audit_open(cfg->audit, ident, &a)) != 0)
-		return SAT_E_IO;
-	r = audit_emit(a, ev);
-	audit_close(a);
-	return r != 0 ? SAT_E_IO : 0;
+	return audit_emit_kept(cfg->audit, ident, ev) != 0 ? SAT_E_IO : 0;
 }
 
 int

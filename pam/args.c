@@ -1,7 +1,9 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
+#include "cfgcache.h"
 #include "err.h"
 
 static const char *
@@ -120,4 +122,108 @@ args_free(struct pam_args *a)
 		return;
 	cfg_free(&a->cfg);
 	memset(a, 0, sizeof(*a));
+}
+
+/* The config file args_parse reads: the first conf=, else the default. */
+static const char *
+conf_path(int argc, const char **argv)
+{
+	const char *v;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if ((v = value_of(argv[i], "conf")) != NULL)
+			return v;
+	return SAT_CONF_DEFAULT;
+}
+
+struct build_arg {
+	int argc;
+	const char **argv;
+	char *err;
+	size_t errlen;
+};
+
+static int
+build_args(void *arg, void **ret)
+{
+	struct build_arg *b = arg;
+	struct pam_args *a;
+	int r;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return SAT_E_NOMEM;
+	if ((r = args_parse(b->argc, b->argv, a, b->err, b->errlen)) != 0) {
+		free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+static void
+free_args(void *value)
+{
+	args_free(value);
+	free(value);
+}
+
+static const struct cfg_cache_ops args_ops = { build_args, free_args };
+/* The parsed arguments and satoken.conf, kept while the file and the
+ * PAM line stay the same (cfgcache.h): parsing them at every call was
+ * a fifth of a login's own cost. */
+static struct cfg_cache args_cache = CFG_CACHE_INIT(&args_ops);
+
+/* The PAM line as the cache's key: the arguments, each with its NUL.
+ * 0 when it cannot be one (too long, a NULL argument). */
+static size_t
+args_key(int argc, const char **argv, char *buf, size_t cap)
+{
+	size_t n = 0, l;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i] == NULL)
+			return 0;
+		l = strlen(argv[i]) + 1;
+		if (l > cap - n)
+			return 0;
+		memcpy(buf + n, argv[i], l);
+		n += l;
+	}
+	return n;
+}
+
+int
+args_get(int argc, const char **argv, const struct pam_args **ret,
+    struct cfg_entry **ref, char *err, size_t errlen)
+{
+	struct build_arg b = { argc, argv, err, errlen };
+	char key[4096];
+	size_t keylen = 0;
+	void *v = NULL;
+	int r;
+
+	if (argc > 0 && argv != NULL)
+		keylen = args_key(argc, argv, key, sizeof(key));
+	if (argc == 0 || keylen > 0)
+		r = cfg_cache_get(&args_cache, conf_path(argc, argv), key,
+		    keylen, &b, &v, ref);
+	else	/* too long, or bad (args_parse says why): this call only */
+		r = cfg_cache_get(&args_cache, NULL, NULL, 0, &b, &v, ref);
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+void
+args_put(struct cfg_entry *ref)
+{
+	cfg_cache_put(&args_cache, ref);
+}
+
+void
+args_cache_reset(void)
+{
+	cfg_cache_clear(&args_cache);
 }

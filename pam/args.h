@@ -36,4 +36,15 @@ int args_parse(int argc, const char **argv, struct pam_args *ret, char *err,
 /* Releases what a holds.  Accepts NULL. */
 void args_free(struct pam_args *a);
 
+/* args_parse through a cache (cfgcache.h) keyed by the PAM line and
+ * the identity of the config file it reads: the same line with the file
+ * unchanged is not parsed again.  On 0, *ret is borrowed until
+ * args_put(*ref).  Errors as args_parse. */
+struct cfg_entry;
+int args_get(int argc, const char **argv, const struct pam_args **ret,
+    struct cfg_entry **ref, char *err, size_t errlen);
+void args_put(struct cfg_entry *ref);
+/* Forgets the cached lines (module unload; the fault tests' cold path). */
+void args_cache_reset(void);
+
 #endif

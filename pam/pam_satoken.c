@@ -7,9 +7,12 @@
  * refuses; only an ok decision is PAM_SUCCESS, and only a password that
  * is not a token, under ignore_non_token, is PAM_IGNORE.
  *
- * No state lives outside the call or the PAM handle: sshd, Dovecot and
- * other multithreaded servers may call in from several threads, and may
- * load and unload the module around every login. */
+ * Between calls the module keeps, each behind its own lock, only what
+ * it can tell is still current: the parsed arguments and satoken.conf
+ * (re-stat'ed at every call), the store view (its generation checked
+ * under the shared lock) and the audit file (reopened when rotated).
+ * sshd, Dovecot and other multithreaded servers may call in from
+ * several threads. */
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -64,20 +67,30 @@ refuse(int rc)
 	}
 }
 
+/* *ret is borrowed until args_put(*ref). */
 static int
 load_args(pam_handle_t *pamh, int argc, const char **argv,
-    struct pam_args *ret)
+    const struct pam_args **ret, struct cfg_entry **ref)
 {
 	char err[SAT_ERRMSG_MAX];
 	int r;
 
 	err[0] = '\0';
-	if ((r = args_parse(argc, argv, ret, err, sizeof(err))) != 0) {
+	if ((r = args_get(argc, argv, ret, ref, err, sizeof(err))) != 0) {
 		pam_syslog(pamh, LOG_ERR, "refusing: bad module argument: %s",
-		    err);
+		    err[0] != '\0' ? err : sat_strerror(r));
 		return r == SAT_E_NOMEM ? PAM_BUF_ERR : PAM_SERVICE_ERR;
 	}
 	return PAM_SUCCESS;
+}
+
+/* When the module is unloaded (or the process exits): no parsed
+ * arguments or audit descriptor left behind. */
+__attribute__((destructor)) static void
+module_unload(void)
+{
+	args_cache_reset();
+	audit_kept_close();
 }
 
 /* A string item (NULL when unset), borrowed from libpam.  A failing
@@ -169,7 +182,8 @@ auth_code(int r, enum verify_reason reason, int ignore_non_token)
 SAT_PAM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct pam_args args;
+	const struct pam_args *args;
+	struct cfg_entry *ref;
 	struct login_request req;
 	struct verify_result res;
 	const char *user = NULL, *tok = NULL, *service = NULL, *rhost = NULL;
@@ -180,12 +194,12 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	 * success before deciding this attempt */
 	if ((rc = pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL)) != PAM_SUCCESS)
 		return refuse(rc);
-	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
 		return rc;
 	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS ||
-	    (rc = get_token(pamh, &args, &tok, &owned)) != PAM_SUCCESS)
+	    (rc = get_token(pamh, args, &tok, &owned)) != PAM_SUCCESS)
 		goto out;
 
 	memset(&req, 0, sizeof(req));
@@ -195,9 +209,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.service = service;
 	req.rhost = rhost;
 	req.ident = IDENT;
-	r = login_check(&args.cfg, &req, &res);
-	rc = auth_code(r, res.reason, args.ignore_non_token);
-	if (args.debug)
+	r = login_check(&args->cfg, &req, &res);
+	rc = auth_code(r, res.reason, args->ignore_non_token);
+	if (args->debug)
 		pam_syslog(pamh, LOG_DEBUG, "auth: %s, reason %s, token %s",
 		    r != 0 ? sat_strerror(r) : "decided",
 		    verify_reason_name(res.reason),
@@ -218,7 +232,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 out:
 	sat_free_secret_str(owned);
-	args_free(&args);
+	args_put(ref);
 	return rc;
 }
 
@@ -249,26 +263,27 @@ acct_code(int r, enum verify_reason reason)
 SAT_PAM_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct pam_args args;
+	const struct pam_args *args;
+	struct cfg_entry *ref;
 	enum verify_reason reason = VERIFY_UNKNOWN_ACCOUNT;
 	const char *user = NULL, *service = NULL, *rhost = NULL;
 	int rc, r;
 
-	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
 		return rc;
 	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS)
 		goto out;
-	r = login_check_account(&args.cfg, user, service, rhost, IDENT,
+	r = login_check_account(&args->cfg, user, service, rhost, IDENT,
 	    &reason);
 	rc = acct_code(r, reason);
-	if (args.debug)
+	if (args->debug)
 		pam_syslog(pamh, LOG_DEBUG, "account: %s, reason %s",
 		    r != 0 ? sat_strerror(r) : "decided",
 		    verify_reason_name(reason));
 out:
-	args_free(&args);
+	args_put(ref);
 	return rc;
 }
 
@@ -278,9 +293,9 @@ static int
 session_line(pam_handle_t *pamh, int argc, const char **argv,
     const char *action)
 {
-	struct pam_args args;
+	const struct pam_args *args;
+	struct cfg_entry *ref;
 	struct audit_event ev;
-	struct audit *a = NULL;
 	const void *id = NULL;
 	const char *user = NULL, *service = NULL, *rhost = NULL;
 	int rc, r;
@@ -290,12 +305,12 @@ session_line(pam_handle_t *pamh, int argc, const char **argv,
 		return PAM_IGNORE;
 	if (rc != PAM_SUCCESS)
 		return PAM_SESSION_ERR;
-	if ((rc = load_args(pamh, argc, argv, &args)) != PAM_SUCCESS)
+	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
 		return rc;
 	if ((rc = get_item(pamh, PAM_USER, &user)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS) {
-		args_free(&args);
+		args_put(ref);
 		return rc == PAM_AUTH_ERR ? PAM_SESSION_ERR : rc;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -305,13 +320,11 @@ session_line(pam_handle_t *pamh, int argc, const char **argv,
 	ev.token = id;
 	ev.service = service != NULL ? service : "";
 	ev.rhost = rhost != NULL ? rhost : "";
-	if ((r = audit_open(args.cfg.audit, IDENT, &a)) == 0)
-		r = audit_emit(a, &ev);
-	audit_close(a);
+	r = audit_emit_kept(args->cfg.audit, IDENT, &ev);
 	if (r != 0)
 		pam_syslog(pamh, LOG_ERR, "cannot write the audit line: %s",
 		    sat_strerror(r));
-	args_free(&args);
+	args_put(ref);
 	/* every login is audited: a session that cannot be is refused */
 	return r == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "cfgcache.h"
 #include "config.h"
 #include "err.h"
 #include "login.h"
@@ -44,45 +46,93 @@ server_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 		utils->free(conn_context);
 }
 
-/* satoken.conf is read at every attempt, not once at load: servers keep
- * the plugin loaded for months and a sysadmin expects an edit (a new
- * database path, lock_timeout_ms, audit sink) to apply to the next
- * login, as the PAM module does. */
+/* satoken.conf applies to the next login after an edit, as in the PAM
+ * module: servers keep the plugin loaded for months.  The parsed file
+ * is kept while its identity stays the same (cfgcache.h), instead of
+ * being read and parsed at every attempt. */
+struct conf_arg {
+	const char *path;
+	int named;		/* given by satoken_conf: must exist */
+	char err[SAT_ERRMSG_MAX];
+};
+
 static int
-load_config(const sasl_utils_t *utils, const char *mech,
-    struct sat_config *cfg)
+build_config(void *arg, void **ret)
 {
-	char err[SAT_ERRMSG_MAX], *path = NULL;
-	const char *opt = NULL;
-	unsigned optlen = 0;
+	struct conf_arg *a = arg;
+	struct sat_config *cfg;
 	int r;
 
-	if ((r = cfg_init(cfg)) != 0)
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		return SAT_E_NOMEM;
+	if ((r = cfg_init(cfg)) != 0) {
+		free(cfg);
 		return r;
+	}
+	r = cfg_load_file(cfg, a->path, a->err, sizeof(a->err));
+	/* named explicitly: a missing file is an error, not defaults */
+	if (r == SAT_E_NOTFOUND)
+		r = a->named ? SAT_E_CONFIG : 0;
+	if (r != 0) {
+		cfg_free(cfg);
+		free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+static void
+free_config(void *value)
+{
+	cfg_free(value);
+	free(value);
+}
+
+static const struct cfg_cache_ops config_ops = { build_config, free_config };
+static struct cfg_cache config_cache = CFG_CACHE_INIT(&config_ops);
+
+__attribute__((destructor)) static void
+config_cache_unload(void)
+{
+	cfg_cache_clear(&config_cache);
+	audit_kept_close();
+}
+
+/* *ret is borrowed until cfg_cache_put(&config_cache, *ref). */
+static int
+load_config(const sasl_utils_t *utils, const char *mech,
+    const struct sat_config **ret, struct cfg_entry **ref)
+{
+	struct conf_arg a;
+	char *path = NULL;
+	const char *opt = NULL;
+	unsigned optlen = 0;
+	void *v = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.path = SAT_CONF_DEFAULT;
 	if (utils->getopt != NULL &&
 	    utils->getopt(utils->getopt_context, mech, "satoken_conf", &opt,
 	    &optlen) == SASL_OK && opt != NULL && opt[0] != '\0') {
 		path = sat_strndup(opt, optlen > 0 ? strnlen(opt, optlen) :
 		    strlen(opt));
-		if (path == NULL) {
-			r = SAT_E_NOMEM;
-			goto out;
-		}
-		/* named explicitly: a missing file is an error, not defaults */
-		r = cfg_load_file(cfg, path, err, sizeof(err));
-		if (r == SAT_E_NOTFOUND)
-			r = SAT_E_CONFIG;
-	} else {
-		r = cfg_load_file(cfg, SAT_CONF_DEFAULT, err, sizeof(err));
-		if (r == SAT_E_NOTFOUND)
-			r = 0;
+		if (path == NULL)
+			return SAT_E_NOMEM;
+		a.path = path;
+		a.named = 1;
 	}
+	/* the key: whether the file was named (a missing one is then an
+	 * error); the path is the cache's own */
+	r = cfg_cache_get(&config_cache, a.path, a.named ? "n" : "d", 1, &a,
+	    &v, ref);
 	if (r != 0)
-		utils->log(utils->conn, SASL_LOG_ERR, "satoken: %s", err);
-out:
+		utils->log(utils->conn, SASL_LOG_ERR, "satoken: %s",
+		    a.err[0] != '\0' ? a.err : sat_strerror(r));
+	else
+		*ret = v;
 	free(path);
-	if (r != 0)
-		cfg_free(cfg);
 	return r;
 }
 
@@ -91,13 +141,14 @@ plugin_login(sasl_server_params_t *sparams, const char *mech,
     const struct bearer_msg *m, sasl_out_params_t *oparams)
 {
 	const sasl_utils_t *utils = sparams->utils;
-	struct sat_config cfg;
+	const struct sat_config *cfg;
+	struct cfg_entry *ref = NULL;
 	struct login_request req;
 	struct verify_result res;
 	char rhost[BEARER_ADDR_MAX + 1];
 	int r;
 
-	if ((r = load_config(utils, mech, &cfg)) != 0) {
+	if ((r = load_config(utils, mech, &cfg, &ref)) != 0) {
 		utils->seterror(utils->conn, 0, "satoken: configuration error");
 		return plugin_sasl_code(r);
 	}
@@ -123,8 +174,8 @@ plugin_login(sasl_server_params_t *sparams, const char *mech,
 		utils->log(utils->conn, SASL_LOG_WARN,
 		    "satoken: unreadable SASL_IPREMOTEPORT");
 
-	r = login_check(&cfg, &req, &res);
-	cfg_free(&cfg);
+	r = login_check(cfg, &req, &res);
+	cfg_cache_put(&config_cache, ref);
 	if (r != 0) {
 		utils->seterror(utils->conn, 0, "satoken: %s",
 		    r == SAT_E_STORE ? "token store unavailable" :

@@ -158,6 +158,75 @@ test_file_sink(void **state)
 	tu_rmdir(dir);
 }
 
+static char *
+slurp(const char *path)
+{
+	char *text = NULL;
+	size_t len;
+	int fd;
+
+	assert_int_equal(fileio_open(path, O_RDONLY, 0, FILEIO_REGULAR, &fd), 0);
+	assert_int_equal(fileio_slurp(fd, 65536, &text, &len), 0);
+	close(fd);
+	return text;
+}
+
+/* The modules' kept audit file: rotated (renamed), removed or made
+ * group-writable, the next line goes to the file the path now names,
+ * or is refused. */
+static void
+test_kept_file_follows_rotation(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "audit.log");
+	char *old = tu_path(dir, "audit.log.1"), *spec, *text;
+	struct audit_event ev;
+
+	(void)state;
+	assert_true(asprintf(&spec, "file:%s", path) > 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "auth";
+	ev.outcome = "ok";
+	ev.account = "first";
+	assert_int_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	ev.account = "second";
+	assert_int_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	assert_int_equal(rename(path, old), 0);
+	ev.account = "third";
+	assert_int_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	text = slurp(old);
+	assert_non_null(strstr(text, "account=first\n"));
+	assert_non_null(strstr(text, "account=second\n"));
+	assert_null(strstr(text, "account=third"));
+	free(text);
+	text = slurp(path);
+	assert_non_null(strstr(text, "account=third\n"));
+	free(text);
+
+	assert_int_equal(unlink(path), 0);
+	ev.account = "fourth";
+	assert_int_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	text = slurp(path);
+	assert_string_equal(strstr(text, "action="), "action=auth outcome=ok "
+	    "account=fourth\n");
+	free(text);
+
+	/* made writable by others while open: refused, as at open */
+	assert_int_equal(chmod(path, 0620), 0);
+	ev.account = "fifth";
+	assert_int_not_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(audit_emit_kept(spec, "unit", &ev), 0);
+	text = slurp(path);
+	assert_non_null(strstr(text, "account=fifth\n"));
+	free(text);
+
+	audit_kept_close();
+	free(spec);
+	free(old);
+	free(path);
+	tu_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -166,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_hostile_value_cannot_forge),
 		cmocka_unit_test(test_file_sink),
+		cmocka_unit_test(test_kept_file_follows_rotation),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

@@ -25,7 +25,11 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "audit.h"
 #include "view.h"
+
+/* pam/args.h: the module's cache of parsed arguments */
+void args_cache_reset(void);
 
 #define EXPORT	__attribute__((visibility("default")))
 
@@ -38,12 +42,16 @@ EXPORT long satfault_calls(void);
 EXPORT const char *satfault_failed(void);
 EXPORT void satfault_reset_view(void);
 
-/* Drops the module's resident store view, so that the next login takes
- * the cold path (open, check, keep) and not the warm one. */
+/* Drops what the module keeps between logins (the resident store view,
+ * the parsed arguments and satoken.conf, the open audit file), so that
+ * the next login takes the cold path (open, parse, check, keep) and not
+ * the warm one. */
 void
 satfault_reset_view(void)
 {
 	view_reset();
+	args_cache_reset();
+	audit_kept_close();
 }
 
 void
