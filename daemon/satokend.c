@@ -361,6 +361,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server sv;
+	struct principal me;
 	struct rlimit rl = { 0, 0 };
 	char err[SAT_ERRMSG_MAX + 64];
 	const char *conf = NULL, *knob;
@@ -462,6 +463,10 @@ main(int argc, char **argv)
 		store_set_checkpoint_bytes(sv.st.store, cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
+	/* glibc reads nsswitch.conf at the first user lookup and asserts or
+	 * crashes if an allocation fails in there: look ourselves up now,
+	 * so that no request is the first (tests/reliability/t_daemonfault) */
+	(void)principal_from_uid(&sv.cfg, getuid(), getgid(), &me);
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
