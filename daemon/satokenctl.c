@@ -162,6 +162,26 @@ connect_daemon(struct ctl *c)
 	return 0;
 }
 
+/* send(2) without SIGPIPE: a daemon that hung up (it ran out of memory,
+ * or was stopped) must read as UNAVAILABLE, not kill us with exit 141. */
+static int
+send_all(int fd, const void *p, size_t n)
+{
+	const char *q = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, q, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return SAT_E_IO;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Reads one reply line into c->rbuf; returns its length (with '\n'). */
 static int
 read_line(struct ctl *c, size_t *ret_len)
@@ -223,9 +243,9 @@ ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 	if (s == NULL)
 		return ctl_error("UNAVAILABLE", "out of memory");
 	n = strlen(s);
-	r = fileio_write_all(c->fd, s, n);
+	r = send_all(c->fd, s, n);
 	if (r == 0)
-		r = fileio_write_all(c->fd, "\n", 1);
+		r = send_all(c->fd, "\n", 1);
 	sat_freezero(s, n);
 	if (r != 0)
 		return ctl_error("UNAVAILABLE", "cannot send to satokend: %s",
