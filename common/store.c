@@ -1,6 +1,11 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "journal.h"
@@ -19,6 +24,23 @@ struct staged {
 	size_t vlen;
 };
 
+/* The writer's committer thread: it writes and fdatasyncs one journal
+ * frame at a time while the daemon runs the next batch (group commit
+ * that overlaps the fsync).  Everything else stays on the caller's
+ * thread: the thread touches the journal only between go and done. */
+struct committer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int go, done, quit;
+	int r;			/* journal_write's result */
+	int efd;		/* eventfd: readable once done */
+	struct journal *j;
+};
+
+struct store;
+static void committer_stop(struct store *s);
+
 struct store {
 	struct kv *kv;
 	struct journal *journal;	/* writer only */
@@ -31,6 +53,12 @@ struct store {
 	uint8_t hmac_key[TOKEN_KEY_LEN];
 	struct staged *stg;
 	size_t nstg, capstg;
+	/* a batch whose journal frame is being written: still read through
+	 * (between stg and kv), applied by store_commit_end */
+	struct staged *fl;
+	size_t nfl, capfl;
+	int in_flight;
+	struct committer *cm;	/* started by the first store_commit_begin */
 };
 
 static size_t
@@ -47,24 +75,36 @@ make_key(char out[KEY_MAX], char prefix, const char *name)
 }
 
 static void
-staged_free_all(struct store *s)
+free_changes(struct staged *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < s->nstg; i++)
-		sat_freezero(s->stg[i].val, s->stg[i].vlen);
+	for (i = 0; i < n; i++)
+		sat_freezero(v[i].val, v[i].vlen);
+}
+
+static void
+staged_free_all(struct store *s)
+{
+	free_changes(s->stg, s->nstg);
 	s->nstg = 0;
+}
+
+static struct staged *
+find_change(struct staged *v, size_t n, const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = n; i-- > 0;)
+		if (v[i].klen == klen && memcmp(v[i].key, key, klen) == 0)
+			return &v[i];
+	return NULL;
 }
 
 static struct staged *
 staged_find(struct store *s, const char *key, size_t klen)
 {
-	size_t i;
-
-	for (i = s->nstg; i-- > 0;)
-		if (s->stg[i].klen == klen && memcmp(s->stg[i].key, key, klen) == 0)
-			return &s->stg[i];
-	return NULL;
+	return find_change(s->stg, s->nstg, key, klen);
 }
 
 /* Takes ownership of val (NULL: a delete). */
@@ -120,7 +160,8 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 	struct staged *st;
 	void *c;
 
-	if (s->writer && (st = staged_find(s, key, klen)) != NULL) {
+	if (s->writer && ((st = staged_find(s, key, klen)) != NULL ||
+	    (st = find_change(s->fl, s->nfl, key, klen)) != NULL)) {
 		if (st->val == NULL)
 			return SAT_E_NOTFOUND;
 		if ((c = malloc(st->vlen)) == NULL)
@@ -332,8 +373,12 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->in_flight)
+		(void)store_commit_end(s);
+	committer_stop(s);
 	staged_free_all(s);
 	free(s->stg);
+	free(s->fl);
 	/* a clean close spares the next start a rebuild; a writer that
 	 * failed to open (a rebuild cut short) must leave it DIRTY */
 	if (s->opened && s->kv != NULL &&
@@ -464,8 +509,9 @@ list_names(struct store *s, char prefix, struct strlist *ret)
 	}
 	if ((r = kv_iterate(s->kv, list_cb, &c)) != 0)
 		goto fail;
-	for (i = 0; s->writer && i < s->nstg; i++) {
-		struct staged *st = &s->stg[i];
+	/* in flight first: staged changes are newer */
+	for (i = 0; s->writer && i < s->nfl + s->nstg; i++) {
+		struct staged *st = i < s->nfl ? &s->fl[i] : &s->stg[i - s->nfl];
 
 		if (st->klen < 3 || st->key[0] != prefix || st->key[1] != ':')
 			continue;
@@ -694,8 +740,50 @@ rebuild_writer(struct store *s)
 	}
 }
 
-int
-store_commit(struct store *s)
+/* Puts the staged changes in a journal frame and moves them in flight. */
+static int
+commit_prepare(struct store *s)
+{
+	size_t i;
+	int r;
+
+	if (s->kv == NULL) {
+		r = SAT_E_STORE;
+		goto fail;
+	}
+	if ((r = journal_set_state(s->journal, JOURNAL_DIRTY)) != 0)
+		goto fail;
+	for (i = 0; i < s->nstg && r == 0; i++)
+		r = journal_add(s->journal, s->stg[i].key, s->stg[i].klen,
+		    s->stg[i].val, s->stg[i].vlen);
+	if (r != 0) {
+		journal_discard(s->journal);
+		goto fail;
+	}
+	/* the staged array becomes the in-flight one; the old in-flight
+	 * array, empty, takes its place */
+	{
+		struct staged *v = s->fl;
+
+		s->fl = s->stg;
+		s->nfl = s->nstg;
+		s->stg = v;
+		s->nstg = 0;
+		i = s->capstg;
+		s->capstg = s->capfl;
+		s->capfl = i;
+	}
+	s->in_flight = 1;
+	return 0;
+fail:
+	staged_free_all(s);
+	return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+}
+
+/* Applies the in-flight batch, durable in the journal, to GDBM under
+ * the exclusive lock (see journal.c for the order). */
+static int
+commit_apply(struct store *s)
 {
 	struct staged *before = NULL;
 	size_t i, applied = 0;
@@ -703,35 +791,17 @@ store_commit(struct store *s)
 	size_t oldlen;
 	int r;
 
-	if (!s->writer)
-		return SAT_E_INTERNAL;
-	if (s->nstg == 0)
-		return 0;
-	if (s->kv == NULL) {
-		r = SAT_E_STORE;
-		goto out;
+	if ((before = calloc(s->nfl, sizeof(*before))) == NULL) {
+		(void)journal_cancel(s->journal);
+		return SAT_E_NOMEM;
 	}
-	if ((before = calloc(s->nstg, sizeof(*before))) == NULL) {
-		r = SAT_E_NOMEM;
-		goto out;
-	}
-	if ((r = journal_set_state(s->journal, JOURNAL_DIRTY)) != 0)
-		goto out;
-	for (i = 0; i < s->nstg && r == 0; i++)
-		r = journal_add(s->journal, s->stg[i].key, s->stg[i].klen,
-		    s->stg[i].val, s->stg[i].vlen);
-	if (r != 0) {
-		journal_discard(s->journal);
-		goto out;
-	}
-	if ((r = journal_write(s->journal)) != 0)
-		goto out;
 	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0) {
 		(void)journal_cancel(s->journal);
-		goto out;
+		free(before);
+		return r;
 	}
-	for (i = 0; i < s->nstg; i++) {
-		struct staged *st = &s->stg[i];
+	for (i = 0; i < s->nfl; i++) {
+		struct staged *st = &s->fl[i];
 
 		memcpy(before[i].key, st->key, st->klen);
 		before[i].klen = st->klen;
@@ -758,14 +828,168 @@ store_commit(struct store *s)
 		maybe_checkpoint(s);
 	else
 		rebuild_writer(s);
-out:
-	if (r != 0)
-		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
-	if (before != NULL) {
-		for (i = 0; i < s->nstg; i++)
-			sat_freezero(before[i].val, before[i].vlen);
-		free(before);
-	}
-	staged_free_all(s);
+	free_changes(before, s->nfl);
+	free(before);
 	return r;
+}
+
+static void *
+committer_main(void *arg)
+{
+	struct committer *cm = arg;
+	uint64_t one = 1;
+	int r;
+
+	pthread_mutex_lock(&cm->mu);
+	for (;;) {
+		while (!cm->go && !cm->quit)
+			pthread_cond_wait(&cm->cv, &cm->mu);
+		if (cm->quit)
+			break;
+		cm->go = 0;
+		pthread_mutex_unlock(&cm->mu);
+		r = journal_write(cm->j);
+		pthread_mutex_lock(&cm->mu);
+		cm->r = r;
+		cm->done = 1;
+		pthread_cond_signal(&cm->cv);
+		while (write(cm->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+	}
+	pthread_mutex_unlock(&cm->mu);
+	return NULL;
+}
+
+static int
+committer_start(struct store *s)
+{
+	struct committer *cm;
+	sigset_t all, old;
+	int r;
+
+	if ((cm = calloc(1, sizeof(*cm))) == NULL)
+		return SAT_E_NOMEM;
+	cm->j = s->journal;
+	if ((cm->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		free(cm);
+		return SAT_E_STORE;
+	}
+	pthread_mutex_init(&cm->mu, NULL);
+	pthread_cond_init(&cm->cv, NULL);
+	/* signals stay with the daemon's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&cm->th, NULL, committer_main, cm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		pthread_mutex_destroy(&cm->mu);
+		pthread_cond_destroy(&cm->cv);
+		close(cm->efd);
+		free(cm);
+		return SAT_E_STORE;
+	}
+	s->cm = cm;
+	return 0;
+}
+
+static void
+committer_stop(struct store *s)
+{
+	struct committer *cm = s->cm;
+
+	if (cm == NULL)
+		return;
+	pthread_mutex_lock(&cm->mu);
+	cm->quit = 1;
+	pthread_cond_signal(&cm->cv);
+	pthread_mutex_unlock(&cm->mu);
+	pthread_join(cm->th, NULL);
+	pthread_mutex_destroy(&cm->mu);
+	pthread_cond_destroy(&cm->cv);
+	close(cm->efd);
+	free(cm);
+	s->cm = NULL;
+}
+
+int
+store_commit_begin(struct store *s)
+{
+	int r;
+
+	if (!s->writer || s->in_flight)
+		return SAT_E_INTERNAL;
+	if (s->nstg == 0)
+		return 0;
+	if (s->cm == NULL && (r = committer_start(s)) != 0) {
+		staged_free_all(s);
+		return r;
+	}
+	if ((r = commit_prepare(s)) != 0)
+		return r;
+	pthread_mutex_lock(&s->cm->mu);
+	s->cm->done = 0;
+	s->cm->go = 1;
+	pthread_cond_signal(&s->cm->cv);
+	pthread_mutex_unlock(&s->cm->mu);
+	return 0;
+}
+
+int
+store_commit_fd(const struct store *s)
+{
+	return s->in_flight && s->cm != NULL ? s->cm->efd : -1;
+}
+
+int
+store_in_flight(const struct store *s)
+{
+	return s->in_flight;
+}
+
+int
+store_commit_end(struct store *s)
+{
+	uint64_t n;
+	int r;
+
+	if (!s->writer)
+		return SAT_E_INTERNAL;
+	if (!s->in_flight)
+		return 0;
+	pthread_mutex_lock(&s->cm->mu);
+	while (!s->cm->done)
+		pthread_cond_wait(&s->cm->cv, &s->cm->mu);
+	s->cm->done = 0;
+	r = s->cm->r;
+	pthread_mutex_unlock(&s->cm->mu);
+	/* drain it (nonblocking): the next begin starts from unreadable */
+	if (read(s->cm->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		r = r != 0 ? r : SAT_E_STORE;
+	if (r == 0)
+		r = commit_apply(s);
+	free_changes(s->fl, s->nfl);
+	s->nfl = 0;
+	s->in_flight = 0;
+	return r == 0 ? 0 : r == SAT_E_NOMEM ? r : SAT_E_STORE;
+}
+
+int
+store_commit(struct store *s)
+{
+	int r;
+
+	if (!s->writer || s->in_flight)
+		return SAT_E_INTERNAL;
+	if (s->nstg == 0)
+		return 0;
+	/* on the caller's thread: a commit before the daemon forks (the
+	 * store's first meta record) must not start the thread */
+	if ((r = commit_prepare(s)) != 0)
+		return r;
+	if ((r = journal_write(s->journal)) == 0)
+		r = commit_apply(s);
+	free_changes(s->fl, s->nfl);
+	s->nfl = 0;
+	s->in_flight = 0;
+	return r == 0 ? 0 : r == SAT_E_NOMEM ? r : SAT_E_STORE;
 }

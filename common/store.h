@@ -97,4 +97,19 @@ int store_commit(struct store *s);
 /* Drops every staged change. */
 void store_rollback(struct store *s);
 
+/* Group commit that overlaps the fsync (satokend): store_commit_begin
+ * hands the staged changes to a thread that writes and fdatasyncs their
+ * journal frame, and returns at once.  They are then "in flight": reads
+ * still see them, new changes can be staged over them, store_staged and
+ * store_rollback no longer count them.  store_commit_fd becomes readable
+ * once the write is done; store_commit_end waits for it and applies the
+ * batch: 0 only once durable and visible to readers, as store_commit.
+ * On failure nothing of the batch remains, and changes staged on top of
+ * it must be rolled back.  One batch in flight at a time; store_commit
+ * and a second begin refuse (SAT_E_INTERNAL) while one is. */
+int store_commit_begin(struct store *s);
+int store_commit_fd(const struct store *s);
+int store_in_flight(const struct store *s);
+int store_commit_end(struct store *s);
+
 #endif

@@ -310,6 +310,32 @@ sweep(struct server *sv, int64_t t, int *ret_waiting)
 	return deadline;
 }
 
+size_t
+server_fill_ready(struct server *sv, struct conn **ret, size_t cap)
+{
+	struct epoll_event evs[EVENTS_PER_ROUND];
+	int64_t t = now_ms();
+	size_t got = 0;
+	int i, n;
+
+	if (cap > EVENTS_PER_ROUND)
+		cap = EVENTS_PER_ROUND;
+	/* level-triggered: a signal or a new connection left here is
+	 * reported again to the loop */
+	n = epoll_wait(sv->ep_fd, evs, (int)cap, 0);
+	for (i = 0; i < n; i++) {
+		void *p = evs[i].data.ptr;
+
+		if (p == &sig_tag || p == &listen_tag ||
+		    !(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
+		    EPOLLRDHUP)))
+			continue;
+		conn_fill(p, t);
+		ret[got++] = p;
+	}
+	return got;
+}
+
 int
 server_loop(struct server *sv)
 {

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -10,9 +12,13 @@
 /* At most this many requests from one connection per batch, so that a
  * pipelining client cannot starve the others. */
 #define LINES_PER_CONN	32
+/* Connections read per wake-up while a batch syncs. */
+#define READY_CONNS	256
+/* Batches committed back to back before the loop runs again. */
+#define PIPE_STAGES	8
 
 struct result {
-	uint64_t serial;		/* the conn's; it may be gone by now */
+	struct conn *c;			/* conns outlive a batch_run call */
 	struct request rq;
 	struct principal p;
 	struct audit_event ev;
@@ -65,7 +71,7 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	struct op_ctx *ctx = &res->ctx;
 	int r;
 
-	res->serial = c->serial;
+	res->c = c;
 	res->p = c->peer;
 	ctx->st = &sv->st;
 	ctx->p = &res->p;
@@ -123,21 +129,10 @@ audit_result(struct server *sv, struct result *res)
 	}
 }
 
-static struct conn *
-find_conn(struct server *sv, uint64_t serial)
-{
-	size_t i;
-
-	for (i = 0; i < sv->nconns; i++)
-		if (sv->conns[i]->serial == serial)
-			return sv->conns[i];
-	return NULL;
-}
-
 static void
 send_result(struct server *sv, struct result *res)
 {
-	struct conn *c = find_conn(sv, res->serial);
+	struct conn *c = res->c;
 	json_t *out;
 	char *line = NULL;
 	size_t len = 0;
@@ -165,84 +160,207 @@ send_result(struct server *sv, struct result *res)
 		c->closing = 1;
 }
 
-size_t
-batch_run(struct server *sv)
+/* The requests of one batch, in the order they were read. */
+struct batch {
+	struct result **rs;
+	size_t n, cap;
+	size_t first_mut;	/* the first that staged a change */
+	int failed;		/* a handler failed after staging */
+};
+
+/* Runs the complete lines c holds, up to LINES_PER_CONN, into b.
+ * Returns how many it took. */
+static size_t
+take_lines(struct server *sv, struct conn *c, struct batch *b)
 {
-	struct result **rs = NULL, **nrs;
-	size_t nres = 0, cap = 0, i, k, first_mut = (size_t)-1;
+	struct result **nrs, *res;
 	const char *line;
-	size_t len;
-	int got, failed = 0;
+	size_t k, len;
+	int got;
 
-	sv->st.now = (int64_t)time(NULL);
-	for (i = 0; i < sv->nconns; i++) {
-		struct conn *c = sv->conns[i];
+	for (k = 0; k < LINES_PER_CONN; k++) {
+		if (c->dead || c->closing ||
+		    conn_pending_out(c) > CONN_OUT_HIGH)
+			break;
+		if ((got = conn_next_line(c, &line, &len)) == 0)
+			break;
+		if (b->n == b->cap) {
+			size_t ncap = b->cap ? b->cap * 2 : 64;
 
-		for (k = 0; k < LINES_PER_CONN; k++) {
-			struct result *res;
-
-			if (c->dead || c->closing ||
-			    conn_pending_out(c) > CONN_OUT_HIGH)
-				break;
-			if ((got = conn_next_line(c, &line, &len)) == 0)
-				break;
-			if (nres == cap) {
-				cap = cap ? cap * 2 : 64;
-				if ((nrs = realloc(rs, cap * sizeof(*rs))) == NULL) {
-					c->dead = 1;
-					break;
-				}
-				rs = nrs;
-			}
-			if ((res = calloc(1, sizeof(*res))) == NULL) {
+			if ((nrs = realloc(b->rs, ncap * sizeof(*nrs))) == NULL) {
 				c->dead = 1;
 				break;
 			}
-			rs[nres++] = res;
-			c->active_ms = now_ms();
-			if (got < 0) {
-				/* nothing of it is read: answer, then hang up */
-				res->serial = c->serial;
-				res->p = c->peer;
-				res->rq.op_name = "invalid";
-				res->r = op_fail(&res->ctx, SAT_E_INVALID,
-				    "request longer than %d bytes",
-				    PROTO_LINE_MAX);
-				res->close_after = 1;
-				c->closing = 1;
+			b->rs = nrs;
+			b->cap = ncap;
+		}
+		if ((res = calloc(1, sizeof(*res))) == NULL) {
+			c->dead = 1;
+			break;
+		}
+		b->rs[b->n++] = res;
+		c->active_ms = now_ms();
+		if (got < 0) {
+			/* nothing of it is read: answer, then hang up */
+			res->c = c;
+			res->p = c->peer;
+			res->rq.op_name = "invalid";
+			res->r = op_fail(&res->ctx, SAT_E_INVALID,
+			    "request longer than %d bytes", PROTO_LINE_MAX);
+			res->close_after = 1;
+			c->closing = 1;
+			k++;
+			break;
+		}
+		run_line(sv, c, line, len, res);
+		conn_consume(c, len);
+		if (res->ctx.staged && b->first_mut == (size_t)-1)
+			b->first_mut = b->n - 1;
+		/* a handler that failed after staging leaves the batch
+		 * half-done: none of it may be committed */
+		if (res->ctx.staged && res->r != 0)
+			b->failed = 1;
+	}
+	return k;
+}
+
+/* Runs the replies of a finished batch out: audit lines, then the
+ * replies, written at once so that its clients can send their next
+ * request while the following batch commits. */
+static void
+batch_reply(struct server *sv, struct batch *b)
+{
+	int64_t t = now_ms();
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		audit_result(sv, b->rs[i]);
+		send_result(sv, b->rs[i]);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (conn_pending_out(b->rs[i]->c) > 0)
+			conn_flush(b->rs[i]->c, t);
+		result_free(b->rs[i]);
+	}
+	free(b->rs);
+	memset(b, 0, sizeof(*b));
+	b->first_mut = (size_t)-1;
+}
+
+/* Fails the requests of b from the first that staged a change on (from
+ * the first of all if every is), as the store took none of it back. */
+static void
+batch_fail(struct server *sv, struct batch *b, int all)
+{
+	size_t i, from = all || b->first_mut == (size_t)-1 ? 0 : b->first_mut;
+
+	dlog(LOG_ERR, "store: a batch of %zu requests was not committed",
+	    b->n - from);
+	for (i = from; i < b->n; i++)
+		b->rs[i]->r = op_fail(&b->rs[i]->ctx, SAT_E_STORE,
+		    "store unavailable: nothing was changed");
+}
+
+/* Waits until the batch in flight is durable, taking the requests that
+ * arrive meanwhile into next (they run against its changes, and are
+ * answered only after it). */
+static void
+gather_while_syncing(struct server *sv, struct batch *next)
+{
+	struct conn *ready[READY_CONNS];
+	struct pollfd pfd[2];
+	size_t i, n, took;
+	int input = 1;
+
+	pfd[0].fd = store_commit_fd(sv->st.store);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sv->ep_fd;
+	pfd[1].events = POLLIN;
+	while (pfd[0].fd >= 0 && !next->failed) {
+		if (poll(pfd, input ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents != 0)
+			break;
+		if (!(pfd[1].revents & POLLIN))
+			continue;
+		n = server_fill_ready(sv, ready, READY_CONNS);
+		for (i = 0, took = 0; i < n; i++)
+			took += take_lines(sv, ready[i], next);
+		/* only signals, new connections or output are pending:
+		 * they are the loop's; wait for the commit alone */
+		if (took == 0)
+			input = 0;
+	}
+}
+
+size_t
+batch_run(struct server *sv)
+{
+	struct store *st = sv->st.store;
+	struct batch cur = { .first_mut = (size_t)-1 };
+	struct batch prev = { .first_mut = (size_t)-1 };
+	size_t i, total = 0, stage;
+	int r;
+
+	sv->st.now = (int64_t)time(NULL);
+	for (i = 0; i < sv->nconns; i++)
+		(void)take_lines(sv, sv->conns[i], &cur);
+	/* Group commit, pipelined: while one batch's journal frame is
+	 * fdatasync'd by the store's thread, the requests that arrive run
+	 * as the next batch on top of it; each batch is answered once it
+	 * is durable and applied, in order.  A few stages, then back to the
+	 * loop for signals, new connections and timeouts. */
+	for (stage = 0;; stage++) {
+		if (store_in_flight(st)) {
+			gather_while_syncing(sv, &cur);
+			if (store_commit_end(st) != 0) {
+				batch_fail(sv, &prev, 0);
+				/* cur ran against changes that are gone */
+				store_rollback(st);
+				if (cur.n > 0)
+					batch_fail(sv, &cur, 1);
+				if (ops_load_names(&sv->st) != 0)
+					dlog(LOG_ERR, "store: cannot reload the "
+					    "names");
+				total += prev.n;
+				batch_reply(sv, &prev);
 				break;
 			}
-			run_line(sv, c, line, len, res);
-			conn_consume(c, len);
-			if (res->ctx.staged && first_mut == (size_t)-1)
-				first_mut = nres - 1;
-			/* a handler that failed after staging leaves the batch
-			 * half-done: none of it may be committed */
-			if (res->ctx.staged && res->r != 0)
-				failed = 1;
+			total += prev.n;
+			batch_reply(sv, &prev);
 		}
+		if (cur.n == 0)
+			break;
+		if (cur.failed) {
+			store_rollback(st);
+			if (ops_load_names(&sv->st) != 0)
+				dlog(LOG_ERR, "store: cannot reload the names");
+			if (cur.first_mut != (size_t)-1)
+				batch_fail(sv, &cur, 0);
+			break;
+		}
+		if (store_staged(st) == 0)
+			break;
+		if (stage + 1 >= PIPE_STAGES) {
+			r = store_commit(st);
+		} else if ((r = store_commit_begin(st)) == 0) {
+			prev = cur;
+			memset(&cur, 0, sizeof(cur));
+			cur.first_mut = (size_t)-1;
+			sv->st.now = (int64_t)time(NULL);
+			continue;
+		}
+		if (r != 0) {
+			batch_fail(sv, &cur, 0);
+			if (ops_load_names(&sv->st) != 0)
+				dlog(LOG_ERR, "store: cannot reload the names");
+		}
+		break;
 	}
-	if (failed)
-		store_rollback(sv->st.store);
-	else if (store_staged(sv->st.store) > 0 &&
-	    store_commit(sv->st.store) != 0)
-		failed = 1;
-	if (failed) {
-		if (first_mut == (size_t)-1)
-			first_mut = 0;
-		dlog(LOG_ERR, "store: a batch of %zu requests was not committed",
-		    nres - first_mut);
-		for (i = first_mut; i < nres; i++)
-			rs[i]->r = op_fail(&rs[i]->ctx, SAT_E_STORE,
-			    "store unavailable: nothing was changed");
-		if (ops_load_names(&sv->st) != 0)
-			dlog(LOG_ERR, "store: cannot reload the names");
-	}
-	for (i = 0; i < nres; i++) {
-		audit_result(sv, rs[i]);
-		send_result(sv, rs[i]);
-		result_free(rs[i]);
-	}
-	free(rs);
-	return nres;
+	total += cur.n;
+	batch_reply(sv, &cur);
+	return total;
 }

@@ -47,6 +47,11 @@ void dlog_init(int foreground);
  * Returns the number of requests run. */
 size_t batch_run(struct server *sv);
 
+/* loop.c: reads what has arrived on the connections since the loop
+ * last looked, without waiting, and returns up to cap of those it read
+ * from in ret (a batch lets their requests join it). */
+size_t server_fill_ready(struct server *sv, struct conn **ret, size_t cap);
+
 /* purge.c: one step of the retention sweep, when due. */
 void purge_step(struct server *sv);
 
