@@ -350,6 +350,25 @@ fail_start(int ready_fd, const char *msg)
 	exit(1);
 }
 
+/* glibc reads nsswitch.conf at the first user lookup, and OpenSSL 3
+ * builds its library context (providers, their locks) at the first
+ * HMAC; both assert or crash later when an allocation failed in there
+ * (tests/reliability/t_daemonfault).  So the first of each is made
+ * here, at start-up, and not in the first request. */
+static int
+warm_up(const struct sat_config *cfg)
+{
+	uint8_t key[TOKEN_KEY_LEN], digest[TOKEN_DIGEST_LEN];
+	char token[TOKEN_LEN + 1];
+	struct principal me;
+
+	(void)principal_from_uid(cfg, getuid(), getgid(), &me);
+	memset(key, 0, sizeof(key));
+	memset(token, 'x', TOKEN_LEN);
+	token[TOKEN_LEN] = '\0';
+	return token_digest(key, token, digest);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,7 +380,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server sv;
-	struct principal me;
 	struct rlimit rl = { 0, 0 };
 	char err[SAT_ERRMSG_MAX + 64];
 	const char *conf = NULL, *knob;
@@ -463,10 +481,8 @@ main(int argc, char **argv)
 		store_set_checkpoint_bytes(sv.st.store, cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
-	/* glibc reads nsswitch.conf at the first user lookup and asserts or
-	 * crashes if an allocation fails in there: look ourselves up now,
-	 * so that no request is the first (tests/reliability/t_daemonfault) */
-	(void)principal_from_uid(&sv.cfg, getuid(), getgid(), &me);
+	if (warm_up(&sv.cfg) != 0)
+		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
