@@ -133,6 +133,17 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 	*ret = rq;
 	rq.root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (rq.root == NULL) {
+		/* jansson reports some failed allocations as syntax errors: a
+		 * line that parses when tried again was never malformed, and
+		 * the client must not be told VALIDATION for our lack of memory */
+		if (json_error_code(&je) == json_error_out_of_memory ||
+		    (rq.root = json_loadb(line, len, JSON_REJECT_DUPLICATES,
+		    NULL)) != NULL) {
+			json_decref(rq.root);
+			rq.root = NULL;
+			snprintf(err, errlen, "out of memory");
+			return SAT_E_NOMEM;
+		}
 		snprintf(err, errlen, "malformed JSON: %s", je.text);
 		return SAT_E_INVALID;
 	}
