@@ -18,6 +18,10 @@
 /* The writer's GDBM bucket cache, in buckets (one file block, 4 KiB,
  * each): 2 MiB, whatever the store's size. */
 #define WRITER_CACHE_BUCKETS	512
+/* A module's reader: 1 MiB of buckets at most, in every process that
+ * keeps a view (a long-lived server would otherwise end up with a copy
+ * of every bucket it ever read). */
+#define READER_CACHE_BUCKETS	256
 
 struct kv {
 	GDBM_FILE dbf;
@@ -72,19 +76,25 @@ now_ms(void)
 static int
 lock_wait(int fd, int op, unsigned timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
 	struct timespec nap = { 0, 50 * 1000 };	/* 50 us, doubling to 5 ms */
+	int64_t deadline;
 
+	/* the common case, an uncontended lock, reads no clock */
+	if (flock(fd, op | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+		return SAT_E_STORE;
+	deadline = now_ms() + timeout_ms;
 	for (;;) {
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 5 * 1000 * 1000)
+			nap.tv_nsec *= 2;
 		if (flock(fd, op | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return SAT_E_STORE;
 		if (now_ms() >= deadline)
 			return SAT_E_STORE;
-		nanosleep(&nap, NULL);
-		if (nap.tv_nsec < 5 * 1000 * 1000)
-			nap.tv_nsec *= 2;
 	}
 }
 
@@ -158,6 +168,7 @@ kv_reader_resume(struct kv *kv, unsigned timeout_ms)
 int
 kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 {
+	size_t cache = READER_CACHE_BUCKETS;
 	struct kv *kv;
 	int fd, r;
 
@@ -181,13 +192,31 @@ kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 		close(fd);
 		return r;
 	}
-	/* CLOERROR: GDBM closes fd (and so drops our lock) if it fails */
+	/* CLOERROR: GDBM closes fd (and so drops our lock) if it fails.
+	 *
+	 * No XVERIFY: at a million tokens it walks the file at open, 1.8 ms
+	 * against 25 us without, and a view is opened afresh after every
+	 * write the daemon makes and in every forked sshd.  GDBM still
+	 * checks the header and directory at open and each bucket as it
+	 * reads it (GDBM_BAD_BUCKET, GDBM_BAD_HASH_TABLE...); a corrupt one
+	 * is an error and refused like any store error.  The writer, which
+	 * opens once, keeps XVERIFY.
+	 *
+	 * No mmap: mapping 200 MB costs 18 us at open, and each bucket
+	 * missed in the cache then faults its pages in one by one: at a
+	 * million tokens a warm PAM login cost 2.6 us more mapped than
+	 * through pread (45.5 against 42.9 us, one run), and a cold one
+	 * (one login per sshd child) more still. */
 	kv->dbf = gdbm_fd_open(fd, path, 0,
-	    GDBM_READER | GDBM_NOLOCK | GDBM_CLOERROR | GDBM_XVERIFY, NULL);
+	    GDBM_READER | GDBM_NOLOCK | GDBM_CLOERROR | GDBM_NOMMAP, NULL);
 	if (kv->dbf == NULL) {
 		if (kv->genfd >= 0)
 			close(kv->genfd);
 		free(kv);
+		return SAT_E_STORE;
+	}
+	if (gdbm_setopt(kv->dbf, GDBM_SETCACHESIZE, &cache, sizeof(cache)) != 0) {
+		kv_close(kv);	/* closes fd, and so drops our lock */
 		return SAT_E_STORE;
 	}
 	*ret = kv;
