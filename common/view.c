@@ -1,98 +1,141 @@
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "view.h"
 
-/* The one piece of state a module keeps between logins (DESIGN: a cached
- * view of the store, guarded by a lock).  Every field is read and
- * written with lock held. */
-static struct {
+/* The state a module keeps between logins (DESIGN: a cached view of
+ * the store, guarded by a lock): a few views, each behind its own lock,
+ * so that logins on several threads do not queue behind one another's
+ * lookups (and the decision's constant-time padding).  A process that
+ * logs in from one thread at a time only ever opens the first.  Every
+ * field of a slot is read and written with its lock held. */
+#define VIEW_SLOTS	4
+
+struct view_slot {
 	pthread_mutex_t lock;
 	struct store *store;
 	char path[4096];
 	unsigned timeout;
 	pid_t pid;
-} view_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
+};
+
+static struct view_slot slots[VIEW_SLOTS] = {
+	[0 ... VIEW_SLOTS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
+/* where a thread that found every slot busy waits: spread round */
+static atomic_uint next_wait;
+/* the slot this thread holds between view_begin and view_end */
+static __thread struct view_slot *held;
 
 static void
-drop(void)
+drop(struct view_slot *v)
 {
-	store_close(view_state.store);
-	view_state.store = NULL;
+	store_close(v->store);
+	v->store = NULL;
+}
+
+/* A free slot, locked: the first that is free, else wait for one. */
+static struct view_slot *
+take_slot(void)
+{
+	struct view_slot *v;
+	unsigned i;
+
+	for (i = 0; i < VIEW_SLOTS; i++)
+		if (pthread_mutex_trylock(&slots[i].lock) == 0)
+			return &slots[i];
+	v = &slots[atomic_fetch_add_explicit(&next_wait, 1,
+	    memory_order_relaxed) % VIEW_SLOTS];
+	pthread_mutex_lock(&v->lock);
+	return v;
 }
 
 int
 view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 {
+	struct view_slot *v;
 	int r;
 
-	if (strlen(path) >= sizeof(view_state.path))
+	if (strlen(path) >= sizeof(slots[0].path))
 		return SAT_E_STORE;
-	pthread_mutex_lock(&view_state.lock);
+	v = take_slot();
 	/* a forked child shares the parent's open file description, and
 	 * so its flock: it must not unlock under the parent's feet */
-	if (view_state.store != NULL && view_state.pid != getpid())
-		drop();
-	if (view_state.store != NULL &&
-	    strcmp(view_state.path, path) == 0 &&
-	    view_state.timeout == lock_timeout_ms) {
-		if ((r = store_reader_resume(view_state.store)) == 0) {
-			*ret = view_state.store;
-			return 0;	/* the mutex stays held until view_end */
+	if (v->store != NULL && v->pid != getpid())
+		drop(v);
+	if (v->store != NULL && strcmp(v->path, path) == 0 &&
+	    v->timeout == lock_timeout_ms) {
+		if ((r = store_reader_resume(v->store)) == 0) {
+			held = v;
+			*ret = v->store;
+			return 0;	/* the lock stays held until view_end */
 		}
 		/* stale (1) or no lock (< 0): never read through it */
-		drop();
+		drop(v);
 		if (r < 0) {
-			pthread_mutex_unlock(&view_state.lock);
+			pthread_mutex_unlock(&v->lock);
 			return r == SAT_E_NOMEM ? r : SAT_E_STORE;
 		}
-	} else if (view_state.store != NULL) {
-		drop();
+	} else if (v->store != NULL) {
+		drop(v);
 	}
-	if ((r = store_open_reader(path, lock_timeout_ms,
-	    &view_state.store)) != 0) {
-		view_state.store = NULL;
-		pthread_mutex_unlock(&view_state.lock);
+	if ((r = store_open_reader(path, lock_timeout_ms, &v->store)) != 0) {
+		v->store = NULL;
+		pthread_mutex_unlock(&v->lock);
 		return r;
 	}
-	strcpy(view_state.path, path);
-	view_state.timeout = lock_timeout_ms;
-	view_state.pid = getpid();
-	*ret = view_state.store;
+	strcpy(v->path, path);
+	v->timeout = lock_timeout_ms;
+	v->pid = getpid();
+	held = v;
+	*ret = v->store;
 	return 0;
 }
 
 int
 view_end(struct store *s, int failed)
 {
+	struct view_slot *v = held;
 	int r = 0;
 
+	if (v == NULL || v->store != s)
+		return SAT_E_INTERNAL;	/* not a view this thread began */
+	held = NULL;
 	if (!failed && (r = store_reader_pause(s)) != 0)
 		failed = 1;
 	if (failed)
-		drop();
-	pthread_mutex_unlock(&view_state.lock);
+		drop(v);
+	pthread_mutex_unlock(&v->lock);
 	return r;
 }
 
 void
 view_reset(void)
 {
-	pthread_mutex_lock(&view_state.lock);
-	drop();
-	pthread_mutex_unlock(&view_state.lock);
+	unsigned i;
+
+	for (i = 0; i < VIEW_SLOTS; i++) {
+		pthread_mutex_lock(&slots[i].lock);
+		drop(&slots[i]);
+		pthread_mutex_unlock(&slots[i].lock);
+	}
 }
 
 /* When the module is unloaded (a build without -z nodelete, or the
- * process exiting), close the view rather than leave its descriptors and
- * memory behind.  trylock: never wait at exit on a thread mid-check. */
+ * process exiting), close the views rather than leave their descriptors
+ * and memory behind.  trylock: never wait at exit on a thread mid-check. */
 __attribute__((destructor)) static void
 view_unload(void)
 {
-	if (pthread_mutex_trylock(&view_state.lock) != 0)
-		return;
-	drop();
-	pthread_mutex_unlock(&view_state.lock);
+	unsigned i;
+
+	for (i = 0; i < VIEW_SLOTS; i++) {
+		if (pthread_mutex_trylock(&slots[i].lock) != 0)
+			continue;
+		drop(&slots[i]);
+		pthread_mutex_unlock(&slots[i].lock);
+	}
 }

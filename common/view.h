@@ -6,16 +6,19 @@
  * takes the shared lock and compares the writer's generation counter
  * (DB.gen, bumped under the exclusive lock before every write) and the
  * identities of DB and DB.gen with what it saw when it opened; any
- * difference, or any doubt, reopens.  One view per process, behind a
- * mutex: concurrent logins take turns for the few microseconds of the
- * lookups.  A process forked with a view opens its own. */
+ * difference, or any doubt, reopens.  Up to four views per process,
+ * each behind its own mutex, taken by the logins running at the same
+ * time (a login on one thread never waits for another's lookups while
+ * a view is free); a single-threaded process opens one.  A process
+ * forked with a view opens its own. */
 #ifndef SATOKEN_VIEW_H
 #define SATOKEN_VIEW_H
 
 #include "store.h"
 
 /* On 0, *ret is a locked, current reader of path (borrowed) and the
- * caller must call view_end once done with it, from the same thread.
+ * caller must call view_end once done with it, from the same thread,
+ * before its next view_begin.
  * SAT_E_STORE or SAT_E_NOMEM on failure (nothing to end). */
 int view_begin(const char *path, unsigned lock_timeout_ms,
     struct store **ret);
