@@ -1,9 +1,10 @@
 #!/bin/bash
-# Durability: everything acknowledged survives a restart; and under mint
-# and revoke load, SIGKILL at random instants (KILLS times, 40 by
+# Durability: everything acknowledged survives a restart; and under mint,
+# rotate and revoke load, SIGKILL at random instants (KILLS times, 40 by
 # default; make stress-daemon does 1000): the store opens every time,
-# every acknowledged mint is there, and no token whose revocation was
-# acknowledged ever verifies again.
+# every acknowledged mint is there, an acknowledged rotation's new token
+# verifies and its old one only until its grace ends, and no token
+# whose revocation was acknowledged ever verifies again.
 . "$(dirname "$0")/lib.sh"
 KILLS=${KILLS:-40}
 WORKERS=3
@@ -69,11 +70,15 @@ start_daemon || { fail "satokend did not start"; finish; }
 for w in $(seq 1 $WORKERS); do ctl account create "w$w" --group ci >/dev/null; done
 stop_daemon
 
-# A worker mints and revokes until the daemon dies under it.  A result
-# is recorded only once satokenctl says it is acknowledged; a revocation
-# is noted as attempted before it is sent (it may land unacknowledged).
+# A worker mints, rotates and revokes until the daemon dies under it.  A
+# result is recorded only once satokenctl says it is acknowledged; a
+# rotation or a revocation is noted as attempted before it is sent (it
+# may land unacknowledged).  Every third mint is rotated at once, ending
+# the old token now, after 2 s, or after an hour; the new token joins
+# the acknowledged ones, so revocations pick old and new alike.
+GRACES=(none 2s 1h)
 worker() {
-	local w=$1 cycle=$2 n=0 out id tok pick
+	local w=$1 cycle=$2 n=0 out id tok pick g
 	while :; do
 		n=$((n + 1))
 		out=$("$CTL" --socket "$SOCK" --json token mint "w$w" \
@@ -81,6 +86,21 @@ worker() {
 		id=$(jq -r .id <<<"$out")
 		tok=$(jq -r .token <<<"$out")
 		echo "$id $tok" >>"$T/acked.$w"
+		if [ $((n % 3)) = 0 ]; then
+			g=${GRACES[RANDOM % 3]}
+			echo "$id" >>"$T/rottried.$w"
+			if [ "$g" = none ]; then
+				out=$("$CTL" --socket "$SOCK" --json token rotate \
+					"$id" 2>/dev/null) || break
+			else
+				out=$("$CTL" --socket "$SOCK" --json token rotate \
+					"$id" --grace "$g" 2>/dev/null) || break
+			fi
+			# old id, new id, grace, the old one's end
+			jq -r --arg g "$g" '"\(.old_id) \(.id) \($g) \(.old_expires_at // 0)"' \
+				<<<"$out" >>"$T/rotated.$w"
+			jq -r '"\(.id) \(.token)"' <<<"$out" >>"$T/acked.$w"
+		fi
 		if [ $((n % 2)) = 0 ]; then
 			pick=$(shuf -n 1 "$T/acked.$w" | cut -d' ' -f1)
 			echo "$pick" >>"$T/tried.$w"
@@ -113,10 +133,14 @@ for cycle in $(seq 1 "$KILLS"); do
 	kill_daemon
 	wait "${pids[@]}" 2>/dev/null
 done
+last_kill=$(date +%s)
 check "the store opened after each of $KILLS kills" '$opened == $KILLS'
 cat "$T"/acked.* >"$T/acked"
 cat "$T"/revoked.* 2>/dev/null | sort -u >"$T/revoked"
 cat "$T"/tried.* 2>/dev/null | sort -u >"$T/tried"
+cat "$T"/rotated.* 2>/dev/null >"$T/rotated"
+# a token whose rotation was attempted may have ended by it
+cat "$T"/tried.* "$T"/rottried.* 2>/dev/null | sort -u >"$T/uncertain"
 # between the last kill and the restart, a module reading the file on
 # its own never accepts a token whose revocation was acknowledged (it
 # may refuse everything, if the kill tore the file: that fails closed)
@@ -132,8 +156,15 @@ check "the store was rebuilt after the kills ($rebuilt times)" '$rebuilt -ge $((
 start_daemon || { fail "final start"; finish; }
 nacked=$(wc -l <"$T/acked")
 nrevoked=$(wc -l <"$T/revoked")
-check "load was real ($nacked mints, $nrevoked revocations acknowledged)" '$nacked -ge $((KILLS * 3)) && $nrevoked -ge $KILLS'
-echo "[$NAME] $KILLS kills, $rebuilt rebuilds, $nacked mints and $nrevoked revocations acknowledged"
+nrotated=$(wc -l <"$T/rotated")
+check "load was real ($nacked tokens, $nrotated rotations, $nrevoked revocations acknowledged)" '$nacked -ge $((KILLS * 3)) && $nrevoked -ge $KILLS && $nrotated -ge $((KILLS / 2))'
+echo "[$NAME] $KILLS kills, $rebuilt rebuilds; acknowledged: $nacked tokens (mints and rotations), $nrotated rotations, $nrevoked revocations"
+# the 2 s graces have all ended before anything is verified, so that no
+# answer depends on when it was asked
+# (a rotation that landed unacknowledged ended its old token by 2 s
+# after the last kill)
+last_end=$(awk -v k="$last_kill" '$3 == "2s" && $4 > m { m = $4 } END { print (m > k + 2 ? m : k + 2) }' "$T/rotated")
+while [ "$(date +%s)" -le "$last_end" ]; do sleep 0.2; done
 
 # every acknowledged token, verified in one pipelined connection (the
 # tokens travel in a file, never in argv)
@@ -149,8 +180,26 @@ resurrected=$(awk 'NR == FNR { rev[$1] = 1; next } ($1 in rev) && $2 != "revoked
 	"$T/revoked" "$T/results" | wc -l)
 check "no acknowledged revocation undone ($resurrected)" '$resurrected == 0'
 wrong=$(awk 'NR == FNR { tried[$1] = 1; next } !($1 in tried) && $2 != "ok"' \
-	"$T/tried" "$T/results" | wc -l)
-check "every token never revoked still verifies ($wrong wrong)" '$wrong == 0'
+	"$T/uncertain" "$T/results" | wc -l)
+check "every token never revoked nor rotated still verifies ($wrong wrong)" '$wrong == 0'
+# an acknowledged rotation: the new token is among the acknowledged ones
+# above; the old one verifies only within its grace, and never after an
+# acknowledged revocation of it
+awk 'NR == FNR { res[$1] = $2; next } FILENAME == ARGV[2] { rev[$1] = 1; next }
+	FILENAME == ARGV[3] { tried[$1] = 1; next }
+	($1 in tried) && !($1 in rev) { next }	# an unacknowledged revocation may have landed
+	{ r = res[$1]
+	  want = ($1 in rev) ? "revoked" : $3 == "none" ? "revoked" : $3 == "2s" ? "expired" : "ok"
+	  print $1, $3, r, want }' "$T/results" "$T/revoked" "$T/tried" "$T/rotated" >"$T/rot.results"
+counts=
+for g in none 2s 1h; do
+	n=$(awk -v g="$g" '$2 == g' "$T/rot.results" | wc -l)
+	bad=$(awk -v g="$g" '$2 == g && $3 != $4' "$T/rot.results" | wc -l)
+	check "an old token rotated with grace $g reads as it should ($bad of $n wrong)" '$bad == 0 && $n -gt 0'
+	counts="$counts $g: $n,"
+done
+echo "[$NAME] old tokens of acknowledged rotations checked, by grace:${counts%,}"
+awk '$3 != $4' "$T/rot.results" | head -n 5 >&2
 # and a module reading the rebuilt file agrees with the daemon
 for w in $(seq 1 $WORKERS); do
 	while read -r id tok; do echo "w$w $tok"; done <"$T/acked.$w"
