@@ -152,6 +152,21 @@ stage_wbuf(struct store *s, const char *key, size_t klen, struct wbuf *w)
 	return stage(s, key, klen, val, vlen);
 }
 
+static void rebuild_writer(struct store *s);
+
+/* The writer's GDBM handle, rebuilt first if a failed commit and its
+ * rebuild left none: a fault that has passed (a disk that was full, an
+ * EIO) must not leave the daemon refusing every request until it is
+ * restarted.  NULL if it still cannot be had.  Never while a frame is
+ * in flight: the rebuild replays the journal the committer writes. */
+static struct kv *
+writer_kv(struct store *s)
+{
+	if (s->kv == NULL && s->writer && s->opened && !s->in_flight)
+		rebuild_writer(s);
+	return s->kv;
+}
+
 /* A raw read that sees staged changes first; *ret_val is malloc'd. */
 static int
 fetch(struct store *s, const char *key, size_t klen, void **ret_val,
@@ -171,7 +186,7 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 		*ret_len = st->vlen;
 		return 0;
 	}
-	if (s->kv == NULL)	/* a writer whose rebuild failed */
+	if (writer_kv(s) == NULL)	/* a writer whose rebuild failed */
 		return SAT_E_STORE;
 	return kv_fetch(s->kv, key, klen, ret_val, ret_len);
 }
@@ -503,7 +518,7 @@ list_names(struct store *s, char prefix, struct strlist *ret)
 	strlist_init(&l);
 	c.prefix = prefix;
 	c.out = &l;
-	if (s->kv == NULL) {
+	if (writer_kv(s) == NULL) {
 		r = SAT_E_STORE;
 		goto fail;
 	}
@@ -722,8 +737,9 @@ maybe_checkpoint(struct store *s)
  * handle now refuses every call, and the file may hold part of a batch
  * the client was told failed.  Rebuild at once, as the next start would:
  * the base copy plus the journal, from which that batch was taken back.
- * If the rebuild fails too, the writer has no handle and refuses every
- * request (the journal stays DIRTY, so a restart rebuilds). */
+ * If the rebuild fails too, the writer has no handle; the next request
+ * tries again (writer_kv), and meanwhile it is refused (the journal
+ * stays DIRTY, so a restart rebuilds). */
 static void
 rebuild_writer(struct store *s)
 {
@@ -747,7 +763,7 @@ commit_prepare(struct store *s)
 	size_t i;
 	int r;
 
-	if (s->kv == NULL) {
+	if (writer_kv(s) == NULL) {
 		r = SAT_E_STORE;
 		goto fail;
 	}
