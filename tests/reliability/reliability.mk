@@ -23,6 +23,16 @@ stress: stress-reliability
 $(RELT_B)/timing: $(RELT_B)/timing.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) $(COMMON_LIBS)
 
+# load and idle: the drivers of t_load and t_idle (64 busy clients;
+# 10,000 idle connections, a dribbler and a client that is timed)
+RELT_GROUPS += t_load t_idle
+check-reliability stress-reliability: $(RELT_B)/load $(RELT_B)/idle
+$(RELT_B)/load: $(RELT_B)/load.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) \
+		-ljansson -lpthread
+$(RELT_B)/idle: $(RELT_B)/idle.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $<
+
 # dfault.so: the LD_PRELOAD shim t_daemonfault puts under satokend.  Built
 # without the sanitizers (it is the allocator the daemon sees first, and
 # passes every call on to ASan's), whatever the daemon is built with.
