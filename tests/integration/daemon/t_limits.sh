@@ -1,7 +1,8 @@
 #!/bin/bash
 # The rate limit, the quotas and ttl bounds, configuration reload,
-# retention, and the daemon's start-up rules (config check, directory
-# permissions, one writer, daemon mode, systemd socket and readiness).
+# retention, the daemon's start-up rules (config check, directory
+# permissions, one writer, daemon mode, systemd socket and readiness),
+# and the connection bound.
 . "$(dirname "$0")/lib.sh"
 raw() { "$RAWSOCK" "$SOCK" "$@"; }
 
@@ -163,4 +164,37 @@ t "serves on the inherited socket" 0 ctl whoami
 [ -n "$SDPID" ] && kill -TERM "$SDPID"
 for i in $(seq 1 100); do kill -0 "$SDPID" 2>/dev/null || break; sleep 0.05; done
 check "stopped" '$(kill -0 "$SDPID" 2>/dev/null; echo $?) != 0'
+
+# ---- connections: 16384 at most (64 per user: t_hostile), fewer when
+# the descriptor limit is lower; when full the longest-idle connection
+# makes room; when none is idle the newcomer is refused ----
+hard=$(ulimit -Hn)
+ulimit -Sn 1024
+start_daemon || fail "start with a soft descriptor limit of 1024"
+soft=$(sed -n 's/^Max open files *\([0-9a-z]*\).*/\1/p' "/proc/$DPID/limits")
+check "the soft limit of 1024 is raised ($soft, hard $hard)" '$soft == $((16384 + 64)) || ($hard != unlimited && $soft == $hard)'
+stop_daemon
+ulimit -Sn "$hard"
+# last in the file: the shell cannot raise its hard limit again.  100
+# descriptors leave 36 connections, the daemon keeping 64 for itself.
+ulimit -n 100
+start_daemon || fail "start with a descriptor limit of 100"
+pids=()
+for i in 1 2 3; do
+	raw hold 20 </dev/null >"$T/idle$i.out" &
+	pids+=($!)
+done
+printf '{"op":"who' | raw hold 20 >"$T/busy.out" &
+pids+=($!)
+sleep 1.5
+# 32 fill the daemon, 3 replace the idle three, 5 find nobody idle
+run raw flood 40
+check "full: the idle made room, the rest refused at once" '$OUT == "refused 5"'
+wait "${pids[@]}"
+for i in 1 2 3; do
+	check "idle connection $i closed for a newcomer" '$(tail -n 1 "$T/idle$i.out") =~ ^closed\ [123]$'
+done
+check "a request in progress is not evicted: cut off at its 10 s" '$(tail -n 1 "$T/busy.out") =~ ^closed\ (9|1[0-2])$'
+check "the refusal is logged" '$(grep -c "36 connections, none idle: refusing new ones" "$T/daemon.log") == 1'
+t "serves after being full" 0 ctl whoami
 finish
