@@ -121,8 +121,10 @@ conn_drop(struct server *sv, size_t i)
 
 	uid_find(sv->uids, sv->uids_cap, c->uid)->n--;
 	conn_free(c);		/* closing the fd takes it out of epoll */
-	sv->conns[i] = sv->conns[--sv->nconns];
-	sv->conns[i]->index = i;
+	if (i != --sv->nconns) {
+		sv->conns[i] = sv->conns[sv->nconns];
+		sv->conns[i]->index = i;
+	}
 }
 
 static int
