@@ -310,6 +310,9 @@ main(int argc, char **argv)
 		    "FIRST_UID\n");
 		return 2;
 	}
+	/* line by line: a sanitizer's exit report must not eat what was
+	 * printed */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	sock_path = argv[1];
 	pid = atol(argv[2]);
 	nidle = atoi(argv[3]);
@@ -421,5 +424,7 @@ main(int argc, char **argv)
 	    nlat ? lat[nlat - 1] * 1e3 : 0, limit_ms);
 	ok = failed == 0 && nlat > 0 && p99 * 1e3 < limit_ms;
 	printf("%s\n", ok ? "PASS" : "FAIL");
+	free(lat);
+	free(kids);
 	return ok ? 0 : 1;
 }

@@ -516,6 +516,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: load SOCK DAEMON_PID CLIENTS SECONDS\n");
 		return 2;
 	}
+	/* line by line: a sanitizer's exit report must not eat what was
+	 * printed */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	sock_path = argv[1];
 	pid = atol(argv[2]);
 	nclients = atoi(argv[3]);
@@ -629,7 +632,14 @@ main(int argc, char **argv)
 		explicit_bzero(cl[i].bad_secret, sizeof(cl[i].bad_secret));
 		if (cl[i].fd >= 0)
 			close(cl[i].fd);
+		for (j = 0; j < OP_N; j++)
+			free(cl[i].lat[j].v);
 	}
+	for (j = 0; j < OP_N; j++)
+		free(all[j].v);
+	free(cl);
+	free(rss);
+	free(fds);
 	printf("%s\n", ok ? "PASS" : "FAIL");
 	return ok ? 0 : 1;
 }

@@ -16,6 +16,10 @@ SECS=15
 [ "${RELT_LONG:-0}" = 1 ] && SECS=25
 FIRST_UID=2000000	# no passwd entries: SO_PEERCRED is all the daemon needs
 
+# a sanitizer build: what ASan keeps of freed blocks (the quarantine)
+# and of allocations' call stacks is not the daemon's memory
+case $B in *san*) export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=0:malloc_context_size=0" ;; esac
+
 write_conf "rate_limit = 0"
 if [ "$(id -u)" != 0 ]; then
 	loud_skip "not root: the crowd needs setresuid to spread over many uids"
