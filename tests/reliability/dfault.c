@@ -13,18 +13,24 @@
  *                  ftruncate | gdbm
  *   DFAULT_N       the call to fail, counted from the arming; 0 fails
  *                  nothing and only counts
- *   DFAULT_STICKY  1: fail every call of the family from the n-th on
- *                  (a disk that stays full), not only the n-th
+ *   DFAULT_COUNT   how many calls fail, from the n-th on (default 1;
+ *                  0: every one, a disk that stays full)
  *   DFAULT_LOG     a file the shim appends to: "hit FAMILY N NAME" when
- *                  it fails a call, "calls FAMILY K" when the daemon exits
+ *                  it fails a call, "calls FAMILY K" when the daemon exits,
+ *                  and the stack of a SIGSEGV, SIGBUS or SIGABRT (then
+ *                  the signal kills the daemon as it would have)
  *
  * The shim is armed when accept4 first returns a connection: start-up
  * (config, store open, recovery) is not what is tested, the requests
- * are.  Test code: counters are process-wide (satokend is single-
+ * are.  read and write fail only on regular files: a socket or the
+ * store's eventfd failing with EIO or ENOSPC is no fault the world
+ * makes (a dropped client is covered by the allocations).  Test code: counters are process-wide (satokend is single-
  * threaded); nothing here is secret-bearing. */
 #undef _FORTIFY_SOURCE	/* fortify's inline read/open would clash */
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <gdbm.h>
 #include <stdarg.h>
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -50,7 +57,7 @@ static const char *const family_names[] = {
 
 static enum family family;
 static long fault_at;
-static int sticky;
+static long fail_count = 1;
 static int armed;
 static long calls;
 static int logfd = -1;
@@ -73,21 +80,46 @@ log_line(const char *fmt, ...)
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* The stack of a crash, for addr2line; the signal then does what it
+ * would have done. */
+static void
+on_crash(int sig)
+{
+	void *pcs[64];
+	int n;
+
+	log_line("signal %d; stack:\n", sig);
+	n = backtrace(pcs, 64);
+	if (logfd >= 0)
+		backtrace_symbols_fd(pcs, n, logfd);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 __attribute__((constructor)) static void
 dfault_init(void)
 {
 	const char *f = getenv("DFAULT_FAMILY"), *n = getenv("DFAULT_N");
-	const char *s = getenv("DFAULT_STICKY"), *l = getenv("DFAULT_LOG");
+	const char *k = getenv("DFAULT_COUNT"), *l = getenv("DFAULT_LOG");
 	size_t i;
 
 	for (i = 1; f != NULL && i < sizeof(family_names) / sizeof(*family_names); i++)
 		if (strcmp(f, family_names[i]) == 0)
 			family = (enum family)i;
 	fault_at = n != NULL ? strtol(n, NULL, 10) : 0;
-	sticky = s != NULL && strcmp(s, "1") == 0;
+	if (k != NULL)
+		fail_count = strtol(k, NULL, 10);
 	if (l != NULL)
 		logfd = (int)syscall(SYS_open, l,
 		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (logfd >= 0 && family != F_NONE) {
+		void *pcs[1];
+
+		(void)backtrace(pcs, 1);	/* loads libgcc now, not in a crash */
+		signal(SIGSEGV, on_crash);
+		signal(SIGBUS, on_crash);
+		signal(SIGABRT, on_crash);
+	}
 }
 
 __attribute__((destructor)) static void
@@ -107,10 +139,15 @@ hit(enum family f, const char *name, int err)
 	if (!armed || f != family)
 		return 0;
 	c = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
-	if (fault_at <= 0 || (sticky ? c < fault_at : c != fault_at))
+	if (fault_at <= 0 || c < fault_at ||
+	    (fail_count > 0 && c >= fault_at + fail_count))
 		return 0;
-	if (c == fault_at)
-		log_line("hit %s %ld %s\n", family_names[f], c, name);
+	log_line("hit %s %ld %s\n", family_names[f], c, name);
+	if (getenv("DFAULT_STACK") != NULL && logfd >= 0) {
+		void *pcs[32];
+
+		backtrace_symbols_fd(pcs, backtrace(pcs, 32), logfd);
+	}
 	errno = err;
 	return 1;
 }
@@ -269,11 +306,20 @@ OPEN_SHIM(openat64, int COMMA, int dirfd COMMA, dirfd COMMA)
 
 /* ---- read ---- */
 
+/* fstat by syscall: the daemon's fstat is not ours to count */
+static int
+is_file(int fd)
+{
+	struct stat st;
+
+	return syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 EXPORT ssize_t
 read(int fd, void *p, size_t n)
 {
 	REAL(ssize_t, read, (int, void *, size_t));
-	if (hit(F_READ, "read", EIO))
+	if (is_file(fd) && hit(F_READ, "read", EIO))
 		return -1;
 	return real_read(fd, p, n);
 }
@@ -282,7 +328,7 @@ EXPORT ssize_t
 pread(int fd, void *p, size_t n, off_t off)
 {
 	REAL(ssize_t, pread, (int, void *, size_t, off_t));
-	if (hit(F_READ, "pread", EIO))
+	if (is_file(fd) && hit(F_READ, "pread", EIO))
 		return -1;
 	return real_pread(fd, p, n, off);
 }
@@ -291,7 +337,7 @@ EXPORT ssize_t
 pread64(int fd, void *p, size_t n, off_t off)
 {
 	REAL(ssize_t, pread64, (int, void *, size_t, off_t));
-	if (hit(F_READ, "pread64", EIO))
+	if (is_file(fd) && hit(F_READ, "pread64", EIO))
 		return -1;
 	return real_pread64(fd, p, n, off);
 }
@@ -302,7 +348,7 @@ EXPORT ssize_t
 write(int fd, const void *p, size_t n)
 {
 	REAL(ssize_t, write, (int, const void *, size_t));
-	if (hit(F_WRITE, "write", ENOSPC))
+	if (is_file(fd) && hit(F_WRITE, "write", ENOSPC))
 		return -1;
 	return real_write(fd, p, n);
 }
@@ -311,7 +357,7 @@ EXPORT ssize_t
 pwrite(int fd, const void *p, size_t n, off_t off)
 {
 	REAL(ssize_t, pwrite, (int, const void *, size_t, off_t));
-	if (hit(F_WRITE, "pwrite", ENOSPC))
+	if (is_file(fd) && hit(F_WRITE, "pwrite", ENOSPC))
 		return -1;
 	return real_pwrite(fd, p, n, off);
 }
@@ -320,7 +366,7 @@ EXPORT ssize_t
 pwrite64(int fd, const void *p, size_t n, off_t off)
 {
 	REAL(ssize_t, pwrite64, (int, const void *, size_t, off_t));
-	if (hit(F_WRITE, "pwrite64", ENOSPC))
+	if (is_file(fd) && hit(F_WRITE, "pwrite64", ENOSPC))
 		return -1;
 	return real_pwrite64(fd, p, n, off);
 }
@@ -329,7 +375,7 @@ EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
 	REAL(ssize_t, writev, (int, const struct iovec *, int));
-	if (hit(F_WRITE, "writev", ENOSPC))
+	if (is_file(fd) && hit(F_WRITE, "writev", ENOSPC))
 		return -1;
 	return real_writev(fd, iov, n);
 }
