@@ -13,7 +13,7 @@ IDLE=$RELB/idle
 NIDLE=10000
 # the crowd must connect and be measured within its 30 s idle timeout
 SECS=15
-[ "${RELT_LONG:-0}" = 1 ] && SECS=25
+[ "${RELT_LONG:-0}" = 1 ] && SECS=20
 FIRST_UID=2000000	# no passwd entries: SO_PEERCRED is all the daemon needs
 
 # a sanitizer build: what ASan keeps of freed blocks (the quarantine)
