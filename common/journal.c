@@ -54,7 +54,8 @@ struct journal {
 	uint64_t end;		/* end of valid data */
 	uint64_t last_start;	/* where the last written batch began */
 	uint64_t alloc;		/* the file's size: zeros past end */
-	int poisoned;
+	int poisoned;		/* the file may differ from end, state,
+				 * first_seq: heal before anything else */
 	struct wbuf batch;	/* frame being built; may hold the HMAC key */
 	uint32_t count;
 };
@@ -432,9 +433,33 @@ journal_restore_base(struct journal *j)
 	return r == SAT_E_NOMEM ? r : r != 0 ? SAT_E_STORE : 0;
 }
 
+/* A write, a truncation or a header update failed (EIO, a full disk),
+ * so the file may hold a batch past end that was never acknowledged, or
+ * a header that is not j->state and j->first_seq.  Makes the file what
+ * j says, durably, before anything else is written or replayed: a fault
+ * that has passed must not leave the writer refusing every change until
+ * a restart, and a batch taken back must never be replayed. */
+static int
+heal(struct journal *j)
+{
+	if (!j->poisoned)
+		return 0;
+	if (ftruncate(j->fd, (off_t)j->end) != 0)
+		return SAT_E_STORE;
+	j->alloc = j->end;
+	/* its fdatasync also makes the truncation durable */
+	if (write_header(j, j->state, j->first_seq) != 0)
+		return SAT_E_STORE;
+	j->poisoned = 0;
+	return 0;
+}
+
 int
 journal_replay(struct journal *j, journal_apply_fn fn, void *arg)
 {
+	/* a batch that was taken back must not come back with a rebuild */
+	if (heal(j) != 0)
+		return SAT_E_STORE;
 	return scan(j, fn, arg);
 }
 
@@ -505,7 +530,7 @@ journal_write(struct journal *j)
 
 	if (j->count == 0)
 		return 0;
-	if (j->poisoned) {
+	if (heal(j) != 0) {
 		journal_discard(j);
 		return SAT_E_STORE;
 	}
@@ -550,17 +575,21 @@ journal_discard(struct journal *j)
 int
 journal_cancel(struct journal *j)
 {
+	int r = 0;
+
 	if (j->last_start == j->end)
 		return 0;
+	/* the batch is gone whatever happens: the next write goes where it
+	 * began, and heal() truncates first if this truncation failed */
 	if (ftruncate(j->fd, (off_t)j->last_start) != 0 ||
 	    fdatasync(j->fd) != 0) {
 		j->poisoned = 1;
-		return SAT_E_STORE;
+		r = SAT_E_STORE;
 	}
 	j->end = j->last_start;
 	j->alloc = j->end;
 	j->seq--;
-	return 0;
+	return r;
 }
 
 int
@@ -568,12 +597,15 @@ journal_set_state(struct journal *j, enum journal_state st)
 {
 	int r;
 
-	if (j->poisoned)
-		return SAT_E_STORE;
+	if ((r = heal(j)) != 0)
+		return r;
 	if (j->state == st)
 		return 0;
-	if ((r = write_header(j, st, j->first_seq)) != 0)
+	if ((r = write_header(j, st, j->first_seq)) != 0) {
+		/* what the header says is unknown: heal() writes it again */
+		j->state = st;
 		j->poisoned = 1;
+	}
 	return r;
 }
 
@@ -595,7 +627,7 @@ journal_checkpoint(struct journal *j)
 	char *tmp;
 	int r;
 
-	if (j->poisoned)
+	if (heal(j) != 0)
 		return SAT_E_STORE;
 	if ((tmp = concat(j->base_path, ".tmp")) == NULL)
 		return SAT_E_NOMEM;
@@ -605,13 +637,18 @@ journal_checkpoint(struct journal *j)
 		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
 	/* the base now holds every batch: drop them.  A crash before the
 	 * header is synced leaves old batches that replay idempotently */
+	r = 0;
 	if (ftruncate(j->fd, HDR_SIZE) != 0 ||
-	    (r = write_header(j, JOURNAL_CLEAN, j->seq)) != 0) {
+	    write_header(j, JOURNAL_CLEAN, j->seq) != 0) {
+		/* any state in between replays right on the new base;
+		 * heal() finishes the job before the next batch */
+		j->state = JOURNAL_CLEAN;
+		j->first_seq = j->seq;
 		j->poisoned = 1;
-		return SAT_E_STORE;
+		r = SAT_E_STORE;
 	}
 	j->end = HDR_SIZE;
 	j->alloc = HDR_SIZE;
 	j->last_start = HDR_SIZE;
-	return 0;
+	return r;
 }

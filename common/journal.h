@@ -57,8 +57,10 @@ int journal_replay(struct journal *j, journal_apply_fn fn, void *arg);
 /* A batch: journal_add each change (val NULL: delete), then
  * journal_write makes it durable (write + fdatasync).  journal_discard
  * drops a batch still being built.  journal_cancel takes back the last
- * written batch (truncate + fdatasync) when applying it failed; if that
- * fails too the journal is poisoned and every later write fails. */
+ * written batch (truncate + fdatasync) when applying it failed.  When a
+ * write, truncation or header update fails, the next call (write,
+ * set_state, checkpoint, replay) first puts the file back as it should
+ * be, and fails while it cannot: a batch taken back never returns. */
 int journal_add(struct journal *j, const void *key, size_t klen,
     const void *val, size_t vlen);
 int journal_write(struct journal *j);
