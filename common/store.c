@@ -167,6 +167,21 @@ writer_kv(struct store *s)
 	return s->kv;
 }
 
+/* GDBM failed to read or sync the writer's file (EIO): libgdbm then
+ * marks the handle as needing recovery and fails every later call, so
+ * the writer would refuse everything until a restart.  The handle is
+ * dropped and writer_kv rebuilds it at the next access (base copy and
+ * journal, as a restart would).  Returns r. */
+static int
+kv_failed(struct store *s, int r)
+{
+	if (r == SAT_E_STORE && s->writer && s->kv != NULL) {
+		kv_close(s->kv);
+		s->kv = NULL;
+	}
+	return r;
+}
+
 /* A raw read that sees staged changes first; *ret_val is malloc'd. */
 static int
 fetch(struct store *s, const char *key, size_t klen, void **ret_val,
@@ -188,7 +203,7 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 	}
 	if (writer_kv(s) == NULL)	/* a writer whose rebuild failed */
 		return SAT_E_STORE;
-	return kv_fetch(s->kv, key, klen, ret_val, ret_len);
+	return kv_failed(s, kv_fetch(s->kv, key, klen, ret_val, ret_len));
 }
 
 typedef int (*decode_fn)(const void *, size_t, void *);
@@ -522,8 +537,10 @@ list_names(struct store *s, char prefix, struct strlist *ret)
 		r = SAT_E_STORE;
 		goto fail;
 	}
-	if ((r = kv_iterate(s->kv, list_cb, &c)) != 0)
+	if ((r = kv_iterate(s->kv, list_cb, &c)) != 0) {
+		(void)kv_failed(s, r);
 		goto fail;
+	}
 	/* in flight first: staged changes are newer */
 	for (i = 0; s->writer && i < s->nfl + s->nstg; i++) {
 		struct staged *st = i < s->nfl ? &s->fl[i] : &s->stg[i - s->nfl];
@@ -701,7 +718,8 @@ undo(struct store *s, struct staged *before, size_t n)
 static uint64_t
 checkpoint_step(struct store *s)
 {
-	uint64_t half = kv_size(s->kv) / 2;
+	/* no handle after a failed sync (kv_failed): the default step */
+	uint64_t half = s->kv != NULL ? kv_size(s->kv) / 2 : 0;
 
 	return half > JOURNAL_CHECKPOINT_BYTES ? half : JOURNAL_CHECKPOINT_BYTES;
 }
@@ -722,6 +740,7 @@ maybe_checkpoint(struct store *s)
 	if ((r = kv_begin_write(s->kv, s->timeout_ms)) == 0) {
 		r = kv_sync(s->kv);
 		kv_end_write(s->kv);
+		(void)kv_failed(s, r);
 	}
 	if (r == 0 && journal_checkpoint(s->journal) == 0)
 		s->checkpoint_at = checkpoint_step(s);
@@ -796,6 +815,23 @@ fail:
 	return r == SAT_E_NOMEM ? r : SAT_E_STORE;
 }
 
+/* The in-flight batch is durable; a read that failed meanwhile may have
+ * dropped the GDBM handle (kv_failed).  Then the rebuild replays the
+ * journal, this batch included: 1, it is applied (and in the new base,
+ * so it must not be taken back); 0, apply it; with no handle the batch
+ * is taken back and refused. */
+static int
+apply_ready(struct store *s)
+{
+	if (s->kv != NULL)
+		return 0;
+	rebuild_writer(s);
+	if (s->kv != NULL)
+		return 1;
+	(void)journal_cancel(s->journal);
+	return SAT_E_STORE;
+}
+
 /* Applies the in-flight batch, durable in the journal, to GDBM under
  * the exclusive lock (see journal.c for the order). */
 static int
@@ -805,18 +841,16 @@ commit_apply(struct store *s)
 	size_t i, applied = 0;
 	void *old;
 	size_t oldlen;
-	int r;
+	int r = 0, locked = 0;
 
 	if ((before = calloc(s->nfl, sizeof(*before))) == NULL) {
 		(void)journal_cancel(s->journal);
 		return SAT_E_NOMEM;
 	}
-	if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0) {
-		(void)journal_cancel(s->journal);
-		free(before);
-		return r;
-	}
-	for (i = 0; i < s->nfl; i++) {
+	/* the before-images first, without the lock: nothing else writes
+	 * the file, and readers are kept out only while it changes (their
+	 * logins wait for the exclusive section) */
+	for (i = 0; i < s->nfl && r == 0; i++) {
 		struct staged *st = &s->fl[i];
 
 		memcpy(before[i].key, st->key, st->klen);
@@ -825,25 +859,39 @@ commit_apply(struct store *s)
 		if (r == 0) {
 			before[i].val = old;
 			before[i].vlen = oldlen;
-		} else if (r != SAT_E_NOTFOUND) {
-			break;
+		} else if (r == SAT_E_NOTFOUND) {
+			r = 0;
 		}
+	}
+	if (r == 0) {
+		if ((r = kv_begin_write(s->kv, s->timeout_ms)) != 0) {
+			/* nothing written: no rebuild */
+			(void)journal_cancel(s->journal);
+			goto out;
+		}
+		locked = 1;
+	}
+	for (i = 0; i < s->nfl && r == 0; i++) {
+		struct staged *st = &s->fl[i];
+
 		r = st->val != NULL ?
 		    kv_put(s->kv, st->key, st->klen, st->val, st->vlen) :
 		    kv_delete(s->kv, st->key, st->klen);
+		if (r == 0)
+			applied = i + 1;
+	}
+	if (locked) {
 		if (r != 0)
-			break;
-		applied = i + 1;
+			undo(s, before, applied);
+		kv_end_write(s->kv);
 	}
-	if (r != 0) {
-		undo(s, before, applied);
-		(void)journal_cancel(s->journal);
-	}
-	kv_end_write(s->kv);
-	if (r == 0)
+	if (r == 0) {
 		maybe_checkpoint(s);
-	else
+	} else {
+		(void)journal_cancel(s->journal);
 		rebuild_writer(s);
+	}
+out:
 	free_changes(before, s->nfl);
 	free(before);
 	return r;
@@ -981,8 +1029,10 @@ store_commit_end(struct store *s)
 	/* drain it (nonblocking): the next begin starts from unreadable */
 	if (read(s->cm->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		r = r != 0 ? r : SAT_E_STORE;
-	if (r == 0)
+	if (r == 0 && (r = apply_ready(s)) == 0)
 		r = commit_apply(s);
+	else if (r == 1)
+		r = 0;
 	free_changes(s->fl, s->nfl);
 	s->nfl = 0;
 	s->in_flight = 0;
@@ -1002,8 +1052,10 @@ store_commit(struct store *s)
 	 * store's first meta record) must not start the thread */
 	if ((r = commit_prepare(s)) != 0)
 		return r;
-	if ((r = journal_write(s->journal)) == 0)
+	if ((r = journal_write(s->journal)) == 0 && (r = apply_ready(s)) == 0)
 		r = commit_apply(s);
+	else if (r == 1)
+		r = 0;
 	free_changes(s->fl, s->nfl);
 	s->nfl = 0;
 	s->in_flight = 0;
