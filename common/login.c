@@ -38,6 +38,7 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 	vr.service = req->service;
 	vr.rhost = req->rhost;
 	vr.now = (int64_t)time(NULL);
+	vr.defer_pad = 1;
 
 	/* a password that is not a token is decided without the store, so a
 	 * stack shared with pam_unix keeps working for people while the
@@ -53,6 +54,7 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 			r = verify_token(s, &vr, ret);
 			if (view_end(s, r != 0) != 0 && r == 0)
 				r = SAT_E_STORE;
+			verify_pad(ret);
 		}
 	}
 

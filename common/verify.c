@@ -151,8 +151,10 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void
-pad_to_floor(int64_t start)
+/* Learns from this decision's cost and returns when the caller may
+ * answer: start + the floor. */
+static int64_t
+floor_deadline(int64_t start)
 {
 	int64_t spent = mono_ns() - start, mean, sample, floor;
 
@@ -162,11 +164,19 @@ pad_to_floor(int64_t start)
 	atomic_store_explicit(&mean_cost_ns, mean <= 0 ? sample :
 	    mean + (sample - mean) / FLOOR_WEIGHT, memory_order_relaxed);
 	if (mean <= 0)
-		return;
+		return start;
 	floor = mean + mean / 4;
 	if (floor > FLOOR_MAX_NS)
 		floor = FLOOR_MAX_NS;
-	while (mono_ns() - start < floor)
+	return start + floor;
+}
+
+void
+verify_pad(const struct verify_result *res)
+{
+	if (res->pad_until_ns == 0)
+		return;
+	while (mono_ns() < res->pad_until_ns)
 		;
 }
 
@@ -264,7 +274,9 @@ out:
 	record_free_token(&tok);
 	record_free_account(&acct);
 	record_free_policy(&pol);
-	pad_to_floor(start);
+	ret->pad_until_ns = floor_deadline(start);
+	if (!req->defer_pad)
+		verify_pad(ret);
 	return r;
 }
 

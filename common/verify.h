@@ -44,6 +44,8 @@ struct verify_request {
 	const char *service;	/* PAM/SASL service; NULL or "" for none */
 	const char *rhost;	/* remote IP address text; NULL or "" */
 	int64_t now;		/* Unix seconds */
+	int defer_pad;		/* 1: the caller calls verify_pad() itself,
+				   after releasing what it holds */
 };
 
 struct verify_result {
@@ -51,6 +53,7 @@ struct verify_result {
 	char token_id[TOKEN_ID_LEN + 1];	/* "" if malformed */
 	char account[SAT_NAME_MAX + 1];	/* the token's account if known,
 					   else the claimed one, else "" */
+	int64_t pad_until_ns;	/* CLOCK_MONOTONIC; 0: nothing to wait */
 };
 
 /* Returns 0 with *ret filled (reason VERIFY_OK only when every check
@@ -59,6 +62,14 @@ struct verify_result {
  * on every path, reason VERIFY_MALFORMED on error paths. */
 int verify_token(struct store *s, const struct verify_request *req,
     struct verify_result *ret);
+
+/* Every decision past the format check takes the same time: it is
+ * padded to a floor that adapts to what decisions cost in this process.
+ * verify_token pads before returning unless req->defer_pad; a caller
+ * that holds a lock (the modules' store view) sets it and calls this
+ * once the lock is released, so that threads do not wait out each
+ * other's padding. */
+void verify_pad(const struct verify_result *res);
 
 /* The account half of the decision (PAM's account phase): unknown,
  * disabled, expired, outside the policy, or ok. */
