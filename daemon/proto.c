@@ -282,20 +282,29 @@ proto_error(int r, const char *msg)
 int
 proto_dump(const json_t *v, char **ret, size_t *ret_len)
 {
-	char *s, *line;
-	size_t n;
+	char *line;
+	size_t cap = 1024, n;
 
-	if ((s = json_dumps(v, JSON_COMPACT)) == NULL)
-		return SAT_E_NOMEM;
-	n = strlen(s);
-	if ((line = malloc(n + 2)) == NULL) {
-		sat_freezero(s, n);
-		return SAT_E_NOMEM;
+	/* json_dumpb into our own buffer: jansson 2.14's json_dumps ignores
+	 * a failed allocation while writing an object's key and goes on,
+	 * so running out of memory there sent a malformed line (a key
+	 * lost) for a change already made.  Writing into a buffer cannot
+	 * fail half-way; a reply that does not fit is written again. */
+	for (;;) {
+		if ((line = malloc(cap)) == NULL)
+			return SAT_E_NOMEM;
+		n = json_dumpb(v, line, cap - 1, JSON_COMPACT);
+		if (n == 0) {
+			sat_freezero(line, cap);
+			return SAT_E_NOMEM;
+		}
+		if (n < cap - 1)
+			break;
+		sat_freezero(line, cap);	/* a cut reply may hold a token */
+		cap = n + 2;
 	}
-	memcpy(line, s, n);
 	line[n] = '\n';
 	line[n + 1] = '\0';
-	sat_freezero(s, n);	/* jansson's buffer: malloc'd by jsonmem */
 	*ret = line;
 	*ret_len = n + 1;
 	return 0;
