@@ -42,3 +42,8 @@ $(DFAULT_SO): $(RELT_DIR)/dfault.c
 	$(CC) $(filter-out $(SAN_FLAGS) -fvisibility=hidden,$(ALL_CFLAGS)) \
 		$(filter-out $(SAN_FLAGS),$(ALL_LDFLAGS)) $(SO_LDFLAGS) \
 		-o $@ $< -lgdbm
+
+# t_daemonfault: the real satokend with dfault.so under it (about a
+# minute; RELT_LONG=1 visits every fault point)
+RELT_GROUPS += t_daemonfault
+check-reliability stress-reliability: $(DFAULT_SO)
