@@ -18,10 +18,17 @@
 #     heard nothing cannot know, as after a crash;
 #   - while the faulty daemon was up, it answered reads correctly or
 #     refused them as UNAVAILABLE/INTERNAL, or exited with a message in
-#     its log; it never hung and never died of a signal.
+#     its log; it never hung and never died of a signal;
+#   - one fault fails at most the one change it hit: the daemon does not
+#     stay broken until a restart.
 # n runs from 1 until the whole exchange makes fewer calls than n.  The
 # short form (make check) visits every n up to 40 and then a spread up
 # to the end; RELT_LONG=1 (make stress) visits every n up to the end.
+# Then bursts: four calls in a row fail, and once they have passed a
+# mint must go through again, without a restart.
+# DFAULT_ONLY=FAMILY:N runs one point and prints the shim's log (with
+# DFAULT_STACK=1, the stack of the failed call); DFAULT_FAMILIES narrows
+# the sweep.
 . "$(dirname "$0")/lib.sh"
 SHIM=$RELB/dfault.so
 read -r -a FAMILIES <<<"${DFAULT_FAMILIES:-alloc open read write fsync rename ftruncate gdbm}"
