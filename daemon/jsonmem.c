@@ -6,10 +6,22 @@
 #include "jsonmem.h"
 #include "mem.h"
 
+static unsigned long failures;
+
 static void *
 wipe_malloc(size_t n)
 {
-	return malloc(n);
+	void *p;
+
+	if ((p = malloc(n)) == NULL)
+		failures++;
+	return p;
+}
+
+unsigned long
+jsonmem_failures(void)
+{
+	return failures;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "jsonmem.h"
 #include "mem.h"
 #include "ops.h"
 #include "proto.h"
@@ -123,27 +124,29 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 {
 	struct request rq;
 	json_error_t je;
+	unsigned long failures;
 	const char *key;
 	json_t *v, *opv;
 	size_t i;
-	int r;
+	int r, bad = SAT_E_INVALID;
 
 	memset(&rq, 0, sizeof(rq));
 	rq.op_name = "";
 	*ret = rq;
+	failures = jsonmem_failures();
 	rq.root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	/* jansson reports some failed allocations as syntax errors, and
+	 * drops a byte of a string for others ("account.disabl"): after
+	 * any, the client is told we ran out of memory, never VALIDATION,
+	 * and nothing parsed is acted on */
+	if (jsonmem_failures() != failures ||
+	    (rq.root == NULL && json_error_code(&je) == json_error_out_of_memory)) {
+		json_decref(rq.root);
+		rq.root = NULL;
+		snprintf(err, errlen, "out of memory");
+		return SAT_E_NOMEM;
+	}
 	if (rq.root == NULL) {
-		/* jansson reports some failed allocations as syntax errors: a
-		 * line that parses when tried again was never malformed, and
-		 * the client must not be told VALIDATION for our lack of memory */
-		if (json_error_code(&je) == json_error_out_of_memory ||
-		    (rq.root = json_loadb(line, len, JSON_REJECT_DUPLICATES,
-		    NULL)) != NULL) {
-			json_decref(rq.root);
-			rq.root = NULL;
-			snprintf(err, errlen, "out of memory");
-			return SAT_E_NOMEM;
-		}
 		snprintf(err, errlen, "malformed JSON: %s", je.text);
 		return SAT_E_INVALID;
 	}
@@ -188,7 +191,12 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 			snprintf(err, errlen, "field '%.64s' given twice", key);
 			goto fail;
 		}
-		if ((r = set_field(&rq, f, v)) != 0) {
+		if ((r = set_field(&rq, f, v)) == SAT_E_NOMEM) {
+			snprintf(err, errlen, "out of memory");
+			bad = r;
+			goto fail;
+		}
+		if (r != 0) {
 			snprintf(err, errlen, "field '%s' must be %s%s", key,
 			    type_name(f->type), f->type == T_LIST ?
 			    " (at most 1024)" : "");
@@ -211,7 +219,7 @@ fail:
 	ret->op = rq.op;
 	proto_free(&rq);
 	ret->op_name = ret->op != NULL ? ret->op->name : "invalid";
-	return SAT_E_INVALID;
+	return bad;
 }
 
 const char *
