@@ -245,7 +245,7 @@ next_n() {
 	if [ -n "${RELT_LONG:-}" ] || [ "$n" -lt 40 ]; then
 		echo $((n + 1))
 	else
-		echo $((n + n / 4 + RANDOM % 3))
+		echo $((n + n / 4))
 	fi
 }
 
