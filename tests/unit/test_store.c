@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gdbm.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -156,6 +157,71 @@ test_staged_visible_only_to_writer(void **state)
 	assert_string_equal(names.v[1], "bravo");
 	strlist_free(&names);
 	store_close(w);
+}
+
+/* Group commit: a batch in flight is read through by the writer (and
+ * staged over), seen by no reader until store_commit_end, then by all;
+ * what was staged over it commits after it, or rolls back alone. */
+static void
+test_in_flight_batch(void **state)
+{
+	struct fx *f = *state;
+	struct store *w, *r;
+	struct sat_account a;
+	struct strlist names;
+	struct pollfd p;
+
+	assert_int_equal(store_open_writer(f->db, 1000, &w), 0);
+	assert_int_equal(store_in_flight(w), 0);
+	assert_int_equal(store_commit_fd(w), -1);
+	assert_int_equal(store_commit_end(w), 0);	/* nothing in flight */
+
+	tu_put_account(w, "first", NULL, 1, 0, 1);
+	assert_int_equal(store_commit_begin(w), 0);
+	assert_int_equal(store_in_flight(w), 1);
+	assert_int_equal(store_staged(w), 0);
+	/* one batch at a time, and no synchronous commit meanwhile */
+	assert_int_equal(store_commit_begin(w), SAT_E_INTERNAL);
+	assert_int_equal(store_commit(w), SAT_E_INTERNAL);
+	/* the writer reads it and stages over it */
+	assert_int_equal(store_get_account(w, "first", &a), 0);
+	record_free_account(&a);
+	tu_put_account(w, "second", NULL, 1, 0, 1);
+	assert_int_equal(store_delete_account(w, "first"), 0);
+	assert_int_equal(store_get_account(w, "first", &a), SAT_E_NOTFOUND);
+	assert_int_equal(store_list_accounts(w, &names), 0);
+	assert_int_equal(names.n, 1);
+	assert_string_equal(names.v[0], "second");
+	strlist_free(&names);
+
+	/* the fd says when the write is done; end applies the batch */
+	p.fd = store_commit_fd(w);
+	p.events = POLLIN;
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	assert_int_equal(store_commit_end(w), 0);
+	assert_int_equal(store_in_flight(w), 0);
+	assert_int_equal(store_staged(w), 2);
+	assert_int_equal(store_open_reader(f->db, 1000, &r), 0);
+	assert_int_equal(store_get_account(r, "first", &a), 0);
+	record_free_account(&a);
+	assert_int_equal(store_get_account(r, "second", &a), SAT_E_NOTFOUND);
+	store_close(r);
+
+	/* what was staged over it rolls back alone */
+	store_rollback(w);
+	assert_int_equal(store_get_account(w, "first", &a), 0);
+	record_free_account(&a);
+	assert_int_equal(store_get_account(w, "second", &a), SAT_E_NOTFOUND);
+
+	/* or commits after it; closing with a batch in flight finishes it */
+	tu_put_account(w, "third", NULL, 1, 0, 1);
+	assert_int_equal(store_commit_begin(w), 0);
+	store_close(w);
+	assert_int_equal(store_open_reader(f->db, 1000, &r), 0);
+	assert_int_equal(store_get_account(r, "third", &a), 0);
+	record_free_account(&a);
+	store_close(r);
 }
 
 static void
@@ -384,6 +450,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_mode_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_visible_only_to_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_flight_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_waits_at_most_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_waits_for_readers_then_fails_cleanly, setup, teardown),
