@@ -98,6 +98,9 @@ if [ "$B" = build ]; then
 	OUT="$rss kB"
 	check "the daemon stays under 32 MiB resident ($rss kB)" '$rss -le 32768'
 else
-	echo "[$NAME] RSS not checked under $B (ASan's shadow memory)"
+	echo "##################################################################" >&2
+	echo "### [$NAME] RSS NOT CHECKED under $B: ASan's shadow memory    ###" >&2
+	echo "### (the plain build checks it: make check-daemon)             ###" >&2
+	echo "##################################################################" >&2
 fi
 finish
