@@ -13,7 +13,7 @@ if ! command -v prlimit >/dev/null 2>&1; then
 fi
 # audit to syslog: a file sink would hit the same limit and blur which
 # write failed
-write_conf "audit = syslog"
+write_conf "audit = syslog" "max_tokens_per_account = 100000"
 start_daemon || { fail "satokend did not start"; finish; }
 ctl group create ci >/dev/null
 ctl policy add ci >/dev/null
@@ -35,7 +35,7 @@ for _ in $(seq 1 200); do
 	sleep 0.05
 done
 acked=0 refused=0 rc=0
-for i in $(seq 1 400); do
+for i in $(seq 1 3000); do
 	if mint_to "$T/late$i" ci --name "late$i" 2>"$T/err$i"; then
 		acked=$((acked + 1))
 		echo "$i" >>"$T/acked"
