@@ -26,10 +26,11 @@
 # to the end; RELT_LONG=1 (make stress) visits every n up to the end.
 # Then bursts: four calls in a row fail, and once they have passed a
 # mint must go through again, without a restart.
-# Known and not fixed here: libjansson 2.14 itself segfaults inside
-# json_loadb and json_dumpb when an allocation fails at a few points of
-# its own (the long form's alloc sweep meets them; the short form's
-# points do not); a fix needs a mended jansson or no allocation there.
+# libjansson 2.14 itself crashes inside json_loadb and json_dumpb when an
+# allocation fails at a few points of its own (the long form's alloc
+# sweep met one, #519); daemon/jsonmem.c now serves a failed allocation
+# from a reserve and refuses the request, and DFAULT_ONLY=alloc:519 no
+# longer kills the daemon.
 # DFAULT_ONLY=FAMILY:N runs one point and prints the shim's log (with
 # DFAULT_STACK=1, the stack of the failed call); DFAULT_FAMILIES narrows
 # the sweep.
