@@ -39,40 +39,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
+
+#include "drive.h"
 
 #define PER_CHILD	60	/* under the daemon's 64 per uid */
 #define PERIOD_MS	10
 
 static const char *sock_path;
 static int nfail;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-dial(void)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* 1 if the daemon has closed fd or written to it (a refusal). */
 static int
@@ -82,41 +56,6 @@ gone(int fd)
 	ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT | MSG_PEEK);
 
 	return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-static long
-rss_kib(long pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static long
-fd_count(long pid)
-{
-	char path[64];
-	struct dirent *de;
-	long n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* A child of the crowd: n connections as uid, held until SIGTERM; on
@@ -141,7 +80,7 @@ crowd_child(uid_t uid, int n, int report)
 	if ((fds = calloc((size_t)n, sizeof(*fds))) == NULL)
 		_exit(2);
 	for (i = 0; i < n; i++)
-		fds[i] = dial();
+		fds[i] = dial(sock_path);
 	/* a refusal is a line and a close, right after the connect */
 	usleep(300000);
 	for (i = 0; i < n; i++)
@@ -179,7 +118,7 @@ dribbler(int report)
 		_exit(2);
 	while (!stop) {
 		if (fd < 0) {
-			if ((fd = dial()) < 0)
+			if ((fd = dial(sock_path)) < 0)
 				break;
 			pos = 0;
 			t0 = now_s();
@@ -261,7 +200,7 @@ timed_request(int k)
 	ssize_t n;
 	int fd;
 
-	if ((fd = dial()) < 0)
+	if ((fd = dial(sock_path)) < 0)
 		return -1;
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
 		close(fd);

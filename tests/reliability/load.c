@@ -28,7 +28,6 @@
  * Prints throughput, p50/p99 per op, the RSS and descriptor series, and
  * exits 0 only if every request got the expected reply and both series
  * are flat.  Never installed. */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -41,6 +40,7 @@
 #include <unistd.h>
 
 #include "crc.h"
+#include "drive.h"
 #include "token.h"
 
 enum op {
@@ -91,33 +91,6 @@ struct client {
 
 static const char *sock_path;
 static volatile int stop_now;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-dial(void)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static int
 samples_add(struct samples *s, double v)
@@ -235,7 +208,7 @@ ask(struct client *c, enum op op, const char *req, const char *want_reason,
 		client_fail(c, op_names[op], why);
 		/* a client whose connection is gone starts a new one */
 		close(c->fd);
-		c->fd = dial();
+		c->fd = dial(sock_path);
 		return -1;
 	}
 	good = is_ok(rep);
@@ -425,42 +398,6 @@ client_run(void *arg)
 	return NULL;
 }
 
-/* The daemon's VmRSS in KiB, or -1. */
-static long
-rss_kib(long pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static long
-fd_count(long pid)
-{
-	char path[64];
-	struct dirent *de;
-	long n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* Flat as defined above: 1, or 0 with the figures in why. */
 static int
 flat(const long *v, size_t n, long margin_abs, double margin_rel,
@@ -536,7 +473,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nclients; i++) {
 		cl[i].id = i;
 		cl[i].seed = (unsigned)(i * 7919 + 1);
-		if ((cl[i].fd = dial()) < 0) {
+		if ((cl[i].fd = dial(sock_path)) < 0) {
 			fprintf(stderr, "load: connect %s: %s\n", sock_path,
 			    strerror(errno));
 			return 1;

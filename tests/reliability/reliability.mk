@@ -27,11 +27,11 @@ $(RELT_B)/timing: $(RELT_B)/timing.o $(LIBCOMMON)
 # 10,000 idle connections, a dribbler and a client that is timed)
 RELT_GROUPS += t_load t_idle
 check-reliability stress-reliability: $(RELT_B)/load $(RELT_B)/idle
-$(RELT_B)/load: $(RELT_B)/load.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) \
+$(RELT_B)/load: $(RELT_B)/load.o $(RELT_B)/drive.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) \
 		-ljansson -lpthread
-$(RELT_B)/idle: $(RELT_B)/idle.o
-	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $<
+$(RELT_B)/idle: $(RELT_B)/idle.o $(RELT_B)/drive.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^
 
 # dfault.so: the LD_PRELOAD shim t_daemonfault puts under satokend.  Built
 # without the sanitizers (it is the allocator the daemon sees first, and
