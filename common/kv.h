@@ -5,9 +5,13 @@
  * Locking protocol (ours, not GDBM's: GDBM's handles are opened with
  * GDBM_NOLOCK and we flock the fd ourselves, so a reader waits at most
  * timeout_ms and a writer holds the file only while committing):
- *   - a reader takes a shared flock for as long as its handle is open;
+ *   - a reader opens its handle under a shared flock;
  *   - the writer keeps its handle open without a lock and takes an
- *     exclusive flock only inside kv_begin_write/kv_end_write;
+ *     exclusive flock only inside kv_begin_write/kv_end_write, where it
+ *     also makes the counter PATH.gen odd and then even again;
+ *   - a resident reader (kv_reader_resume/pause) reads without a lock,
+ *     between two readings of that counter, like a seqlock: a login
+ *     takes no lock and the writer never waits for one;
  *   - one writer at a time, enforced by an exclusive flock on PATH.lock
  *     held for the writer's life. */
 #ifndef SATOKEN_KV_H
@@ -27,13 +31,17 @@ int kv_open_writer(const char *path, unsigned timeout_ms, struct kv **ret,
     int *ret_created);
 void kv_close(struct kv *kv);
 
-/* A resident reader (common/view.c) keeps its handle between checks
- * without the lock: pause drops the shared lock; resume takes it again
- * (SAT_E_STORE past timeout_ms) and returns 0 if nothing was written
- * and the file is the same since the handle was opened, 1 if the
- * handle is stale (still locked: close it and open a new one). */
+/* A resident reader (common/view.c) keeps its handle between checks.
+ * The handle comes back from kv_open_reader holding the shared lock.
+ * resume returns 0 if nothing was written and no new writer started
+ * since the handle was opened (the handle may then be read without the
+ * lock), 1 if the handle is stale (close it and open a new one).
+ * pause ends a check: it drops the lock if held and returns 0 if what
+ * was read is whole, 1 if a write began meanwhile (throw the result
+ * away, close the handle and check again with a new one), or
+ * SAT_E_STORE. */
 int kv_reader_pause(struct kv *kv);
-int kv_reader_resume(struct kv *kv, unsigned timeout_ms);
+int kv_reader_resume(struct kv *kv);
 
 /* *ret_val is malloc'd (caller frees, wiping if it may hold a secret).
  * SAT_E_NOTFOUND if absent, SAT_E_STORE on any read error. */

@@ -28,16 +28,16 @@ struct kv {
 	int fd;		/* the database; owned by dbf once opened */
 	int lockfd;	/* writer: PATH.lock, held for life; else -1 */
 	int writer;
-	/* PATH.gen: a counter the writer bumps whenever it takes the
-	 * exclusive lock, so that a resident reader can tell, under its
-	 * shared lock, whether anything was written since it last read.
-	 * -1 for a reader when the file is missing or unsafe: it then
-	 * never trusts its view across checks. */
+	/* PATH.gen, a sequence counter: odd while the writer is changing
+	 * the file, even and higher than ever before once it is done, and
+	 * bumped again whenever a writer opens the store (it may have been
+	 * rebuilt).  A resident reader compares it before and after its
+	 * lookups and keeps no lock in between (see kv.h).  -1 for a
+	 * reader when the file is missing: it then never trusts its view
+	 * across checks. */
 	int genfd;
 	uint64_t gen;
-	dev_t dev, gdev;
-	ino_t ino, gino;
-	char path[4096];
+	int locked;	/* reader: holds the shared lock (opened, not paused) */
 };
 
 static int
@@ -60,6 +60,22 @@ read_gen(int fd, uint64_t *ret)
 		return -1;
 	*ret = g;
 	return 0;
+}
+
+/* Written after the counter by writers that keep it as a sequence
+ * (odd while writing).  An older daemon bumped it once per write,
+ * before writing, and left no mark: with one, readers must keep taking
+ * the lock for every check. */
+static const char gen_mark[8] = "satseq1";
+
+/* 1 if the writer of this counter keeps it as a sequence. */
+static int
+gen_is_seq(int fd)
+{
+	char m[sizeof(gen_mark)];
+
+	return pread(fd, m, sizeof(m), 8) == (ssize_t)sizeof(m) &&
+	    memcmp(m, gen_mark, sizeof(m)) == 0;
 }
 
 static int64_t
@@ -98,38 +114,32 @@ lock_wait(int fd, int op, unsigned timeout_ms)
 	}
 }
 
-/* Under the shared lock: the generation and the identities of PATH and
- * PATH.gen as this handle first saw them.  No PATH.gen (no writer of
- * this version yet) leaves genfd -1: the view is then never reused.
- * Any other failure is an error: fail closed, as for the store. */
+/* Under the shared lock: the generation as this handle first saw it.
+ * No PATH.gen (no writer of this version yet) leaves genfd -1: the
+ * view then serves this check only.  Any other failure is an error:
+ * fail closed, as for the store. */
 static int
 reader_note_gen(struct kv *kv, const char *path)
 {
 	char gp[4096];
-	struct stat st;
 	int gfd, r;
 
-	if (fstat(kv->fd, &st) != 0 || gen_path(path, gp) != 0 ||
-	    strlen(path) >= sizeof(kv->path))
+	if (gen_path(path, gp) != 0)
 		return SAT_E_STORE;
-	kv->dev = st.st_dev;
-	kv->ino = st.st_ino;
-	/* no counter yet (a store no writer of this version has opened):
-	 * the handle serves this check only and is never kept.  Any other
-	 * failure refuses, like a failure to read the store itself. */
 	r = fileio_open(gp, O_RDONLY, 0, FILEIO_REGULAR | FILEIO_NOT_WRITABLE,
 	    &gfd);
 	if (r == SAT_E_NOTFOUND)
 		return 0;
 	if (r != 0)
 		return SAT_E_STORE;
-	if (fstat(gfd, &st) != 0 || read_gen(gfd, &kv->gen) != 0) {
+	if (read_gen(gfd, &kv->gen) != 0) {
 		close(gfd);
 		return SAT_E_STORE;
 	}
-	kv->gdev = st.st_dev;
-	kv->gino = st.st_ino;
-	strcpy(kv->path, path);
+	if (!gen_is_seq(gfd)) {
+		close(gfd);	/* an older daemon's: no view is kept */
+		return 0;
+	}
 	kv->genfd = gfd;
 	return 0;
 }
@@ -137,30 +147,41 @@ reader_note_gen(struct kv *kv, const char *path)
 int
 kv_reader_pause(struct kv *kv)
 {
+	uint64_t g;
+
 	if (kv->writer)
 		return SAT_E_INTERNAL;
-	return flock(kv->fd, LOCK_UN) == 0 ? 0 : SAT_E_STORE;
+	if (kv->locked) {
+		/* no writer could start while we held it: what we read
+		 * was whole */
+		kv->locked = 0;
+		return flock(kv->fd, LOCK_UN) == 0 ? 0 : SAT_E_STORE;
+	}
+	/* read without the lock: whole only if no write began since
+	 * resume (a write in progress then made the counter odd, and one
+	 * that ended made it higher) */
+	if (kv->genfd < 0 || read_gen(kv->genfd, &g) != 0 || g != kv->gen)
+		return 1;
+	return 0;
 }
 
 int
-kv_reader_resume(struct kv *kv, unsigned timeout_ms)
+kv_reader_resume(struct kv *kv)
 {
-	char gp[4096];
 	struct stat st;
 	uint64_t g;
-	int r;
 
 	if (kv->writer)
 		return SAT_E_INTERNAL;
-	if ((r = lock_wait(kv->fd, LOCK_SH, timeout_ms)) != 0)
-		return r;
-	/* a rebuilt or replaced DB, a recreated counter, or any write
-	 * since we last read: the handle's cached buckets may be stale */
-	if (kv->genfd < 0 || stat(kv->path, &st) != 0 ||
-	    st.st_dev != kv->dev || st.st_ino != kv->ino ||
-	    gen_path(kv->path, gp) != 0 || stat(gp, &st) != 0 ||
-	    st.st_dev != kv->gdev || st.st_ino != kv->gino ||
-	    read_gen(kv->genfd, &g) != 0 || g != kv->gen)
+	/* no counter, a dead writer's odd one (the file may be torn: only
+	 * ever read it under the lock), any write since we opened, or a
+	 * counter that is no longer the store's (deleted, or replaced by a
+	 * new one: a store made afresh): the cached buckets may be stale.
+	 * The counter is never truncated or replaced by the daemon, so the
+	 * same open file keeps telling. */
+	if (kv->genfd < 0 || (kv->gen & 1) != 0 ||
+	    read_gen(kv->genfd, &g) != 0 || g != kv->gen ||
+	    fstat(kv->genfd, &st) != 0 || st.st_nlink == 0)
 		return 1;
 	return 0;
 }
@@ -187,6 +208,7 @@ kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 	kv->lockfd = -1;
 	kv->fd = fd;
 	kv->genfd = -1;
+	kv->locked = 1;
 	if ((r = reader_note_gen(kv, path)) != 0) {
 		free(kv);
 		close(fd);
@@ -230,6 +252,7 @@ writer_open_gen(const char *path, int *ret_fd,
     uint64_t *ret_gen)
 {
 	char gp[4096];
+	uint64_t g;
 	int gfd;
 
 	if (gen_path(path, gp) != 0)
@@ -239,13 +262,22 @@ writer_open_gen(const char *path, int *ret_fd,
 		return SAT_E_STORE;
 	/* world-readable: it holds a counter, no secret, and every reader
 	 * of DB must read it, whatever group DB is later given */
-	if (fchmod(gfd, 0644) != 0 ||
-	    read_gen(gfd, ret_gen) != 0) {
-		close(gfd);
-		return SAT_E_STORE;
-	}
+	if (fchmod(gfd, 0644) != 0 || read_gen(gfd, &g) != 0)
+		goto fail;
+	/* a new writer: the file may have been rebuilt from its base or
+	 * put back by hand, so no view opened before may be trusted; the
+	 * next even value, which also ends a dead writer's odd one */
+	g = (g | 1) + 1;
+	if (pwrite(gfd, &g, sizeof(g), 0) != (ssize_t)sizeof(g) ||
+	    pwrite(gfd, gen_mark, sizeof(gen_mark), 8) !=
+	    (ssize_t)sizeof(gen_mark))
+		goto fail;
 	*ret_fd = gfd;
+	*ret_gen = g;
 	return 0;
+fail:
+	close(gfd);
+	return SAT_E_STORE;
 }
 
 int
@@ -461,10 +493,11 @@ kv_begin_write(struct kv *kv, unsigned timeout_ms)
 		return SAT_E_INTERNAL;
 	if ((r = lock_wait(kv->fd, LOCK_EX, timeout_ms)) != 0)
 		return r;
-	/* bumped before anything is written: a reader that takes the
-	 * shared lock after us sees the new value; if it cannot be
-	 * bumped nothing is written, so no reader keeps a stale view */
-	g = kv->gen + 1;
+	/* made odd before anything is written: a reader reading without
+	 * the lock sees it change and reads again; if it cannot be
+	 * changed nothing is written.  (Odd already: the end of the last
+	 * write could not be marked.) */
+	g = kv->gen + ((kv->gen & 1) != 0 ? 2 : 1);
 	if (pwrite(kv->genfd, &g, sizeof(g), 0) != (ssize_t)sizeof(g)) {
 		flock(kv->fd, LOCK_UN);
 		return SAT_E_STORE;
@@ -482,6 +515,16 @@ kv_sync(struct kv *kv)
 void
 kv_end_write(struct kv *kv)
 {
-	if (kv->writer)
-		flock(kv->fd, LOCK_UN);
+	uint64_t g;
+
+	if (!kv->writer)
+		return;
+	/* even again, and higher than any value a view was opened at.  If
+	 * this write fails the counter stays odd: readers then take the
+	 * lock and never keep a view, until the next write ends well. */
+	g = kv->gen + 1;
+	if ((kv->gen & 1) != 0 &&
+	    pwrite(kv->genfd, &g, sizeof(g), 0) == (ssize_t)sizeof(g))
+		kv->gen = g;
+	flock(kv->fd, LOCK_UN);
 }

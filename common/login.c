@@ -19,13 +19,58 @@ emit(const struct sat_config *cfg, const char *ident,
 	return audit_emit_kept(cfg->audit, ident, ev) != 0 ? SAT_E_IO : 0;
 }
 
+/* The decision, on a view: done again, once, on a view opened under
+ * the lock when a write overlapped its reads (VIEW_RETRY); a second
+ * overlap cannot happen there, and is refused if it does. */
+static int
+decide_token(const struct sat_config *cfg, const struct verify_request *vr,
+    struct verify_result *ret)
+{
+	struct store *s = NULL;
+	int r, e, tries;
+
+	for (tries = 0;; tries++) {
+		if ((r = view_begin(cfg->database,
+		    (unsigned)cfg->lock_timeout_ms, &s)) != 0)
+			return r;
+		r = verify_token(s, vr, ret);
+		e = view_end(s, r != 0);
+		if (e == VIEW_RETRY && tries == 0)
+			continue;
+		if (e != 0 && r == 0)
+			r = SAT_E_STORE;
+		verify_pad(ret);
+		return r;
+	}
+}
+
+static int
+decide_account(const struct sat_config *cfg, const char *account,
+    enum verify_reason *ret)
+{
+	struct store *s = NULL;
+	int r, e, tries;
+
+	for (tries = 0;; tries++) {
+		if ((r = view_begin(cfg->database,
+		    (unsigned)cfg->lock_timeout_ms, &s)) != 0)
+			return r;
+		r = verify_account(s, account, (int64_t)time(NULL), ret);
+		e = view_end(s, r != 0);
+		if (e == VIEW_RETRY && tries == 0)
+			continue;
+		if (e != 0 && r == 0)
+			r = SAT_E_STORE;
+		return r;
+	}
+}
+
 int
 login_check(const struct sat_config *cfg, const struct login_request *req,
     struct verify_result *ret)
 {
 	struct verify_request vr;
 	struct audit_event ev;
-	struct store *s = NULL;
 	char id[TOKEN_ID_LEN + 1];
 	int r;
 
@@ -48,14 +93,7 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 		if (req->account != NULL && valid_name(req->account))
 			strcpy(ret->account, req->account);
 	} else {
-		r = view_begin(cfg->database, (unsigned)cfg->lock_timeout_ms,
-		    &s);
-		if (r == 0) {
-			r = verify_token(s, &vr, ret);
-			if (view_end(s, r != 0) != 0 && r == 0)
-				r = SAT_E_STORE;
-			verify_pad(ret);
-		}
+		r = decide_token(cfg, &vr, ret);
 	}
 
 	memset(&ev, 0, sizeof(ev));
@@ -82,16 +120,10 @@ login_check_account(const struct sat_config *cfg, const char *account,
     enum verify_reason *ret)
 {
 	struct audit_event ev;
-	struct store *s = NULL;
 	int r;
 
 	*ret = VERIFY_UNKNOWN_ACCOUNT;
-	r = view_begin(cfg->database, (unsigned)cfg->lock_timeout_ms, &s);
-	if (r == 0) {
-		r = verify_account(s, account, (int64_t)time(NULL), ret);
-		if (view_end(s, r != 0) != 0 && r == 0)
-			r = SAT_E_STORE;
-	}
+	r = decide_account(cfg, account, ret);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.action = "account";

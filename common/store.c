@@ -382,7 +382,7 @@ store_reader_resume(struct store *s)
 {
 	if (s->writer)
 		return SAT_E_INTERNAL;
-	return kv_reader_resume(s->kv, s->timeout_ms);
+	return kv_reader_resume(s->kv);
 }
 
 int

@@ -47,10 +47,12 @@ void store_set_checkpoint_bytes(struct store *s, uint64_t bytes);
  * journal (the last writer did not close cleanly). */
 int store_recovered(const struct store *s);
 
-/* Reader only, for a view kept between checks (common/view.h): pause
- * releases the shared lock (SAT_E_STORE if it cannot); resume takes it again and returns 0 when
- * the view is still exact, 1 when the daemon wrote since (close it and
- * open another), or SAT_E_STORE. */
+/* Reader only, for a view kept between checks (common/view.h; see
+ * kv.h for how): resume returns 0 when the view is still exact (read it
+ * without a lock), 1 when the daemon wrote since (close it and open
+ * another); pause ends a check and returns 0 when what was read is
+ * whole, 1 when a write overlapped it (check again on a new view), or
+ * SAT_E_STORE. */
 int store_reader_pause(struct store *s);
 int store_reader_resume(struct store *s);
 

@@ -71,9 +71,9 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 		if ((r = store_reader_resume(v->store)) == 0) {
 			held = v;
 			*ret = v->store;
-			return 0;	/* the lock stays held until view_end */
+			return 0;	/* the slot stays held until view_end */
 		}
-		/* stale (1) or no lock (< 0): never read through it */
+		/* stale (1) or unreadable (< 0): never read through it */
 		drop(v);
 		if (r < 0) {
 			pthread_mutex_unlock(&v->lock);
@@ -104,9 +104,11 @@ view_end(struct store *s, int failed)
 	if (v == NULL || v->store != s)
 		return SAT_E_INTERNAL;	/* not a view this thread began */
 	held = NULL;
-	if (!failed && (r = store_reader_pause(s)) != 0)
-		failed = 1;
-	if (failed)
+	/* asked even when the check failed: a lookup that failed because
+	 * a write tore what it read is retried, not refused */
+	if ((r = store_reader_pause(s)) != 0)
+		r = r == 1 ? VIEW_RETRY : SAT_E_STORE;
+	if (r != 0 || failed)
 		drop(v);
 	pthread_mutex_unlock(&v->lock);
 	return r;

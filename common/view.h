@@ -2,29 +2,34 @@
  *
  * A module that stays loaded keeps one open reader of the store between
  * checks instead of opening GDBM (and reading its key) at every login.
- * The view never answers from a stale state: at every view_begin it
- * takes the shared lock and compares the writer's generation counter
- * (DB.gen, bumped under the exclusive lock before every write) and the
- * identities of DB and DB.gen with what it saw when it opened; any
- * difference, or any doubt, reopens.  Up to four views per process,
- * each behind its own mutex, taken by the logins running at the same
- * time (a login on one thread never waits for another's lookups while
- * a view is free); a single-threaded process opens one.  A process
- * forked with a view opens its own. */
+ * The view never answers from a stale state.  The writer's counter
+ * DB.gen is odd while it writes and higher after every write and every
+ * writer start (kv.h); at view_begin a view whose counter moved is
+ * reopened, under the shared lock, and at view_end a check whose reads
+ * a write overlapped is thrown away and done again (VIEW_RETRY).  A
+ * login on a current view thus takes no lock and makes three small
+ * system calls, and the daemon never waits for it.  Up to four views
+ * per process, each behind its own mutex, taken by the logins running
+ * at the same time (a login on one thread never waits for another's
+ * lookups while a view is free); a single-threaded process opens one.
+ * A process forked with a view opens its own. */
 #ifndef SATOKEN_VIEW_H
 #define SATOKEN_VIEW_H
 
 #include "store.h"
 
-/* On 0, *ret is a locked, current reader of path (borrowed) and the
- * caller must call view_end once done with it, from the same thread,
- * before its next view_begin.
+/* On 0, *ret is a current reader of path (borrowed) and the caller
+ * must call view_end once done with it, from the same thread, before
+ * its next view_begin.
  * SAT_E_STORE or SAT_E_NOMEM on failure (nothing to end). */
 int view_begin(const char *path, unsigned lock_timeout_ms,
     struct store **ret);
-/* Releases the shared lock; failed: the view is dropped, not reused.
- * SAT_E_STORE if the lock could not be released (the view is dropped
- * and the caller must refuse: nothing about this check is certain). */
+/* Ends the check; failed: the view is dropped, not reused.  Returns 0
+ * when what the caller read is whole; VIEW_RETRY when a write began
+ * while it read (the view is dropped: discard the result and check
+ * again, which opens a new view under the lock); SAT_E_STORE when
+ * nothing about this check is certain (the caller must refuse). */
+#define VIEW_RETRY	1
 int view_end(struct store *s, int failed);
 
 /* Closes the view, so the next check opens the store afresh (tests use
