@@ -68,14 +68,17 @@ read_gen(int fd, uint64_t *ret)
  * the lock for every check. */
 static const char gen_mark[8] = "satseq1";
 
-/* 1 if the writer of this counter keeps it as a sequence. */
+/* 1 if the writer of this counter keeps it as a sequence, 0 if not,
+ * -1 if it cannot be read. */
 static int
 gen_is_seq(int fd)
 {
 	char m[sizeof(gen_mark)];
+	ssize_t n = pread(fd, m, sizeof(m), 8);
 
-	return pread(fd, m, sizeof(m), 8) == (ssize_t)sizeof(m) &&
-	    memcmp(m, gen_mark, sizeof(m)) == 0;
+	if (n < 0)
+		return -1;
+	return n == (ssize_t)sizeof(m) && memcmp(m, gen_mark, sizeof(m)) == 0;
 }
 
 static int64_t
@@ -132,11 +135,11 @@ reader_note_gen(struct kv *kv, const char *path)
 		return 0;
 	if (r != 0)
 		return SAT_E_STORE;
-	if (read_gen(gfd, &kv->gen) != 0) {
+	if (read_gen(gfd, &kv->gen) != 0 || (r = gen_is_seq(gfd)) < 0) {
 		close(gfd);
 		return SAT_E_STORE;
 	}
-	if (!gen_is_seq(gfd)) {
+	if (r == 0) {
 		close(gfd);	/* an older daemon's: no view is kept */
 		return 0;
 	}
@@ -159,10 +162,13 @@ kv_reader_pause(struct kv *kv)
 	}
 	/* read without the lock: whole only if no write began since
 	 * resume (a write in progress then made the counter odd, and one
-	 * that ended made it higher) */
-	if (kv->genfd < 0 || read_gen(kv->genfd, &g) != 0 || g != kv->gen)
+	 * that ended made it higher).  A counter that cannot be read is an
+	 * error, as the store's own would be: refuse */
+	if (kv->genfd < 0)
 		return 1;
-	return 0;
+	if (read_gen(kv->genfd, &g) != 0)
+		return SAT_E_STORE;
+	return g != kv->gen;
 }
 
 int
@@ -179,11 +185,11 @@ kv_reader_resume(struct kv *kv)
 	 * new one: a store made afresh): the cached buckets may be stale.
 	 * The counter is never truncated or replaced by the daemon, so the
 	 * same open file keeps telling. */
-	if (kv->genfd < 0 || (kv->gen & 1) != 0 ||
-	    read_gen(kv->genfd, &g) != 0 || g != kv->gen ||
-	    fstat(kv->genfd, &st) != 0 || st.st_nlink == 0)
+	if (kv->genfd < 0 || (kv->gen & 1) != 0)
 		return 1;
-	return 0;
+	if (read_gen(kv->genfd, &g) != 0 || fstat(kv->genfd, &st) != 0)
+		return SAT_E_STORE;	/* as any store error: refuse */
+	return g != kv->gen || st.st_nlink == 0;
 }
 
 int

@@ -1,10 +1,12 @@
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "crc.h"
 #include "err.h"
@@ -136,14 +138,120 @@ token_parse(const char *s, size_t n, char ret_id[TOKEN_ID_LEN + 1])
 	return 0;
 }
 
+/*
+ * HMAC(), called afresh, looks the algorithm up by name and keys it:
+ * ~0.95 us here, against ~0.2 us for a context keyed once and only
+ * re-initialised (EVP_MAC_init with no key keeps the key).  A context
+ * is used by one thread at a time, so each thread keeps its own, for
+ * the last key it used (a process has one store, so one key).  It is
+ * freed, with its copy of the key, when the thread exits.  At process
+ * exit nothing is freed: libcrypto may already have been cleaned up by
+ * then, and the memory goes with the process.
+ */
+struct mac_cache {
+	EVP_MAC_CTX *ctx;
+	uint8_t key[TOKEN_KEY_LEN];
+};
+
+static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t mac_tkey;
+static int mac_tkey_ok;
+static EVP_MAC *hmac_alg;
+static __thread struct mac_cache *mac_tls;
+
+static void
+mac_cache_free(void *p)
+{
+	struct mac_cache *c = p;
+
+	if (c == NULL)
+		return;
+	EVP_MAC_CTX_free(c->ctx);
+	sat_wipe(c->key, sizeof(c->key));
+	free(c);
+}
+
+static void
+mac_setup(void)
+{
+	if ((hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return;
+	if (pthread_key_create(&mac_tkey, mac_cache_free) == 0)
+		mac_tkey_ok = 1;
+}
+
+/* A module unloaded while threads live on (a build without -z
+ * nodelete) must not leave them a destructor to call. */
+__attribute__((destructor)) static void
+mac_unload(void)
+{
+	if (mac_tkey_ok)
+		pthread_key_delete(mac_tkey);
+	mac_tkey_ok = 0;
+}
+
+/* This thread's context, keyed with key; NULL on failure. */
+static EVP_MAC_CTX *
+mac_for(const uint8_t key[TOKEN_KEY_LEN])
+{
+	OSSL_PARAM params[2];
+	struct mac_cache *c = mac_tls;
+
+	if (c != NULL && c->ctx != NULL &&
+	    CRYPTO_memcmp(c->key, key, TOKEN_KEY_LEN) == 0)
+		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
+	pthread_once(&mac_once, mac_setup);
+	if (hmac_alg == NULL || !mac_tkey_ok)
+		return NULL;
+	if (c == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return NULL;
+		if (pthread_setspecific(mac_tkey, c) != 0) {
+			free(c);
+			return NULL;
+		}
+		mac_tls = c;
+	}
+	EVP_MAC_CTX_free(c->ctx);
+	sat_wipe(c->key, sizeof(c->key));
+	if ((c->ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(c->ctx, key, TOKEN_KEY_LEN, params) != 1) {
+		EVP_MAC_CTX_free(c->ctx);
+		c->ctx = NULL;
+		return NULL;
+	}
+	memcpy(c->key, key, TOKEN_KEY_LEN);
+	return c->ctx;
+}
+
+void
+token_digest_reset(void)
+{
+	struct mac_cache *c = mac_tls;
+
+	if (c == NULL)
+		return;
+	mac_tls = NULL;
+	if (mac_tkey_ok)
+		pthread_setspecific(mac_tkey, NULL);
+	mac_cache_free(c);
+}
+
 int
 token_digest(const uint8_t key[TOKEN_KEY_LEN], const char *token,
     uint8_t ret[TOKEN_DIGEST_LEN])
 {
-	unsigned int outlen = 0;
+	EVP_MAC_CTX *ctx;
+	size_t outlen = 0;
 
-	if (HMAC(EVP_sha256(), key, TOKEN_KEY_LEN, (const unsigned char *)token,
-	    TOKEN_LEN, ret, &outlen) == NULL || outlen != TOKEN_DIGEST_LEN) {
+	if ((ctx = mac_for(key)) == NULL ||
+	    EVP_MAC_update(ctx, (const unsigned char *)token, TOKEN_LEN) != 1 ||
+	    EVP_MAC_final(ctx, ret, &outlen, TOKEN_DIGEST_LEN) != 1 ||
+	    outlen != TOKEN_DIGEST_LEN) {
 		sat_wipe(ret, TOKEN_DIGEST_LEN);
 		return SAT_E_CRYPTO;
 	}

@@ -36,8 +36,8 @@ $(PAMT_B)/pamdrive: $(PAMT_B)/pamdrive.o $(PAMT_FIXTURE)
 
 # A test-only build of the module whose every allocation, open, read,
 # write, lock, GDBM, HMAC and libpam call can be made to fail.
-PAMT_WRAPS := malloc calloc realloc open read write fstat flock \
-	gdbm_fd_open gdbm_fetch HMAC pam_get_user pam_get_item pam_set_item \
+PAMT_WRAPS := malloc calloc realloc open read pread write fstat flock \
+	gdbm_fd_open gdbm_fetch EVP_MAC_final pam_get_user pam_get_item pam_set_item \
 	pam_set_data pam_get_data pam_prompt
 PAMT_FAULT_MODULE := $(PAMT_B)/pam_satoken_fault.so
 $(PAMT_FAULT_MODULE): $(PAM_OBJ) $(PAMT_B)/faultshim.o $(LIBCOMMON)

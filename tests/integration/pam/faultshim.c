@@ -20,12 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/hmac.h>
+#include <openssl/evp.h>
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "audit.h"
+#include "token.h"
 #include "view.h"
 
 /* pam/args.h: the module's cache of parsed arguments */
@@ -43,7 +44,8 @@ EXPORT const char *satfault_failed(void);
 EXPORT void satfault_reset_view(void);
 
 /* Drops what the module keeps between logins (the resident store view,
- * the parsed arguments and satoken.conf, the open audit file), so that
+ * the parsed arguments and satoken.conf, the open audit file, the keyed
+ * HMAC context), so that
  * the next login takes the cold path (open, parse, check, keep) and not
  * the warm one. */
 void
@@ -52,6 +54,7 @@ satfault_reset_view(void)
 	view_reset();
 	args_cache_reset();
 	audit_kept_close();
+	token_digest_reset();
 }
 
 void
@@ -100,8 +103,9 @@ DECL(int, flock, (int fd, int op))
 DECL(GDBM_FILE, gdbm_fd_open, (int fd, const char *name, int bs, int flags,
     void (*fatal)(const char *)))
 DECL(datum, gdbm_fetch, (GDBM_FILE dbf, datum key))
-DECL(unsigned char *, HMAC, (const EVP_MD *md, const void *key, int klen,
-    const unsigned char *d, size_t n, unsigned char *out, unsigned int *olen))
+DECL(int, EVP_MAC_final, (EVP_MAC_CTX *ctx, unsigned char *out,
+    size_t *outl, size_t outsize))
+DECL(ssize_t, pread, (int fd, void *p, size_t n, off_t off))
 DECL(int, pam_get_user, (pam_handle_t *pamh, const char **user,
     const char *prompt))
 DECL(int, pam_get_item, (const pam_handle_t *pamh, int type,
@@ -228,13 +232,23 @@ __wrap_gdbm_fetch(GDBM_FILE dbf, datum key)
 	return __real_gdbm_fetch(dbf, key);
 }
 
-unsigned char *
-__wrap_HMAC(const EVP_MD *md, const void *key, int klen,
-    const unsigned char *d, size_t n, unsigned char *out, unsigned int *olen)
+int
+__wrap_EVP_MAC_final(EVP_MAC_CTX *ctx, unsigned char *out, size_t *outl,
+    size_t outsize)
 {
-	if (hit("HMAC"))
-		return NULL;
-	return __real_HMAC(md, key, klen, d, n, out, olen);
+	if (hit("EVP_MAC_final"))
+		return 0;
+	return __real_EVP_MAC_final(ctx, out, outl, outsize);
+}
+
+ssize_t
+__wrap_pread(int fd, void *p, size_t n, off_t off)
+{
+	if (hit("pread")) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_pread(fd, p, n, off);
 }
 
 int
