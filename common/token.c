@@ -153,10 +153,14 @@ struct mac_cache {
 	uint8_t key[TOKEN_KEY_LEN];
 };
 
-static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
-static pthread_key_t mac_tkey;
-static int mac_tkey_ok;
-static EVP_MAC *hmac_alg;
+/* Set once, under pthread_once; only the thread-local pointer changes
+ * afterwards (and key_ok, when the module is unloaded). */
+static struct {
+	pthread_once_t once;
+	pthread_key_t key;	/* frees a thread's mac_cache at its exit */
+	int key_ok;
+	EVP_MAC *alg;
+} mac_shared = { .once = PTHREAD_ONCE_INIT };
 static __thread struct mac_cache *mac_tls;
 
 static void
@@ -174,10 +178,10 @@ mac_cache_free(void *p)
 static void
 mac_setup(void)
 {
-	if ((hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+	if ((mac_shared.alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		return;
-	if (pthread_key_create(&mac_tkey, mac_cache_free) == 0)
-		mac_tkey_ok = 1;
+	if (pthread_key_create(&mac_shared.key, mac_cache_free) == 0)
+		mac_shared.key_ok = 1;
 }
 
 /* A module unloaded while threads live on (a build without -z
@@ -185,9 +189,9 @@ mac_setup(void)
 __attribute__((destructor)) static void
 mac_unload(void)
 {
-	if (mac_tkey_ok)
-		pthread_key_delete(mac_tkey);
-	mac_tkey_ok = 0;
+	if (mac_shared.key_ok)
+		pthread_key_delete(mac_shared.key);
+	mac_shared.key_ok = 0;
 }
 
 /* This thread's context, keyed with key; NULL on failure. */
@@ -200,13 +204,13 @@ mac_for(const uint8_t key[TOKEN_KEY_LEN])
 	if (c != NULL && c->ctx != NULL &&
 	    CRYPTO_memcmp(c->key, key, TOKEN_KEY_LEN) == 0)
 		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
-	pthread_once(&mac_once, mac_setup);
-	if (hmac_alg == NULL || !mac_tkey_ok)
+	pthread_once(&mac_shared.once, mac_setup);
+	if (mac_shared.alg == NULL || !mac_shared.key_ok)
 		return NULL;
 	if (c == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return NULL;
-		if (pthread_setspecific(mac_tkey, c) != 0) {
+		if (pthread_setspecific(mac_shared.key, c) != 0) {
 			free(c);
 			return NULL;
 		}
@@ -214,7 +218,7 @@ mac_for(const uint8_t key[TOKEN_KEY_LEN])
 	}
 	EVP_MAC_CTX_free(c->ctx);
 	sat_wipe(c->key, sizeof(c->key));
-	if ((c->ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL)
+	if ((c->ctx = EVP_MAC_CTX_new(mac_shared.alg)) == NULL)
 		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
@@ -236,8 +240,8 @@ token_digest_reset(void)
 	if (c == NULL)
 		return;
 	mac_tls = NULL;
-	if (mac_tkey_ok)
-		pthread_setspecific(mac_tkey, NULL);
+	if (mac_shared.key_ok)
+		pthread_setspecific(mac_shared.key, NULL);
 	mac_cache_free(c);
 }
 

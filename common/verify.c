@@ -126,21 +126,31 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 }
 
 /*
- * Doing the same work on every path leaves differences of a few percent:
- * a record's place in the file, its size, the allocator.  So, like
- * OpenSSH's ensure_minimum_time_since() for failed logins, every
- * decision past the format check is padded to a common floor: 5/4 of the
- * running mean of what decisions cost in this process.  Whatever the
- * reason, the caller sees the floor, unless the machine itself took
- * longer (preemption), which does not depend on the reason either.
- * The mean adapts to the machine and the store's size; it is only an
- * estimate, so relaxed atomics are enough for threads sharing it.
+ * Doing the same work on every path leaves differences: a record's place
+ * in the file, its size, the allocator, and above all whether GDBM had
+ * to read a found record's data from the file (about 1.4 us here, on a
+ * decision of 2.7).  So, like OpenSSH's ensure_minimum_time_since() for
+ * failed logins, every decision past the format check is padded to a
+ * common floor: 5/4 of the running mean cost of a whole decision in
+ * this process, one that found both the token and its account (the
+ * dearest path, which legitimate logins take).  Decisions that stop
+ * short (an unknown id or account) never lower it, whatever their
+ * share: a prober sending unknown ids cannot pull the floor under the
+ * cost of a found one.  Until a whole decision has been seen, the mean
+ * of all decisions stands in.  Whatever the reason, the caller sees the
+ * floor, unless the machine itself took longer (preemption), which does
+ * not depend on the reason either.  The means adapt to the machine and
+ * the store's size; they are only estimates, so relaxed atomics are
+ * enough for threads sharing them.
  */
 #define FLOOR_MAX_NS	200000	/* never pad past this: a stalled disk
 				   must not stall logins further */
-#define FLOOR_WEIGHT	32	/* the mean moves by 1/32 of a sample */
+#define FLOOR_WEIGHT	32	/* a mean moves by 1/32 of a sample */
 
-static _Atomic int64_t mean_cost_ns;
+static struct {
+	_Atomic int64_t whole;	/* decisions that found token and account */
+	_Atomic int64_t any;	/* all decisions */
+} mean_cost_ns;
 
 static int64_t
 mono_ns(void)
@@ -151,18 +161,31 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Learns from this decision's cost and returns when the caller may
- * answer: start + the floor. */
+/* Moves *mean towards this sample; returns the mean before. */
 static int64_t
-floor_deadline(int64_t start)
+learn(_Atomic int64_t *mean, int64_t spent)
 {
-	int64_t spent = mono_ns() - start, mean, sample, floor;
+	int64_t m = atomic_load_explicit(mean, memory_order_relaxed), sample;
 
-	mean = atomic_load_explicit(&mean_cost_ns, memory_order_relaxed);
 	/* a preempted decision says nothing about the cost: clip it */
-	sample = mean > 0 && spent > 2 * mean ? 2 * mean : spent;
-	atomic_store_explicit(&mean_cost_ns, mean <= 0 ? sample :
-	    mean + (sample - mean) / FLOOR_WEIGHT, memory_order_relaxed);
+	sample = m > 0 && spent > 2 * m ? 2 * m : spent;
+	atomic_store_explicit(mean, m <= 0 ? sample :
+	    m + (sample - m) / FLOOR_WEIGHT, memory_order_relaxed);
+	return m;
+}
+
+/* Learns from this decision's cost and returns when the caller may
+ * answer: start + the floor.  whole: it found token and account. */
+static int64_t
+floor_deadline(int64_t start, int whole)
+{
+	int64_t spent = mono_ns() - start, mean, any, floor;
+
+	any = learn(&mean_cost_ns.any, spent);
+	mean = whole ? learn(&mean_cost_ns.whole, spent) :
+	    atomic_load_explicit(&mean_cost_ns.whole, memory_order_relaxed);
+	if (mean <= 0)
+		mean = any;
 	if (mean <= 0)
 		return start;
 	floor = mean + mean / 4;
@@ -274,7 +297,8 @@ out:
 	record_free_token(&tok);
 	record_free_account(&acct);
 	record_free_policy(&pol);
-	ret->pad_until_ns = floor_deadline(start);
+	ret->pad_until_ns = floor_deadline(start, r == 0 && tok_found &&
+	    acct_found);
 	if (!req->defer_pad)
 		verify_pad(ret);
 	return r;

@@ -51,6 +51,18 @@ check "the four reasons took the same median time within 5%" '$RC == 0'
 # the instrument can see a difference where there is one: a token that
 # fails the format check is refused before any lookup, by design (its
 # shape is no secret), and must stand out against a wrong secret
+# A prober who sends mostly unknown ids must not pull the floor under
+# what a found token costs (verify.c learns it from whole decisions only)
+{
+	for i in 1 2 3 4 5 6 7; do
+		echo "unknown_$i unknown_token ci $(tok_sum <<<"sat_$(b62_random 44)")"
+	done
+	grep '^wrong_secret ' "$T/cases"
+} >"$T/probe"
+chmod 600 "$T/probe"
+measure 5 "$T/probe" 0
+check "seven unknown ids to one known: the known one takes the same time within 5%" '$RC == 0'
+
 { grep '^wrong_secret ' "$T/cases"; echo "malformed malformed ci sat_tooshort"; } >"$T/control"
 measure 5 "$T/control" 1
 check "a decision that skips the lookups does show (control)" '$RC == 1 && $OUT == *", 0 wrong decisions"*'
