@@ -153,15 +153,16 @@ struct mac_cache {
 	uint8_t key[TOKEN_KEY_LEN];
 };
 
-/* Set once, under pthread_once; only the thread-local pointer changes
- * afterwards (and key_ok, when the module is unloaded). */
+/* Set once, under pthread_once (key_ok is cleared when the module is
+ * unloaded).  Each thread's mac_cache hangs off the thread key, not a
+ * __thread variable: a module's dynamic TLS outliving its dlclose
+ * crashes LeakSanitizer's scan. */
 static struct {
 	pthread_once_t once;
 	pthread_key_t key;	/* frees a thread's mac_cache at its exit */
 	int key_ok;
 	EVP_MAC *alg;
 } mac_shared = { .once = PTHREAD_ONCE_INIT };
-static __thread struct mac_cache *mac_tls;
 
 static void
 mac_cache_free(void *p)
@@ -199,14 +200,15 @@ static EVP_MAC_CTX *
 mac_for(const uint8_t key[TOKEN_KEY_LEN])
 {
 	OSSL_PARAM params[2];
-	struct mac_cache *c = mac_tls;
+	struct mac_cache *c;
 
-	if (c != NULL && c->ctx != NULL &&
-	    CRYPTO_memcmp(c->key, key, TOKEN_KEY_LEN) == 0)
-		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
 	pthread_once(&mac_shared.once, mac_setup);
 	if (mac_shared.alg == NULL || !mac_shared.key_ok)
 		return NULL;
+	c = pthread_getspecific(mac_shared.key);
+	if (c != NULL && c->ctx != NULL &&
+	    CRYPTO_memcmp(c->key, key, TOKEN_KEY_LEN) == 0)
+		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
 	if (c == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return NULL;
@@ -214,7 +216,6 @@ mac_for(const uint8_t key[TOKEN_KEY_LEN])
 			free(c);
 			return NULL;
 		}
-		mac_tls = c;
 	}
 	EVP_MAC_CTX_free(c->ctx);
 	sat_wipe(c->key, sizeof(c->key));
@@ -235,13 +236,12 @@ mac_for(const uint8_t key[TOKEN_KEY_LEN])
 void
 token_digest_reset(void)
 {
-	struct mac_cache *c = mac_tls;
+	struct mac_cache *c;
 
-	if (c == NULL)
+	if (!mac_shared.key_ok ||
+	    (c = pthread_getspecific(mac_shared.key)) == NULL)
 		return;
-	mac_tls = NULL;
-	if (mac_shared.key_ok)
-		pthread_setspecific(mac_shared.key, NULL);
+	pthread_setspecific(mac_shared.key, NULL);
 	mac_cache_free(c);
 }
 
