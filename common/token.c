@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -142,124 +143,147 @@ token_parse(const char *s, size_t n, char ret_id[TOKEN_ID_LEN + 1])
  * HMAC(), called afresh, looks the algorithm up by name and keys it:
  * ~0.95 us here, against ~0.2 us for a context keyed once and only
  * re-initialised (EVP_MAC_init with no key keeps the key).  A context
- * is used by one thread at a time, so each thread keeps its own, for
- * the last key it used (a process has one store, so one key).  It is
- * freed, with its copy of the key, when the thread exits.  At process
- * exit nothing is freed: libcrypto may already have been cleaned up by
- * then, and the memory goes with the process.
+ * serves one digest at a time, so a process keeps a few, each behind
+ * its own mutex like the store views (view.c), keyed with the last key
+ * it used (a process has one store, so one key).  They are freed, with
+ * their copies of the key, by an atexit handler registered once
+ * libcrypto is set up: it runs before libcrypto's own cleanup at exit
+ * (handlers run in reverse), and at dlclose for a module built without
+ * -z nodelete.  Nothing is kept per thread: a thread pool neither grows
+ * them nor leaves them behind.
  */
-struct mac_cache {
+#define MAC_SLOTS	8
+
+struct mac_slot {
+	pthread_mutex_t lock;
 	EVP_MAC_CTX *ctx;
 	uint8_t key[TOKEN_KEY_LEN];
 };
 
-/* Set once, under pthread_once (key_ok is cleared when the module is
- * unloaded).  Each thread's mac_cache hangs off the thread key, not a
- * __thread variable: a module's dynamic TLS outliving its dlclose
- * crashes LeakSanitizer's scan. */
+static struct mac_slot mac_slots[MAC_SLOTS] = {
+	[0 ... MAC_SLOTS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
+/* alg is set once, under pthread_once; stopped once, at exit */
 static struct {
 	pthread_once_t once;
-	pthread_key_t key;	/* frees a thread's mac_cache at its exit */
-	int key_ok;
 	EVP_MAC *alg;
+	atomic_int stopped;
+	atomic_uint next_wait;
 } mac_shared = { .once = PTHREAD_ONCE_INIT };
 
 static void
-mac_cache_free(void *p)
+mac_slot_clear(struct mac_slot *m)
 {
-	struct mac_cache *c = p;
+	EVP_MAC_CTX_free(m->ctx);
+	m->ctx = NULL;
+	sat_wipe(m->key, sizeof(m->key));
+}
 
-	if (c == NULL)
-		return;
-	EVP_MAC_CTX_free(c->ctx);
-	sat_wipe(c->key, sizeof(c->key));
-	free(c);
+/* The process exits or the module is unloaded: a digest asked for from
+ * now on fails (closed), one under way is waited for, then every context
+ * and the algorithm are freed. */
+static void
+mac_teardown(void)
+{
+	size_t i;
+
+	atomic_store(&mac_shared.stopped, 1);
+	for (i = 0; i < MAC_SLOTS; i++) {
+		pthread_mutex_lock(&mac_slots[i].lock);
+		mac_slot_clear(&mac_slots[i]);
+		pthread_mutex_unlock(&mac_slots[i].lock);
+	}
+	EVP_MAC_free(mac_shared.alg);
+	mac_shared.alg = NULL;
 }
 
 static void
 mac_setup(void)
 {
+	/* libcrypto registers its cleanup at its first use, here */
 	if ((mac_shared.alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		return;
-	if (pthread_key_create(&mac_shared.key, mac_cache_free) == 0)
-		mac_shared.key_ok = 1;
+	if (atexit(mac_teardown) != 0) {
+		EVP_MAC_free(mac_shared.alg);	/* could not free it in time */
+		mac_shared.alg = NULL;
+	}
 }
 
-/* A module unloaded while threads live on (a build without -z
- * nodelete) must not leave them a destructor to call. */
-__attribute__((destructor)) static void
-mac_unload(void)
+/* A free slot, locked: the first that is free, else wait for one. */
+static struct mac_slot *
+mac_take(void)
 {
-	if (mac_shared.key_ok)
-		pthread_key_delete(mac_shared.key);
-	mac_shared.key_ok = 0;
+	size_t i;
+	struct mac_slot *m;
+
+	for (i = 0; i < MAC_SLOTS; i++)
+		if (pthread_mutex_trylock(&mac_slots[i].lock) == 0)
+			return &mac_slots[i];
+	m = &mac_slots[atomic_fetch_add_explicit(&mac_shared.next_wait, 1,
+	    memory_order_relaxed) % MAC_SLOTS];
+	pthread_mutex_lock(&m->lock);
+	return m;
 }
 
-/* This thread's context, keyed with key; NULL on failure. */
+/* m's context, (re)keyed with key; NULL on failure.  m is locked. */
 static EVP_MAC_CTX *
-mac_for(const uint8_t key[TOKEN_KEY_LEN])
+mac_keyed(struct mac_slot *m, const uint8_t key[TOKEN_KEY_LEN])
 {
 	OSSL_PARAM params[2];
-	struct mac_cache *c;
 
-	pthread_once(&mac_shared.once, mac_setup);
-	if (mac_shared.alg == NULL || !mac_shared.key_ok)
-		return NULL;
-	c = pthread_getspecific(mac_shared.key);
-	if (c != NULL && c->ctx != NULL &&
-	    CRYPTO_memcmp(c->key, key, TOKEN_KEY_LEN) == 0)
-		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
-	if (c == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return NULL;
-		if (pthread_setspecific(mac_shared.key, c) != 0) {
-			free(c);
-			return NULL;
-		}
-	}
-	EVP_MAC_CTX_free(c->ctx);
-	sat_wipe(c->key, sizeof(c->key));
-	if ((c->ctx = EVP_MAC_CTX_new(mac_shared.alg)) == NULL)
+	if (m->ctx != NULL && CRYPTO_memcmp(m->key, key, TOKEN_KEY_LEN) == 0)
+		return EVP_MAC_init(m->ctx, NULL, 0, NULL) == 1 ? m->ctx : NULL;
+	mac_slot_clear(m);
+	if ((m->ctx = EVP_MAC_CTX_new(mac_shared.alg)) == NULL)
 		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(c->ctx, key, TOKEN_KEY_LEN, params) != 1) {
-		EVP_MAC_CTX_free(c->ctx);
-		c->ctx = NULL;
+	if (EVP_MAC_init(m->ctx, key, TOKEN_KEY_LEN, params) != 1) {
+		mac_slot_clear(m);
 		return NULL;
 	}
-	memcpy(c->key, key, TOKEN_KEY_LEN);
-	return c->ctx;
+	memcpy(m->key, key, TOKEN_KEY_LEN);
+	return m->ctx;
 }
 
 void
 token_digest_reset(void)
 {
-	struct mac_cache *c;
+	size_t i;
 
-	if (!mac_shared.key_ok ||
-	    (c = pthread_getspecific(mac_shared.key)) == NULL)
-		return;
-	pthread_setspecific(mac_shared.key, NULL);
-	mac_cache_free(c);
+	for (i = 0; i < MAC_SLOTS; i++) {
+		pthread_mutex_lock(&mac_slots[i].lock);
+		mac_slot_clear(&mac_slots[i]);
+		pthread_mutex_unlock(&mac_slots[i].lock);
+	}
 }
 
 int
 token_digest(const uint8_t key[TOKEN_KEY_LEN], const char *token,
     uint8_t ret[TOKEN_DIGEST_LEN])
 {
+	struct mac_slot *m;
 	EVP_MAC_CTX *ctx;
 	size_t outlen = 0;
+	int r = 0;
 
-	if ((ctx = mac_for(key)) == NULL ||
+	pthread_once(&mac_shared.once, mac_setup);
+	if (mac_shared.alg == NULL) {
+		sat_wipe(ret, TOKEN_DIGEST_LEN);
+		return SAT_E_CRYPTO;
+	}
+	m = mac_take();
+	if (atomic_load(&mac_shared.stopped) ||
+	    (ctx = mac_keyed(m, key)) == NULL ||
 	    EVP_MAC_update(ctx, (const unsigned char *)token, TOKEN_LEN) != 1 ||
 	    EVP_MAC_final(ctx, ret, &outlen, TOKEN_DIGEST_LEN) != 1 ||
 	    outlen != TOKEN_DIGEST_LEN) {
 		sat_wipe(ret, TOKEN_DIGEST_LEN);
-		return SAT_E_CRYPTO;
+		r = SAT_E_CRYPTO;
 	}
-	return 0;
+	pthread_mutex_unlock(&m->lock);
+	return r;
 }
 
 int

@@ -33,12 +33,12 @@ int token_parse(const char *s, size_t n, char ret_id[TOKEN_ID_LEN + 1]);
 /* 1 if the n bytes at s look like an id (12 base62), else 0. */
 int token_id_valid(const char *s, size_t n);
 
-/* HMAC-SHA256 of the TOKEN_LEN bytes at token under key.  Each thread
- * keeps a context keyed with the last key it used (token.c). */
+/* HMAC-SHA256 of the TOKEN_LEN bytes at token under key, on one of a
+ * few contexts the process keeps keyed with the last key (token.c). */
 int token_digest(const uint8_t key[TOKEN_KEY_LEN], const char *token,
     uint8_t ret[TOKEN_DIGEST_LEN]);
-/* Frees this thread's keyed context, so the next digest sets one up
- * afresh (tests use it to drive the cold path). */
+/* Frees the keyed contexts, so the next digest sets one up afresh
+ * (tests use it to drive the cold path). */
 void token_digest_reset(void);
 
 /* Constant-time comparison of two digests: 1 equal, 0 not. */
