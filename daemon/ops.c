@@ -86,6 +86,7 @@ int
 ops_load_names(struct dstate *st)
 {
 	struct strlist a, g;
+	struct names na, ng;
 	int r;
 
 	strlist_init(&a);
@@ -96,10 +97,19 @@ ops_load_names(struct dstate *st)
 		strlist_free(&g);
 		return r;
 	}
-	strlist_free(&st->accounts);
-	strlist_free(&st->groups);
-	st->accounts = a;
-	st->groups = g;
+	/* both or neither */
+	names_init(&na);
+	names_init(&ng);
+	if (names_take(&na, &a) != 0 || names_take(&ng, &g) != 0) {
+		names_free(&na);
+		strlist_free(&a);
+		strlist_free(&g);
+		return SAT_E_NOMEM;
+	}
+	names_free(&st->accounts);
+	names_free(&st->groups);
+	st->accounts = na;
+	st->groups = ng;
 	return 0;
 }
 
@@ -175,7 +185,7 @@ op_reply_merge(struct op_ctx *c, json_t *o)
 }
 
 int
-op_list_page(struct op_ctx *c, const struct strlist *l, op_render_fn fn)
+op_list_page(struct op_ctx *c, struct names *l, op_render_fn fn)
 {
 	size_t i = names_after(l, c->rq->cursor), lim = op_limit(c), n = 0;
 	json_t *items, *o;
@@ -186,7 +196,7 @@ op_list_page(struct op_ctx *c, const struct strlist *l, op_render_fn fn)
 		return SAT_E_NOMEM;
 	for (; i < l->n && n < lim; i++) {
 		o = NULL;
-		if ((r = fn(c, l->v[i], &o)) != 0)
+		if ((r = fn(c, names_at(l, i), &o)) != 0)
 			return r;
 		if (o == NULL)
 			continue;	/* undecodable: absent, as everywhere */
@@ -195,7 +205,7 @@ op_list_page(struct op_ctx *c, const struct strlist *l, op_render_fn fn)
 		n++;
 	}
 	if (i < l->n && n > 0 &&
-	    proto_set_str(c->reply, "cursor", l->v[i - 1]) != 0)
+	    proto_set_str(c->reply, "cursor", names_at(l, i - 1)) != 0)
 		return SAT_E_NOMEM;
 	return 0;
 }

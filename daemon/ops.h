@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "names.h"
 #include "principal.h"
 #include "proto.h"
 #include "record.h"
@@ -24,8 +25,8 @@
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
 	struct store *store;		/* the one writer handle */
-	struct strlist accounts;	/* sorted names, staged view */
-	struct strlist groups;		/* sorted names, staged view */
+	struct names accounts;		/* sorted names, staged view */
+	struct names groups;		/* sorted names, staged view */
 	int64_t now;			/* Unix seconds of this batch */
 };
 
@@ -93,7 +94,7 @@ int op_reply_merge(struct op_ctx *c, json_t *o);
  * when more remain.  fn renders a name: 0 with *ret, or with *ret NULL
  * for a record that is absent (skipped), or an error. */
 typedef int (*op_render_fn)(struct op_ctx *c, const char *name, json_t **ret);
-int op_list_page(struct op_ctx *c, const struct strlist *names,
+int op_list_page(struct op_ctx *c, struct names *names,
     op_render_fn fn);
 
 /* Renderings for replies; NULL on allocation failure. */

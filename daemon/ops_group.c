@@ -98,7 +98,8 @@ op_group_delete(struct op_ctx *c)
 	record_free_policy(&pol);
 	for (i = 0; i < c->st->accounts.n && r == 0; i++) {
 		memset(&a, 0, sizeof(a));
-		r = store_get_account(c->st->store, c->st->accounts.v[i], &a);
+		r = store_get_account(c->st->store,
+		    names_at(&c->st->accounts, i), &a);
 		if (r == SAT_E_NOTFOUND) {
 			r = 0;
 			continue;

@@ -483,7 +483,7 @@ int
 op_token_list(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;
-	const struct strlist *l = &c->st->accounts;
+	struct names *l = &c->st->accounts;
 	char acct[SAT_NAME_MAX + 1] = "", last[TOKEN_ID_LEN + 1] = "";
 	char got[TOKEN_ID_LEN + 1];
 	char cur[SAT_NAME_MAX + TOKEN_ID_LEN + 2];
@@ -535,18 +535,21 @@ op_token_list(struct op_ctx *c)
 				struct sat_token_index x;
 
 				memset(&x, 0, sizeof(x));
-				if (store_get_token_index(c->st->store, l->v[i],
+				if (store_get_token_index(c->st->store,
+				    names_at(l, i),
 				    &x) == 0 && x.ids.n > 0)
 					more = 1;
 				record_free_token_index(&x);
 				continue;
 			}
 			got[0] = '\0';
-			if ((r = list_account(c, l->v[i], NULL, items, lim, got,
+			if ((r = list_account(c, names_at(l, i), NULL, items,
+			    lim, got,
 			    &more)) != 0)
 				return r;
 			if (got[0] != '\0') {
-				snprintf(acct, sizeof(acct), "%s", l->v[i]);
+				snprintf(acct, sizeof(acct), "%s",
+				    names_at(l, i));
 				memcpy(last, got, sizeof(last));
 			}
 		}

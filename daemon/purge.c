@@ -63,7 +63,7 @@ void
 purge_step(struct server *sv)
 {
 	struct audit_event ev;
-	const struct strlist *l = &sv->st.accounts;
+	struct names *l = &sv->st.accounts;
 	char detail[64];
 	int64_t now = (int64_t)time(NULL), cutoff, t = now_ms();
 	size_t k, n, *counts;
@@ -83,7 +83,8 @@ purge_step(struct server *sv)
 	if ((counts = calloc(n, sizeof(*counts))) == NULL)
 		return;
 	for (k = 0; k < n && r == 0; k++)
-		r = purge_account(sv, l->v[first + k], cutoff, &counts[k]);
+		r = purge_account(sv, names_at(l, first + k), cutoff,
+		    &counts[k]);
 	if (r != 0 || store_commit(sv->st.store) != 0) {
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "retention: purge failed; retrying later");
@@ -100,7 +101,7 @@ purge_step(struct server *sv)
 		ev.action = "token.purge";
 		ev.outcome = "ok";
 		ev.principal = "satokend";
-		ev.account = l->v[first + k];
+		ev.account = names_at(l, first + k);
 		ev.detail = detail;
 		(void)audit_emit(sv->audit, &ev);
 	}

@@ -514,8 +514,8 @@ main(int argc, char **argv)
 	if (!activated)
 		(void)unlink(sv.cfg.socket);
 	store_close(sv.st.store);
-	strlist_free(&sv.st.accounts);
-	strlist_free(&sv.st.groups);
+	names_free(&sv.st.accounts);
+	names_free(&sv.st.groups);
 	ratelimit_free(sv.rl);
 	dlog(LOG_INFO, "stopped");
 	audit_close(sv.audit);
