@@ -79,17 +79,25 @@ void
 conn_fill(struct conn *c, int64_t now_ms)
 {
 	ssize_t n;
+	size_t room;
 
 	while (!c->eof && !c->dead && c->inlen < CONN_IN_MAX) {
 		if (c->inlen == c->incap && conn_grow_in(c) != 0) {
 			c->dead = 1;
 			break;
 		}
-		n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
+		room = c->incap - c->inlen;
+		n = recv(c->fd, c->in + c->inlen, room, 0);
 		if (n > 0) {
 			if (c->inlen == 0 || c->partial_ms == 0)
 				c->partial_ms = now_ms;
 			c->inlen += (size_t)n;
+			/* a stream socket's recv takes all it holds, up to
+			 * room: short, it is empty now (no second recv just to
+			 * hear EAGAIN); what comes later, an EOF included, is
+			 * reported again by the level-triggered epoll */
+			if ((size_t)n < room)
+				break;
 			continue;
 		}
 		if (n == 0)
