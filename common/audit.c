@@ -203,6 +203,60 @@ audit_emit(struct audit *a, const struct audit_event *ev)
 	return fileio_write_all(a->fd, out, n);
 }
 
+#define AUDIT_BATCH_BYTES	16384
+
+int
+audit_emit_batch(struct audit *a, const struct audit_event *const *evs,
+    size_t n, int *ret)
+{
+	char line[AUDIT_LINE_MAX], buf[AUDIT_BATCH_BYTES], prefix[128], ts[32];
+	size_t i, k, first = 0, len = 0, pl, ll;
+	int pn, r, worst = 0;
+
+	if (a == NULL || (n > 0 && (evs == NULL || ret == NULL))) {
+		for (i = 0; ret != NULL && i < n; i++)
+			ret[i] = SAT_E_INVALID;
+		return SAT_E_INVALID;
+	}
+	if (a->sink == SINK_SYSLOG) {
+		for (i = 0; i < n; i++)
+			if ((ret[i] = audit_emit(a, evs[i])) != 0 && worst == 0)
+				worst = ret[i];
+		return worst;
+	}
+	/* file_line's prefix, once: the batch is answered in one moment */
+	format_time((int64_t)time(NULL), ts, sizeof(ts));
+	pn = snprintf(prefix, sizeof(prefix), "%s %s[%ld]: ", ts, a->ident,
+	    (long)getpid());
+	if (pn < 0 || (size_t)pn >= sizeof(prefix)) {
+		for (i = 0; i < n; i++)
+			ret[i] = SAT_E_INTERNAL;
+		return SAT_E_INTERNAL;
+	}
+	pl = (size_t)pn;
+	for (i = 0; i <= n; i++) {
+		ll = i < n ? audit_format(evs[i], line, sizeof(line)) : 0;
+		/* a full buffer, or the end: write the lines it holds */
+		if (len > 0 && (i == n || len + pl + ll + 1 > sizeof(buf))) {
+			r = fileio_write_all(a->fd, buf, len);
+			for (k = first; k < i; k++)
+				ret[k] = r;
+			if (r != 0 && worst == 0)
+				worst = r;
+			len = 0;
+			first = i;
+		}
+		if (i == n)
+			break;
+		/* pl < 128 and ll < AUDIT_LINE_MAX: a line always fits */
+		memcpy(buf + len, prefix, pl);
+		memcpy(buf + len + pl, line, ll);
+		buf[len + pl + ll] = '\n';
+		len += pl + ll + 1;
+	}
+	return worst;
+}
+
 /* The modules' audit file, kept open between logins instead of opened
  * and closed around every line.  It is written only while it is still
  * the file its path names and still passes the open's checks, so a

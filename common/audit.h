@@ -40,6 +40,17 @@ void audit_close(struct audit *a);
  * caller decides whether that refuses the operation). */
 int audit_emit(struct audit *a, const struct audit_event *ev);
 
+/* The lines of n events, as audit_emit would write them one by one,
+ * in as few writes as whole lines allow: a file or stderr sink gets
+ * them in one write(2) per AUDIT_BATCH_BYTES (O_APPEND keeps each write,
+ * and so each line, whole), syslog one message per line.  ret[i] is the
+ * result of the write that carried evs[i]'s line: 0, or an error (the
+ * line may or may not be in the log; the caller treats it as lost, as
+ * it would audit_emit's).  Returns 0 when every line was written, else
+ * the first error. */
+int audit_emit_batch(struct audit *a, const struct audit_event *const *evs,
+    size_t n, int *ret);
+
 /* One line to the sink spec names, like audit_open + audit_emit +
  * audit_close, except that a file sink stays open between calls (one
  * per process, guarded by a lock) while its path still names the same

@@ -15,7 +15,7 @@
 /* Connections read per wake-up while a batch syncs. */
 #define READY_CONNS	256
 /* Batches committed back to back before the loop runs again. */
-#define PIPE_STAGES	8
+#define PIPE_STAGES	64
 
 struct result {
 	struct conn *c;			/* conns outlive a batch_run call */
@@ -97,9 +97,9 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	res->r = r;
 }
 
-/* The audit line of one request. */
+/* Fills the audit event of one request. */
 static void
-audit_result(struct server *sv, struct result *res)
+audit_fill(struct result *res)
 {
 	struct audit_event *ev = &res->ev;
 	int r = res->r;
@@ -118,7 +118,16 @@ audit_result(struct server *sv, struct result *res)
 		ev->detail = res->ctx.msg[0] != '\0' ? res->ctx.msg : NULL;
 	else if (ev->detail == NULL && res->via[0] != '\0')
 		ev->detail = res->via;
-	if (audit_emit(sv->audit, ev) != 0) {
+}
+
+/* What writing the request's audit line came to (ar: its result). */
+static void
+audit_done(struct result *res, int ar)
+{
+	struct audit_event *ev = &res->ev;
+	int r = res->r;
+
+	if (ar != 0) {
 		dlog(LOG_ERR, "audit: cannot write the line for %s",
 		    ev->action);
 		/* an authentication nobody can trace is not given */
@@ -230,13 +239,32 @@ take_lines(struct server *sv, struct conn *c, struct batch *b)
 static void
 batch_reply(struct server *sv, struct batch *b)
 {
-	int64_t t = now_ms();
+	const struct audit_event **evs;
+	int64_t t;
 	size_t i;
+	int *ar;
 
-	for (i = 0; i < b->n; i++) {
-		audit_result(sv, b->rs[i]);
-		send_result(sv, b->rs[i]);
+	for (i = 0; i < b->n; i++)
+		audit_fill(b->rs[i]);
+	/* the batch's lines in one write, each reply after its line */
+	evs = b->n > 0 ? malloc(b->n * sizeof(*evs)) : NULL;
+	ar = b->n > 0 ? malloc(b->n * sizeof(*ar)) : NULL;
+	if (evs != NULL && ar != NULL) {
+		for (i = 0; i < b->n; i++)
+			evs[i] = &b->rs[i]->ev;
+		(void)audit_emit_batch(sv->audit, evs, b->n, ar);
+	} else {
+		for (i = 0; ar != NULL && i < b->n; i++)
+			ar[i] = audit_emit(sv->audit, &b->rs[i]->ev);
 	}
+	for (i = 0; i < b->n; i++)
+		audit_done(b->rs[i], ar != NULL ? ar[i] :
+		    audit_emit(sv->audit, &b->rs[i]->ev));
+	free(evs);
+	free(ar);
+	for (i = 0; i < b->n; i++)
+		send_result(sv, b->rs[i]);
+	t = now_ms();
 	for (i = 0; i < b->n; i++) {
 		if (conn_pending_out(b->rs[i]->c) > 0)
 			conn_flush(b->rs[i]->c, t);
@@ -303,7 +331,7 @@ batch_run(struct server *sv)
 	struct batch cur = { .first_mut = (size_t)-1 };
 	struct batch prev = { .first_mut = (size_t)-1 };
 	size_t i, total = 0, stage;
-	int r;
+	int r = 0;
 
 	sv->st.now = (int64_t)time(NULL);
 	for (i = 0; i < sv->nconns; i++)
@@ -329,9 +357,22 @@ batch_run(struct server *sv)
 				batch_reply(sv, &prev);
 				break;
 			}
+			/* prev is durable and applied: answered below */
 			total += prev.n;
-			batch_reply(sv, &prev);
 		}
+		if (cur.n > 0 && !cur.failed && store_staged(st) > 0 &&
+		    stage + 1 < PIPE_STAGES &&
+		    (r = store_commit_begin(st)) == 0) {
+			/* cur's frame is on its way to the disk: prev's
+			 * replies are written while it syncs */
+			batch_reply(sv, &prev);
+			prev = cur;
+			memset(&cur, 0, sizeof(cur));
+			cur.first_mut = (size_t)-1;
+			sv->st.now = (int64_t)time(NULL);
+			continue;
+		}
+		batch_reply(sv, &prev);
 		if (cur.n == 0)
 			break;
 		if (cur.failed) {
@@ -344,15 +385,10 @@ batch_run(struct server *sv)
 		}
 		if (store_staged(st) == 0)
 			break;
-		if (stage + 1 >= PIPE_STAGES) {
+		/* the last stage commits on this thread; otherwise r is
+		 * store_commit_begin's failure */
+		if (stage + 1 >= PIPE_STAGES)
 			r = store_commit(st);
-		} else if ((r = store_commit_begin(st)) == 0) {
-			prev = cur;
-			memset(&cur, 0, sizeof(cur));
-			cur.first_mut = (size_t)-1;
-			sv->st.now = (int64_t)time(NULL);
-			continue;
-		}
 		if (r != 0) {
 			batch_fail(sv, &cur, 0);
 			if (ops_load_names(&sv->st) != 0)
