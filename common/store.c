@@ -512,7 +512,8 @@ list_cb(void *arg, const void *key, size_t klen)
 	name[klen - 2] = '\0';
 	if (!valid_name(name))
 		return 0;
-	return strlist_add_unique(c->out, name);
+	/* keys are unique: no search (quadratic at 100k accounts) */
+	return strlist_add(c->out, name);
 }
 
 static int
@@ -916,9 +917,13 @@ committer_main(void *arg)
 		pthread_mutex_lock(&cm->mu);
 		cm->r = r;
 		cm->done = 1;
+		pthread_mutex_unlock(&cm->mu);
+		/* signalled without the lock, so that the waker does not
+		 * wake a thread only to block it on the mutex */
 		pthread_cond_signal(&cm->cv);
 		while (write(cm->efd, &one, sizeof(one)) < 0 && errno == EINTR)
 			;
+		pthread_mutex_lock(&cm->mu);
 	}
 	pthread_mutex_unlock(&cm->mu);
 	return NULL;
@@ -993,8 +998,8 @@ store_commit_begin(struct store *s)
 	pthread_mutex_lock(&s->cm->mu);
 	s->cm->done = 0;
 	s->cm->go = 1;
-	pthread_cond_signal(&s->cm->cv);
 	pthread_mutex_unlock(&s->cm->mu);
+	pthread_cond_signal(&s->cm->cv);
 	return 0;
 }
 
