@@ -167,8 +167,11 @@ learn(_Atomic int64_t *mean, int64_t spent)
 {
 	int64_t m = atomic_load_explicit(mean, memory_order_relaxed), sample;
 
-	/* a preempted decision says nothing about the cost: clip it */
-	sample = m > 0 && spent > 2 * m ? 2 * m : spent;
+	/* a preempted decision says nothing about the cost: clip it, at
+	 * the floor, so that a busy machine's tail (2x clipping let one
+	 * in three preempted decisions lift the mean by 75%) does not lift
+	 * the floor for every login */
+	sample = m > 0 && spent > m + m / 4 ? m + m / 4 : spent;
 	atomic_store_explicit(mean, m <= 0 ? sample :
 	    m + (sample - m) / FLOOR_WEIGHT, memory_order_relaxed);
 	return m;
