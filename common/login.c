@@ -19,12 +19,13 @@ emit(const struct sat_config *cfg, const char *ident,
 	return audit_emit_kept(cfg->audit, ident, ev) != 0 ? SAT_E_IO : 0;
 }
 
-/* The decision, on a view: done again, once, on a view opened under
- * the lock when a write overlapped its reads (VIEW_RETRY); a second
- * overlap cannot happen there, and is refused if it does. */
+/* One lookup on a view: done again, once, on a view opened under the
+ * lock when a write overlapped its reads (VIEW_RETRY); a second overlap
+ * cannot happen there, and is refused if it does. */
+typedef int (*lookup_fn)(struct store *s, void *arg);
+
 static int
-decide_token(const struct sat_config *cfg, const struct verify_request *vr,
-    struct verify_result *ret)
+on_view(const struct sat_config *cfg, lookup_fn fn, void *arg)
 {
 	struct store *s = NULL;
 	int r, e, tries;
@@ -33,36 +34,38 @@ decide_token(const struct sat_config *cfg, const struct verify_request *vr,
 		if ((r = view_begin(cfg->database,
 		    (unsigned)cfg->lock_timeout_ms, &s)) != 0)
 			return r;
-		r = verify_token(s, vr, ret);
+		r = fn(s, arg);
 		e = view_end(s, r != 0);
 		if (e == VIEW_RETRY && tries == 0)
 			continue;
-		if (e != 0 && r == 0)
-			r = SAT_E_STORE;
-		verify_pad(ret);
-		return r;
+		return e != 0 && r == 0 ? SAT_E_STORE : r;
 	}
 }
 
-static int
-decide_account(const struct sat_config *cfg, const char *account,
-    enum verify_reason *ret)
-{
-	struct store *s = NULL;
-	int r, e, tries;
+struct token_lookup {
+	const struct verify_request *req;
+	struct verify_result *ret;
+};
 
-	for (tries = 0;; tries++) {
-		if ((r = view_begin(cfg->database,
-		    (unsigned)cfg->lock_timeout_ms, &s)) != 0)
-			return r;
-		r = verify_account(s, account, (int64_t)time(NULL), ret);
-		e = view_end(s, r != 0);
-		if (e == VIEW_RETRY && tries == 0)
-			continue;
-		if (e != 0 && r == 0)
-			r = SAT_E_STORE;
-		return r;
-	}
+static int
+lookup_token(struct store *s, void *arg)
+{
+	struct token_lookup *t = arg;
+
+	return verify_token(s, t->req, t->ret);
+}
+
+struct account_lookup {
+	const char *account;
+	enum verify_reason *ret;
+};
+
+static int
+lookup_account(struct store *s, void *arg)
+{
+	struct account_lookup *a = arg;
+
+	return verify_account(s, a->account, (int64_t)time(NULL), a->ret);
 }
 
 int
@@ -93,7 +96,10 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 		if (req->account != NULL && valid_name(req->account))
 			strcpy(ret->account, req->account);
 	} else {
-		r = decide_token(cfg, &vr, ret);
+		struct token_lookup t = { &vr, ret };
+
+		r = on_view(cfg, lookup_token, &t);
+		verify_pad(ret);	/* after the view is released */
 	}
 
 	memset(&ev, 0, sizeof(ev));
@@ -123,7 +129,8 @@ login_check_account(const struct sat_config *cfg, const char *account,
 	int r;
 
 	*ret = VERIFY_UNKNOWN_ACCOUNT;
-	r = decide_account(cfg, account, ret);
+	r = on_view(cfg, lookup_account,
+	    &(struct account_lookup){ account, ret });
 
 	memset(&ev, 0, sizeof(ev));
 	ev.action = "account";
