@@ -331,7 +331,7 @@ batch_run(struct server *sv)
 	struct batch cur = { .first_mut = (size_t)-1 };
 	struct batch prev = { .first_mut = (size_t)-1 };
 	size_t i, total = 0, stage;
-	int r = 0;
+	int r = 0, began;
 
 	sv->st.now = (int64_t)time(NULL);
 	for (i = 0; i < sv->nconns; i++)
@@ -360,17 +360,21 @@ batch_run(struct server *sv)
 			/* prev is durable and applied: answered below */
 			total += prev.n;
 		}
+		began = 0;
 		if (cur.n > 0 && !cur.failed && store_staged(st) > 0 &&
-		    stage + 1 < PIPE_STAGES &&
-		    (r = store_commit_begin(st)) == 0) {
-			/* cur's frame is on its way to the disk: prev's
-			 * replies are written while it syncs */
-			batch_reply(sv, &prev);
-			prev = cur;
-			memset(&cur, 0, sizeof(cur));
-			cur.first_mut = (size_t)-1;
-			sv->st.now = (int64_t)time(NULL);
-			continue;
+		    stage + 1 < PIPE_STAGES) {
+			if ((r = store_commit_begin(st)) == 0) {
+				/* cur's frame is on its way to the disk:
+				 * prev's replies are written while it syncs */
+				batch_reply(sv, &prev);
+				prev = cur;
+				memset(&cur, 0, sizeof(cur));
+				cur.first_mut = (size_t)-1;
+				sv->st.now = (int64_t)time(NULL);
+				continue;
+			}
+			/* refused: the store dropped what cur staged */
+			began = 1;
 		}
 		batch_reply(sv, &prev);
 		if (cur.n == 0)
@@ -383,12 +387,12 @@ batch_run(struct server *sv)
 				batch_fail(sv, &cur, 0);
 			break;
 		}
-		if (store_staged(st) == 0)
-			break;
-		/* the last stage commits on this thread; otherwise r is
-		 * store_commit_begin's failure */
-		if (stage + 1 >= PIPE_STAGES)
+		if (!began) {
+			if (store_staged(st) == 0)
+				break;
+			/* the last stage commits on this thread */
 			r = store_commit(st);
+		}
 		if (r != 0) {
 			batch_fail(sv, &cur, 0);
 			if (ops_load_names(&sv->st) != 0)
