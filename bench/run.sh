@@ -181,9 +181,10 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 900,560 noenhanced
 set output "$OUT/login-cost.png"
 set title "login cost against store size (medians, $(nproc) cores)"
-set logscale x
+set logscale xy
 set xlabel "live tokens / users in the store"
-set ylabel "microseconds per login"
+set ylabel "microseconds per login (log scale)"
+set yrange [5:1000]
 set key outside right
 set grid
 plot "$OUT/results.dat" using 1:2 with linespoints title "PAM pam_permit (floor)", \
