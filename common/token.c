@@ -11,6 +11,7 @@
 
 #include "crc.h"
 #include "err.h"
+#include "lockpool.h"
 #include "mem.h"
 #include "token.h"
 
@@ -155,20 +156,19 @@ token_parse(const char *s, size_t n, char ret_id[TOKEN_ID_LEN + 1])
 #define MAC_SLOTS	8
 
 struct mac_slot {
-	pthread_mutex_t lock;
 	EVP_MAC_CTX *ctx;
 	uint8_t key[TOKEN_KEY_LEN];
 };
 
-static struct mac_slot mac_slots[MAC_SLOTS] = {
-	[0 ... MAC_SLOTS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
-};
+/* slot i is guarded by mac_locks.lock[i] */
+static struct mac_slot mac_slots[MAC_SLOTS];
+static struct lockpool mac_locks = LOCKPOOL_INIT(MAC_SLOTS);
+_Static_assert(MAC_SLOTS <= LOCKPOOL_MAX, "a lock for every context");
 /* alg is set once, under pthread_once; stopped once, at exit */
 static struct {
 	pthread_once_t once;
 	EVP_MAC *alg;
 	atomic_int stopped;
-	atomic_uint next_wait;
 } mac_shared = { .once = PTHREAD_ONCE_INIT };
 
 static void
@@ -185,14 +185,8 @@ mac_slot_clear(struct mac_slot *m)
 static void
 mac_teardown(void)
 {
-	size_t i;
-
 	atomic_store(&mac_shared.stopped, 1);
-	for (i = 0; i < MAC_SLOTS; i++) {
-		pthread_mutex_lock(&mac_slots[i].lock);
-		mac_slot_clear(&mac_slots[i]);
-		pthread_mutex_unlock(&mac_slots[i].lock);
-	}
+	token_digest_reset();
 	EVP_MAC_free(mac_shared.alg);
 	mac_shared.alg = NULL;
 }
@@ -207,22 +201,6 @@ mac_setup(void)
 		EVP_MAC_free(mac_shared.alg);	/* could not free it in time */
 		mac_shared.alg = NULL;
 	}
-}
-
-/* A free slot, locked: the first that is free, else wait for one. */
-static struct mac_slot *
-mac_take(void)
-{
-	size_t i;
-	struct mac_slot *m;
-
-	for (i = 0; i < MAC_SLOTS; i++)
-		if (pthread_mutex_trylock(&mac_slots[i].lock) == 0)
-			return &mac_slots[i];
-	m = &mac_slots[atomic_fetch_add_explicit(&mac_shared.next_wait, 1,
-	    memory_order_relaxed) % MAC_SLOTS];
-	pthread_mutex_lock(&m->lock);
-	return m;
 }
 
 /* m's context, (re)keyed with key; NULL on failure.  m is locked. */
@@ -253,9 +231,9 @@ token_digest_reset(void)
 	size_t i;
 
 	for (i = 0; i < MAC_SLOTS; i++) {
-		pthread_mutex_lock(&mac_slots[i].lock);
+		pthread_mutex_lock(&mac_locks.lock[i]);
 		mac_slot_clear(&mac_slots[i]);
-		pthread_mutex_unlock(&mac_slots[i].lock);
+		pthread_mutex_unlock(&mac_locks.lock[i]);
 	}
 }
 
@@ -263,9 +241,9 @@ int
 token_digest(const uint8_t key[TOKEN_KEY_LEN], const char *token,
     uint8_t ret[TOKEN_DIGEST_LEN])
 {
-	struct mac_slot *m;
 	EVP_MAC_CTX *ctx;
 	size_t outlen = 0;
+	unsigned i;
 	int r = 0;
 
 	pthread_once(&mac_shared.once, mac_setup);
@@ -273,16 +251,16 @@ token_digest(const uint8_t key[TOKEN_KEY_LEN], const char *token,
 		sat_wipe(ret, TOKEN_DIGEST_LEN);
 		return SAT_E_CRYPTO;
 	}
-	m = mac_take();
+	i = lockpool_take(&mac_locks);
 	if (atomic_load(&mac_shared.stopped) ||
-	    (ctx = mac_keyed(m, key)) == NULL ||
+	    (ctx = mac_keyed(&mac_slots[i], key)) == NULL ||
 	    EVP_MAC_update(ctx, (const unsigned char *)token, TOKEN_LEN) != 1 ||
 	    EVP_MAC_final(ctx, ret, &outlen, TOKEN_DIGEST_LEN) != 1 ||
 	    outlen != TOKEN_DIGEST_LEN) {
 		sat_wipe(ret, TOKEN_DIGEST_LEN);
 		r = SAT_E_CRYPTO;
 	}
-	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_unlock(&mac_locks.lock[i]);
 	return r;
 }
 

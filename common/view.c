@@ -1,9 +1,9 @@
 #include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "lockpool.h"
 #include "view.h"
 
 /* The state a module keeps between logins (DESIGN: a cached view of
@@ -15,42 +15,30 @@
 #define VIEW_SLOTS	4
 
 struct view_slot {
-	pthread_mutex_t lock;
 	struct store *store;
 	char path[4096];
 	unsigned timeout;
 	pid_t pid;
 };
 
-static struct view_slot slots[VIEW_SLOTS] = {
-	[0 ... VIEW_SLOTS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
-};
-/* where a thread that found every slot busy waits: spread round */
-static atomic_uint next_wait;
+/* slot i is guarded by view_locks.lock[i] */
+static struct view_slot slots[VIEW_SLOTS];
+static struct lockpool view_locks = LOCKPOOL_INIT(VIEW_SLOTS);
+_Static_assert(VIEW_SLOTS <= LOCKPOOL_MAX, "a lock for every view");
 /* the slot this thread holds between view_begin and view_end */
 static __thread struct view_slot *held;
+
+static pthread_mutex_t *
+lock_of(const struct view_slot *v)
+{
+	return &view_locks.lock[v - slots];
+}
 
 static void
 drop(struct view_slot *v)
 {
 	store_close(v->store);
 	v->store = NULL;
-}
-
-/* A free slot, locked: the first that is free, else wait for one. */
-static struct view_slot *
-take_slot(void)
-{
-	struct view_slot *v;
-	unsigned i;
-
-	for (i = 0; i < VIEW_SLOTS; i++)
-		if (pthread_mutex_trylock(&slots[i].lock) == 0)
-			return &slots[i];
-	v = &slots[atomic_fetch_add_explicit(&next_wait, 1,
-	    memory_order_relaxed) % VIEW_SLOTS];
-	pthread_mutex_lock(&v->lock);
-	return v;
 }
 
 int
@@ -61,9 +49,11 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 
 	if (strlen(path) >= sizeof(slots[0].path))
 		return SAT_E_STORE;
-	v = take_slot();
-	/* a forked child shares the parent's open file description, and
-	 * so its flock: it must not unlock under the parent's feet */
+	v = &slots[lockpool_take(&view_locks)];
+	/* a forked child shares the parent's open file descriptions: the
+	 * file offset GDBM seeks and reads at, and a lock taken to open;
+	 * it must neither move the one nor drop the other under the
+	 * parent's feet */
 	if (v->store != NULL && v->pid != getpid())
 		drop(v);
 	if (v->store != NULL && strcmp(v->path, path) == 0 &&
@@ -76,7 +66,7 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 		/* stale (1) or unreadable (< 0): never read through it */
 		drop(v);
 		if (r < 0) {
-			pthread_mutex_unlock(&v->lock);
+			pthread_mutex_unlock(lock_of(v));
 			return r == SAT_E_NOMEM ? r : SAT_E_STORE;
 		}
 	} else if (v->store != NULL) {
@@ -84,7 +74,7 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 	}
 	if ((r = store_open_reader(path, lock_timeout_ms, &v->store)) != 0) {
 		v->store = NULL;
-		pthread_mutex_unlock(&v->lock);
+		pthread_mutex_unlock(lock_of(v));
 		return r;
 	}
 	strcpy(v->path, path);
@@ -110,7 +100,7 @@ view_end(struct store *s, int failed)
 		r = r == 1 ? VIEW_RETRY : SAT_E_STORE;
 	if (r != 0 || failed)
 		drop(v);
-	pthread_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(lock_of(v));
 	return r;
 }
 
@@ -120,9 +110,9 @@ view_reset(void)
 	unsigned i;
 
 	for (i = 0; i < VIEW_SLOTS; i++) {
-		pthread_mutex_lock(&slots[i].lock);
+		pthread_mutex_lock(&view_locks.lock[i]);
 		drop(&slots[i]);
-		pthread_mutex_unlock(&slots[i].lock);
+		pthread_mutex_unlock(&view_locks.lock[i]);
 	}
 }
 
@@ -135,9 +125,9 @@ view_unload(void)
 	unsigned i;
 
 	for (i = 0; i < VIEW_SLOTS; i++) {
-		if (pthread_mutex_trylock(&slots[i].lock) != 0)
+		if (pthread_mutex_trylock(&view_locks.lock[i]) != 0)
 			continue;
 		drop(&slots[i]);
-		pthread_mutex_unlock(&slots[i].lock);
+		pthread_mutex_unlock(&view_locks.lock[i]);
 	}
 }
