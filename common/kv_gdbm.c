@@ -33,8 +33,8 @@ struct kv {
 	 * bumped again whenever a writer opens the store (it may have been
 	 * rebuilt).  A resident reader compares it before and after its
 	 * lookups and keeps no lock in between (see kv.h).  -1 for a
-	 * reader when the file is missing: it then never trusts its view
-	 * across checks. */
+	 * reader when the file is missing or an older daemon's (no mark):
+	 * it then never trusts its view across checks. */
 	int genfd;
 	uint64_t gen;
 	int locked;	/* reader: holds the shared lock (opened, not paused) */

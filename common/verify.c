@@ -146,6 +146,7 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 #define FLOOR_MAX_NS	200000	/* never pad past this: a stalled disk
 				   must not stall logins further */
 #define FLOOR_WEIGHT	32	/* a mean moves by 1/32 of a sample */
+#define FLOOR_OF(mean)	((mean) + (mean) / 4)
 
 static struct {
 	_Atomic int64_t whole;	/* decisions that found token and account */
@@ -171,7 +172,7 @@ learn(_Atomic int64_t *mean, int64_t spent)
 	 * the floor, so that a busy machine's tail (2x clipping let one
 	 * in three preempted decisions lift the mean by 75%) does not lift
 	 * the floor for every login */
-	sample = m > 0 && spent > m + m / 4 ? m + m / 4 : spent;
+	sample = m > 0 && spent > FLOOR_OF(m) ? FLOOR_OF(m) : spent;
 	atomic_store_explicit(mean, m <= 0 ? sample :
 	    m + (sample - m) / FLOOR_WEIGHT, memory_order_relaxed);
 	return m;
@@ -191,7 +192,7 @@ floor_deadline(int64_t start, int whole)
 		mean = any;
 	if (mean <= 0)
 		return start;
-	floor = mean + mean / 4;
+	floor = FLOOR_OF(mean);
 	if (floor > FLOOR_MAX_NS)
 		floor = FLOOR_MAX_NS;
 	return start + floor;
