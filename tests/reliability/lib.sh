@@ -11,6 +11,14 @@ loud_skip() {
 	echo "######################################################################" >&2
 }
 
+# show_run: what the last run printed, each line tagged with the test's
+# name, and the head of what it said on stderr
+show_run() {
+	printf '%s\n' "$OUT" | sed "s/^/[$NAME] /"
+	[ -n "$ERR" ] && printf '%s\n' "$ERR" | head -n 20 | sed "s/^/[$NAME] /" >&2
+	return 0
+}
+
 # mint_to FILE ACCOUNT NAME [options]: the token into FILE, never argv
 mint_to() {
 	local f=$1

@@ -37,8 +37,7 @@ check "the daemon raised its descriptor limit ($soft)" '$soft == unlimited || $s
 ctl account create idle >/dev/null
 
 run "$IDLE" "$SOCK" "$DPID" "$NIDLE" "$SECS" "$FIRST_UID"
-printf '%s\n' "$OUT" | sed "s/^/[$NAME] /"
-[ -n "$ERR" ] && printf '%s\n' "$ERR" | head -n 20 | sed "s/^/[$NAME] /" >&2
+show_run
 check "$NIDLE idle connections held" '$OUT == *"crowd: $NIDLE of $NIDLE connected"*'
 check "every timed request answered, p99 < 100 ms" '$RC == 0 && $OUT == *"timed: "*", 0 failed, "* && $OUT == *PASS'
 check "the crowd was not cut off while under the bound" '$OUT == *"crowd still open at the end: $NIDLE"*'

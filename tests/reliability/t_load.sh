@@ -22,8 +22,7 @@ write_conf "rate_limit = 0"
 start_daemon || { fail "satokend did not start"; finish; }
 before=$(wc -l <"$AUDIT")
 run "$LOAD" "$SOCK" "$DPID" 64 "$SECS"
-printf '%s\n' "$OUT" | sed "s/^/[$NAME] /"
-[ -n "$ERR" ] && printf '%s\n' "$ERR" | head -n 20 | sed "s/^/[$NAME] /" >&2
+show_run
 check "64 clients for $SECS s: the driver passes" '$RC == 0 && $OUT == *PASS'
 check "no failed request" '$OUT == *"failed 0"* && -z $ERR'
 check "RSS flat" '$OUT == *"rss flat:"*'
