@@ -5,7 +5,8 @@
 #   TMPFILESDIR/satoken.conf, SYSUSERSDIR/satoken.conf
 #   BASHCOMPDIR/satokenctl
 #   DOCDIR/examples/  PAM stacks, SASL app configs, fail2ban filter and
-#                     jail, satoken.conf: to copy and adapt, since each
+#                     jail, satoken.conf, the directory's schema and
+#                     slapd samples (ldap/): to copy and adapt, since each
 #                     names a service of the sysadmin's choosing
 # make uninstall removes exactly these, and satoken.conf only while it
 # is the unmodified sample.
@@ -17,7 +18,8 @@ DOCDIR         ?= $(DATADIR)/doc/satoken
 
 ETC_EXAMPLES := satoken.conf pam.d/satoken-only pam.d/satoken-shared \
 	sasl/smtpd.conf sasl/slapd.conf fail2ban/filter.d/satoken.conf \
-	fail2ban/jail.d/satoken.conf
+	fail2ban/jail.d/satoken.conf ldap/satoken.schema ldap/satoken.ldif \
+	ldap/base.ldif ldap/provider.conf ldap/hub.conf ldap/multi-provider.conf
 ETC_CONF     := $(DESTDIR)$(SYSCONFDIR)/satoken/satoken.conf
 ETC_UNITS    := satokend.service satokend.socket
 ETC_INSTALLED = $(ETC_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
@@ -34,7 +36,8 @@ install-etc:
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples/pam.d \
 		$(DESTDIR)$(DOCDIR)/examples/sasl \
 		$(DESTDIR)$(DOCDIR)/examples/fail2ban/filter.d \
-		$(DESTDIR)$(DOCDIR)/examples/fail2ban/jail.d
+		$(DESTDIR)$(DOCDIR)/examples/fail2ban/jail.d \
+		$(DESTDIR)$(DOCDIR)/examples/ldap
 	@if [ -e $(ETC_CONF) ]; then \
 		echo "keeping the existing $(ETC_CONF) (the sample is in $(DOCDIR)/examples)"; \
 	else \
@@ -65,7 +68,7 @@ uninstall-etc:
 	fi
 	rm -f $(ETC_INSTALLED)
 	@for d in examples/pam.d examples/sasl examples/fail2ban/filter.d \
-	    examples/fail2ban/jail.d examples/fail2ban examples ""; do \
+	    examples/fail2ban/jail.d examples/fail2ban examples/ldap examples ""; do \
 		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; \
 	done
 

@@ -50,6 +50,12 @@ want=(
 	usr/share/doc/satoken/examples/sasl/slapd.conf
 	usr/share/doc/satoken/examples/fail2ban/filter.d/satoken.conf
 	usr/share/doc/satoken/examples/fail2ban/jail.d/satoken.conf
+	usr/share/doc/satoken/examples/ldap/satoken.schema
+	usr/share/doc/satoken/examples/ldap/satoken.ldif
+	usr/share/doc/satoken/examples/ldap/base.ldif
+	usr/share/doc/satoken/examples/ldap/provider.conf
+	usr/share/doc/satoken/examples/ldap/hub.conf
+	usr/share/doc/satoken/examples/ldap/multi-provider.conf
 )
 missing=
 for f in "${want[@]}"; do

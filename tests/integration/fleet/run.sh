@@ -1,0 +1,7 @@
+#!/bin/bash
+# Runs every fleet test group (tests/run-groups.sh prints the total as "N passed, N failed").
+# Usage: bash tests/integration/fleet/run.sh [t_name...]
+here=$(cd "$(dirname "$0")" && pwd)
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(t_directory t_multiprovider)
+exec bash "$here/../../run-groups.sh" "$here" "${groups[@]}"
