@@ -22,3 +22,8 @@ bench: bench-build
 	@bench/ensure-deps
 	@env B=$(B) BENCH_SIZES="$(BENCH_SIZES)" BENCH_ROUNDS="$(BENCH_ROUNDS)" \
 		bash bench/run.sh
+
+# the leak sweep's speed (bench/scan.sh), apart from the login figures
+.PHONY: bench-scan
+bench-scan: $(SATOKENCTL)
+	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/scan.sh

@@ -114,6 +114,9 @@ int ctl_list(struct ctl *c, json_t *req, const struct opts *o,
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
 
+/* ctl_scan.c: satokenctl scan, the leak sweep. */
+int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
+
 /* ctl_print.c */
 void print_whoami(json_t *r);
 void print_groups(json_t *items, int header);

@@ -348,6 +348,12 @@ c_token_verify(struct ctl *c, const struct cmd *cmd, struct opts *o)
 const struct cmd ctl_cmds[] = {
 	{ NULL, "whoami", 0, 0, 0, c_whoami, "whoami",
 	  "Shows who satokend takes you for, and your role." },
+	{ NULL, "scan", 0, -1, 0, c_scan, "scan [PATH...]",
+	  "Finds every token in the files (directories recursively, stdin\n"
+	  "when no path) by its checksum, with no daemon needed, and prints\n"
+	  "FILE:LINE: ID ACCOUNT STATE, the state from satokend when it\n"
+	  "answers.  Exit 3 when a token found is active or its state\n"
+	  "cannot be known; 0 when every one is revoked or expired." },
 	{ "group", "create", 1, 1, O_DESC, c_group_create,
 	  "group create NAME [--description TEXT]",
 	  "Creates a group of service accounts (admin)." },

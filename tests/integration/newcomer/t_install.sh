@@ -56,6 +56,7 @@ want=(
 	usr/share/doc/satoken/examples/ldap/provider.conf
 	usr/share/doc/satoken/examples/ldap/hub.conf
 	usr/share/doc/satoken/examples/ldap/multi-provider.conf
+	usr/share/doc/satoken/examples/git/pre-commit
 )
 missing=
 for f in "${want[@]}"; do
