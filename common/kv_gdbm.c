@@ -230,11 +230,11 @@ kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 	 * is an error and refused like any store error.  The writer, which
 	 * opens once, keeps XVERIFY.
 	 *
-	 * No mmap: mapping 200 MB costs 18 us at open, and each bucket
-	 * missed in the cache then faults its pages in one by one: at a
-	 * million tokens a warm PAM login cost 2.6 us more mapped than
-	 * through pread (45.5 against 42.9 us, one run), and a cold one
-	 * (one login per sshd child) more still. */
+	 * No mmap: mapping a large store costs at every open, and each
+	 * bucket missed in the cache then faults its pages in one by one,
+	 * so at a million tokens a warm PAM login costs more mapped than
+	 * through pread, and a cold one (one login per sshd child) more
+	 * still (the figures are in README's Performance). */
 	kv->dbf = gdbm_fd_open(fd, path, 0,
 	    GDBM_READER | GDBM_NOLOCK | GDBM_CLOERROR | GDBM_NOMMAP, NULL);
 	if (kv->dbf == NULL) {
