@@ -261,7 +261,7 @@ op_token_create(struct op_ctx *c)
 	    (r = names_insert(&c->st->accounts, a.name)) != 0 ||
 	    (r = mint_stage(c, a.name, &m, &x, NULL)) != 0)
 		goto out;
-	if ((o = op_account_json(&a)) == NULL ||
+	if ((o = op_account_json(c, &a)) == NULL ||
 	    json_object_set_new(c->reply, "account_info", o) != 0)
 		r = SAT_E_NOMEM;
 out:

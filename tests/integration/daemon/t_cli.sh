@@ -91,8 +91,13 @@ t "account create days 731" 2 ctl account create r1 --days-valid 731
 t "account create days not a number" 2 ctl account create r1 --days-valid soon
 t "account create description too long" 2 ctl account create r1 \
 	--description "$(printf 'd%.0s' $(seq 1 257))"
-t "account create unknown owner" 2 ctl account create r1 --owner no-such-user-x
-t "account create owner by name" 0 ctl account create owned --owner nobody
+t "account create unknown owner" 4 ctl account create r1 --owner no-such-user-x
+check "NOT_FOUND names the owner" '$ERR == *"owner '"'"'no-such-user-x'"'"': no such user or uid"'
+t "account create unknown uid owner" 4 ctl account create r1 --owner uid:3999999
+t "account create unknown account owner" 4 ctl account create r1 --owner account:nosuch
+t "an owner below the account's role" 3 ctl account create owned --owner nobody
+check "says why" '$ERR == *"owner'"'"'s role viewer is below the account'"'"'s role admin"*'
+t "account create owner by name" 0 ctl account create owned --owner nobody --role viewer
 t "account show owned" 0 ctl --json account show owned
 check "owner resolves to uid" '$(jfield owner) == "uid:65534"'
 t "account show" 0 ctl account show app

@@ -1,0 +1,100 @@
+#!/bin/bash
+# "Authorization and audit, second edition": the outside audit's attacks
+# replayed through the real socket and the real satokenctl, with real
+# second uids (a contributor made with useradd, nobody as a viewer).
+. "$(dirname "$0")/lib.sh"
+
+need_root || finish
+CG=sata2c$$
+AG=sata2a$$
+CU=sata2u$$		# a contributor by its primary group
+VU=sata2v$$		# a Unix user a contributor must not impersonate
+groupadd "$CG" && CLEANUPS+=("groupdel $CG")
+groupadd "$AG" && CLEANUPS+=("groupdel $AG")
+useradd -M -N -g "$CG" -s /usr/sbin/nologin "$CU" && CLEANUPS=("userdel $CU" "${CLEANUPS[@]}")
+useradd -M -N -g "$AG" -s /usr/sbin/nologin "$VU" && CLEANUPS=("userdel $VU" "${CLEANUPS[@]}")
+write_conf "contributor_groups = $CG" "admin_groups = $AG"
+start_daemon || { fail "satokend did not start"; finish; }
+
+C() { setpriv --reuid "$CU" --regid "$CG" --clear-groups "$CTL" --socket "$SOCK" "$@"; }
+# the second admin is $VU, by its primary group
+A() { setpriv --reuid "$VU" --regid "$AG" --clear-groups "$CTL" --socket "$SOCK" "$@"; }
+tokfile() { printf '%s\n' "$2" >"$T/$1"; chmod 0644 "$T/$1"; }
+
+ctl group create ci >/dev/null
+ctl policy add ci >/dev/null
+
+# ---- 1. a contributor becomes admin ----
+t "admin: an admin account owned by a contributor" 3 ctl account create boss --role admin --owner "$CU" --group ci
+check "refused, saying why" '$ERR == *"owner'"'"'s role contributor is below the account'"'"'s role admin"*'
+t "nothing was created" 4 ctl account show boss
+t "admin: a contributor account for it" 0 ctl account create boss --role contributor --owner "$CU" --group ci
+t "admin: raising it above its owner" 3 ctl account update boss --role admin
+t "still contributor" 0 ctl --json account show boss
+check "role unchanged" '$(jfield role) == contributor'
+# an admin's own account, and the admin demoted to contributor since
+t "admin (by group) creates an admin account" 0 A account create boss2 --role admin
+t "... in the policy" 0 ctl group add-member ci boss2
+write_conf "contributor_groups = $CG,$AG"
+kill -HUP "$DPID"
+sleep 0.3
+t "the former admin" 0 A --json whoami
+check "is a contributor now" '$(jfield role) == contributor'
+t "former admin: mint for the admin account it owns" 3 A token mint boss2 --name x
+check "the ceiling" '$ERR == *"service account boss2 has the admin role, above"*'
+t "former admin: disable it" 3 A account disable boss2
+t "former admin: delete it" 3 A account delete boss2
+t "no token was minted" 0 ctl --json token list boss2
+check "none" '$OUT == *"\"items\":[]"*'
+write_conf "contributor_groups = $CG" "admin_groups = $AG"
+kill -HUP "$DPID"
+sleep 0.3
+# a contributor cannot undo an admin's disable
+t "contributor creates its own" 0 C account create c1
+t "admin disables it" 0 ctl account disable c1
+t "contributor: enable" 3 C account enable c1
+check "names who disabled it" '$ERR == *"disabled by an admin"*'
+t "still disabled" 0 ctl --json account show c1
+check "disabled" '$OUT == *"\"enabled\":false"*'
+t "contributor disables its own" 0 ctl account enable c1
+t "... and disables" 0 C account disable c1
+t "... and enables again" 0 C account enable c1
+
+# ---- 2. ownership is by identity ----
+ctl account create parent --role contributor --group ci >/dev/null
+tokfile parent.tok "$(ctl token mint parent --name p 2>/dev/null)"
+t "parent's token creates child" 0 ctl --token-file "$T/parent.tok" account create child
+t "child's owner" 0 ctl --json account show child
+check "account:parent" '$(jfield owner) == "account:parent"'
+t "parent manages child" 0 ctl --token-file "$T/parent.tok" account update child --description mine
+t "delete parent" 0 ctl account delete parent
+t "child after parent's deletion" 0 ctl --json account show child
+check "no owner" '$OUT == *"\"owner\":null"*'
+t "child listed" 0 ctl account list
+check "owner listed as -" '$(grep "^child " <<<"$OUT") =~ ^child\ +contributor\ +enabled\ +-\ '
+ctl account create parent --role contributor --group ci >/dev/null
+tokfile parent2.tok "$(ctl token mint parent --name p 2>/dev/null)"
+t "the re-created parent" 3 ctl --token-file "$T/parent2.tok" account update child --description stolen
+t "inherits nothing" 0 ctl --json account show child
+check "still no owner, description kept" '$OUT == *"\"owner\":null"* && $(jfield description) == mine'
+t "an owner that does not exist" 4 ctl account create orphan --owner account:nosuch
+t "an admin gives child to the new parent" 0 ctl account update child --owner account:parent
+t "which manages it now" 0 ctl --token-file "$T/parent2.tok" account update child --description again
+
+# ---- 3. Unix names ----
+for n in root nobody daemon bin; do
+	t "admin: account named $n" 2 ctl account create "$n"
+	check "VALIDATION names allow_system_names" '$ERR == *"allow_system_names"*'
+done
+t "contributor: account named after a Unix user" 3 C account create "$VU"
+check "names it" '$ERR == *"$VU is the name of a Unix user"*'
+t "not created" 4 ctl account show "$VU"
+t "admin: the same name" 0 ctl account create "$VU" --role viewer
+write_conf "contributor_groups = $CG" "admin_groups = $AG" "allow_system_names = daemon,bin"
+kill -HUP "$DPID"
+sleep 0.3
+t "allow_system_names lets an admin" 0 ctl account create daemon --role viewer
+t "but not a contributor" 3 C account create bin
+t "root stays refused" 2 ctl account create root
+
+finish
