@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "token.h"
 #include "valid.h"
 
 int
@@ -93,4 +94,18 @@ valid_service(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int
+valid_holds_token(const char *s, size_t n)
+{
+	char id[TOKEN_ID_LEN + 1];
+	size_t i;
+
+	if (s == NULL || n < TOKEN_LEN)
+		return 0;
+	for (i = 0; i + TOKEN_LEN <= n; i++)
+		if (s[i] == 's' && token_parse(s + i, TOKEN_LEN, id) == 0)
+			return 1;
+	return 0;
 }

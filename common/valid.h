@@ -23,4 +23,10 @@ int valid_text(const char *s, size_t max);
 /* PAM/SASL service names: 1..64 of [A-Za-z0-9_.-]. */
 int valid_service(const char *s);
 
+/* 1 if the n bytes at s hold a token anywhere: "sat_", 50 base62
+ * characters and a checksum that matches (so a typo or a word that
+ * merely starts with sat_ is not one).  A value that is not the token
+ * field must not hold one: it would be stored, listed and logged. */
+int valid_holds_token(const char *s, size_t n);
+
 #endif

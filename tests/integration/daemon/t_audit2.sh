@@ -97,4 +97,31 @@ t "allow_system_names lets an admin" 0 ctl account create daemon --role viewer
 t "but not a contributor" 3 C account create bin
 t "root stays refused" 2 ctl account create root
 
+# ---- 12. a token is only ever in the token field ----
+ctl account create leaky --role viewer --group ci >/dev/null
+LTOK=$(ctl token mint leaky --name l 2>/dev/null)
+LSEC=${LTOK:16:32}
+raw() { "$RAWSOCK" "$SOCK" "$@"; }
+for args in "token mint leaky --name $LTOK" "token mint leaky --name x$LTOK" \
+    "account create leak2 --description $LTOK" "account create $LTOK" \
+    "account update leaky --external-id $LTOK" "group create $LTOK" \
+    "token mint leaky --name y --service $LTOK" "token list $LTOK" \
+    "token create leak3 --description $LTOK"; do
+	# shellcheck disable=SC2086
+	t "a token in a field: ${args%% *}" 2 ctl --json $args
+	check "VALIDATION, not echoed" '$(jfield error) == VALIDATION && $OUT != *"$LSEC"* && $ERR != *"$LSEC"*'
+done
+for line in '{"op":"'"$LTOK"'"}' '{"op":"whoami","'"$LTOK"'":1}' \
+    '{"op":"group.add-member","group":"ci","accounts":["'"$LTOK"'"]}'; do
+	run raw send <<<"$line"
+	check "raw: VALIDATION" '$(jq -r .error <<<"$OUT") == VALIDATION && $OUT != *"$LSEC"*'
+done
+t "nothing was stored" 0 ctl --json token list leaky
+check "one token, named l" '$(jq -r ".items | length" <<<"$OUT") == 1 && $OUT != *"$LSEC"*'
+t "no account made" 4 ctl account show leak2
+t "the secret is in no log line" 0 true
+check "audit holds no secret" '"$(grep -c -- "$LSEC" "$AUDIT")" == 0'
+check "nor the daemon's log" '"$(grep -c -- "$LSEC" "$T/daemon.log")" == 0'
+t "a token-shaped typo is no token" 0 ctl account update leaky --description "sat_$(printf "A%.0s" $(seq 1 50))"
+
 finish
