@@ -246,18 +246,8 @@ op_change_list(struct op_ctx *c, const char *key, const struct strlist *l)
 void
 op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l)
 {
-	size_t i, n;
-	int w;
-
-	n = (size_t)snprintf(c->ev_detail, sizeof(c->ev_detail), "%s=", key);
-	for (i = 0; i < l->n && n < sizeof(c->ev_detail); i++) {
-		w = snprintf(c->ev_detail + n, sizeof(c->ev_detail) - n, "%s%s",
-		    i > 0 ? "," : "", l->v[i]);
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
-	c->ev->detail = c->ev_detail;
+	/* a field of its own, as every change names its new value */
+	op_change_list(c, key, l);
 }
 
 int

@@ -187,6 +187,10 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	c->ev->token = c->ev_token;
 	snprintf(c->ev_name, sizeof(c->ev_name), "%s", m->name);
 	c->ev->name = c->ev_name;
+	op_change(c, "ttl", "%llu", (unsigned long long)t.ttl);
+	op_change(c, "expires_at", "%lld", (long long)t.expires_at);
+	op_change_list(c, "services", &t.services);
+	op_change_list(c, "sources", &t.sources);
 	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
@@ -414,6 +418,13 @@ op_token_rotate(struct op_ctx *c)
 		goto out;
 	snprintf(c->ev_detail, sizeof(c->ev_detail), "replaces=%s", t.id);
 	c->ev->detail = c->ev_detail;
+	op_change(c, "replaces", "%s", t.id);
+	if (rq->present & F_GRACE)
+		op_change(c, "grace", "%llu", (unsigned long long)rq->grace);
+	if (t.revoked_at != 0)
+		op_change(c, "old_revoked_at", "%lld", (long long)t.revoked_at);
+	else
+		op_change(c, "old_expires_at", "%lld", (long long)t.expires_at);
 	if (proto_set_str(c->reply, "old_id", t.id) != 0 ||
 	    proto_set_int(c->reply, "old_expires_at", t.expires_at) != 0 ||
 	    (t.revoked_at != 0 &&
@@ -583,6 +594,11 @@ op_token_verify(struct op_ctx *c)
 		return op_fail(c, SAT_E_STORE, "store: %s", sat_strerror(r));
 	snprintf(c->ev_account, sizeof(c->ev_account), "%s", res.account);
 	c->ev->account = c->ev_account;
+	/* a wrong_account line names both: who was claimed, whose it is */
+	if (res.reason == VERIFY_WRONG_ACCOUNT && rq->account != NULL) {
+		c->ev->account = rq->account;
+		c->ev->token_account = c->ev_account;
+	}
 	if (res.token_id[0] != '\0') {
 		snprintf(c->ev_token, sizeof(c->ev_token), "%s", res.token_id);
 		c->ev->token = c->ev_token;

@@ -97,6 +97,42 @@ t "allow_system_names lets an admin" 0 ctl account create daemon --role viewer
 t "but not a contributor" 3 C account create bin
 t "root stays refused" 2 ctl account create root
 
+# ---- 9. a change's line says what changed; reads are not audited ----
+al() { grep -- "$1" "$AUDIT" | tail -n 1; }
+t "create with fields" 0 ctl account create aud1 --role contributor --owner "$CU" --group ci --days-valid 30 --external-id E1
+L=$(al "action=account.create outcome=ok .*account=aud1")
+check "create: role, owner, groups, days_valid" '$L == *" account_role=contributor"* && $L == *" owner=uid:$(id -u "$CU")"* && $L == *" groups=ci"* && $L == *" days_valid=30"* && $L == *" external_id=E1"*'
+t "update" 0 ctl account update aud1 --role viewer --description "new text"
+L=$(al "action=account.update outcome=ok .*account=aud1")
+check "update: the changed fields" '$L == *" account_role=viewer"* && $L == *" description=\"new text\""* && $L != *" groups="*'
+t "mint" 0 ctl token mint aud1 --name m --ttl 1h --service imap --from 10.0.0.0/8
+AT=$OUT
+L=$(al "action=token.mint outcome=ok .*account=aud1")
+check "mint: ttl, expires_at, services, sources" '$L == *" ttl=3600"* && $L == *" expires_at="* && $L == *" services=imap"* && $L == *" sources=10.0.0.0/8"*'
+t "rotate with grace" 0 ctl token rotate "${AT:4:12}" --grace 60
+L=$(al "action=token.rotate outcome=ok .*account=aud1")
+check "rotate: grace and the old end" '$L == *" grace=60"* && $L == *" old_expires_at="* && $L == *" replaces=${AT:4:12}"*'
+t "disable" 0 ctl account disable aud1
+check "disable: enabled=no" '$(al "action=account.disable outcome=ok .*account=aud1") == *" enabled=no"*'
+check "no secret in any line" '"$(grep -c -- "${AT:16:32}" "$AUDIT")" == 0'
+ctl account create aud2 --role viewer --group ci >/dev/null
+AT2=$(ctl token mint aud2 --name w 2>/dev/null)
+t "verify claiming another account" 3 ctl token verify aud1 <<<"$AT2"
+L=$(al "action=auth outcome=denied reason=wrong_account")
+check "wrong_account names the claimed and the token's" '$L == *" account=aud1 "* && $L == *" token_account=aud2"*'
+before=$(wc -l <"$AUDIT")
+ctl account list >/dev/null; ctl account show aud1 >/dev/null; ctl token list >/dev/null
+ctl group list >/dev/null; ctl policy show >/dev/null; ctl whoami >/dev/null
+check "reads write no line" '$(wc -l <"$AUDIT") == $before'
+write_conf "contributor_groups = $CG" "admin_groups = $AG" "audit_reads = yes"
+kill -HUP "$DPID"
+sleep 0.3
+t "with audit_reads = yes" 0 ctl account show aud1
+check "a read is audited" '$(al "action=account.show outcome=ok") == *"account=aud1"*'
+write_conf "contributor_groups = $CG" "admin_groups = $AG"
+kill -HUP "$DPID"
+sleep 0.3
+
 # ---- 12. a token is only ever in the token field ----
 ctl account create leaky --role viewer --group ci >/dev/null
 LTOK=$(ctl token mint leaky --name l 2>/dev/null)
