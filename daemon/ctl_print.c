@@ -174,10 +174,26 @@ print_minted(json_t *r)
 	fprintf(stderr, "id:       %s\naccount:  %s\nname:     %s\n"
 	    "expires:  %s\n", str(r, "id"), str(r, "account"), str(r, "name"),
 	    when(r, "expires_at", tb, sizeof(tb)));
+	if (json_is_true(json_object_get(r, "ttl_clipped")))
+		fprintf(stderr, "note:     the ttl was cut to the account's "
+		    "expiry\n");
+	/* ended at once: when it was revoked, not the end it no longer has */
 	if (json_object_get(r, "old_id") != NULL)
 		fprintf(stderr, "replaces: %s (%s %s)\n", str(r, "old_id"),
 		    json_object_get(r, "old_revoked_at") != NULL ?
 		    "revoked" : "valid until",
+		    json_object_get(r, "old_revoked_at") != NULL ?
+		    when(r, "old_revoked_at", tb, sizeof(tb)) :
 		    when(r, "old_expires_at", tb, sizeof(tb)));
 	fprintf(stderr, "This token is shown once: store it now.\n");
+}
+
+void
+print_membership(json_t *r)
+{
+	char b[4096];
+
+	printf("changed:   %s\n", joined(r, "changed", b, sizeof(b)));
+	if (json_array_size(json_object_get(r, "unchanged")) > 0)
+		printf("unchanged: %s\n", joined(r, "unchanged", b, sizeof(b)));
 }

@@ -79,6 +79,11 @@ ops_run(struct op_ctx *c)
 		return op_fail(c, SAT_E_PERM, "%s needs the %s role; %s is %s",
 		    op->name, role_name(op->min_role), c->p->display,
 		    role_name(c->p->role));
+	/* a page of nothing, or of more than a reply should carry, is a
+	 * mistake to report, not to round */
+	if ((c->rq->present & F_LIMIT) &&
+	    (c->rq->limit < 1 || c->rq->limit > 1000))
+		return op_fail(c, SAT_E_INVALID, "limit must be from 1 to 1000");
 	return op->fn(c);
 }
 

@@ -135,9 +135,12 @@ apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
 		a->role = role;
 	}
 	if (rq->present & F_DESCRIPTION) {
-		if (!valid_text(rq->description, SAT_DESCRIPTION_MAX))
+		if (!valid_text(rq->description, SAT_DESCRIPTION_MAX) ||
+		    (rq->description[0] != '\0' &&
+		    !valid_not_blank(rq->description)))
 			return op_fail(c, SAT_E_INVALID, "description: at most "
-			    "256 bytes of text, no control characters");
+			    "256 bytes of text, no control characters, not only "
+			    "spaces ('' clears it)");
 		if ((r = set_opt(&a->description, rq->description)) != 0)
 			return r;
 	}

@@ -50,6 +50,18 @@ test_text(void **state)
 	assert_false(valid_token_name(t));
 	t[128] = '\0';
 	assert_true(valid_token_name(t));
+	/* characters, not bytes: 128 of U+00E9 pass, 129 do not */
+	for (int i = 0; i < 129; i++)
+		memcpy(t + 2 * i, "\xc3\xa9", 2);
+	t[258] = '\0';
+	assert_false(valid_token_name(t));
+	t[256] = '\0';
+	assert_true(valid_token_name(t));
+	assert_false(valid_token_name("   "));
+	assert_false(valid_token_name(" \xc2\xa0 "));
+	assert_true(valid_token_name(" a "));
+	assert_true(valid_utf8("tab\there", 8));
+	assert_false(valid_utf8("\xff", 1));
 	memset(t, 'y', 257);
 	t[257] = '\0';
 	assert_false(valid_text(t, SAT_DESCRIPTION_MAX));

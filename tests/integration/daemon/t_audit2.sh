@@ -160,4 +160,42 @@ check "audit holds no secret" '"$(grep -c -- "$LSEC" "$AUDIT")" == 0'
 check "nor the daemon's log" '"$(grep -c -- "$LSEC" "$T/daemon.log")" == 0'
 t "a token-shaped typo is no token" 0 ctl account update leaky --description "sat_$(printf "A%.0s" $(seq 1 50))"
 
+# ---- 14. the smaller ones ----
+ctl account create small --role viewer --group ci --days-valid 1 >/dev/null
+ST=$(ctl token mint small --name s 2>/dev/null)
+t "rotate without grace" 0 ctl token rotate "${ST:4:12}"
+check "shows when it was revoked, not the old expiry" '$ERR == *"replaces: ${ST:4:12} (revoked $(date -u +%Y-%m-%d)"*'
+t "invalid UTF-8 in an argument" 2 ctl account create small2 --description $'\xff\xfe'
+check "VALIDATION, not out of memory" '$ERR == "satokenctl: VALIDATION: "*"not valid UTF-8"'
+N128=$(printf '\xc3\xa9%.0s' $(seq 1 128))
+t "128 characters of 2 bytes" 0 ctl token mint small --name "$N128"
+t "129 characters" 2 ctl token mint small --name "${N128}e"
+check "says characters" '$ERR == *"1 to 128 characters"*'
+t "a name of spaces" 2 ctl token mint small --name "   "
+t "a description of spaces" 2 ctl account update small --description "   "
+t "a group description of spaces" 2 ctl group create gsp --description "  "
+t "an empty description clears" 0 ctl account update small --description ""
+ctl account create m1 --role viewer >/dev/null
+ctl account create m2 --role viewer --group ci >/dev/null
+t "add-member with one already in" 0 ctl group add-member ci m1 m2
+check "says which changed and which not" '$OUT == *"changed:   m1"* && $OUT == *"unchanged: m2"*'
+t "an unknown account: NOT_FOUND, nothing changed" 4 ctl group remove-member ci m1 nosuchacct
+t "remove-member reports" 0 ctl --json group remove-member ci m1
+check "m1 removed once" '$(jfield changed) == m1'
+t "again" 0 ctl --json group remove-member ci m1
+check "nothing changed" '$(jfield changed) == "" && $(jfield unchanged) == m1'
+t "--limit 0" 2 ctl account list --limit 0
+t "--limit 1001" 2 ctl account list --limit 1001
+t "--limit 1" 0 ctl --json account list --limit 1
+check "one item" '$(jq -r ".items | length" <<<"$OUT") == 1'
+: >"$T/empty.pem"
+t "--public-key of an empty file" 2 ctl account update small --public-key "$T/empty.pem"
+check "says empty" '$ERR == *"the file is empty"*'
+t "--public-key /dev/null" 2 ctl account update small --public-key /dev/null
+t "a ttl past the account's expiry" 0 ctl --json token mint small --name long --ttl 5d
+check "clipped to it, and said" '$(jfield ttl_clipped) == true && $(jnum expires_at) -le $(( $(date +%s) + 86400 + 5 ))'
+t "the CLI says it too" 0 ctl token mint small --name long2 --ttl 5d
+check "on stderr" '$ERR == *"ttl was cut to the account'"'"'s expiry"*'
+check "and the audit line" '$(grep "action=token.mint outcome=ok .*name=long2" "$AUDIT") == *" ttl_clipped=account_expiry"*'
+
 finish
