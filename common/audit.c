@@ -90,9 +90,12 @@ audit_format(const struct audit_event *ev, char *out, size_t cap)
 		{ "reason", ev->reason }, { "principal", ev->principal },
 		{ "role", ev->role }, { "account", ev->account },
 		{ "group", ev->group }, { "token", ev->token },
-		{ "name", ev->name }, { "service", ev->service },
-		{ "rhost", ev->rhost }, { "detail", ev->detail },
+		{ "name", ev->name },
+		/* before rhost: fail2ban's filter takes rhost as the last
+		 * field but for detail */
 		{ "token_account", ev->token_account },
+		{ "service", ev->service },
+		{ "rhost", ev->rhost }, { "detail", ev->detail },
 	};
 	char val[AUDIT_LINE_MAX];
 	size_t n = 0, i, kl, vl, nf = sizeof(f) / sizeof(f[0]);

@@ -32,7 +32,8 @@ struct audit_event {
 	const char *service;
 	const char *rhost;
 	const char *detail;	/* free text, escaped like the rest */
-	const char *token_account;	/* wrong_account: the token's own */
+	const char *token_account;	/* wrong_account: the token's own;
+					 * written after name, before service */
 	const struct audit_kv *changes;	/* after the fields above, in order */
 	size_t nchanges;
 };
