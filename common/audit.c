@@ -90,26 +90,33 @@ audit_format(const struct audit_event *ev, char *out, size_t cap)
 		{ "reason", ev->reason }, { "principal", ev->principal },
 		{ "role", ev->role }, { "account", ev->account },
 		{ "group", ev->group }, { "token", ev->token },
-		{ "name", ev->name }, { "service", ev->service },
+		{ "name", ev->name },
+		/* before rhost: fail2ban's filter takes rhost as the last
+		 * field but for detail */
+		{ "token_account", ev->token_account },
+		{ "service", ev->service },
 		{ "rhost", ev->rhost }, { "detail", ev->detail },
 	};
 	char val[AUDIT_LINE_MAX];
-	size_t n = 0, i, kl, vl;
+	size_t n = 0, i, kl, vl, nf = sizeof(f) / sizeof(f[0]);
+	const char *key, *value;
 
 	if (cap == 0)
 		return 0;
 	out[0] = '\0';
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		if (f[i].value == NULL)
+	for (i = 0; i < nf + ev->nchanges; i++) {
+		key = i < nf ? f[i].key : ev->changes[i - nf].key;
+		value = i < nf ? f[i].value : ev->changes[i - nf].value;
+		if (value == NULL || key == NULL)
 			continue;
-		vl = audit_escape(f[i].value, val, sizeof(val));
-		kl = strlen(f[i].key);
+		vl = audit_escape(value, val, sizeof(val));
+		kl = strlen(key);
 		/* a field that does not fit is dropped whole, never cut */
 		if (n + (n > 0) + kl + 1 + vl + 1 > cap)
 			break;
 		if (n > 0)
 			out[n++] = ' ';
-		memcpy(out + n, f[i].key, kl);
+		memcpy(out + n, key, kl);
 		n += kl;
 		out[n++] = '=';
 		memcpy(out + n, val, vl);

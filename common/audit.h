@@ -12,6 +12,12 @@
 
 #include <stddef.h>
 
+/* One changed field and its new value, as a change's line names it. */
+struct audit_kv {
+	const char *key;	/* a constant of the caller's: [a-z_]+ */
+	const char *value;	/* escaped like every value */
+};
+
 /* A NULL field is left out; "" is written as key= (present, empty). */
 struct audit_event {
 	const char *action;	/* "auth", "account.create", "token.mint"... */
@@ -26,6 +32,10 @@ struct audit_event {
 	const char *service;
 	const char *rhost;
 	const char *detail;	/* free text, escaped like the rest */
+	const char *token_account;	/* wrong_account: the token's own;
+					 * written after name, before service */
+	const struct audit_kv *changes;	/* after the fields above, in order */
+	size_t nchanges;
 };
 
 struct audit;

@@ -45,6 +45,7 @@ cfg_free(struct sat_config *c)
 	strlist_free(&c->admin_groups);
 	strlist_free(&c->admin_users);
 	strlist_free(&c->contributor_groups);
+	strlist_free(&c->allow_system_names);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -101,7 +102,8 @@ set_audit(char **dst, const char *v)
 	return replace_str(dst, v);
 }
 
-enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT };
+enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT,
+    K_BOOL };
 
 static const struct key {
 	const char *name;
@@ -136,6 +138,9 @@ static const struct key {
 	{ "retain_days", K_NUMBER, O(retain_days), 0, 3650,
 	  "a number of days from 0 to 3650" },
 	{ "audit", K_AUDIT, O(audit), 0, 0, "syslog, stderr or file:/absolute/path" },
+	{ "allow_system_names", K_LIST, O(allow_system_names), 0, 0,
+	  "a comma-separated list of account names" },
+	{ "audit_reads", K_BOOL, O(audit_reads), 0, 0, "yes or no" },
 #undef O
 };
 
@@ -180,6 +185,12 @@ cfg_set(struct sat_config *c, const char *key, const char *value,
 		break;
 	case K_AUDIT:
 		r = set_audit(field, value);
+		break;
+	case K_BOOL:
+		r = strcmp(value, "yes") == 0 || strcmp(value, "no") == 0 ? 0 :
+		    SAT_E_CONFIG;
+		if (r == 0)
+			*(int *)field = value[0] == 'y';
 		break;
 	default:
 		r = SAT_E_INTERNAL;

@@ -33,6 +33,8 @@ struct sat_config {
 	uint64_t lock_timeout_ms;
 	uint64_t retain_days;
 	char *audit;			/* owned: syslog | stderr | file:PATH */
+	struct strlist allow_system_names;	/* root, nobody, uid < 100 */
+	int audit_reads;		/* list/show lines too */
 };
 
 /* Fills c with the defaults of DESIGN.md.  SAT_E_NOMEM on failure. */

@@ -109,6 +109,12 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 	    "internal_error") : verify_reason_name(ret->reason);
 	ev.account = ret->account[0] != '\0' ? ret->account :
 	    (req->account != NULL ? req->account : "");
+	/* a wrong_account line names both: who was claimed, whose it is */
+	if (r == 0 && ret->reason == VERIFY_WRONG_ACCOUNT &&
+	    req->account != NULL) {
+		ev.account = req->account;
+		ev.token_account = ret->account;
+	}
 	ev.token = ret->token_id[0] != '\0' ? ret->token_id : NULL;
 	ev.service = req->service != NULL ? req->service : "";
 	ev.rhost = req->rhost != NULL ? req->rhost : "";

@@ -210,6 +210,12 @@ record_encode_account(const struct sat_account *a, struct wbuf *out)
 	wbuf_put_u8(out, a->enabled ? 1 : 0);
 	wbuf_put_i64(out, a->created_at);
 	wbuf_put_str16(out, a->created_by);
+	/* the tail, only when it says something, so that every record
+	 * has one encoding: without it, an account from before identities */
+	if (a->serial != 0 || a->disabled_by != 0) {
+		wbuf_put_u64(out, a->serial);
+		wbuf_put_u8(out, (uint8_t)a->disabled_by);
+	}
 	return frame_end(out, s);
 }
 
@@ -218,7 +224,7 @@ record_decode_account(const void *p, size_t n, struct sat_account *ret)
 {
 	struct sat_account a;
 	struct buf b;
-	uint8_t role, enabled;
+	uint8_t role, enabled, dis = 0;
 	int r;
 
 	memset(&a, 0, sizeof(a));
@@ -234,16 +240,24 @@ record_decode_account(const void *p, size_t n, struct sat_account *ret)
 	    (r = buf_get_u32(&b, &a.days_valid)) != 0 ||
 	    (r = buf_get_u8(&b, &enabled)) != 0 ||
 	    (r = buf_get_i64(&b, &a.created_at)) != 0 ||
-	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &a.created_by)) != 0 ||
-	    (r = buf_expect_end(&b)) != 0)
+	    (r = get_opt_str(&b, SAT_PRINCIPAL_MAX, &a.created_by)) != 0)
 		goto fail;
-	if (!role_valid(role) || enabled > 1 ||
+	if (buf_remaining(&b) > 0 &&
+	    ((r = buf_get_u64(&b, &a.serial)) != 0 ||
+	    (r = buf_get_u8(&b, &dis)) != 0 || (a.serial == 0 && dis == 0))) {
+		r = SAT_E_MALFORMED;
+		goto fail;
+	}
+	if ((r = buf_expect_end(&b)) != 0)
+		goto fail;
+	if (!role_valid(role) || enabled > 1 || (dis != 0 && !role_valid(dis)) ||
 	    a.days_valid > SAT_DAYS_VALID_MAX) {
 		r = SAT_E_MALFORMED;
 		goto fail;
 	}
 	a.role = role;
 	a.enabled = enabled;
+	a.disabled_by = dis;
 	*ret = a;
 	return 0;
 fail:
@@ -285,6 +299,8 @@ record_copy_account(struct sat_account *dst, const struct sat_account *src)
 	a.days_valid = src->days_valid;
 	a.enabled = src->enabled;
 	a.created_at = src->created_at;
+	a.serial = src->serial;
+	a.disabled_by = src->disabled_by;
 	if (dup_opt(&a.description, src->description) != 0 ||
 	    dup_opt(&a.owner, src->owner) != 0 ||
 	    strlist_copy(&a.groups, &src->groups) != 0 ||

@@ -49,6 +49,10 @@ struct sat_account {
 	int enabled;
 	int64_t created_at;
 	char *created_by;	/* owned principal id */
+	/* Appended in a tail that older records lack (read as 0). */
+	uint64_t serial;	/* identity: random, never 0 once created;
+				 * owners name an account by name and this */
+	int disabled_by;	/* role that disabled it; 0 when enabled */
 };
 
 struct sat_group {

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "token.h"
 #include "valid.h"
 
 int
@@ -20,16 +21,19 @@ valid_name(const char *s)
 	return 1;
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates) without C0/C1 controls or DEL. */
+/* Strict UTF-8 (no overlongs, no surrogates), with controls (C0, C1,
+ * DEL) refused unless controls_ok; *ret_chars gets the characters. */
 static int
-valid_utf8_text(const unsigned char *s, size_t n)
+utf8_scan(const unsigned char *s, size_t n, int controls_ok,
+    size_t *ret_chars)
 {
-	size_t i = 0, k, len;
+	size_t i = 0, k, len, chars = 0;
 	unsigned int cp;
 
 	while (i < n) {
 		unsigned char c = s[i];
-		if (c < 0x20 || c == 0x7f)
+		chars++;
+		if (!controls_ok && (c < 0x20 || c == 0x7f))
 			return 0;
 		if (c < 0x80) {
 			i++;
@@ -56,11 +60,34 @@ valid_utf8_text(const unsigned char *s, size_t n)
 		}
 		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f))
+		    (!controls_ok && cp >= 0x80 && cp <= 0x9f))
 			return 0;
 		i += len;
 	}
+	if (ret_chars != NULL)
+		*ret_chars = chars;
 	return 1;
+}
+
+int
+valid_utf8(const char *s, size_t n)
+{
+	return s != NULL && utf8_scan((const unsigned char *)s, n, 1, NULL);
+}
+
+int
+valid_not_blank(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == ' ')
+			continue;
+		if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0) {
+			s++;	/* no-break space */
+			continue;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -70,13 +97,19 @@ valid_text(const char *s, size_t max)
 
 	if (s == NULL || (n = strlen(s)) > max)
 		return 0;
-	return valid_utf8_text((const unsigned char *)s, n);
+	return utf8_scan((const unsigned char *)s, n, 0, NULL);
 }
 
 int
 valid_token_name(const char *s)
 {
-	return s != NULL && s[0] != '\0' && valid_text(s, SAT_TOKEN_NAME_MAX);
+	size_t n, chars;
+
+	/* the limit is in characters: 128 of é is 256 bytes, and fine */
+	if (s == NULL || (n = strlen(s)) == 0 || n > SAT_TOKEN_NAME_MAX ||
+	    !utf8_scan((const unsigned char *)s, n, 0, &chars))
+		return 0;
+	return chars <= SAT_TOKEN_NAME_CHARS && valid_not_blank(s);
 }
 
 int
@@ -93,4 +126,18 @@ valid_service(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int
+valid_holds_token(const char *s, size_t n)
+{
+	char id[TOKEN_ID_LEN + 1];
+	size_t i;
+
+	if (s == NULL || n < TOKEN_LEN)
+		return 0;
+	for (i = 0; i + TOKEN_LEN <= n; i++)
+		if (s[i] == 's' && token_parse(s + i, TOKEN_LEN, id) == 0)
+			return 1;
+	return 0;
 }

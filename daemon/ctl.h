@@ -127,5 +127,7 @@ void print_tokens(json_t *items, int header);
 void print_token(json_t *t);
 /* mint, create, rotate: the token alone on stdout, the rest on stderr */
 void print_minted(json_t *r);
+/* group add-member / remove-member: which accounts changed, which not */
+void print_membership(json_t *r);
 
 #endif

@@ -56,17 +56,14 @@ pos_list(const struct opts *o, int from, struct strlist *ret)
 }
 
 static int
-members(struct ctl *c, struct opts *o, const char *op, const char *verb)
+members(struct ctl *c, struct opts *o, const char *op)
 {
 	struct strlist l;
 	json_t *req;
-	char done[160];
 	int r;
 
 	if ((r = pos_list(o, 1, &l)) != 0)
 		return r;
-	snprintf(done, sizeof(done), "%s %zu account%s %s group %.64s", verb,
-	    l.n, l.n == 1 ? "" : "s", op[6] == 'a' ? "to" : "from", o->pos[0]);
 	req = json_pack("{s:s, s:s}", "op", op, "group", o->pos[0]);
 	if (req != NULL && req_list(req, "accounts", &l) != 0) {
 		strlist_free(&l);
@@ -74,19 +71,21 @@ members(struct ctl *c, struct opts *o, const char *op, const char *verb)
 		return EXIT_UNAVAILABLE;
 	}
 	strlist_free(&l);
-	return ctl_send(c, req, NULL, done);
+	/* say which accounts changed: "added 3" of three already members
+	 * was a lie */
+	return ctl_send(c, req, print_membership, NULL);
 }
 
 static int
 c_group_add_member(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
-	return members(c, o, "group.add-member", "added");
+	return members(c, o, "group.add-member");
 }
 
 static int
 c_group_remove_member(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
-	return members(c, o, "group.remove-member", "removed");
+	return members(c, o, "group.remove-member");
 }
 
 static int

@@ -14,6 +14,15 @@ str(json_t *o, const char *k)
 	return s != NULL ? s : "";
 }
 
+/* An account whose owner was deleted has none: "-" */
+static const char *
+owner_of(json_t *a)
+{
+	const char *s = json_string_value(json_object_get(a, "owner"));
+
+	return s != NULL ? s : "-";
+}
+
 static const char *
 when(json_t *o, const char *k, char *buf, size_t cap)
 {
@@ -88,7 +97,7 @@ print_accounts(json_t *items, int header)
 	json_array_foreach(items, i, a)
 		printf("%-24s %-12s %-9s %-16s %s\n", str(a, "name"),
 		    str(a, "role"), json_is_true(json_object_get(a, "enabled")) ?
-		    "enabled" : "disabled", str(a, "owner"),
+		    "enabled" : "disabled", owner_of(a),
 		    joined(a, "groups", gb, sizeof(gb)));
 }
 
@@ -100,7 +109,7 @@ print_account(json_t *a)
 	printf("name:         %s\n", str(a, "name"));
 	printf("description:  %s\n", str(a, "description"));
 	printf("role:         %s\n", str(a, "role"));
-	printf("owner:        %s\n", str(a, "owner"));
+	printf("owner:        %s\n", owner_of(a));
 	printf("groups:       %s\n", joined(a, "groups", gb, sizeof(gb)));
 	printf("state:        %s\n", json_is_true(json_object_get(a,
 	    "enabled")) ? "enabled" : "disabled");
@@ -165,10 +174,26 @@ print_minted(json_t *r)
 	fprintf(stderr, "id:       %s\naccount:  %s\nname:     %s\n"
 	    "expires:  %s\n", str(r, "id"), str(r, "account"), str(r, "name"),
 	    when(r, "expires_at", tb, sizeof(tb)));
+	if (json_is_true(json_object_get(r, "ttl_clipped")))
+		fprintf(stderr, "note:     the ttl was cut to the account's "
+		    "expiry\n");
+	/* ended at once: when it was revoked, not the end it no longer has */
 	if (json_object_get(r, "old_id") != NULL)
 		fprintf(stderr, "replaces: %s (%s %s)\n", str(r, "old_id"),
 		    json_object_get(r, "old_revoked_at") != NULL ?
 		    "revoked" : "valid until",
+		    json_object_get(r, "old_revoked_at") != NULL ?
+		    when(r, "old_revoked_at", tb, sizeof(tb)) :
 		    when(r, "old_expires_at", tb, sizeof(tb)));
 	fprintf(stderr, "This token is shown once: store it now.\n");
+}
+
+void
+print_membership(json_t *r)
+{
+	char b[4096];
+
+	printf("changed:   %s\n", joined(r, "changed", b, sizeof(b)));
+	if (json_array_size(json_object_get(r, "unchanged")) > 0)
+		printf("unchanged: %s\n", joined(r, "unchanged", b, sizeof(b)));
 }

@@ -94,6 +94,10 @@ put_pubkey(json_t *req, const char *file)
 
 	if (file == NULL)
 		return 0;
+	/* --public-key '' removes the key; an empty file is a mistake
+	 * (/dev/null, a key not yet written), never a silent removal */
+	if (file[0] == '\0')
+		return req_str(req, "public_key", "");
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return ctl_error("VALIDATION", "--public-key %s: %s", file,
 		    strerror(errno));
@@ -102,6 +106,11 @@ put_pubkey(json_t *req, const char *file)
 	if (r != 0)
 		return ctl_error("VALIDATION", "--public-key %s: %s", file,
 		    r == SAT_E_INVALID ? "larger than 16 KiB" : sat_strerror(r));
+	if (len == 0) {
+		free(pem);
+		return ctl_error("VALIDATION", "--public-key %s: the file is "
+		    "empty (--public-key '' removes a key)", file);
+	}
 	r = req_str(req, "public_key", pem);
 	free(pem);
 	return r;

@@ -79,6 +79,11 @@ ops_run(struct op_ctx *c)
 		return op_fail(c, SAT_E_PERM, "%s needs the %s role; %s is %s",
 		    op->name, role_name(op->min_role), c->p->display,
 		    role_name(c->p->role));
+	/* a page of nothing, or of more than a reply should carry, is a
+	 * mistake to report, not to round */
+	if ((c->rq->present & F_LIMIT) &&
+	    (c->rq->limit < 1 || c->rq->limit > 1000))
+		return op_fail(c, SAT_E_INVALID, "limit must be from 1 to 1000");
 	return op->fn(c);
 }
 
@@ -142,11 +147,56 @@ op_get_account(struct op_ctx *c, const char *name, struct sat_account *ret)
 int
 op_may_manage(struct op_ctx *c, const struct sat_account *a)
 {
-	if (role_may_manage(c->p->role, c->p->id, a->owner))
+	char shown[SAT_PRINCIPAL_MAX + 1];
+
+	/* the ceiling first: owning an account whose role is above one's
+	 * own (an admin's gift, or a demotion since) gives nothing */
+	if (role_valid(a->role) && a->role > (int)c->p->role)
+		return op_fail(c, SAT_E_PERM, "service account %s has the %s "
+		    "role, above %s's role %s", a->name, role_name(a->role),
+		    c->p->display, role_name(c->p->role));
+	if (role_may_manage(c->p->role, c->p->owner_ref, a->owner))
 		return 0;
 	return op_fail(c, SAT_E_PERM, "%s may not manage service account %s "
 	    "(owner %s)", c->p->display, a->name,
-	    a->owner != NULL ? a->owner : "none");
+	    op_owner_shown(c, a->owner, shown, sizeof(shown)) == 0 ? shown :
+	    "none");
+}
+
+int
+op_owner_shown(struct op_ctx *c, const char *owner, char *out, size_t cap)
+{
+	struct sat_account o;
+	char ref[SAT_PRINCIPAL_MAX + 1];
+	const char *name, *hash;
+	size_t n;
+	int r;
+
+	if (owner == NULL)
+		return SAT_E_NOTFOUND;
+	if (strncmp(owner, "account:", 8) != 0) {
+		snprintf(out, cap, "%s", owner);
+		return 0;
+	}
+	name = owner + 8;
+	hash = strchr(name, '#');
+	n = hash != NULL ? (size_t)(hash - name) : strlen(name);
+	if (n == 0 || n > SAT_NAME_MAX)
+		return SAT_E_NOTFOUND;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "%.*s", (int)n, name);
+	if (!names_contains(&c->st->accounts, o.name))
+		return SAT_E_NOTFOUND;
+	if ((r = store_get_account(c->st->store, o.name, &o)) != 0)
+		return r;
+	/* the same account only if it is the same creation: a name
+	 * deleted and made again owns nothing of the old one's */
+	principal_account_ref(o.name, o.serial, ref, sizeof(ref));
+	r = strcmp(ref, owner) == 0 ? 0 : SAT_E_NOTFOUND;
+	if (r == 0)
+		snprintf(out, cap, "account:%s", o.name);
+	record_free_account(&o);
+	return r;
 }
 
 size_t
@@ -158,20 +208,51 @@ op_limit(const struct op_ctx *c)
 }
 
 void
-op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l)
+op_change(struct op_ctx *c, const char *key, const char *fmt, ...)
 {
-	size_t i, n;
+	size_t room = sizeof(c->ev_values) - c->ev_used;
+	char *v = c->ev_values + c->ev_used;
+	va_list ap;
 	int w;
 
-	n = (size_t)snprintf(c->ev_detail, sizeof(c->ev_detail), "%s=", key);
-	for (i = 0; i < l->n && n < sizeof(c->ev_detail); i++) {
-		w = snprintf(c->ev_detail + n, sizeof(c->ev_detail) - n, "%s%s",
-		    i > 0 ? "," : "", l->v[i]);
+	if (c->ev->nchanges >= sizeof(c->ev_changes) / sizeof(c->ev_changes[0])
+	    || room == 0)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(v, room, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return;
+	c->ev_used += (size_t)w < room ? (size_t)w + 1 : room;
+	c->ev_changes[c->ev->nchanges].key = key;
+	c->ev_changes[c->ev->nchanges].value = v;
+	c->ev->changes = c->ev_changes;
+	c->ev->nchanges++;
+}
+
+void
+op_change_list(struct op_ctx *c, const char *key, const struct strlist *l)
+{
+	char buf[1024];
+	size_t i, n = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n && n < sizeof(buf); i++) {
+		w = snprintf(buf + n, sizeof(buf) - n, "%s%s", i > 0 ? "," : "",
+		    l->v[i]);
 		if (w < 0)
 			break;
 		n += (size_t)w;
 	}
-	c->ev->detail = c->ev_detail;
+	op_change(c, key, "%s", buf);
+}
+
+void
+op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l)
+{
+	/* a field of its own, as every change names its new value */
+	op_change_list(c, key, l);
 }
 
 int
@@ -218,9 +299,9 @@ op_stage_account(struct op_ctx *c, const struct sat_account *a)
 }
 
 json_t *
-op_account_json(const struct sat_account *a)
+op_account_json(struct op_ctx *c, const struct sat_account *a)
 {
-	char fp[PUBKEY_FP_MAX];
+	char fp[PUBKEY_FP_MAX], owner[SAT_PRINCIPAL_MAX + 1];
 	const char *type;
 	int64_t exp = account_expires_at(a);
 	json_t *o;
@@ -229,7 +310,8 @@ op_account_json(const struct sat_account *a)
 		return NULL;
 	if (proto_set_str(o, "name", a->name) != 0 ||
 	    proto_set_str(o, "description", a->description) != 0 ||
-	    proto_set_str(o, "owner", a->owner) != 0 ||
+	    json_object_set_new(o, "owner", op_owner_shown(c, a->owner, owner,
+	    sizeof(owner)) == 0 ? json_string(owner) : json_null()) != 0 ||
 	    proto_set_str(o, "role", role_name(a->role)) != 0 ||
 	    proto_set_list(o, "groups", &a->groups) != 0 ||
 	    proto_set_str(o, "external_id", a->external_id) != 0 ||

@@ -45,6 +45,9 @@ struct op_ctx {
 	char ev_account[SAT_NAME_MAX + 1];	/* storage for ev->account */
 	char ev_name[SAT_TOKEN_NAME_MAX + 1];	/* storage for ev->name */
 	char ev_detail[512];			/* storage for ev->detail */
+	struct audit_kv ev_changes[16];		/* ev->changes */
+	char ev_values[2048];			/* their values */
+	size_t ev_used;				/* bytes of ev_values taken */
 	int staged;			/* set once anything was staged */
 	const char *outcome;		/* audit overrides (token.verify) */
 	const char *reason;
@@ -76,10 +79,23 @@ int op_fail(struct op_ctx *c, int r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Loads an account or fails NOT_FOUND (message names it). */
 int op_get_account(struct op_ctx *c, const char *name, struct sat_account *ret);
-/* SAT_E_PERM unless the caller may manage an account of that owner. */
+/* SAT_E_PERM unless the caller may act on a or its tokens: a's role at
+ * most the caller's, and (below admin) the caller owns it. */
 int op_may_manage(struct op_ctx *c, const struct sat_account *a);
+/* The owner as shown ("uid:N", "account:NAME") into out; SAT_E_NOTFOUND
+ * when there is none or it no longer exists (an account deleted, even
+ * if its name was taken again), or a store error. */
+int op_owner_shown(struct op_ctx *c, const char *owner, char *out,
+    size_t cap);
 /* The page size asked for (default 100, at most 1000). */
 size_t op_limit(const struct op_ctx *c);
+/* Adds "key=value" (printf) to the changes the audit line names; a
+ * value that does not fit is cut, a change past the 16th dropped. */
+void op_change(struct op_ctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same with a list, "a,b,c" ("" when empty). */
+void op_change_list(struct op_ctx *c, const char *key,
+    const struct strlist *l);
 /* Puts "key=a,b,c" of l in the audit line's detail. */
 void op_detail_list(struct op_ctx *c, const char *key, const struct strlist *l);
 /* Stages and notes that the batch holds something of this request. */
@@ -98,7 +114,7 @@ int op_list_page(struct op_ctx *c, struct names *names,
     op_render_fn fn);
 
 /* Renderings for replies; NULL on allocation failure. */
-json_t *op_account_json(const struct sat_account *a);
+json_t *op_account_json(struct op_ctx *c, const struct sat_account *a);
 json_t *op_token_json(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */

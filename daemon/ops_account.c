@@ -1,8 +1,13 @@
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "err.h"
 #include "mem.h"
+#include "num.h"
+#include "policy.h"
 #include "names.h"
 #include "ops.h"
 #include "pubkey.h"
@@ -20,6 +25,90 @@ set_opt(char **dst, const char *s)
 	free(*dst);
 	*dst = c;
 	return 0;
+}
+
+/* An --owner value to the reference an account records: "uid:N" for a
+ * local user, "account:NAME#SERIAL" for a service account (by identity,
+ * so that the name deleted and made again owns nothing of it). */
+static int
+resolve_owner(struct op_ctx *c, const char *who, char *out, size_t cap)
+{
+	struct sat_account o;
+	int r;
+
+	if (strncmp(who, "account:", 8) == 0) {
+		if ((r = op_get_account(c, who + 8, &o)) != 0)
+			return r;
+		principal_account_ref(o.name, o.serial, out, cap);
+		record_free_account(&o);
+		return 0;
+	}
+	r = principal_resolve_owner(who, out, cap);
+	if (r == SAT_E_NOTFOUND)
+		return op_fail(c, r, "owner '%.64s': no such user or uid", who);
+	if (r != 0)
+		return op_fail(c, r, "owner '%.64s': not a user, uid:N or "
+		    "account:NAME", who);
+	return 0;
+}
+
+/* The role of the principal an owner reference names; ROLE_NONE when
+ * it names nobody (any more). */
+static enum sat_role
+owner_role(struct op_ctx *c, const char *owner)
+{
+	struct sat_account o;
+	char shown[SAT_PRINCIPAL_MAX + 1];
+	uint64_t uid;
+	enum sat_role role = ROLE_NONE;
+
+	if (owner == NULL)
+		return ROLE_NONE;
+	if (strcmp(owner, c->p->owner_ref) == 0)
+		return c->p->role;
+	if (strncmp(owner, "uid:", 4) == 0)
+		return parse_u64(owner + 4, 0, UINT32_MAX - 1, &uid) == 0 ?
+		    principal_uid_role(c->st->cfg, (uid_t)uid) : ROLE_NONE;
+	if (op_owner_shown(c, owner, shown, sizeof(shown)) != 0)
+		return ROLE_NONE;
+	memset(&o, 0, sizeof(o));
+	if (store_get_account(c->st->store, shown + 8, &o) == 0 &&
+	    role_valid(o.role))
+		role = (enum sat_role)o.role;
+	record_free_account(&o);
+	return role;
+}
+
+/* Names what the request changes in the audit line, with the new
+ * values (the public key by its fingerprint, never a secret). */
+static void
+audit_fields(struct op_ctx *c, const struct sat_account *a, int creating)
+{
+	const struct request *rq = c->rq;
+	char fp[PUBKEY_FP_MAX], owner[SAT_PRINCIPAL_MAX + 1];
+	const char *type;
+
+	if (creating || (rq->present & F_ROLE))
+		op_change(c, "account_role", "%s", role_name(a->role));
+	if (creating || (rq->present & F_OWNER))
+		op_change(c, "owner", "%s", op_owner_shown(c, a->owner, owner,
+		    sizeof(owner)) == 0 ? owner : "-");
+	if (creating || (rq->present & F_GROUPS))
+		op_change_list(c, "groups", &a->groups);
+	if (rq->present & F_DESCRIPTION)
+		op_change(c, "description", "%s", a->description != NULL ?
+		    a->description : "");
+	if (rq->present & F_EXTERNAL_ID)
+		op_change(c, "external_id", "%s", a->external_id != NULL ?
+		    a->external_id : "");
+	if (rq->present & F_DAYS_VALID) {
+		op_change(c, "days_valid", "%lu", (unsigned long)a->days_valid);
+		op_change(c, "expires_at", "%lld",
+		    (long long)account_expires_at(a));
+	}
+	if (rq->present & F_PUBLIC_KEY)
+		op_change(c, "public_key", "%s", a->public_key == NULL ? "-" :
+		    pubkey_describe(a->public_key, fp, &type) == 0 ? fp : "?");
 }
 
 /* Applies the request's account fields to a (new or loaded), checking
@@ -46,9 +135,12 @@ apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
 		a->role = role;
 	}
 	if (rq->present & F_DESCRIPTION) {
-		if (!valid_text(rq->description, SAT_DESCRIPTION_MAX))
+		if (!valid_text(rq->description, SAT_DESCRIPTION_MAX) ||
+		    (rq->description[0] != '\0' &&
+		    !valid_not_blank(rq->description)))
 			return op_fail(c, SAT_E_INVALID, "description: at most "
-			    "256 bytes of text, no control characters");
+			    "256 bytes of text, no control characters, not only "
+			    "spaces ('' clears it)");
 		if ((r = set_opt(&a->description, rq->description)) != 0)
 			return r;
 	}
@@ -76,10 +168,9 @@ apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
 		a->public_key = pem;
 	}
 	if (rq->present & F_OWNER) {
-		if (principal_resolve_owner(rq->owner, owner, sizeof(owner)) != 0)
-			return op_fail(c, SAT_E_INVALID, "owner '%.64s': not a "
-			    "user, uid:N or account:NAME", rq->owner);
-		if (c->p->role != ROLE_ADMIN && strcmp(owner, c->p->id) != 0)
+		if ((r = resolve_owner(c, rq->owner, owner, sizeof(owner))) != 0)
+			return r;
+		if (c->p->role != ROLE_ADMIN && strcmp(owner, c->p->owner_ref) != 0)
 			return op_fail(c, SAT_E_PERM, "only an admin may give "
 			    "an account to another owner");
 		if ((r = set_opt(&a->owner, owner)) != 0)
@@ -97,6 +188,42 @@ apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
 		if ((r = strlist_copy(&a->groups, &rq->groups)) != 0)
 			return r;
 	}
+	/* an owner below the account's role would act on it through the
+	 * ownership an admin gave (the audit's contributor-to-admin path);
+	 * an owner that no longer exists gains nothing */
+	if ((creating || (rq->present & (F_OWNER | F_ROLE))) &&
+	    a->owner != NULL &&
+	    (role = owner_role(c, a->owner)) != ROLE_NONE && (int)role < a->role)
+		return op_fail(c, SAT_E_PERM, "the owner's role %s is below the "
+		    "account's role %s: give it a lower role or another owner",
+		    role_name(role), role_name(a->role));
+	audit_fields(c, a, creating);
+	return 0;
+}
+
+/* Account names are login names.  root, nobody and the system's own
+ * users (uid below 100) are never service accounts unless
+ * allow_system_names says so; a contributor may not take the name of any
+ * Unix user (its token would log in as that user, and the PAM account
+ * phase would refuse the user's password logins). */
+static int
+unix_name_check(struct op_ctx *c, const char *name)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int found, system;
+
+	found = getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL;
+	system = strcmp(name, "root") == 0 || strcmp(name, "nobody") == 0 ||
+	    (found && pw.pw_uid < 100);
+	if (system && !strlist_contains(&c->st->cfg->allow_system_names, name))
+		return op_fail(c, SAT_E_INVALID, "%s is a system user's name; "
+		    "list it in allow_system_names to use it", name);
+	if (found && c->p->role < ROLE_ADMIN)
+		return op_fail(c, SAT_E_PERM, "%s is the name of a Unix user; "
+		    "only an admin may create a service account named after "
+		    "one", name);
 	return 0;
 }
 
@@ -110,11 +237,20 @@ op_account_build(struct op_ctx *c, const char *name, struct sat_account *a)
 		return op_fail(c, SAT_E_INVALID, "invalid account name '%.64s': "
 		    "[a-z_][a-z0-9_.-]{0,63}", name);
 	snprintf(a->name, sizeof(a->name), "%s", name);
+	if ((r = unix_name_check(c, name)) != 0)
+		return r;
 	a->role = c->p->role;	/* by default the creator's own */
 	a->enabled = 1;
 	a->created_at = c->st->now;
+	/* the identity owners record: random, so that no name reused, no
+	 * restore and no other host can give the same one */
+	do {
+		if (RAND_bytes((unsigned char *)&a->serial,
+		    sizeof(a->serial)) != 1)
+			return op_fail(c, SAT_E_INTERNAL, "no random bytes");
+	} while (a->serial == 0);
 	if ((a->created_by = sat_strdup(c->p->id)) == NULL ||
-	    (a->owner = sat_strdup(c->p->id)) == NULL)
+	    (a->owner = sat_strdup(c->p->owner_ref)) == NULL)
 		return SAT_E_NOMEM;
 	if ((r = apply_fields(c, a, 1)) != 0)
 		return r;
@@ -138,7 +274,7 @@ op_account_create(struct op_ctx *c)
 	if ((r = op_account_build(c, c->rq->name, &a)) == 0 &&
 	    (r = op_stage_account(c, &a)) == 0 &&
 	    (r = names_insert(&c->st->accounts, a.name)) == 0)
-		r = op_reply_merge(c, op_account_json(&a));
+		r = op_reply_merge(c, op_account_json(c, &a));
 	record_free_account(&a);
 	return r;
 }
@@ -159,7 +295,7 @@ load_managed(struct op_ctx *c, struct sat_account *a)
 static int
 reply_account(struct op_ctx *c, const struct sat_account *a)
 {
-	return op_reply_merge(c, op_account_json(a));
+	return op_reply_merge(c, op_account_json(c, a));
 }
 
 int
@@ -182,8 +318,19 @@ set_enabled(struct op_ctx *c, int on)
 	struct sat_account a;
 	int r;
 
-	if ((r = load_managed(c, &a)) == 0) {
+	if ((r = load_managed(c, &a)) == 0 && on && !a.enabled &&
+	    a.disabled_by > (int)c->p->role)
+		r = op_fail(c, SAT_E_PERM, "service account %s was disabled by "
+		    "an %s; only an %s may enable it", a.name,
+		    role_name(a.disabled_by), role_name(a.disabled_by));
+	if (r == 0) {
+		/* who disabled it, so that no lesser role undoes it */
+		if (a.enabled && !on)
+			a.disabled_by = c->p->role;
+		else if (on)
+			a.disabled_by = 0;
 		a.enabled = on;
+		op_change(c, "enabled", "%s", on ? "yes" : "no");
 		if ((r = op_stage_account(c, &a)) == 0)
 			r = reply_account(c, &a);
 	}
@@ -264,7 +411,7 @@ render_account(struct op_ctx *c, const char *name, json_t **ret)
 		return 0;
 	if (r != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
-	*ret = op_account_json(&a);
+	*ret = op_account_json(c, &a);
 	record_free_account(&a);
 	return *ret != NULL ? 0 : SAT_E_NOMEM;
 }

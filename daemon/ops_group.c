@@ -54,9 +54,10 @@ op_group_create(struct op_ctx *c)
 		return op_fail(c, SAT_E_INVALID, "invalid group name '%.64s': "
 		    "[a-z_][a-z0-9_.-]{0,63}", rq->name);
 	if ((rq->present & F_DESCRIPTION) &&
-	    !valid_text(rq->description, SAT_DESCRIPTION_MAX))
+	    (!valid_text(rq->description, SAT_DESCRIPTION_MAX) ||
+	    (rq->description[0] != '\0' && !valid_not_blank(rq->description))))
 		return op_fail(c, SAT_E_INVALID, "description: at most 256 "
-		    "bytes of text, no control characters");
+		    "bytes of text, no control characters, not only spaces");
 	if (names_contains(&c->st->groups, rq->name))
 		return op_fail(c, SAT_E_CONFLICT, "group %s already exists",
 		    rq->name);
@@ -144,12 +145,14 @@ op_group_list(struct op_ctx *c)
 static int
 membership(struct op_ctx *c, int add)
 {
-	struct strlist l;
+	struct strlist l, changed, same;
 	struct sat_account *as = NULL;
 	size_t i, n = 0;
 	int r;
 
 	strlist_init(&l);
+	strlist_init(&changed);
+	strlist_init(&same);
 	if ((r = need_group(c, c->rq->group)) != 0)
 		return r;
 	if ((r = strlist_copy(&l, &c->rq->accounts)) != 0 ||
@@ -174,16 +177,31 @@ membership(struct op_ctx *c, int add)
 	c->ev->account = l.n == 1 ? c->ev_account : NULL;
 	if (l.n > 1)
 		op_detail_list(c, "accounts", &l);
-	c->staged = 1;
+	/* only the accounts that change are written, and the reply says
+	 * which did not (already a member, or not one), so that "added 3"
+	 * is never said of an account that was left as it was */
 	for (i = 0; i < n && r == 0; i++) {
+		if (add == strlist_contains(&as[i].groups, c->rq->group)) {
+			r = strlist_add(&same, as[i].name);
+			continue;
+		}
 		if (add)
-			r = strlist_add_unique(&as[i].groups, c->rq->group);
+			r = strlist_add(&as[i].groups, c->rq->group);
 		else
 			(void)strlist_remove(&as[i].groups, c->rq->group);
-		if (r == 0)
+		if (r == 0 && (r = strlist_add(&changed, as[i].name)) == 0) {
+			c->staged = 1;
 			r = store_put_account(c->st->store, &as[i]);
+		}
 	}
+	if (r == 0 && (proto_set_list(c->reply, "changed", &changed) != 0 ||
+	    proto_set_list(c->reply, "unchanged", &same) != 0))
+		r = SAT_E_NOMEM;
+	if (r == 0 && same.n > 0)
+		op_change_list(c, "unchanged", &same);
 out:
+	strlist_free(&changed);
+	strlist_free(&same);
 	for (i = 0; as != NULL && i < l.n; i++)
 		record_free_account(&as[i]);
 	free(as);

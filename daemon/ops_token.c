@@ -16,6 +16,7 @@ struct mint {
 	uint64_t ttl;
 	struct strlist services;
 	struct strlist sources;	/* canonical CIDR text */
+	int clipped;		/* ttl cut to the account's expiry */
 };
 
 static void
@@ -51,7 +52,8 @@ mint_params(struct op_ctx *c, const char *name, struct mint *m)
 	m->name = name;
 	if (!valid_token_name(name))
 		return op_fail(c, SAT_E_INVALID, "token name: 1 to 128 "
-		    "characters of text, no control characters");
+		    "characters of text, no control characters, not only "
+		    "spaces");
 	if (rq->present & F_TTL) {
 		if ((r = check_ttl(c, rq->ttl)) != 0)
 			return r;
@@ -139,6 +141,29 @@ mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
 	return 0;
 }
 
+/* A token never outlives its account: a ttl past the account's expiry
+ * is cut to it, and the reply and the audit line say so. */
+static void
+clip_ttl(struct op_ctx *c, const struct sat_account *a, struct mint *m)
+{
+	int64_t end = account_expires_at(a);
+
+	if (a->days_valid != 0 && end > c->st->now &&
+	    (uint64_t)(end - c->st->now) < m->ttl) {
+		m->ttl = (uint64_t)(end - c->st->now);
+		m->clipped = 1;
+	}
+}
+
+static int
+say_clipped(struct op_ctx *c, const struct mint *m)
+{
+	if (!m->clipped)
+		return 0;
+	op_change(c, "ttl_clipped", "account_expiry");
+	return proto_set_bool(c->reply, "ttl_clipped", 1);
+}
+
 /* Generates the token, stages it and the account's index, and puts the
  * secret in the reply (the only place it ever goes). */
 static int
@@ -187,6 +212,10 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	c->ev->token = c->ev_token;
 	snprintf(c->ev_name, sizeof(c->ev_name), "%s", m->name);
 	c->ev->name = c->ev_name;
+	op_change(c, "ttl", "%llu", (unsigned long long)t.ttl);
+	op_change(c, "expires_at", "%lld", (long long)t.expires_at);
+	op_change_list(c, "services", &t.services);
+	op_change_list(c, "sources", &t.sources);
 	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
@@ -216,8 +245,11 @@ op_token_mint(struct op_ctx *c)
 	if ((r = op_get_account(c, c->rq->account, &a)) == 0 &&
 	    (r = op_may_manage(c, &a)) == 0 &&
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
-	    (r = mint_check(c, &a, m.name, &x)) == 0)
-		r = mint_stage(c, a.name, &m, &x, NULL);
+	    (r = mint_check(c, &a, m.name, &x)) == 0) {
+		clip_ttl(c, &a, &m);
+		if ((r = mint_stage(c, a.name, &m, &x, NULL)) == 0)
+			r = say_clipped(c, &m);
+	}
 	mint_free(&m);
 	record_free_token_index(&x);
 	record_free_account(&a);
@@ -257,11 +289,13 @@ op_token_create(struct op_ctx *c)
 	    (r = mint_params(c, name, &m)) != 0 ||
 	    (r = mint_check(c, &a, m.name, &x)) != 0)
 		goto out;
+	clip_ttl(c, &a, &m);
 	if ((r = op_stage_account(c, &a)) != 0 ||
 	    (r = names_insert(&c->st->accounts, a.name)) != 0 ||
-	    (r = mint_stage(c, a.name, &m, &x, NULL)) != 0)
+	    (r = mint_stage(c, a.name, &m, &x, NULL)) != 0 ||
+	    (r = say_clipped(c, &m)) != 0)
 		goto out;
-	if ((o = op_account_json(&a)) == NULL ||
+	if ((o = op_account_json(c, &a)) == NULL ||
 	    json_object_set_new(c->reply, "account_info", o) != 0)
 		r = SAT_E_NOMEM;
 out:
@@ -402,8 +436,11 @@ op_token_rotate(struct op_ctx *c)
 	if ((r = strlist_copy(&m.services, &t.services)) != 0 ||
 	    (r = strlist_copy(&m.sources, &t.sources)) != 0)
 		goto out;
-	if ((r = mint_check(c, &a, NULL, &x)) != 0 ||
-	    (r = mint_stage(c, a.name, &m, &x, &nt)) != 0)
+	if ((r = mint_check(c, &a, NULL, &x)) != 0)
+		goto out;
+	clip_ttl(c, &a, &m);
+	if ((r = mint_stage(c, a.name, &m, &x, &nt)) != 0 ||
+	    (r = say_clipped(c, &m)) != 0)
 		goto out;
 	snprintf(t.replaced_by, sizeof(t.replaced_by), "%s", nt.id);
 	if (old_end == 0)
@@ -414,6 +451,13 @@ op_token_rotate(struct op_ctx *c)
 		goto out;
 	snprintf(c->ev_detail, sizeof(c->ev_detail), "replaces=%s", t.id);
 	c->ev->detail = c->ev_detail;
+	op_change(c, "replaces", "%s", t.id);
+	if (rq->present & F_GRACE)
+		op_change(c, "grace", "%llu", (unsigned long long)rq->grace);
+	if (t.revoked_at != 0)
+		op_change(c, "old_revoked_at", "%lld", (long long)t.revoked_at);
+	else
+		op_change(c, "old_expires_at", "%lld", (long long)t.expires_at);
 	if (proto_set_str(c->reply, "old_id", t.id) != 0 ||
 	    proto_set_int(c->reply, "old_expires_at", t.expires_at) != 0 ||
 	    (t.revoked_at != 0 &&
@@ -583,6 +627,11 @@ op_token_verify(struct op_ctx *c)
 		return op_fail(c, SAT_E_STORE, "store: %s", sat_strerror(r));
 	snprintf(c->ev_account, sizeof(c->ev_account), "%s", res.account);
 	c->ev->account = c->ev_account;
+	/* a wrong_account line names both: who was claimed, whose it is */
+	if (res.reason == VERIFY_WRONG_ACCOUNT && rq->account != NULL) {
+		c->ev->account = rq->account;
+		c->ev->token_account = c->ev_account;
+	}
 	if (res.token_id[0] != '\0') {
 		snprintf(c->ev_token, sizeof(c->ev_token), "%s", res.token_id);
 		c->ev->token = c->ev_token;

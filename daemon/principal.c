@@ -86,6 +86,7 @@ principal_from_uid(const struct sat_config *cfg, uid_t uid, gid_t gid,
 		    name);
 	else
 		snprintf(ret->display, sizeof(ret->display), "%s", ret->id);
+	memcpy(ret->owner_ref, ret->id, sizeof(ret->owner_ref));
 
 	if (uid == 0 || user_listed(&cfg->admin_users, name, uid) ||
 	    in_groups(&cfg->admin_groups, gids, ngids))
@@ -124,6 +125,8 @@ principal_from_token(struct store *s, const char *token, size_t len,
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->id, sizeof(ret->id), "account:%s", a.name);
 	snprintf(ret->display, sizeof(ret->display), "%s", ret->id);
+	principal_account_ref(a.name, a.serial, ret->owner_ref,
+	    sizeof(ret->owner_ref));
 	ret->role = role_valid(a.role) ? (enum sat_role)a.role : ROLE_VIEWER;
 	ret->is_account = 1;
 	ret->uid = uid;
@@ -146,21 +149,58 @@ principal_resolve_owner(const char *who, char *out, size_t cap)
 		if (parse_u64(who + 4, 0, UINT32_MAX - 1, &u) != 0)
 			return SAT_E_INVALID;
 		n = snprintf(out, cap, "uid:%llu", (unsigned long long)u);
-	} else if (strncmp(who, "account:", 8) == 0) {
-		if (!valid_name(who + 8))
-			return SAT_E_INVALID;
-		n = snprintf(out, cap, "%s", who);
 	} else if (parse_u64(who, 0, UINT32_MAX - 1, &u) == 0) {
 		n = snprintf(out, cap, "uid:%llu", (unsigned long long)u);
 	} else {
-		if (strlen(who) > 64 || (buf = malloc(NSS_BUF)) == NULL)
+		if (!valid_name(who) && !valid_text(who, 64))
 			return SAT_E_INVALID;
+		if ((buf = malloc(NSS_BUF)) == NULL)
+			return SAT_E_NOMEM;
 		if (getpwnam_r(who, &pw, buf, NSS_BUF, &res) != 0 || res == NULL) {
 			free(buf);
-			return SAT_E_INVALID;
+			return SAT_E_NOTFOUND;
 		}
 		n = snprintf(out, cap, "uid:%lu", (unsigned long)pw.pw_uid);
 		free(buf);
+		return n > 0 && (size_t)n < cap ? 0 : SAT_E_INVALID;
 	}
-	return n > 0 && (size_t)n < cap ? 0 : SAT_E_INVALID;
+	if (n <= 0 || (size_t)n >= cap)
+		return SAT_E_INVALID;
+	/* a uid nobody has: an owner that does not exist */
+	return principal_uid_role(NULL, (uid_t)u) == ROLE_NONE ?
+	    SAT_E_NOTFOUND : 0;
+}
+
+enum sat_role
+principal_uid_role(const struct sat_config *cfg, uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	struct principal p;
+	char *buf;
+	gid_t gid;
+
+	if ((buf = malloc(NSS_BUF)) == NULL)
+		return ROLE_NONE;
+	if (getpwuid_r(uid, &pw, buf, NSS_BUF, &res) != 0 || res == NULL) {
+		free(buf);
+		return ROLE_NONE;
+	}
+	gid = pw.pw_gid;
+	free(buf);
+	if (cfg == NULL)
+		return ROLE_VIEWER;	/* known; the role was not asked */
+	if (principal_from_uid(cfg, uid, gid, &p) != 0)
+		return ROLE_NONE;
+	return p.role;
+}
+
+void
+principal_account_ref(const char *name, uint64_t serial, char *out,
+    size_t cap)
+{
+	if (serial == 0)
+		snprintf(out, cap, "account:%s", name);
+	else
+		snprintf(out, cap, "account:%s#%016llx", name,
+		    (unsigned long long)serial);
 }

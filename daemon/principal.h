@@ -20,6 +20,9 @@
 struct principal {
 	char id[SAT_PRINCIPAL_MAX + 1];		/* "uid:1000", "account:ci" */
 	char display[SAT_PRINCIPAL_MAX + 72];	/* "uid:1000(alice)" */
+	/* what an account it owns records as its owner: the id, or for a
+	 * service account "account:NAME#SERIAL" (owners by identity) */
+	char owner_ref[SAT_PRINCIPAL_MAX + 1];
 	enum sat_role role;
 	int is_account;
 	uid_t uid;	/* the socket peer, also for a token principal */
@@ -40,9 +43,20 @@ int principal_from_token(struct store *s, const char *token, size_t len,
     int64_t now, uid_t uid, gid_t gid, struct principal *ret,
     enum verify_reason *ret_reason);
 
-/* Resolves an --owner value to a principal id: "uid:N" and
- * "account:NAME" as given, a number to "uid:N", a user name to the
- * user's "uid:N".  SAT_E_INVALID for anything else or an unknown user. */
+/* Resolves an --owner value naming a local user to "uid:N": "uid:N" or
+ * a number, or a user name.  SAT_E_NOTFOUND for a user or uid the
+ * system does not know, SAT_E_INVALID for anything else ("account:"
+ * owners are the store's, resolved by the caller). */
 int principal_resolve_owner(const char *who, char *out, size_t cap);
+
+/* The role satokend gives local user uid (its groups from NSS), as
+ * principal_from_uid would for a caller with its primary group;
+ * ROLE_NONE for a uid NSS does not know. */
+enum sat_role principal_uid_role(const struct sat_config *cfg, uid_t uid);
+
+/* The owner reference of an account: "account:NAME#SERIAL" (hex), or
+ * "account:NAME" for one from before identities (serial 0). */
+void principal_account_ref(const char *name, uint64_t serial, char *out,
+    size_t cap);
 
 #endif

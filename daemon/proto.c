@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "ops.h"
 #include "proto.h"
+#include "valid.h"
 
 enum ftype { T_STR, T_INT, T_LIST };
 
@@ -118,6 +119,40 @@ type_name(enum ftype t)
 	    "a non-negative integer" : "an array of strings";
 }
 
+static int
+holds_token(json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v))
+		return valid_holds_token(json_string_value(v),
+		    json_string_length(v));
+	json_array_foreach(v, i, e)
+		if (json_is_string(e) && valid_holds_token(json_string_value(e),
+		    json_string_length(e)))
+			return 1;
+	return 0;
+}
+
+/* The first key (or "a field name") of the request that holds a token
+ * where no token belongs: anywhere but "token" and "auth_token". */
+static const char *
+token_field(json_t *root)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(root, key, v) {
+		if (valid_holds_token(key, strlen(key)))
+			return "a field name";
+		if (strcmp(key, "token") != 0 && strcmp(key, "auth_token") != 0 &&
+		    holds_token(v))
+			return key;
+	}
+	return NULL;
+}
+
 int
 proto_parse(const char *line, size_t len, struct request *ret, char *err,
     size_t errlen)
@@ -152,6 +187,13 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 	}
 	if (!json_is_object(rq.root)) {
 		snprintf(err, errlen, "a request is a JSON object");
+		goto fail;
+	}
+	if ((key = token_field(rq.root)) != NULL) {
+		/* never quoted back, and the line's op is not trusted either */
+		snprintf(err, errlen, "field '%.64s' holds a token; a token goes "
+		    "only in the token field (nothing was stored or logged)",
+		    key);
 		goto fail;
 	}
 	opv = json_object_get(rq.root, "op");

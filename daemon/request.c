@@ -233,6 +233,17 @@ take_lines(struct server *sv, struct conn *c, struct batch *b)
 	return k;
 }
 
+/* A read (list, show, whoami: every TAB of the bash completion) is
+ * not a change nor a login: authpriv gets it only with audit_reads. */
+static int
+audited(const struct server *sv, const struct result *res)
+{
+	const struct op *op = res->rq.op;
+
+	return op == NULL || (op->flags & (OP_MUTATES | OP_AUTH)) ||
+	    sv->cfg.audit_reads || res->r == SAT_E_THROTTLED;
+}
+
 /* Runs the replies of a finished batch out: audit lines, then the
  * replies, written at once so that its clients can send their next
  * request while the following batch commits. */
@@ -241,7 +252,7 @@ batch_reply(struct server *sv, struct batch *b)
 {
 	const struct audit_event **evs;
 	int64_t t;
-	size_t i;
+	size_t i, k;
 	int *ar;
 
 	for (i = 0; i < b->n; i++)
@@ -250,16 +261,16 @@ batch_reply(struct server *sv, struct batch *b)
 	evs = b->n > 0 ? malloc(b->n * sizeof(*evs)) : NULL;
 	ar = b->n > 0 ? malloc(b->n * sizeof(*ar)) : NULL;
 	if (evs != NULL && ar != NULL) {
-		for (i = 0; i < b->n; i++)
-			evs[i] = &b->rs[i]->ev;
-		(void)audit_emit_batch(sv->audit, evs, b->n, ar);
-	} else {
-		for (i = 0; ar != NULL && i < b->n; i++)
-			ar[i] = audit_emit(sv->audit, &b->rs[i]->ev);
+		for (i = 0, k = 0; i < b->n; i++)
+			if (audited(sv, b->rs[i]))
+				evs[k++] = &b->rs[i]->ev;
+		if (k > 0)
+			(void)audit_emit_batch(sv->audit, evs, k, ar);
 	}
-	for (i = 0; i < b->n; i++)
-		audit_done(b->rs[i], ar != NULL ? ar[i] :
-		    audit_emit(sv->audit, &b->rs[i]->ev));
+	for (i = 0, k = 0; i < b->n; i++)
+		if (audited(sv, b->rs[i]))
+			audit_done(b->rs[i], evs != NULL && ar != NULL ? ar[k++] :
+			    audit_emit(sv->audit, &b->rs[i]->ev));
 	free(evs);
 	free(ar);
 	for (i = 0; i < b->n; i++)

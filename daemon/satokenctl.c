@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "jsonmem.h"
 #include "mem.h"
+#include "valid.h"
 
 #define REPLY_MAX	(256 * 1024 * 1024)
 #define TOKEN_FILE_MAX	4096
@@ -276,6 +277,13 @@ main(int argc, char **argv)
 	int i = 1, r;
 
 	jsonmem_init();
+	/* JSON carries only UTF-8: say so, rather than fail later as if
+	 * memory had run out */
+	for (i = 1; i < argc; i++)
+		if (!valid_utf8(argv[i], strlen(argv[i])))
+			return ctl_error("VALIDATION", "argument %d is not valid "
+			    "UTF-8", i);
+	i = 1;
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	/* options before the command; each command also takes them */

@@ -13,6 +13,8 @@ test_defaults(void **state)
 	(void)state;
 	assert_int_equal(cfg_init(&c), 0);
 	assert_string_equal(c.database, "/var/lib/satoken/satoken.db");
+	assert_int_equal(c.audit_reads, 0);
+	assert_int_equal(c.allow_system_names.n, 0);
 	assert_string_equal(c.socket, "/run/satoken/satokend.sock");
 	assert_int_equal(c.max_ttl, 2592000);
 	assert_int_equal(c.default_ttl, 2592000);
@@ -44,6 +46,8 @@ test_every_key(void **state)
 	    "rate_limit = 0\n"
 	    "lock_timeout_ms = 250\n"
 	    "retain_days = 7\n"
+	    "allow_system_names = daemon, www-data\n"
+	    "audit_reads = yes\n"
 	    "audit = file:/var/log/satoken.audit\r\n";
 	char err[SAT_ERRMSG_MAX] = "";
 	struct sat_config c;
@@ -66,6 +70,9 @@ test_every_key(void **state)
 	assert_int_equal(c.rate_limit, 0);
 	assert_int_equal(c.lock_timeout_ms, 250);
 	assert_int_equal(c.retain_days, 7);
+	assert_int_equal(c.allow_system_names.n, 2);
+	assert_string_equal(c.allow_system_names.v[1], "www-data");
+	assert_int_equal(c.audit_reads, 1);
 	assert_string_equal(c.audit, "file:/var/log/satoken.audit");
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
 	cfg_free(&c);
@@ -105,6 +112,8 @@ test_errors_name_the_line(void **state)
 	expect_error("lock_timeout_ms = 0\n", "s.conf:1: lock_timeout_ms:");
 	expect_error("retain_days = 007\n", "s.conf:1: retain_days:");
 	expect_error("max_accounts = 99999999999999999999999\n", "s.conf:1:");
+	expect_error("audit_reads = true\n", "s.conf:1: audit_reads: expected yes or no");
+	expect_error("allow_system_names = Root\n", "s.conf:1: allow_system_names:");
 }
 
 static void

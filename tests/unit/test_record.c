@@ -19,6 +19,8 @@ fill_account(struct sat_account *a)
 	a->enabled = 1;
 	a->created_at = 1763900000;
 	a->created_by = sat_strdup("uid:0");
+	a->serial = 0x0123456789abcdefULL;
+	a->disabled_by = ROLE_ADMIN;
 }
 
 static void
@@ -167,6 +169,8 @@ test_round_trip_every_field(void **state)
 	assert_int_equal(a.enabled, 1);
 	assert_int_equal(a.created_at, 1763900000);
 	assert_string_equal(a.created_by, "uid:0");
+	assert_true(a.serial == 0x0123456789abcdefULL);
+	assert_int_equal(a.disabled_by, ROLE_ADMIN);
 	record_free_account(&a);
 	record_free_account(&a0);
 
@@ -220,6 +224,36 @@ test_optional_fields_empty(void **state)
 	assert_int_equal(b.groups.n, 0);
 	assert_int_equal(b.days_valid, 0);
 	record_free_account(&b);
+	wbuf_free(&w);
+}
+
+/* A store written before accounts had an identity: the record ends at
+ * created_by.  It must still decode, as an account with serial 0. */
+static void
+test_account_without_tail(void **state)
+{
+	struct sat_account a, b;
+	struct wbuf w, old;
+	uint32_t body;
+
+	(void)state;
+	fill_account(&a);
+	wbuf_init(&w);
+	assert_int_equal(record_encode_account(&a, &w), 0);
+	record_free_account(&a);
+	/* frame: "sT" type version len32 | body | crc32; drop the tail (9) */
+	body = (uint32_t)(w.len - RECORD_OVERHEAD - 9);
+	wbuf_init(&old);
+	wbuf_put_bytes(&old, w.p, 4);
+	wbuf_put_u32(&old, body);
+	wbuf_put_bytes(&old, (const uint8_t *)w.p + 8, body);
+	wbuf_put_u32(&old, crc32_ieee(0, old.p, old.len));
+	assert_int_equal(record_decode_account(old.p, old.len, &b), 0);
+	assert_string_equal(b.name, "ci_deploy.bot-1");
+	assert_true(b.serial == 0);
+	assert_int_equal(b.disabled_by, 0);
+	record_free_account(&b);
+	wbuf_free(&old);
 	wbuf_free(&w);
 }
 
@@ -389,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_invalid_fields_refused),
 		cmocka_unit_test(test_random_mutations),
+		cmocka_unit_test(test_account_without_tail),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /* The name and text rules of DESIGN.md. */
 #include "testutil.h"
 
+#include "token.h"
+
 #include "strlist.h"
 #include "valid.h"
 
@@ -48,6 +50,18 @@ test_text(void **state)
 	assert_false(valid_token_name(t));
 	t[128] = '\0';
 	assert_true(valid_token_name(t));
+	/* characters, not bytes: 128 of U+00E9 pass, 129 do not */
+	for (int i = 0; i < 129; i++)
+		memcpy(t + 2 * i, "\xc3\xa9", 2);
+	t[258] = '\0';
+	assert_false(valid_token_name(t));
+	t[256] = '\0';
+	assert_true(valid_token_name(t));
+	assert_false(valid_token_name("   "));
+	assert_false(valid_token_name(" \xc2\xa0 "));
+	assert_true(valid_token_name(" a "));
+	assert_true(valid_utf8("tab\there", 8));
+	assert_false(valid_utf8("\xff", 1));
 	memset(t, 'y', 257);
 	t[257] = '\0';
 	assert_false(valid_text(t, SAT_DESCRIPTION_MAX));
@@ -88,6 +102,26 @@ test_strlist(void **state)
 	strlist_free(&c);
 }
 
+static void
+test_holds_token(void **state)
+{
+	char tok[TOKEN_LEN + 1], in[200], bad[TOKEN_LEN + 1];
+
+	(void)state;
+	assert_int_equal(token_generate(tok), 0);
+	assert_true(valid_holds_token(tok, strlen(tok)));
+	snprintf(in, sizeof(in), "my deploy key is %s, keep it", tok);
+	assert_true(valid_holds_token(in, strlen(in)));
+	/* a typo (its checksum fails), a prefix alone, a cut token */
+	memcpy(bad, tok, sizeof(bad));
+	bad[20] = bad[20] == 'a' ? 'b' : 'a';
+	assert_false(valid_holds_token(bad, strlen(bad)));
+	assert_false(valid_holds_token("sat_", 4));
+	assert_false(valid_holds_token(tok, TOKEN_LEN - 1));
+	assert_false(valid_holds_token(NULL, 0));
+	assert_false(valid_holds_token("deploy", 6));
+}
+
 int
 main(void)
 {
@@ -96,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_strlist),
+		cmocka_unit_test(test_holds_token),
 	};
 
 	return cmocka_run_group_tests_name("valid", tests, NULL, NULL);

@@ -75,7 +75,7 @@ sleep 0.3
 check "a bad config is logged" '$(grep -c "reload: .*bogus_key.*keeping the running configuration" "$T/daemon.log") == 1'
 t "and the old one stays" 6 ctl account create q6
 mv "$AUDIT" "$AUDIT.1"
-write_conf "max_accounts = 3"
+write_conf "max_accounts = 3" "audit_reads = yes"
 kill -HUP "$DPID"
 sleep 0.3
 t "after log rotation" 0 ctl whoami

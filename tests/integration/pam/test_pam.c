@@ -281,8 +281,10 @@ struct reason_case {
 	int rc;
 	const char *reason;
 	int has_id;	/* the audit line names the token */
-	const char *audit_account;	/* when not the user: the token's
-					   owner, once the secret proved it */
+	const char *audit_account;	/* wrong_account: the token's own
+					   account (token_account=), once the
+					   secret proved it; account= stays
+					   the claimed user */
 };
 
 /* Every decision reason, through `required`, through the trap and
@@ -354,9 +356,17 @@ test_every_reason(void **state)
 			fail_msg("%s: got %s, want %s", c->what,
 			    pam_strerror(NULL, rc), pam_strerror(NULL, c->rc));
 		snprintf(kv_reason, sizeof(kv_reason), "reason=%s", c->reason);
-		snprintf(kv_acct, sizeof(kv_acct), "account=%s",
-		    c->audit_account != NULL ? c->audit_account : c->user);
-		if (c->has_id) {
+		snprintf(kv_acct, sizeof(kv_acct), "account=%s", c->user);
+		if (c->audit_account != NULL) {
+			char kv_tacct[80];
+
+			fx_token_id(c->token, id);
+			snprintf(kv_token, sizeof(kv_token), "token=%s", id);
+			snprintf(kv_tacct, sizeof(kv_tacct), "token_account=%s",
+			    c->audit_account);
+			assert_last_audit("action=auth", kv_reason, kv_acct,
+			    kv_token, kv_tacct, NULL);
+		} else if (c->has_id) {
 			fx_token_id(c->token, id);
 			snprintf(kv_token, sizeof(kv_token), "token=%s", id);
 			assert_last_audit("action=auth", kv_reason, kv_acct,

@@ -189,7 +189,7 @@ else
 	out=$(whoami -U ci -X ops -y "$T/tok1" 2>&1)
 	rc=$?
 	check "another account as authzid is refused (rc=$rc)" test "$rc" -eq 49
-	check "audit: wrong_account" grep -q "reason=wrong_account account=ci token=$id1 " "$audit"
+	check "audit: wrong_account names the claimed and the token's" grep -q "reason=wrong_account account=ops token=$id1 .*token_account=ci" "$audit"
 
 	ctl token revoke "$id1" >/dev/null || not_ok "revoke"
 	n_before=$(wc -l <"$audit")
