@@ -199,6 +199,8 @@ malformed(void **state)
 		M("XOAUTH2", "user=ci\x01" "auth=Basic @\x01\x01"),
 		M("XOAUTH2", "user=ci\x01" "auth=Bearer @\0\x01\x01"),
 		M("XOAUTH2", "user=c\0i\x01" "auth=Bearer @\x01\x01"),
+		/* an empty user is nobody, never the token's account */
+		M("XOAUTH2", "user=\x01" "auth=Bearer @\x01\x01"),
 #undef M
 	};
 	char *big, out[128];
