@@ -15,6 +15,10 @@
 #include "num.h"
 
 #define AUDIT_LINE_MAX	2048
+/* An audit file another user owns (pre-created in a sticky /tmp, say)
+ * could be edited or truncated by them after we append: refused. */
+#define AUDIT_FILE_CHECKS \
+	(FILEIO_REGULAR | FILEIO_NOT_WRITABLE | FILEIO_OWNER_TRUSTED)
 
 enum sink { SINK_SYSLOG, SINK_STDERR, SINK_FILE };
 
@@ -139,7 +143,7 @@ audit_open(const char *spec, const char *ident, struct audit **ret)
 	} else if (strncmp(spec, "file:", 5) == 0) {
 		a->sink = SINK_FILE;
 		r = fileio_open(spec + 5, O_WRONLY | O_APPEND | O_CREAT, 0600,
-		    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &a->fd);
+		    AUDIT_FILE_CHECKS, &a->fd);
 		if (r != 0) {
 			free(a);
 			return r;
@@ -301,7 +305,8 @@ kept_ready(const char *path)
 		else if (strcmp(kept.path, path) == 0 &&
 		    lstat(path, &pst) == 0 && pst.st_dev == kept.dev &&
 		    pst.st_ino == kept.ino && S_ISREG(fst.st_mode) &&
-		    !(fst.st_mode & (S_IWGRP | S_IWOTH)))
+		    !(fst.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (fst.st_uid == 0 || fst.st_uid == geteuid()))
 			return 0;
 		else
 			kept_forget(1);
@@ -309,7 +314,7 @@ kept_ready(const char *path)
 	if (strlen(path) >= sizeof(kept.path))
 		return SAT_E_CONFIG;
 	r = fileio_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
-	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &kept.fd);
+	    AUDIT_FILE_CHECKS, &kept.fd);
 	if (r != 0) {
 		kept.fd = -1;
 		return r;
