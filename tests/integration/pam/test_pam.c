@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -924,7 +926,8 @@ test_empty_user(void **state)
 static void
 test_people_unaffected(void **state)
 {
-	const char *svcs[] = { "shared-typo", "shared-nodb", "shared-noaudit" };
+	const char *svcs[] = { "shared-typo", "shared-nodb", "shared-noaudit",
+	    "shared-nolog" };
 	struct conv_state cs;
 	struct pam_conv c = { conv, &cs };
 	pam_handle_t *ph = NULL;
@@ -936,6 +939,9 @@ test_people_unaffected(void **state)
 	(void)state;
 	if (!shipped)
 		fail_msg("no etc/pam.d samples in this tree");
+	/* shared-nolog: nothing listens where syslog lines go */
+	snprintf(path, sizeof(path), "%s/nolog.sock", F.dir);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", path, 1), 0);
 	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
 		rc = auth(svcs[i], "bob", "bobpass");
 		if (rc != PAM_SUCCESS)
@@ -955,6 +961,7 @@ test_people_unaffected(void **state)
 			    pam_strerror(NULL, rc), cs.asked);
 	}
 	assert_int_equal(auth("shared-typo", "ci", tok_ok), PAM_SERVICE_ERR);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
 
 	/* after a token login the account phase stays strict: the config
 	 * broken between auth and account refuses */
@@ -971,6 +978,54 @@ test_people_unaffected(void **state)
 	rc = pam_acct_mgmt(ph, 0);
 	pam_end(ph, rc);
 	assert_int_equal(rc, PAM_SERVICE_ERR);
+}
+
+/* audit = syslog is a checked datagram to the syslog socket (here
+ * SATOKEN_SYSLOG_SOCKET): with nothing listening a token login is
+ * refused, as with an audit file that cannot be written (issue 15,
+ * item 8: syslog(3) dropped the line and the login passed); with a
+ * listener the line arrives as RFC 3164, facility authpriv. */
+static void
+test_syslog_sink(void **state)
+{
+	struct sockaddr_un sa;
+	char path[FX_PATH * 2], buf[4096];
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pamlog.sock", F.dir);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", path, 1), 0);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_AUTH_ERR);
+	assert_int_equal(account_phase("sat-syslog", "ci"), PAM_USER_UNKNOWN);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_SUCCESS);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	/* <LOG_AUTHPRIV|LOG_INFO>Mmm dd hh:mm:ss pam_satoken[pid]: ... */
+	assert_true(strncmp(buf, "<86>", 4) == 0);
+	assert_non_null(strstr(buf, " pam_satoken["));
+	assert_non_null(strstr(buf, "]: action=auth outcome=ok reason=ok "
+	    "account=ci token="));
+	assert_int_equal(auth("sat-syslog", "ci", tok_rev), PAM_AUTH_ERR);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_true(strncmp(buf, "<85>", 4) == 0);
+	assert_non_null(strstr(buf, "outcome=denied reason=revoked"));
+	/* the listener gone (syslogd stopped): refused again */
+	close(fd);
+	unlink(path);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_AUTH_ERR);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
 }
 
 /* Last: no token, whole or in part, and no password reached the log. */
@@ -1191,6 +1246,11 @@ write_services(void)
 	snprintf(p, sizeof(p), " audit=file:%s/no/such/dir/audit.log", F.dir);
 	shipped = shipped &&
 	    ship_as("satoken-shared", "shared-noaudit", F.conf, p) == 0;
+	shipped = shipped &&
+	    ship_as("satoken-shared", "shared-nolog", F.conf, " audit=syslog") == 0;
+	fx_service(&F, "sat-syslog",
+	    "auth required %s conf=%s audit=syslog\n"
+	    "account required %s conf=%s audit=syslog\n", m, c, m, c);
 	/* a config that breaks between a token's auth and its account */
 	snprintf(p, sizeof(p), "%s/breaks.conf", F.dir);
 	must(fx_copy(F.conf, p), "breaks.conf");
@@ -1369,6 +1429,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_session_without_token),
 		cmocka_unit_test(test_empty_user),
 		cmocka_unit_test(test_people_unaffected),
+		cmocka_unit_test(test_syslog_sink),
 		cmocka_unit_test(test_no_secret_in_audit),
 	};
 
