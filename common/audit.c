@@ -150,10 +150,13 @@ write_lines(int fd, const char *p, size_t n)
 	}
 	if (done == n)
 		return 0;
+	/* cut our part off again, unless another writer appended after it
+	 * (cutting would take their line too); the caller refuses either way */
 	if (done > 0 && (end = lseek(fd, 0, SEEK_CUR)) >= (off_t)done &&
-	    fstat(fd, &st) == 0 && st.st_size == end &&
-	    ftruncate(fd, end - (off_t)done) != 0)
-		return SAT_E_IO;	/* the part stays: nothing more to do */
+	    fstat(fd, &st) == 0 && st.st_size == end) {
+		if (ftruncate(fd, end - (off_t)done) != 0)
+			return SAT_E_IO;	/* the part stays */
+	}
 	return SAT_E_IO;
 }
 
