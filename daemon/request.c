@@ -287,7 +287,7 @@ static int
 batch_audit_first(struct server *sv, struct batch *b)
 {
 	size_t i;
-	int *ar, bad = 0;
+	int *ar = NULL, bad = 0;
 
 	if (b->n == 0 || (ar = malloc(b->n * sizeof(*ar))) == NULL ||
 	    batch_lines(sv, b, ar) != 0)
