@@ -5,7 +5,10 @@
  * one decision against the store, read-only, and writes the audit line)
  * and maps the answer to a PAM code exactly once.  Every error
  * refuses; only an ok decision is PAM_SUCCESS, and only a password that
- * is not a token, under ignore_non_token, is PAM_IGNORE.
+ * is not a token, under ignore_non_token, is PAM_IGNORE.  That password
+ * is recognised from the flags alone, before satoken.conf or the store
+ * is read: other people's logins in a shared stack do not depend on
+ * satoken.  An empty user is PAM_USER_UNKNOWN, whatever the token.
  *
  * Between calls the module keeps, each behind its own lock, only what
  * it can tell is still current: the parsed arguments and satoken.conf
