@@ -1,9 +1,12 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,14 +18,147 @@
 #include "num.h"
 
 #define AUDIT_LINE_MAX	2048
+/* An audit file another user owns (pre-created in a sticky /tmp, say)
+ * could be edited or truncated by them after we append: refused. */
+#define AUDIT_FILE_CHECKS \
+	(FILEIO_REGULAR | FILEIO_NOT_WRITABLE | FILEIO_OWNER_TRUSTED)
 
 enum sink { SINK_SYSLOG, SINK_STDERR, SINK_FILE };
 
 struct audit {
 	enum sink sink;
-	int fd;			/* SINK_FILE: owned; SINK_STDERR: 2 */
+	int fd;			/* SINK_FILE, SINK_SYSLOG: owned (-1: none
+				   yet); SINK_STDERR: 2 */
 	char ident[32];
 };
+
+/* The syslog socket: /dev/log, or for tests SATOKEN_SYSLOG_SOCKET,
+ * which secure_getenv ignores in a setuid or otherwise secure process
+ * (su, sudo), so nobody can point a privileged login's lines elsewhere. */
+#define SYSLOG_PATH		"/dev/log"
+#define SYSLOG_PATH_ENV		"SATOKEN_SYSLOG_SOCKET"
+/* A syslog daemon that stops reading must not hang a login or the
+ * daemon for ever: a send that waits this long fails (the line is then
+ * lost, so what it records is refused). */
+#define SYSLOG_SEND_TIMEOUT_MS	1000
+
+static const char *
+syslog_path(void)
+{
+	const char *p = secure_getenv(SYSLOG_PATH_ENV);
+
+	return p != NULL && p[0] == '/' ? p : SYSLOG_PATH;
+}
+
+/* A datagram socket connected to the syslog socket, or -1. */
+static int
+syslog_connect(void)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = { SYSLOG_SEND_TIMEOUT_MS / 1000,
+	    (SYSLOG_SEND_TIMEOUT_MS % 1000) * 1000 };
+	const char *path = syslog_path();
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* RFC 3164 as syslog(3) writes it, "<PRI>Mmm dd hh:mm:ss ident[pid]: msg",
+ * in the C locale whatever the process's.  0 on overflow. */
+static size_t
+syslog_msg(int pri, const char *ident, const char *line, char *out,
+    size_t cap)
+{
+	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return 0;
+	n = snprintf(out, cap, "<%d>%s %2d %02d:%02d:%02d %s[%ld]: %s", pri,
+	    mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ident, (long)getpid(), line);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+/* One datagram on *fd (connected first if -1).  A syslog daemon that
+ * restarted leaves the old connection refused: reconnect once.  Any
+ * other failure is SAT_E_IO: the line did not go out. */
+static int
+syslog_send(int *fd, const char *msg, size_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (*fd < 0 && (*fd = syslog_connect()) < 0)
+			return SAT_E_IO;
+		if (send(*fd, msg, n, MSG_NOSIGNAL) == (ssize_t)n)
+			return 0;
+		close(*fd);
+		*fd = -1;
+		if (errno != ECONNREFUSED && errno != ENOTCONN &&
+		    errno != ECONNRESET && errno != EPIPE)
+			break;
+	}
+	return SAT_E_IO;
+}
+
+static int
+syslog_prio(const struct audit_event *ev)
+{
+	return LOG_AUTHPRIV | (ev->outcome != NULL &&
+	    strcmp(ev->outcome, "ok") == 0 ? LOG_INFO : LOG_NOTICE);
+}
+
+/* Writes the n bytes of whole lines at p, in one write(2) when it can
+ * (O_APPEND keeps it whole against other writers).  If the file takes
+ * only part of them (full disk, a size limit), that part is cut off
+ * again when nothing was appended after it: no partial line is left
+ * for a reader to take as a record. */
+static int
+write_lines(int fd, const char *p, size_t n)
+{
+	size_t done = 0;
+	ssize_t w;
+	off_t end;
+	struct stat st;
+
+	while (done < n) {
+		w = write(fd, p + done, n - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (w == 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done == n)
+		return 0;
+	/* cut our part off again, unless another writer appended after it
+	 * (cutting would take their line too); the caller refuses either way */
+	if (done > 0 && (end = lseek(fd, 0, SEEK_CUR)) >= (off_t)done &&
+	    fstat(fd, &st) == 0 && st.st_size == end) {
+		if (ftruncate(fd, end - (off_t)done) != 0)
+			return SAT_E_IO;	/* the part stays */
+	}
+	return SAT_E_IO;
+}
 
 static int
 needs_quotes(const char *s)
@@ -139,6 +275,8 @@ audit_open(const char *spec, const char *ident, struct audit **ret)
 	a->fd = -1;
 	snprintf(a->ident, sizeof(a->ident), "%s", ident);
 	if (strcmp(spec, "syslog") == 0) {
+		/* connected at the first line: a syslog daemon that starts
+		 * after us is not a reason to refuse to start */
 		a->sink = SINK_SYSLOG;
 	} else if (strcmp(spec, "stderr") == 0) {
 		a->sink = SINK_STDERR;
@@ -146,7 +284,7 @@ audit_open(const char *spec, const char *ident, struct audit **ret)
 	} else if (strncmp(spec, "file:", 5) == 0) {
 		a->sink = SINK_FILE;
 		r = fileio_open(spec + 5, O_WRONLY | O_APPEND | O_CREAT, 0600,
-		    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &a->fd);
+		    AUDIT_FILE_CHECKS, &a->fd);
 		if (r != 0) {
 			free(a);
 			return r;
@@ -164,18 +302,9 @@ audit_close(struct audit *a)
 {
 	if (a == NULL)
 		return;
-	if (a->sink == SINK_FILE && a->fd >= 0)
+	if (a->sink != SINK_STDERR && a->fd >= 0)
 		close(a->fd);
 	free(a);
-}
-
-static void
-log_line(const struct audit_event *ev, const char *line)
-{
-	int prio = ev->outcome != NULL && strcmp(ev->outcome, "ok") == 0 ?
-	    LOG_INFO : LOG_NOTICE;
-
-	syslog(LOG_AUTHPRIV | prio, "%s", line);
 }
 
 /* The line of a file or stderr sink, newline included; 0 on overflow. */
@@ -201,13 +330,17 @@ audit_emit(struct audit *a, const struct audit_event *ev)
 		return SAT_E_INVALID;
 	audit_format(ev, line, sizeof(line));
 	if (a->sink == SINK_SYSLOG) {
-		log_line(ev, line);
-		return 0;
+		/* syslog(3) cannot say whether the line went out: our own
+		 * datagram, checked */
+		if ((n = syslog_msg(syslog_prio(ev), a->ident, line, out,
+		    sizeof(out))) == 0)
+			return SAT_E_INTERNAL;
+		return syslog_send(&a->fd, out, n);
 	}
 	if ((n = file_line(a->ident, line, out, sizeof(out))) == 0)
 		return SAT_E_INTERNAL;
 	/* one write(2) per line: O_APPEND keeps concurrent writers' lines whole */
-	return fileio_write_all(a->fd, out, n);
+	return write_lines(a->fd, out, n);
 }
 
 #define AUDIT_BATCH_BYTES	16384
@@ -245,7 +378,7 @@ audit_emit_batch(struct audit *a, const struct audit_event *const *evs,
 		ll = i < n ? audit_format(evs[i], line, sizeof(line)) : 0;
 		/* a full buffer, or the end: write the lines it holds */
 		if (len > 0 && (i == n || len + pl + ll + 1 > sizeof(buf))) {
-			r = fileio_write_all(a->fd, buf, len);
+			r = write_lines(a->fd, buf, len);
 			for (k = first; k < i; k++)
 				ret[k] = r;
 			if (r != 0 && worst == 0)
@@ -277,7 +410,33 @@ static struct {
 	dev_t dev;
 	ino_t ino;
 	char path[4096];
-} kept = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, "" };
+	int log_fd;		/* the syslog socket, -1: none */
+	ino_t log_ino;
+} kept = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, "", -1, 0 };
+
+/* With kept.lock held: one line to syslog on the kept socket, made
+ * afresh when it is not ours any more (closed behind our back, the
+ * number reused: never closed then, as for the file). */
+static int
+kept_syslog(const char *ident, const struct audit_event *ev,
+    const char *line)
+{
+	char out[AUDIT_LINE_MAX + 128];
+	struct stat st;
+	size_t n;
+	int r;
+
+	if (kept.log_fd >= 0 && (fstat(kept.log_fd, &st) != 0 ||
+	    !S_ISSOCK(st.st_mode) || st.st_ino != kept.log_ino))
+		kept.log_fd = -1;
+	if ((n = syslog_msg(syslog_prio(ev), ident, line, out,
+	    sizeof(out))) == 0)
+		return SAT_E_INTERNAL;
+	r = syslog_send(&kept.log_fd, out, n);
+	if (kept.log_fd >= 0 && fstat(kept.log_fd, &st) == 0)
+		kept.log_ino = st.st_ino;
+	return r;
+}
 
 static void
 kept_forget(int ours)
@@ -308,7 +467,8 @@ kept_ready(const char *path)
 		else if (strcmp(kept.path, path) == 0 &&
 		    lstat(path, &pst) == 0 && pst.st_dev == kept.dev &&
 		    pst.st_ino == kept.ino && S_ISREG(fst.st_mode) &&
-		    !(fst.st_mode & (S_IWGRP | S_IWOTH)))
+		    !(fst.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (fst.st_uid == 0 || fst.st_uid == geteuid()))
 			return 0;
 		else
 			kept_forget(1);
@@ -316,7 +476,7 @@ kept_ready(const char *path)
 	if (strlen(path) >= sizeof(kept.path))
 		return SAT_E_CONFIG;
 	r = fileio_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
-	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &kept.fd);
+	    AUDIT_FILE_CHECKS, &kept.fd);
 	if (r != 0) {
 		kept.fd = -1;
 		return r;
@@ -341,11 +501,17 @@ audit_emit_kept(const char *spec, const char *ident,
 
 	if (spec == NULL || ident == NULL || ev == NULL)
 		return SAT_E_INVALID;
+	if (strcmp(spec, "syslog") == 0) {
+		audit_format(ev, line, sizeof(line));
+		pthread_mutex_lock(&kept.lock);
+		r = kept_syslog(ident, ev, line);
+		pthread_mutex_unlock(&kept.lock);
+		return r;
+	}
 	if (strncmp(spec, "file:", 5) != 0) {
 		struct audit *a = NULL;
 
-		/* syslog and stderr hold nothing to keep: glibc's syslog
-		 * stays connected once it has connected */
+		/* stderr holds nothing to keep */
 		if ((r = audit_open(spec, ident, &a)) != 0)
 			return r;
 		r = audit_emit(a, ev);
@@ -357,7 +523,7 @@ audit_emit_kept(const char *spec, const char *ident,
 		return SAT_E_INTERNAL;
 	pthread_mutex_lock(&kept.lock);
 	if ((r = kept_ready(spec + 5)) == 0 &&
-	    (r = fileio_write_all(kept.fd, out, n)) != 0)
+	    (r = write_lines(kept.fd, out, n)) != 0)
 		kept_forget(1);	/* reopened at the next line */
 	pthread_mutex_unlock(&kept.lock);
 	return r;
@@ -366,7 +532,13 @@ audit_emit_kept(const char *spec, const char *ident,
 void
 audit_kept_close(void)
 {
+	struct stat st;
+
 	pthread_mutex_lock(&kept.lock);
 	kept_forget(1);
+	if (kept.log_fd >= 0 && fstat(kept.log_fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_ino == kept.log_ino)
+		close(kept.log_fd);
+	kept.log_fd = -1;
 	pthread_mutex_unlock(&kept.lock);
 }

@@ -5,8 +5,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include "err.h"
 #include "fileio.h"
+
+/* Whether uid is FILEIO_DAEMON_USER's.  Looked up only when an owner is
+ * neither root nor the euid (a service reading a store it does not own),
+ * with the reentrant call: modules live in threaded servers.  A failed
+ * lookup (no such user, NSS down, a chroot without it) answers no. */
+static int
+is_daemon_user(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	return getpwnam_r(FILEIO_DAEMON_USER, &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL && res->pw_uid == uid;
+}
+
+/* The directory holding path, on its own: 0 when nobody but its owner
+ * can write it.  stat, not lstat: /var/lib/satoken may be a symlink an
+ * admin made; what counts is the directory the name ends up in. */
+static int
+dir_private(const char *path)
+{
+	char dir[4096];
+	struct stat st;
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return SAT_E_INVALID;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &st) != 0)
+		return SAT_E_IO;
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return SAT_E_FILEPERM;
+	return 0;
+}
 
 int
 fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
@@ -50,6 +88,13 @@ fileio_open(const char *path, int oflags, mode_t mode, unsigned checks,
 		r = SAT_E_FILEPERM;
 		goto fail;
 	}
+	if ((checks & FILEIO_OWNER_DAEMON) && st.st_uid != 0 &&
+	    st.st_uid != geteuid() && !is_daemon_user(st.st_uid)) {
+		r = SAT_E_FILEPERM;
+		goto fail;
+	}
+	if ((checks & FILEIO_DIR_PRIVATE) && (r = dir_private(path)) != 0)
+		goto fail;
 	if (fcntl(fd, F_SETFL, oflags & O_APPEND) != 0) {
 		r = SAT_E_IO;
 		goto fail;

@@ -13,6 +13,14 @@
 #define FILEIO_REGULAR		0x1	/* must be a regular file */
 #define FILEIO_NOT_WRITABLE	0x2	/* no group or world write bit */
 #define FILEIO_OWNER_TRUSTED	0x4	/* owned by root or the euid */
+/* owned by root, the euid or the system user FILEIO_DAEMON_USER (the
+ * store: written by satokend, read by services running as others) */
+#define FILEIO_OWNER_DAEMON	0x8
+/* its directory is not writable by group or others (sticky or not):
+ * nobody else may plant, swap or remove the file or its siblings */
+#define FILEIO_DIR_PRIVATE	0x10
+
+#define FILEIO_DAEMON_USER	"satoken"
 
 /* Opens path with oflags (plus the safe flags above) and mode (for
  * O_CREAT), then applies checks to the descriptor.  On success *ret_fd

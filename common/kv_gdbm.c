@@ -199,8 +199,8 @@ kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret)
 	struct kv *kv;
 	int fd, r;
 
-	r = fileio_open(path, O_RDONLY, 0, FILEIO_REGULAR | FILEIO_NOT_WRITABLE,
-	    &fd);
+	r = fileio_open(path, O_RDONLY, 0, FILEIO_REGULAR | FILEIO_NOT_WRITABLE |
+	    FILEIO_OWNER_DAEMON | FILEIO_DIR_PRIVATE, &fd);
 	if (r != 0)
 		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
 	if ((r = lock_wait(fd, LOCK_SH, timeout_ms)) != 0) {

@@ -85,14 +85,8 @@ purge_step(struct server *sv)
 	for (k = 0; k < n && r == 0; k++)
 		r = purge_account(sv, names_at(l, first + k), cutoff,
 		    &counts[k]);
-	if (r != 0 || store_commit(sv->st.store) != 0) {
-		store_rollback(sv->st.store);
-		dlog(LOG_ERR, "retention: purge failed; retrying later");
-		sv->purge_next_ms = t + PURGE_SWEEP_MS / 60;
-		free(counts);
-		return;
-	}
-	for (k = 0; k < n; k++) {
+	/* no change without its line: the lines first, then the commit */
+	for (k = 0; k < n && r == 0; k++) {
 		if (counts[k] == 0)
 			continue;
 		memset(&ev, 0, sizeof(ev));
@@ -103,7 +97,14 @@ purge_step(struct server *sv)
 		ev.principal = "satokend";
 		ev.account = names_at(l, first + k);
 		ev.detail = detail;
-		(void)audit_emit(sv->audit, &ev);
+		r = audit_emit(sv->audit, &ev);
+	}
+	if (r != 0 || store_commit(sv->st.store) != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "retention: purge failed; retrying later");
+		sv->purge_next_ms = t + PURGE_SWEEP_MS / 60;
+		free(counts);
+		return;
 	}
 	free(counts);
 	sv->purge_pos = first + n;

@@ -28,6 +28,8 @@ struct result {
 	uint64_t retry_ms;
 	int close_after;
 	char via[SAT_PRINCIPAL_MAX + 80];	/* a token principal's uid */
+	int audited;		/* its line went out before the commit */
+	int audited_r;		/* ... for this r */
 };
 
 static void
@@ -130,9 +132,10 @@ audit_done(struct result *res, int ar)
 	if (ar != 0) {
 		dlog(LOG_ERR, "audit: cannot write the line for %s",
 		    ev->action);
-		/* an authentication nobody can trace is not given */
-		if (r == 0 && res->rq.op != NULL &&
-		    (res->rq.op->flags & OP_AUTH)) {
+		/* an authentication nobody can trace is not given, whether
+		 * it is token.verify or a request made with a token */
+		if (r == 0 && ((res->rq.op != NULL &&
+		    (res->rq.op->flags & OP_AUTH)) || res->via[0] != '\0')) {
 			res->r = op_fail(&res->ctx, SAT_E_IO, "audit unavailable");
 		}
 	}
@@ -234,14 +237,92 @@ take_lines(struct server *sv, struct conn *c, struct batch *b)
 }
 
 /* A read (list, show, whoami: every TAB of the bash completion) is
- * not a change nor a login: authpriv gets it only with audit_reads. */
+ * not a change nor a login: authpriv gets it only with audit_reads.  A
+ * request made with a token is a login, whatever it asks. */
 static int
 audited(const struct server *sv, const struct result *res)
 {
 	const struct op *op = res->rq.op;
 
 	return op == NULL || (op->flags & (OP_MUTATES | OP_AUTH)) ||
-	    sv->cfg.audit_reads || res->r == SAT_E_THROTTLED;
+	    res->via[0] != '\0' || sv->cfg.audit_reads ||
+	    res->r == SAT_E_THROTTLED;
+}
+
+/* Writes the lines of b's requests that are not written yet (all of
+ * them, or those whose outcome changed since: a commit that failed
+ * after their lines went out) into ar[] (their results; 0 for the
+ * others), in one write where the sink allows.  Returns 0 or
+ * SAT_E_NOMEM (nothing written; ar untouched). */
+static int
+batch_lines(struct server *sv, struct batch *b, int *ar)
+{
+	const struct audit_event **evs;
+	size_t i, k, *idx;
+	int *kr;
+
+	evs = malloc(b->n * sizeof(*evs));
+	idx = malloc(b->n * sizeof(*idx));
+	kr = malloc(b->n * sizeof(*kr));
+	if (evs == NULL || idx == NULL || kr == NULL) {
+		free(evs);
+		free(idx);
+		free(kr);
+		return SAT_E_NOMEM;
+	}
+	for (i = 0, k = 0; i < b->n; i++) {
+		ar[i] = 0;
+		if (!audited(sv, b->rs[i]) ||
+		    (b->rs[i]->audited && b->rs[i]->audited_r == b->rs[i]->r))
+			continue;
+		audit_fill(b->rs[i]);
+		evs[k] = &b->rs[i]->ev;
+		idx[k++] = i;
+	}
+	if (k > 0)
+		(void)audit_emit_batch(sv->audit, evs, k, kr);
+	for (i = 0; i < k; i++) {
+		ar[idx[i]] = kr[i];
+		b->rs[idx[i]]->audited = 1;
+		b->rs[idx[i]]->audited_r = b->rs[idx[i]]->r;
+	}
+	free(evs);
+	free(idx);
+	free(kr);
+	return 0;
+}
+
+/* No change without its line: the lines of a batch that staged changes
+ * are written before its commit begins.  If any did not go out, the
+ * batch's changes are dropped and the requests from its first change on
+ * (those ran against them) are answered UNAVAILABLE; the caller then
+ * does not commit.  Returns 0 when the commit may go ahead. */
+static int
+batch_audit_first(struct server *sv, struct batch *b)
+{
+	size_t i;
+	int *ar = NULL, bad = 0;
+
+	if (b->n == 0 || (ar = malloc(b->n * sizeof(*ar))) == NULL ||
+	    batch_lines(sv, b, ar) != 0)
+		bad = 1;
+	for (i = 0; !bad && i < b->n; i++)
+		if (ar[i] != 0)
+			bad = 1;
+	if (bad) {
+		dlog(LOG_ERR, "audit: cannot write the lines of a batch of %zu "
+		    "requests; its changes were not made", b->n);
+		store_rollback(sv->st.store);
+		if (ops_load_names(&sv->st) != 0)
+			dlog(LOG_ERR, "store: cannot reload the names");
+		for (i = b->first_mut == (size_t)-1 ? 0 : b->first_mut;
+		    i < b->n; i++)
+			if (b->rs[i]->r == 0 || b->rs[i]->ctx.staged)
+				b->rs[i]->r = op_fail(&b->rs[i]->ctx, SAT_E_IO,
+				    "audit unavailable: nothing was changed");
+	}
+	free(ar);
+	return bad ? SAT_E_IO : 0;
 }
 
 /* Runs the replies of a finished batch out: audit lines, then the
@@ -250,28 +331,29 @@ audited(const struct server *sv, const struct result *res)
 static void
 batch_reply(struct server *sv, struct batch *b)
 {
-	const struct audit_event **evs;
 	int64_t t;
-	size_t i, k;
+	size_t i;
 	int *ar;
 
-	for (i = 0; i < b->n; i++)
-		audit_fill(b->rs[i]);
 	/* the batch's lines in one write, each reply after its line */
-	evs = b->n > 0 ? malloc(b->n * sizeof(*evs)) : NULL;
 	ar = b->n > 0 ? malloc(b->n * sizeof(*ar)) : NULL;
-	if (evs != NULL && ar != NULL) {
-		for (i = 0, k = 0; i < b->n; i++)
-			if (audited(sv, b->rs[i]))
-				evs[k++] = &b->rs[i]->ev;
-		if (k > 0)
-			(void)audit_emit_batch(sv->audit, evs, k, ar);
+	if (ar == NULL || batch_lines(sv, b, ar) != 0) {
+		free(ar);
+		ar = NULL;
 	}
-	for (i = 0, k = 0; i < b->n; i++)
-		if (audited(sv, b->rs[i]))
-			audit_done(b->rs[i], evs != NULL && ar != NULL ? ar[k++] :
+	for (i = 0; i < b->n; i++) {
+		if (ar == NULL && !audited(sv, b->rs[i])) {
+			audit_done(b->rs[i], 0);
+		} else if (ar == NULL) {
+			/* out of memory: one line at a time */
+			audit_fill(b->rs[i]);
+			audit_done(b->rs[i], b->rs[i]->audited &&
+			    b->rs[i]->audited_r == b->rs[i]->r ? 0 :
 			    audit_emit(sv->audit, &b->rs[i]->ev));
-	free(evs);
+		} else {
+			audit_done(b->rs[i], ar[i]);
+		}
+	}
 	free(ar);
 	for (i = 0; i < b->n; i++)
 		send_result(sv, b->rs[i]);
@@ -372,6 +454,13 @@ batch_run(struct server *sv)
 			total += prev.n;
 		}
 		began = 0;
+		/* the lines of what cur changed go out before its commit;
+		 * if they cannot, nothing of it is committed */
+		if (cur.n > 0 && !cur.failed && store_staged(st) > 0 &&
+		    batch_audit_first(sv, &cur) != 0) {
+			batch_reply(sv, &prev);
+			break;
+		}
 		if (cur.n > 0 && !cur.failed && store_staged(st) > 0 &&
 		    stage + 1 < PIPE_STAGES) {
 			if ((r = store_commit_begin(st)) == 0) {

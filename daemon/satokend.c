@@ -108,11 +108,21 @@ check_dir(const char *path, mode_t mode, const char *what, char *err,
 		return -1;
 	}
 	slash[slash == dir ? 1 : 0] = '\0';
-	if (lstat(dir, &st) != 0 && errno == ENOENT && mkdir(dir, mode) != 0 &&
-	    errno != EEXIST) {
-		snprintf(err, errlen, "%s directory %.200s: %s", what, dir,
-		    strerror(errno));
-		return -1;
+	if (lstat(dir, &st) != 0 && errno == ENOENT) {
+		if (mkdir(dir, mode) == 0) {
+			/* our umask (077) would leave it 0700: other users
+			 * could not reach the socket, nor the services' group
+			 * read the store.  The mode asked for, exactly */
+			if (chmod(dir, mode) != 0) {
+				snprintf(err, errlen, "%s directory %.200s: %s",
+				    what, dir, strerror(errno));
+				return -1;
+			}
+		} else if (errno != EEXIST) {
+			snprintf(err, errlen, "%s directory %.200s: %s", what,
+			    dir, strerror(errno));
+			return -1;
+		}
 	}
 	if (lstat(dir, &st) != 0) {
 		snprintf(err, errlen, "%s directory %.200s: %s", what, dir,

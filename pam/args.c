@@ -69,6 +69,17 @@ set_flag(struct pam_args *a, const char *arg)
 	return 0;
 }
 
+void
+args_flags(int argc, const char **argv, struct pam_args *ret)
+{
+	int i;
+
+	memset(ret, 0, sizeof(*ret));
+	for (i = 0; i < argc && argv != NULL; i++)
+		if (argv[i] != NULL)
+			(void)set_flag(ret, argv[i]);
+}
+
 int
 args_parse(int argc, const char **argv, struct pam_args *ret, char *err,
     size_t errlen)

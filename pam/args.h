@@ -33,6 +33,13 @@ struct pam_args {
 int args_parse(int argc, const char **argv, struct pam_args *ret, char *err,
     size_t errlen);
 
+/* Only the flags (use_first_pass, try_first_pass, ignore_non_token,
+ * debug) of argv into *ret; everything else, good or bad, is left to
+ * args_parse.  Never fails and reads no file: a password that is not a
+ * token is decided on these alone, so that a broken satoken.conf cannot
+ * change a human's login in a shared stack. */
+void args_flags(int argc, const char **argv, struct pam_args *ret);
+
 /* Releases what a holds.  Accepts NULL. */
 void args_free(struct pam_args *a);
 

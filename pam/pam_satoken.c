@@ -5,7 +5,10 @@
  * one decision against the store, read-only, and writes the audit line)
  * and maps the answer to a PAM code exactly once.  Every error
  * refuses; only an ok decision is PAM_SUCCESS, and only a password that
- * is not a token, under ignore_non_token, is PAM_IGNORE.
+ * is not a token, under ignore_non_token, is PAM_IGNORE.  That password
+ * is recognised from the flags alone, before satoken.conf or the store
+ * is read: other people's logins in a shared stack do not depend on
+ * satoken.  An empty user is PAM_USER_UNKNOWN, whatever the token.
  *
  * Between calls the module keeps, each behind its own lock, only what
  * it can tell is still current: the parsed arguments and satoken.conf
@@ -28,6 +31,7 @@
 #include "err.h"
 #include "login.h"
 #include "mem.h"
+#include "token.h"
 #include "verify.h"
 
 #define SAT_PAM_EXPORT	__attribute__((visibility("default")))
@@ -179,27 +183,90 @@ auth_code(int r, enum verify_reason reason, int ignore_non_token)
 	return PAM_AUTH_ERR;
 }
 
+/* An empty user names nobody: PAM_USER_UNKNOWN whatever the token, or
+ * the decision would take the token's own account for it (as it must
+ * for OAUTHBEARER, where the claimed account may be empty).  Audited
+ * when the config can be read; the outcome does not depend on it. */
+static int
+empty_user(pam_handle_t *pamh, int argc, const char **argv,
+    const char *action)
+{
+	const struct pam_args *args;
+	struct cfg_entry *ref;
+	struct audit_event ev;
+	const char *service = NULL, *rhost = NULL;
+	char err[SAT_ERRMSG_MAX];
+
+	pam_syslog(pamh, LOG_NOTICE, "refusing: empty user name");
+	if (args_get(argc, argv, &args, &ref, err, sizeof(err)) != 0)
+		return PAM_USER_UNKNOWN;
+	(void)pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
+	(void)pam_get_item(pamh, PAM_RHOST, (const void **)&rhost);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = action;
+	ev.outcome = "denied";
+	ev.reason = verify_reason_name(VERIFY_UNKNOWN_ACCOUNT);
+	ev.account = "";
+	ev.service = service != NULL ? service : "";
+	ev.rhost = rhost != NULL ? rhost : "";
+	if (audit_emit_kept(args->cfg.audit, IDENT, &ev) != 0)
+		pam_syslog(pamh, LOG_ERR, "cannot write the audit line");
+	args_put(ref);
+	return PAM_USER_UNKNOWN;
+}
+
+/* A password that is not shaped like a token is not ours.  It is
+ * decided on the flags alone, before satoken.conf or the store is
+ * read, so that a typo in the config, a missing store or a failing
+ * audit sink never changes a human's login in a shared stack.  Its
+ * audit line is written when the config can be read; when it cannot,
+ * syslog says why (every token login is then refused). */
+static int
+not_a_token(pam_handle_t *pamh, int argc, const char **argv,
+    const struct pam_args *flags, const struct login_request *req)
+{
+	const struct pam_args *args;
+	struct cfg_entry *ref;
+	struct verify_result res;
+	char err[SAT_ERRMSG_MAX];
+	int r;
+
+	err[0] = '\0';
+	if ((r = args_get(argc, argv, &args, &ref, err, sizeof(err))) != 0) {
+		pam_syslog(pamh, LOG_ERR, "not a token, left to the other "
+		    "modules; token logins are refused: bad module argument "
+		    "or config: %s", err[0] != '\0' ? err : sat_strerror(r));
+	} else {
+		(void)login_check(&args->cfg, req, &res);
+		args_put(ref);
+	}
+	return flags->ignore_non_token ? PAM_IGNORE : PAM_AUTH_ERR;
+}
+
 SAT_PAM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const struct pam_args *args;
-	struct cfg_entry *ref;
+	struct pam_args fl;
+	struct cfg_entry *ref = NULL;
 	struct login_request req;
 	struct verify_result res;
 	const char *user = NULL, *tok = NULL, *service = NULL, *rhost = NULL;
-	char *owned = NULL, *id;
+	char *owned = NULL, *id, tid[TOKEN_ID_LEN + 1];
 	int rc, r;
 
 	/* a handle may authenticate more than once: forget an earlier
 	 * success before deciding this attempt */
 	if ((rc = pam_set_data(pamh, DATA_TOKEN_ID, NULL, NULL)) != PAM_SUCCESS)
 		return refuse(rc);
-	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
+	args_flags(argc, argv, &fl);
+	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS)
 		return rc;
-	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
-	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
+	if (user[0] == '\0')
+		return empty_user(pamh, argc, argv, "auth");
+	if ((rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS ||
-	    (rc = get_token(pamh, args, &tok, &owned)) != PAM_SUCCESS)
+	    (rc = get_token(pamh, &fl, &tok, &owned)) != PAM_SUCCESS)
 		goto out;
 
 	memset(&req, 0, sizeof(req));
@@ -209,6 +276,13 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.service = service;
 	req.rhost = rhost;
 	req.ident = IDENT;
+	if (token_parse(req.token, req.token_len, tid) != 0) {
+		rc = not_a_token(pamh, argc, argv, &fl, &req);
+		goto out;
+	}
+	/* a token: from here every error refuses */
+	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
+		goto out;
 	r = login_check(&args->cfg, &req, &res);
 	rc = auth_code(r, res.reason, args->ignore_non_token);
 	if (args->debug)
@@ -232,7 +306,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 out:
 	sat_free_secret_str(owned);
-	args_put(ref);
+	if (ref != NULL)
+		args_put(ref);
 	return rc;
 }
 
@@ -260,19 +335,62 @@ acct_code(int r, enum verify_reason reason)
 	}
 }
 
+/* Whether this handle was authenticated by one of our tokens (the
+ * id pam_sm_authenticate kept) into *ret.  A libpam failure is its
+ * code, never a guess. */
+static int
+token_login(pam_handle_t *pamh, int *ret)
+{
+	const void *id = NULL;
+	int rc;
+
+	rc = pam_get_data(pamh, DATA_TOKEN_ID, &id);
+	if (rc == PAM_NO_MODULE_DATA) {
+		*ret = 0;
+		return PAM_SUCCESS;
+	}
+	if (rc != PAM_SUCCESS)
+		return refuse(rc);
+	*ret = id != NULL;
+	return PAM_SUCCESS;
+}
+
 SAT_PAM_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	const struct pam_args *args;
-	struct cfg_entry *ref;
+	struct cfg_entry *ref = NULL;
 	enum verify_reason reason = VERIFY_UNKNOWN_ACCOUNT;
 	const char *user = NULL, *service = NULL, *rhost = NULL;
-	int rc, r;
+	char err[SAT_ERRMSG_MAX];
+	int rc, r, strict;
 
-	if ((rc = load_args(pamh, argc, argv, &args, &ref)) != PAM_SUCCESS)
+	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS)
 		return rc;
-	if ((rc = get_user(pamh, &user)) != PAM_SUCCESS ||
-	    (rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
+	if (user[0] == '\0')
+		return empty_user(pamh, argc, argv, "account");
+	/* A login no token of ours authenticated (a password, an ssh key)
+	 * does not depend on satoken: when the config or the store cannot
+	 * be read, or the line cannot be written, the user is unknown to
+	 * us and the next module decides.  After a token login every error
+	 * refuses. */
+	if ((rc = token_login(pamh, &strict)) != PAM_SUCCESS)
+		return rc;
+	if (strict) {
+		if ((rc = load_args(pamh, argc, argv, &args, &ref)) !=
+		    PAM_SUCCESS)
+			return rc;
+	} else {
+		err[0] = '\0';
+		if ((r = args_get(argc, argv, &args, &ref, err,
+		    sizeof(err))) != 0) {
+			pam_syslog(pamh, LOG_ERR, "account of %s left to the "
+			    "other modules: bad module argument or config: %s",
+			    user, err[0] != '\0' ? err : sat_strerror(r));
+			return PAM_USER_UNKNOWN;
+		}
+	}
+	if ((rc = get_item(pamh, PAM_SERVICE, &service)) != PAM_SUCCESS ||
 	    (rc = get_item(pamh, PAM_RHOST, &rhost)) != PAM_SUCCESS)
 		goto out;
 	r = login_check_account(&args->cfg, user, service, rhost, IDENT,
@@ -282,6 +400,11 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		pam_syslog(pamh, LOG_DEBUG, "account: %s, reason %s",
 		    r != 0 ? sat_strerror(r) : "decided",
 		    verify_reason_name(reason));
+	if (r != 0 && !strict) {
+		pam_syslog(pamh, LOG_ERR, "account of %s left to the other "
+		    "modules: %s", user, sat_strerror(r));
+		rc = PAM_USER_UNKNOWN;
+	}
 out:
 	args_put(ref);
 	return rc;

@@ -182,7 +182,7 @@ plugin_login(sasl_server_params_t *sparams, const char *mech,
 		    "authentication failed");
 		return plugin_sasl_code(r);
 	}
-	if (res.reason != VERIFY_OK) {
+	if (res.reason != VERIFY_OK || res.account[0] == '\0') {
 		/* the reason is in the audit line; the client learns nothing
 		 * about which check it failed */
 		utils->seterror(utils->conn, 0, "satoken: authentication failed");

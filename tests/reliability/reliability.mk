@@ -1,5 +1,6 @@
 # Reliability and security (issue 8): planted files, secrets, timing,
-# crashes, a full disk and load, against the real satokend and store.
+# crashes, a full disk, an audit sink that fails, and load, against the
+# real satokend and store.
 #   check-reliability   the short forms (part of make check)
 #   stress-reliability  the long forms (part of make stress)
 RELT_DIR := tests/reliability
@@ -7,7 +8,7 @@ RELT_B   := $(B)/$(RELT_DIR)
 RELT_DEPS = $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD) $(SATFIX) \
 	$(RELT_B)/timing
 RELT_ENV := B=$(B) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
-RELT_GROUPS := t_files t_timing t_secrets t_fulldisk
+RELT_GROUPS := t_files t_timing t_secrets t_fulldisk t_auditsink
 
 .PHONY: check-reliability stress-reliability
 check-reliability: $(RELT_DEPS)

@@ -3,5 +3,5 @@
 # Usage: B=build bash tests/reliability/run.sh [t_name...]
 here=$(cd "$(dirname "$0")" && pwd)
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(t_files t_timing t_secrets t_fulldisk)
+[ ${#groups[@]} -gt 0 ] || groups=(t_files t_timing t_secrets t_fulldisk t_auditsink)
 exec bash "$here/../run-groups.sh" "$here" "${groups[@]}"

@@ -2,7 +2,10 @@
 # Files: a symlink, FIFO or directory planted where the store, its
 # journal, the config or the socket should be is refused, by the daemon
 # and by a module reading the store; a state or socket directory that
-# group or others may write is refused at start.
+# group or others may write is refused at start.  Directories satokend
+# creates get their modes whatever the umask; a store a module would
+# read from a directory others can write, or owned by an unprivileged
+# user, is refused, as is an audit file another user owns.
 . "$(dirname "$0")/lib.sh"
 
 write_conf
@@ -117,6 +120,54 @@ if need_root; then
 	chown nobody "$T/state"
 	refuses "a state directory owned by another user" "state directory"
 	chown root "$T/state"
+fi
+
+# issue 15, item 13: the directories satokend creates are 0750 (state)
+# and 0755 (socket) whatever the umask, so other users reach the socket
+mv "$T/state" "$T/state.real"
+mv "$T/run" "$T/run.real"
+old_umask=$(umask)
+umask 077
+start_daemon || fail "satokend did not start without its directories"
+umask "$old_umask"
+check "it made the state directory 0750 ($(stat -c %a "$T/state"))" '$(stat -c %a "$T/state") == 750'
+check "it made the socket directory 0755 ($(stat -c %a "$T/run"))" '$(stat -c %a "$T/run") == 755'
+if need_root; then
+	t "another user reaches the socket" 0 as_nobody nogroup "$CTL" --socket "$SOCK" whoami
+fi
+stop_daemon
+rm -rf "$T/state" "$T/run"
+mv "$T/state.real" "$T/state"
+mv "$T/run.real" "$T/run"
+
+# a store in a directory others can write: anyone could swap it
+for m in 0777 1777 0775; do
+	chmod "$m" "$T/state"
+	reader ci "$(cat "$T/tok")"
+	check "a module refuses a store in a directory of mode $m" '$OUT == store_error'
+done
+chmod 0755 "$T/state"
+if need_root; then
+	# a store owned by an unprivileged user, neither root, nor the
+	# reader, nor the satoken user: whoever owns it decides every login
+	chown nobody "$DB"
+	reader ci "$(cat "$T/tok")"
+	check "a module refuses a store owned by nobody" '$OUT == store_error'
+	chown root "$DB"
+	reader ci "$(cat "$T/tok")"
+	check "and takes it back owned by root" '$OUT == ok'
+
+	# an audit file another user made in a sticky directory: they could
+	# rewrite what the daemon appends
+	mkdir -m 1777 "$T/sticky"
+	: >"$T/sticky/audit.log"
+	chown nobody "$T/sticky/audit.log"
+	chmod 0644 "$T/sticky/audit.log"
+	cp "$CONF" "$T/real.conf"
+	sed -i "s|^audit = .*|audit = file:$T/sticky/audit.log|" "$CONF"
+	refuses "an audit file owned by another user" "audit"
+	check "nothing was written to it" '! -s $T/sticky/audit.log'
+	cp "$T/real.conf" "$CONF"
 fi
 
 start_daemon || fail "satokend does not start once everything is put back"

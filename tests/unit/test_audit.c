@@ -2,10 +2,142 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "audit.h"
 #include "fileio.h"
+
+/* A stand-in for syslogd: a datagram socket bound at path. */
+static int
+log_receiver(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* A file that takes only part of a line (a size limit, a full disk):
+ * the write fails and the part is cut off again, so no partial line is
+ * left for a reader to take as a record; the lines before it stay. */
+static void
+test_no_partial_line(void **state)
+{
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "audit.log"), *spec;
+	char big[1500];
+	struct audit_event ev;
+	struct audit *a = NULL;
+	struct rlimit old, lim;
+	struct stat st;
+	off_t before;
+	int r;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "account.update";
+	ev.outcome = "ok";
+	ev.account = "ci";
+	assert_true(asprintf(&spec, "file:%s", path) > 0);
+	assert_int_equal(audit_open(spec, "unit", &a), 0);
+	assert_int_equal(audit_emit(a, &ev), 0);
+	assert_int_equal(stat(path, &st), 0);
+	before = st.st_size;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ev.detail = big;
+	/* room for part of the next line only */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)before + 200;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = audit_emit(a, &ev);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, SAT_E_IO);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, before);
+	/* and once there is room again, whole lines as before */
+	ev.detail = NULL;
+	assert_int_equal(audit_emit(a, &ev), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, before * 2);
+	audit_close(a);
+	free(spec);
+	free(path);
+	tu_rmdir(dir);
+}
+
+/* The syslog sink is our own checked datagram to the syslog socket
+ * (SATOKEN_SYSLOG_SOCKET here): RFC 3164 with LOG_AUTHPRIV, and an error
+ * when nothing receives it, which syslog(3) could not tell. */
+static void
+test_syslog_sink_is_checked(void **state)
+{
+	char *dir = tu_tmpdir(), *sock = tu_path(dir, "log.sock"), buf[4096];
+	struct audit_event ev;
+	struct audit *a = NULL;
+	ssize_t n;
+	int rfd;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "token.mint";
+	ev.outcome = "ok";
+	ev.account = "ci";
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", sock, 1), 0);
+	/* nothing listens: the line is lost, and says so */
+	assert_int_equal(audit_open("syslog", "unit", &a), 0);
+	assert_int_equal(audit_emit(a, &ev), SAT_E_IO);
+	assert_int_equal(audit_emit_kept("syslog", "unit", &ev), SAT_E_IO);
+
+	rfd = log_receiver(sock);
+	assert_int_equal(audit_emit(a, &ev), 0);
+	n = recv(rfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	/* <LOG_AUTHPRIV|LOG_INFO>Mmm dd hh:mm:ss unit[pid]: line */
+	assert_true(strncmp(buf, "<86>", 4) == 0);
+	assert_true(buf[7] == ' ' && buf[10] == ' ' && buf[13] == ':' &&
+	    buf[16] == ':' && buf[19] == ' ');
+	assert_non_null(strstr(buf, " unit["));
+	assert_non_null(strstr(buf, "]: action=token.mint outcome=ok account=ci"));
+	ev.outcome = "denied";
+	assert_int_equal(audit_emit_kept("syslog", "unit", &ev), 0);
+	n = recv(rfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_true(strncmp(buf, "<85>", 4) == 0);	/* LOG_NOTICE */
+
+	/* the receiver goes away: refused again, both kinds */
+	close(rfd);
+	assert_int_equal(unlink(sock), 0);
+	assert_int_equal(audit_emit(a, &ev), SAT_E_IO);
+	assert_int_equal(audit_emit_kept("syslog", "unit", &ev), SAT_E_IO);
+	/* and a new one (syslogd restarted) is found again */
+	rfd = log_receiver(sock);
+	assert_int_equal(audit_emit(a, &ev), 0);
+	assert_int_equal(audit_emit_kept("syslog", "unit", &ev), 0);
+	assert_true(recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) > 0);
+	assert_true(recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) > 0);
+	close(rfd);
+	audit_close(a);
+	audit_kept_close();
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
+	free(sock);
+	tu_rmdir(dir);
+}
 
 static void
 test_format_order_and_skips(void **state)
@@ -152,7 +284,6 @@ test_file_sink(void **state)
 	}
 	assert_int_equal(audit_open("journal", "unit", &a), SAT_E_CONFIG);
 	assert_int_equal(audit_open("syslog", "unit", &a), 0);
-	assert_int_equal(audit_emit(a, &ev), 0);
 	audit_close(a);
 	free(path);
 	tu_rmdir(dir);
@@ -236,6 +367,8 @@ main(void)
 		cmocka_unit_test(test_hostile_value_cannot_forge),
 		cmocka_unit_test(test_file_sink),
 		cmocka_unit_test(test_kept_file_follows_rotation),
+		cmocka_unit_test(test_no_partial_line),
+		cmocka_unit_test(test_syslog_sink_is_checked),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

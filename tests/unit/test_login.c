@@ -154,9 +154,13 @@ test_unauditable_ok_is_refused(void **state)
 	/* a refusal that cannot be audited stays a refusal */
 	assert_int_equal(login(f, "nope", "svc", &res), 0);
 	assert_int_equal(res.reason, VERIFY_MALFORMED);
+	/* syslog with nothing at its socket: as refused as a file */
+	assert_int_equal(rmdir(f->log), 0);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", f->log, 1), 0);
 	assert_int_equal(cfg_set(&f->cfg, "audit", "syslog", err, sizeof(err)), 0);
-	assert_int_equal(login(f, f->tok, "svc", &res), 0);
-	assert_int_equal(res.reason, VERIFY_OK);
+	assert_int_equal(login(f, f->tok, "svc", &res), SAT_E_IO);
+	assert_int_not_equal(res.reason, VERIFY_OK);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
 }
 
 static void

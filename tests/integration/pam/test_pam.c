@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +47,6 @@ static const char *matrix;	/* pam_wrapper's pam_matrix.so */
 static char passdb[FX_PATH * 2];	/* sat-suff, sat-suff-nodb */
 static char passdb_acct[FX_PATH * 2];	/* sat-acct */
 static char passdb_mixed[FX_PATH * 2];	/* sat-mixed */
-static char passdb_etc[FX_PATH * 2];	/* etc-satoken-shared */
 static int shipped;			/* etc/pam.d samples were found */
 
 /* the tokens, one per way a login can end */
@@ -677,7 +678,8 @@ test_store_locked(void **state)
 	assert_true(dt < LOCK_TIMEOUT_MS / 1000.0 + 3.0);
 	assert_false(is_pass(rc_trap));
 	assert_false(is_pass(rc_die));
-	assert_int_equal(rc_acct, PAM_AUTHINFO_UNAVAIL);
+	/* no token authenticated that handle: unknown to us, not passed */
+	assert_int_equal(rc_acct, PAM_USER_UNKNOWN);
 	assert_last_audit("action=account", "reason=store_unavailable", NULL);
 	/* the same login goes through now */
 	assert_int_equal(auth("sat", "ci", tok_ok), PAM_SUCCESS);
@@ -717,8 +719,10 @@ test_arguments(void **state)
 		if (rc != PAM_SERVICE_ERR)
 			fail_msg("'%s': got %s", bad_args[i],
 			    pam_strerror(NULL, rc));
+		/* no token authenticated this handle: the login is not
+		 * ours to refuse, the next module decides */
 		rc = account_phase(svc, "ci");
-		if (rc != PAM_SERVICE_ERR)
+		if (rc != PAM_USER_UNKNOWN)
 			fail_msg("'%s', account: got %s", bad_args[i],
 			    pam_strerror(NULL, rc));
 	}
@@ -896,6 +900,144 @@ test_session_without_token(void **state)
 	assert_int_equal(fx_audit_lines(&F), before);
 }
 
+/* An empty user is nobody: PAM_USER_UNKNOWN whatever the token, in
+ * every phase and stack (issue 15, item 4: a valid token of any account
+ * used to pass, the decision taking the token's account for it). */
+static void
+test_empty_user(void **state)
+{
+	const char *svcs[] = { "sat", "sat-trap", "sat-die", "sat-mixed",
+	    "etc-satoken-only", "etc-satoken-shared" };
+	struct conv_state cs;
+	size_t i;
+	int rc;
+
+	(void)state;
+	assert_int_equal(auth_as("sat", "", NULL, tok_ok, &cs),
+	    PAM_USER_UNKNOWN);
+	assert_int_equal(cs.asked, 0);
+	assert_last_audit("action=auth", "outcome=denied",
+	    "reason=unknown_account", "account=", NULL);
+	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+		rc = auth(svcs[i], "", tok_ok);
+		if (is_pass(rc))
+			fail_msg("empty user through %s: %s", svcs[i],
+			    pam_strerror(NULL, rc));
+	}
+	assert_int_equal(account_phase("sat", ""), PAM_USER_UNKNOWN);
+	assert_last_audit("action=account", "reason=unknown_account",
+	    "account=", NULL);
+}
+
+/* People's logins do not depend on satoken (issue 15, item 10): in the
+ * shipped shared stack, a typo in satoken.conf, a missing store or an
+ * audit sink that cannot be written changes nothing for a password
+ * login, in auth and in account; every token login fails closed. */
+static void
+test_people_unaffected(void **state)
+{
+	const char *svcs[] = { "shared-typo", "shared-nodb", "shared-noaudit",
+	    "shared-nolog" };
+	struct conv_state cs;
+	struct pam_conv c = { conv, &cs };
+	pam_handle_t *ph = NULL;
+	char path[FX_PATH * 2];
+	size_t i;
+	FILE *fp;
+	int rc;
+
+	(void)state;
+	if (!shipped)
+		fail_msg("no etc/pam.d samples in this tree");
+	/* shared-nolog: nothing listens where syslog lines go */
+	snprintf(path, sizeof(path), "%s/nolog.sock", F.dir);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", path, 1), 0);
+	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+		rc = auth(svcs[i], "bob", "bobpass");
+		if (rc != PAM_SUCCESS)
+			fail_msg("%s: bob's password: %s", svcs[i],
+			    pam_strerror(NULL, rc));
+		rc = auth(svcs[i], "bob", "wrong");
+		if (rc != PAM_AUTH_ERR)
+			fail_msg("%s: a wrong password: %s", svcs[i],
+			    pam_strerror(NULL, rc));
+		rc = account_phase(svcs[i], "bob");
+		if (rc != PAM_SUCCESS)
+			fail_msg("%s: bob's account: %s", svcs[i],
+			    pam_strerror(NULL, rc));
+		rc = auth_as(svcs[i], "ci", NULL, tok_ok, &cs);
+		if (is_pass(rc) || cs.asked != 1)
+			fail_msg("%s: a token: %s, %zu prompts", svcs[i],
+			    pam_strerror(NULL, rc), cs.asked);
+	}
+	assert_int_equal(auth("shared-typo", "ci", tok_ok), PAM_SERVICE_ERR);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
+
+	/* after a token login the account phase stays strict: the config
+	 * broken between auth and account refuses */
+	memset(&cs, 0, sizeof(cs));
+	cs.answers[0] = tok_ok;
+	cs.nanswers = 1;
+	assert_int_equal(pam_start("sat-breaks", "ci", &c, &ph), PAM_SUCCESS);
+	assert_int_equal(pam_authenticate(ph, 0), PAM_SUCCESS);
+	snprintf(path, sizeof(path), "%s/breaks.conf", F.dir);
+	fp = fopen(path, "a");
+	assert_non_null(fp);
+	fprintf(fp, "max_tll = 7d\n");
+	fclose(fp);
+	rc = pam_acct_mgmt(ph, 0);
+	pam_end(ph, rc);
+	assert_int_equal(rc, PAM_SERVICE_ERR);
+}
+
+/* audit = syslog is a checked datagram to the syslog socket (here
+ * SATOKEN_SYSLOG_SOCKET): with nothing listening a token login is
+ * refused, as with an audit file that cannot be written (issue 15,
+ * item 8: syslog(3) dropped the line and the login passed); with a
+ * listener the line arrives as RFC 3164, facility authpriv. */
+static void
+test_syslog_sink(void **state)
+{
+	struct sockaddr_un sa;
+	char path[FX_PATH * 2], buf[4096];
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pamlog.sock", F.dir);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", path, 1), 0);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_AUTH_ERR);
+	assert_int_equal(account_phase("sat-syslog", "ci"), PAM_USER_UNKNOWN);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_SUCCESS);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	/* <LOG_AUTHPRIV|LOG_INFO>Mmm dd hh:mm:ss pam_satoken[pid]: ... */
+	assert_true(strncmp(buf, "<86>", 4) == 0);
+	assert_non_null(strstr(buf, " pam_satoken["));
+	assert_non_null(strstr(buf, "]: action=auth outcome=ok reason=ok "
+	    "account=ci token="));
+	assert_int_equal(auth("sat-syslog", "ci", tok_rev), PAM_AUTH_ERR);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_true(strncmp(buf, "<85>", 4) == 0);
+	assert_non_null(strstr(buf, "outcome=denied reason=revoked"));
+	/* the listener gone (syslogd stopped): refused again */
+	close(fd);
+	unlink(path);
+	assert_int_equal(auth("sat-syslog", "ci", tok_ok), PAM_AUTH_ERR);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
+}
+
 /* Last: no token, whole or in part, and no password reached the log. */
 static void
 test_no_secret_in_audit(void **state)
@@ -944,15 +1086,22 @@ make_bad_secret(const char *tok, char *out)
  * module by path with our conf, pam_unix played by pam_matrix (which
  * ignores pam_unix's options), pam_unix's session by pam_permit. */
 static int
-ship(const char *name)
+ship_as(const char *name, const char *svc, const char *conf,
+    const char *extra)
 {
 	const char *etc = getenv("PAMT_ETC");
-	char path[FX_PATH * 2], line[1024], out[8192], *p;
+	char path[FX_PATH * 2], line[1024], out[8192], *p, pdb[FX_PATH * 2];
 	size_t n = 0;
 	FILE *fp;
 
 	if (etc == NULL)
 		return -1;
+	/* pam_matrix matches the service too: one passdb per service */
+	snprintf(pdb, sizeof(pdb), "%s/passdb.%s", F.dir, svc);
+	if ((fp = fopen(pdb, "w")) == NULL)
+		return -1;
+	fprintf(fp, "bob:bobpass:%s\n", svc);
+	fclose(fp);
 	snprintf(path, sizeof(path), "%s/%s", etc, name);
 	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
@@ -963,7 +1112,7 @@ ship(const char *name)
 		if ((p = strstr(line, "pam_satoken.so")) != NULL) {
 			snprintf(rest, sizeof(rest), "%s", p + 14);
 			snprintf(p, sizeof(line) - (size_t)(p - line),
-			    "%s conf=%s%s", F.module, F.conf, rest);
+			    "%s conf=%s%s%s", F.module, conf, extra, rest);
 		} else if ((p = strstr(line, "pam_unix.so")) != NULL) {
 			snprintf(rest, sizeof(rest), "%s", p + 11);
 			if (strncmp(line, "session", 7) == 0)
@@ -971,7 +1120,7 @@ ship(const char *name)
 				    "pam_permit.so\n");
 			else
 				snprintf(p, sizeof(line) - (size_t)(p - line),
-				    "%s passdb=%s%s", matrix, passdb_etc, rest);
+				    "%s passdb=%s%s", matrix, pdb, rest);
 		}
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", line);
 		if (n >= sizeof(out)) {
@@ -980,9 +1129,17 @@ ship(const char *name)
 		}
 	}
 	fclose(fp);
-	snprintf(path, sizeof(path), "etc-%s", name);
-	fx_service(&F, path, "%s", out);
+	fx_service(&F, svc, "%s", out);
 	return 0;
+}
+
+static int
+ship(const char *name)
+{
+	char svc[64];
+
+	snprintf(svc, sizeof(svc), "etc-%s", name);
+	return ship_as(name, svc, F.conf, "");
 }
 
 static void
@@ -1082,6 +1239,34 @@ write_services(void)
 	fx_service(&F, "arg-noconf", "auth required %s db=%s "
 	    "audit=file:%s/other-audit.log\n", m, F.db, F.dir);
 	shipped = ship("satoken-only") == 0 && ship("satoken-shared") == 0;
+
+	/* satoken.conf with a typo appended (issue 15, item 10), a store
+	 * that is not there, an audit sink that cannot be written */
+	snprintf(p, sizeof(p), "%s/typo.conf", F.dir);
+	must(fx_copy(F.conf, p), "typo.conf");
+	fp = fopen(p, "a");
+	must(fp == NULL, "typo.conf");
+	fprintf(fp, "max_tll = 7d\n");
+	fclose(fp);
+	shipped = shipped &&
+	    ship_as("satoken-shared", "shared-typo", p, "") == 0;
+	snprintf(p, sizeof(p), " db=%s/missing.db", F.dir);
+	shipped = shipped &&
+	    ship_as("satoken-shared", "shared-nodb", F.conf, p) == 0;
+	snprintf(p, sizeof(p), " audit=file:%s/no/such/dir/audit.log", F.dir);
+	shipped = shipped &&
+	    ship_as("satoken-shared", "shared-noaudit", F.conf, p) == 0;
+	shipped = shipped &&
+	    ship_as("satoken-shared", "shared-nolog", F.conf, " audit=syslog") == 0;
+	fx_service(&F, "sat-syslog",
+	    "auth required %s conf=%s audit=syslog\n"
+	    "account required %s conf=%s audit=syslog\n", m, c, m, c);
+	/* a config that breaks between a token's auth and its account */
+	snprintf(p, sizeof(p), "%s/breaks.conf", F.dir);
+	must(fx_copy(F.conf, p), "breaks.conf");
+	fx_service(&F, "sat-breaks",
+	    "auth required %s conf=%s\n"
+	    "account required %s conf=%s\n", m, p, m, p);
 }
 
 /* Stage one: the store, the tokens, the broken stores, the services. */
@@ -1151,11 +1336,6 @@ prepare(void)
 	fp = fopen(passdb_mixed, "w");
 	must(fp == NULL, "passdb");
 	fprintf(fp, "bob:bobpass:sat-mixed\n");	/* any service */
-	fclose(fp);
-	snprintf(passdb_etc, sizeof(passdb_etc), "%s/passdb.etc", F.dir);
-	fp = fopen(passdb_etc, "w");
-	must(fp == NULL, "passdb");
-	fprintf(fp, "bob:bobpass:etc-satoken-shared\n");
 	fclose(fp);
 	make_store_files();
 	write_services();
@@ -1257,6 +1437,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_account),
 		cmocka_unit_test(test_changes_seen_at_once),
 		cmocka_unit_test(test_session_without_token),
+		cmocka_unit_test(test_empty_user),
+		cmocka_unit_test(test_people_unaffected),
+		cmocka_unit_test(test_syslog_sink),
 		cmocka_unit_test(test_no_secret_in_audit),
 	};
 

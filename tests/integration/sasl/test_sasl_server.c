@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -199,6 +201,8 @@ malformed(void **state)
 		M("XOAUTH2", "user=ci\x01" "auth=Basic @\x01\x01"),
 		M("XOAUTH2", "user=ci\x01" "auth=Bearer @\0\x01\x01"),
 		M("XOAUTH2", "user=c\0i\x01" "auth=Bearer @\x01\x01"),
+		/* an empty user is nobody, never the token's account */
+		M("XOAUTH2", "user=\x01" "auth=Bearer @\x01\x01"),
 #undef M
 	};
 	char *big, out[128];
@@ -351,6 +355,50 @@ bad_config(void **state)
 	sat_wipe(msg, sizeof(msg));
 }
 
+/* audit = syslog with nothing listening (no /dev/log): a valid token
+ * is refused, as with an audit file that cannot be written (issue 15,
+ * item 8); once something listens, it passes. */
+static void
+syslog_unreachable(void **state)
+{
+	char msg[256], path[300], text[1024];
+	struct sockaddr_un sa;
+	sasl_conn_t *c;
+	struct tok t;
+	size_t n;
+	int fd;
+
+	MINT(&t, "ci", NULL);
+	n = oauthbearer_msg(msg, sizeof(msg), NULL, t.s);
+	snprintf(path, sizeof(path), "%s/log.sock", tmpdir);
+	assert_int_equal(setenv("SATOKEN_SYSLOG_SOCKET", path, 1), 0);
+	snprintf(text, sizeof(text), "database = %s\naudit = syslog\n"
+	    "lock_timeout_ms = 300\n", db);
+	write_file(conf, text);
+	c = server_conn("imap", "127.0.0.1;1");
+	assert_int_not_equal(server_start(c, "OAUTHBEARER", msg, n, NULL, 0),
+	    SASL_OK);
+	sasl_dispose(&c);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	c = server_conn("imap", "127.0.0.1;1");
+	assert_int_equal(server_start(c, "OAUTHBEARER", msg, n, NULL, 0),
+	    SASL_OK);
+	sasl_dispose(&c);
+	assert_true(recv(fd, text, sizeof(text) - 1, MSG_DONTWAIT) > 0);
+	close(fd);
+	unlink(path);
+	unsetenv("SATOKEN_SYSLOG_SOCKET");
+	write_conf(db);
+	sat_wipe(msg, sizeof(msg));
+}
+
 /* A revocation is seen by the very next login of a loaded plugin. */
 static void
 revoke_next_login(void **state)
@@ -397,6 +445,7 @@ main(void)
 		cmocka_unit_test(challenge_then_failure),
 		cmocka_unit_test(store_unavailable),
 		cmocka_unit_test(bad_config),
+		cmocka_unit_test(syslog_unreachable),
 		cmocka_unit_test(revoke_next_login),
 		cmocka_unit_test(exports),
 	};
