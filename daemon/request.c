@@ -10,7 +10,9 @@
 #include "satokend.h"
 
 /* At most this many requests from one connection per batch, so that a
- * pipelining client cannot starve the others. */
+ * pipelining client cannot starve the others; they are taken one per
+ * connection per turn, and at most UID_LINES_PER_BATCH (loop.c) per
+ * local user. */
 #define LINES_PER_CONN	32
 /* Connections read per wake-up while a batch syncs. */
 #define READY_CONNS	256
@@ -27,6 +29,7 @@ struct result {
 	int r;
 	uint64_t retry_ms;
 	int close_after;
+	int quiet;			/* counted by the limiter, no own line */
 	char via[SAT_PRINCIPAL_MAX + 80];	/* a token principal's uid */
 };
 
@@ -64,6 +67,23 @@ token_principal(struct server *sv, struct result *res)
 	return 0;
 }
 
+/* Takes one request from p's bucket; 1, with res answered THROTTLED,
+ * when it is empty.  A refused request is not audited on its own: the
+ * limiter counts it into p's one line a second (throttle_report). */
+static int
+limited(struct server *sv, struct result *res, const struct principal *p)
+{
+	if (ratelimit_take(sv->rl, p->id, p->display, sv->cfg.rate_limit,
+	    now_ms(), &res->retry_ms) == 0)
+		return 0;
+	res->r = op_fail(&res->ctx, SAT_E_THROTTLED, "rate limit of %llu "
+	    "requests per second reached; retry in %llu ms",
+	    (unsigned long long)sv->cfg.rate_limit,
+	    (unsigned long long)res->retry_ms);
+	res->quiet = 1;
+	return 1;
+}
+
 static void
 run_line(struct server *sv, struct conn *c, const char *line, size_t len,
     struct result *res)
@@ -77,16 +97,18 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	ctx->p = &res->p;
 	ctx->rq = &res->rq;
 	ctx->ev = &res->ev;
+	/* before any work, the socket's uid pays, whatever the request
+	 * says or presents: a refusal costs no parse and no verification,
+	 * and no uid escapes its limit by sending tokens, good or bad */
+	if (limited(sv, res, &c->peer))
+		return;
 	r = proto_parse(line, len, &res->rq, ctx->msg, sizeof(ctx->msg));
-	if (r == 0 && res->rq.auth_token != NULL)
+	if (r == 0 && res->rq.auth_token != NULL) {
 		r = token_principal(sv, res);
-	/* limited per principal, whatever it sent */
-	if (ratelimit_take(sv->rl, res->p.id, sv->cfg.rate_limit, now_ms(),
-	    &res->retry_ms) != 0) {
-		r = op_fail(ctx, SAT_E_THROTTLED, "rate limit of %llu requests "
-		    "per second reached; retry in %llu ms",
-		    (unsigned long long)sv->cfg.rate_limit,
-		    (unsigned long long)res->retry_ms);
+		/* and a service account is one principal, whichever of the
+		 * users holding its token presents it */
+		if (r == 0 && limited(sv, res, &res->p))
+			return;
 	}
 	if (r == 0 && (res->reply = json_pack("{s:b}", "ok", 1)) == NULL)
 		r = SAT_E_NOMEM;
@@ -95,6 +117,26 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 		r = ops_run(ctx);
 	}
 	res->r = r;
+}
+
+void
+throttle_report(void *arg, const char *who, uint64_t count)
+{
+	struct server *sv = arg;
+	struct audit_event ev;
+	char n[24];
+
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)count);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "throttled";
+	ev.outcome = "denied";
+	ev.reason = proto_error_name(SAT_E_THROTTLED);
+	ev.principal = who;
+	ev.count = n;
+	/* nothing was done for these requests: nothing to take back */
+	if (audit_emit(sv->audit, &ev) != 0)
+		dlog(LOG_ERR, "audit: cannot write the line for throttled "
+		    "requests of %s", who);
 }
 
 /* Fills the audit event of one request. */
@@ -175,23 +217,36 @@ struct batch {
 	size_t n, cap;
 	size_t first_mut;	/* the first that staged a change */
 	int failed;		/* a handler failed after staging */
+	uint64_t gen;		/* for the per-uid shares (loop.c) */
 };
 
-/* Runs the complete lines c holds, up to LINES_PER_CONN, into b.
- * Returns how many it took. */
+/* An empty batch, numbered afresh: each uid's share starts over. */
+static void
+batch_init(struct server *sv, struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->first_mut = (size_t)-1;
+	b->gen = ++sv->batch_gen;
+}
+
+/* Runs up to max of the complete lines c holds into b, as long as its
+ * uid has a share left.  Returns how many it took. */
 static size_t
-take_lines(struct server *sv, struct conn *c, struct batch *b)
+take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 {
 	struct result **nrs, *res;
 	const char *line;
 	size_t k, len;
 	int got;
 
-	for (k = 0; k < LINES_PER_CONN; k++) {
+	for (k = 0; k < max; k++) {
 		if (c->dead || c->closing ||
 		    conn_pending_out(c) > CONN_OUT_HIGH)
 			break;
 		if ((got = conn_next_line(c, &line, &len)) == 0)
+			break;
+		/* the line stays where it is, for the next batch */
+		if (!server_uid_take(sv, c->uid, b->gen))
 			break;
 		if (b->n == b->cap) {
 			size_t ncap = b->cap ? b->cap * 2 : 64;
@@ -233,6 +288,55 @@ take_lines(struct server *sv, struct conn *c, struct batch *b)
 	return k;
 }
 
+/* Takes the lines of the n conns in cs into b in turns, one line per
+ * conn per turn, the first turn starting at a conn that changes from
+ * one call to the next: a connection's backlog, or a user's many
+ * connections, wait behind everyone's next request, never the other way
+ * round.  Returns how many it took. */
+static size_t
+take_turns(struct server *sv, struct conn **cs, size_t n, struct batch *b)
+{
+	struct conn **live, **nl;
+	size_t i, m, pass, took = 0, start;
+
+	if (n == 0)
+		return 0;
+	if (sv->turn_cap < n) {
+		if ((nl = realloc(sv->turn, n * sizeof(*nl))) == NULL) {
+			/* still served, in array order */
+			for (i = 0; i < n; i++)
+				took += take_lines(sv, cs[i], b, LINES_PER_CONN);
+			return took;
+		}
+		sv->turn = nl;
+		sv->turn_cap = n;
+	}
+	live = sv->turn;
+	start = sv->turn_start++ % n;
+	/* the first turn visits every conn; later ones only those that
+	 * still gave a line, so a crowd of idle conns is looked at once */
+	for (i = 0, m = 0; i < n; i++) {
+		struct conn *c = cs[(start + i) % n];
+
+		if (take_lines(sv, c, b, 1) == 1) {
+			took++;
+			live[m++] = c;
+		}
+	}
+	for (pass = 1; pass < LINES_PER_CONN && m > 0; pass++) {
+		size_t k = 0;
+
+		for (i = 0; i < m; i++) {
+			if (take_lines(sv, live[i], b, 1) == 1) {
+				took++;
+				live[k++] = live[i];
+			}
+		}
+		m = k;
+	}
+	return took;
+}
+
 /* Runs the replies of a finished batch out: audit lines, then the
  * replies, written at once so that its clients can send their next
  * request while the following batch commits. */
@@ -240,26 +344,28 @@ static void
 batch_reply(struct server *sv, struct batch *b)
 {
 	const struct audit_event **evs;
+	size_t i, m;
 	int64_t t;
-	size_t i;
 	int *ar;
 
-	for (i = 0; i < b->n; i++)
-		audit_fill(b->rs[i]);
 	/* the batch's lines in one write, each reply after its line */
 	evs = b->n > 0 ? malloc(b->n * sizeof(*evs)) : NULL;
 	ar = b->n > 0 ? malloc(b->n * sizeof(*ar)) : NULL;
-	if (evs != NULL && ar != NULL) {
-		for (i = 0; i < b->n; i++)
-			evs[i] = &b->rs[i]->ev;
-		(void)audit_emit_batch(sv->audit, evs, b->n, ar);
-	} else {
-		for (i = 0; ar != NULL && i < b->n; i++)
-			ar[i] = audit_emit(sv->audit, &b->rs[i]->ev);
+	for (i = 0, m = 0; i < b->n; i++) {
+		if (b->rs[i]->quiet)
+			continue;
+		audit_fill(b->rs[i]);
+		if (evs != NULL)
+			evs[m++] = &b->rs[i]->ev;
 	}
-	for (i = 0; i < b->n; i++)
-		audit_done(b->rs[i], ar != NULL ? ar[i] :
+	if (evs != NULL && ar != NULL && m > 0)
+		(void)audit_emit_batch(sv->audit, evs, m, ar);
+	for (i = 0, m = 0; i < b->n; i++) {
+		if (b->rs[i]->quiet)
+			continue;
+		audit_done(b->rs[i], evs != NULL && ar != NULL ? ar[m++] :
 		    audit_emit(sv->audit, &b->rs[i]->ev));
+	}
 	free(evs);
 	free(ar);
 	for (i = 0; i < b->n; i++)
@@ -271,8 +377,7 @@ batch_reply(struct server *sv, struct batch *b)
 		result_free(b->rs[i]);
 	}
 	free(b->rs);
-	memset(b, 0, sizeof(*b));
-	b->first_mut = (size_t)-1;
+	batch_init(sv, b);
 }
 
 /* Fails the requests of b from the first that staged a change on (from
@@ -297,7 +402,7 @@ gather_while_syncing(struct server *sv, struct batch *next)
 {
 	struct conn *ready[READY_CONNS];
 	struct pollfd pfd[2];
-	size_t i, n, took;
+	size_t n, took;
 	int input = 1;
 
 	pfd[0].fd = store_commit_fd(sv->st.store);
@@ -315,8 +420,7 @@ gather_while_syncing(struct server *sv, struct batch *next)
 		if (!(pfd[1].revents & POLLIN))
 			continue;
 		n = server_fill_ready(sv, ready, READY_CONNS);
-		for (i = 0, took = 0; i < n; i++)
-			took += take_lines(sv, ready[i], next);
+		took = take_turns(sv, ready, n, next);
 		/* only signals, new connections or output are pending:
 		 * they are the loop's; wait for the commit alone */
 		if (took == 0)
@@ -328,14 +432,14 @@ size_t
 batch_run(struct server *sv)
 {
 	struct store *st = sv->st.store;
-	struct batch cur = { .first_mut = (size_t)-1 };
-	struct batch prev = { .first_mut = (size_t)-1 };
-	size_t i, total = 0, stage;
+	struct batch cur, prev;
+	size_t total = 0, stage;
 	int r = 0, began;
 
+	batch_init(sv, &cur);
+	batch_init(sv, &prev);
 	sv->st.now = (int64_t)time(NULL);
-	for (i = 0; i < sv->nconns; i++)
-		(void)take_lines(sv, sv->conns[i], &cur);
+	(void)take_turns(sv, sv->conns, sv->nconns, &cur);
 	/* Group commit, pipelined: while one batch's journal frame is
 	 * fdatasync'd by the store's thread, the requests that arrive run
 	 * as the next batch on top of it; each batch is answered once it
@@ -368,8 +472,7 @@ batch_run(struct server *sv)
 				 * prev's replies are written while it syncs */
 				batch_reply(sv, &prev);
 				prev = cur;
-				memset(&cur, 0, sizeof(cur));
-				cur.first_mut = (size_t)-1;
+				batch_init(sv, &cur);
 				sv->st.now = (int64_t)time(NULL);
 				continue;
 			}

@@ -28,6 +28,10 @@ struct server {
 	struct uid_slot *uids;		/* loop.c: connections per uid */
 	size_t uids_cap, uids_used;
 	uint64_t next_serial;
+	uint64_t batch_gen;		/* request.c: numbers the batches */
+	size_t turn_start;		/* request.c: who goes first next */
+	struct conn **turn;		/* request.c: scratch, owned */
+	size_t turn_cap;
 	int stopping;
 	int foreground;
 	size_t purge_pos;		/* next account of the retention sweep */
@@ -46,11 +50,18 @@ void dlog_init(int foreground);
  * batch, commits it once, audits each request and queues the replies.
  * Returns the number of requests run. */
 size_t batch_run(struct server *sv);
+/* request.c: the limiter's report (arg: the server): one audit line,
+ * action=throttled count=N, for a principal's refused requests. */
+void throttle_report(void *arg, const char *who, uint64_t count);
 
 /* loop.c: reads what has arrived on the connections since the loop
  * last looked, without waiting, and returns up to cap of those it read
  * from in ret (a batch lets their requests join it). */
 size_t server_fill_ready(struct server *sv, struct conn **ret, size_t cap);
+
+/* loop.c: counts one request of uid into the batch gen; 0 once uid
+ * has had its share of that batch (the rest waits for the next). */
+int server_uid_take(struct server *sv, uid_t uid, uint64_t gen);
 
 /* purge.c: one step of the retention sweep, when due. */
 void purge_step(struct server *sv);
