@@ -59,6 +59,15 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Answers a connection we will not serve, without waiting for it. */
 static void
 refuse(int fd, const char *msg)
@@ -435,9 +444,7 @@ out:
 		conn_drop(sv, sv->nconns - 1);
 	free(sv->uids);
 	sv->uids = NULL;
-	free(sv->turn);
-	sv->turn = NULL;
-	sv->turn_cap = 0;
+	batch_turns_free(sv);
 	sv->uids_cap = sv->uids_used = 0;
 	if (sv->ep_fd >= 0)
 		close(sv->ep_fd);

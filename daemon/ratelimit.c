@@ -17,19 +17,24 @@
 struct bucket {
 	char key[SAT_PRINCIPAL_MAX + 1];
 	char who[WHO_MAX];
+	uint32_t hash;
+	size_t next;		/* the chain of its hash: index + 1, 0 none */
 	uint64_t level;		/* thousandths of a request available */
 	int64_t last_ms;
 	uint64_t refused;	/* since the last report */
 	int64_t reported_ms;	/* when the last report was made */
 	int reported;		/* reported_ms is set */
-	int used;
 };
 
+/* Every request looks its principal up, refused ones included: a hash,
+ * not a scan of the table. */
 struct ratelimit {
 	ratelimit_report_fn *report;
 	void *arg;
 	size_t pending;		/* buckets with refused > 0 */
 	int64_t next_due_ms;	/* no report is due before this */
+	size_t used;		/* b[0..used) are in use */
+	size_t head[RL_SLOTS];	/* by hash: index + 1, 0 none */
 	struct bucket b[RL_SLOTS];
 };
 
@@ -69,32 +74,63 @@ report(struct ratelimit *rl, struct bucket *b, int64_t now_ms)
 	b->reported = 1;
 }
 
+/* FNV-1a */
+static uint32_t
+key_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	while (*key != '\0')
+		h = (h ^ (uint8_t)*key++) * 16777619u;
+	return h;
+}
+
+static void
+unlink_bucket(struct ratelimit *rl, size_t i)
+{
+	size_t *p = &rl->head[rl->b[i].hash % RL_SLOTS];
+
+	while (*p != 0 && *p != i + 1)
+		p = &rl->b[*p - 1].next;
+	if (*p != 0)
+		*p = rl->b[i].next;
+}
+
 static struct bucket *
 find(struct ratelimit *rl, const char *key, const char *who, uint64_t cap,
     int64_t now_ms)
 {
-	struct bucket *victim = NULL;
-	size_t i;
+	uint32_t h = key_hash(key);
+	struct bucket *b;
+	size_t i, victim;
 
-	for (i = 0; i < RL_SLOTS; i++) {
-		struct bucket *b = &rl->b[i];
-
-		if (b->used && strcmp(b->key, key) == 0)
+	for (i = rl->head[h % RL_SLOTS]; i != 0; i = b->next) {
+		b = &rl->b[i - 1];
+		if (b->hash == h && strcmp(b->key, key) == 0)
 			return b;
-		if (victim == NULL || !b->used ||
-		    (victim->used && b->last_ms < victim->last_ms))
-			victim = b;
 	}
-	/* its refusals are not lost with it */
-	if (victim->used && victim->refused > 0)
-		report(rl, victim, now_ms);
-	memset(victim, 0, sizeof(*victim));
-	victim->used = 1;
-	snprintf(victim->key, sizeof(victim->key), "%s", key);
-	snprintf(victim->who, sizeof(victim->who), "%s", who);
-	victim->level = cap;
-	victim->last_ms = now_ms;
-	return victim;
+	if (rl->used < RL_SLOTS) {
+		victim = rl->used++;
+	} else {
+		/* a new principal and a full table: a scan, but rare */
+		for (victim = 0, i = 1; i < RL_SLOTS; i++)
+			if (rl->b[i].last_ms < rl->b[victim].last_ms)
+				victim = i;
+		/* its refusals are not lost with it */
+		if (rl->b[victim].refused > 0)
+			report(rl, &rl->b[victim], now_ms);
+		unlink_bucket(rl, victim);
+	}
+	b = &rl->b[victim];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	snprintf(b->who, sizeof(b->who), "%s", who);
+	b->hash = h;
+	b->level = cap;
+	b->last_ms = now_ms;
+	b->next = rl->head[h % RL_SLOTS];
+	rl->head[h % RL_SLOTS] = victim + 1;
+	return b;
 }
 
 /* Counts a refusal; reports it now if the principal's last report is a
@@ -150,10 +186,10 @@ ratelimit_flush(struct ratelimit *rl, int64_t now_ms)
 
 	if (rl->pending == 0 || now_ms < rl->next_due_ms)
 		return rl->pending == 0 ? INT64_MAX : rl->next_due_ms;
-	for (i = 0; i < RL_SLOTS && rl->pending > 0; i++) {
+	for (i = 0; i < rl->used && rl->pending > 0; i++) {
 		struct bucket *b = &rl->b[i];
 
-		if (!b->used || b->refused == 0)
+		if (b->refused == 0)
 			continue;
 		due = b->reported_ms + RATELIMIT_REPORT_MS;
 		if (now_ms >= due)

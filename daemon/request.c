@@ -9,11 +9,12 @@
 #include "mem.h"
 #include "satokend.h"
 
-/* At most this many requests from one connection per batch, so that a
- * pipelining client cannot starve the others; they are taken one per
- * connection per turn, and at most UID_LINES_PER_BATCH (loop.c) per
- * local user. */
-#define LINES_PER_CONN	32
+/* The work a batch takes on before it is answered (take_turns). */
+#define BATCH_WORK_NS	500000
+/* A user's lines per turn, from one of its conns: enough that a
+ * pipelining client's replies go out in one write, not one each (a
+ * write is dearer than a refused request). */
+#define TURN_LINES	16
 /* Connections read per wake-up while a batch syncs. */
 #define READY_CONNS	256
 /* Batches committed back to back before the loop runs again. */
@@ -218,6 +219,7 @@ struct batch {
 	size_t first_mut;	/* the first that staged a change */
 	int failed;		/* a handler failed after staging */
 	uint64_t gen;		/* for the per-uid shares (loop.c) */
+	int64_t start_ns;	/* when it began taking requests */
 };
 
 /* An empty batch, numbered afresh: each uid's share starts over. */
@@ -227,6 +229,7 @@ batch_init(struct server *sv, struct batch *b)
 	memset(b, 0, sizeof(*b));
 	b->first_mut = (size_t)-1;
 	b->gen = ++sv->batch_gen;
+	b->start_ns = now_ns();
 }
 
 /* Runs up to max of the complete lines c holds into b, as long as its
@@ -242,6 +245,9 @@ take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 	for (k = 0; k < max; k++) {
 		if (c->dead || c->closing ||
 		    conn_pending_out(c) > CONN_OUT_HIGH)
+			break;
+		/* dear requests end the turn early: the batch is done */
+		if (k > 0 && now_ns() - b->start_ns >= BATCH_WORK_NS)
 			break;
 		if ((got = conn_next_line(c, &line, &len)) == 0)
 			break;
@@ -288,51 +294,135 @@ take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 	return k;
 }
 
-/* Takes the lines of the n conns in cs into b in turns, one line per
- * conn per turn, the first turn starting at a conn that changes from
- * one call to the next: a connection's backlog, or a user's many
- * connections, wait behind everyone's next request, never the other way
- * round.  Returns how many it took. */
+/* The conns with input, grouped by uid, for take_turns; kept between
+ * calls so that a busy loop does not allocate. */
+struct turn_group {
+	size_t lo, hi;		/* its conns: c[lo..hi) */
+	size_t next;		/* whose turn it is in the group */
+};
+
+struct turns {
+	struct conn **c;
+	size_t ccap;
+	struct turn_group *g;
+	size_t gcap;
+};
+
+void
+batch_turns_free(struct server *sv)
+{
+	if (sv->turns == NULL)
+		return;
+	free(sv->turns->c);
+	free(sv->turns->g);
+	free(sv->turns);
+	sv->turns = NULL;
+}
+
+static int
+turn_order(const void *a, const void *b)
+{
+	const struct conn *x = *(struct conn *const *)a;
+	const struct conn *y = *(struct conn *const *)b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int
+turns_reserve(struct server *sv, size_t n)
+{
+	struct turns *t = sv->turns;
+	struct conn **nc;
+	struct turn_group *ng;
+
+	if (t == NULL && (t = sv->turns = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	if (t->ccap < n) {
+		if ((nc = realloc(t->c, n * sizeof(*nc))) == NULL)
+			return -1;
+		t->c = nc;
+		t->ccap = n;
+	}
+	if (t->gcap < n) {
+		if ((ng = realloc(t->g, n * sizeof(*ng))) == NULL)
+			return -1;
+		t->g = ng;
+		t->gcap = n;
+	}
+	return 0;
+}
+
+/* Takes the lines of the n conns in cs into b in turns: a turn gives
+ * each local user with input up to TURN_LINES requests, from its next
+ * connection, and
+ * the batch stops taking once it has done BATCH_WORK_NS of work, the
+ * next batch starting with the user after the last one served.  So one
+ * connection's backlog, or one user's 64 connections, wait behind
+ * everyone else's next request, and nobody waits for more than a few
+ * batches' worth of others' work.  Returns how many it took. */
 static size_t
 take_turns(struct server *sv, struct conn **cs, size_t n, struct batch *b)
 {
-	struct conn **live, **nl;
-	size_t i, m, pass, took = 0, start;
+	struct turns *t;
+	struct turn_group *g;
+	size_t i, m = 0, ng = 0, first = 0, left, took = 0, k, got;
 
-	if (n == 0)
+	for (i = 0; i < n; i++)
+		m += cs[i]->inlen > 0;
+	if (m == 0)
 		return 0;
-	if (sv->turn_cap < n) {
-		if ((nl = realloc(sv->turn, n * sizeof(*nl))) == NULL) {
-			/* still served, in array order */
-			for (i = 0; i < n; i++)
-				took += take_lines(sv, cs[i], b, LINES_PER_CONN);
-			return took;
-		}
-		sv->turn = nl;
-		sv->turn_cap = n;
+	if (turns_reserve(sv, m) != 0) {
+		/* still served, one line each in array order */
+		for (i = 0; i < n; i++)
+			took += take_lines(sv, cs[i], b, 1);
+		return took;
 	}
-	live = sv->turn;
-	start = sv->turn_start++ % n;
-	/* the first turn visits every conn; later ones only those that
-	 * still gave a line, so a crowd of idle conns is looked at once */
-	for (i = 0, m = 0; i < n; i++) {
-		struct conn *c = cs[(start + i) % n];
-
-		if (take_lines(sv, c, b, 1) == 1) {
-			took++;
-			live[m++] = c;
+	t = sv->turns;
+	for (i = 0, m = 0; i < n; i++)
+		if (cs[i]->inlen > 0)
+			t->c[m++] = cs[i];
+	qsort(t->c, m, sizeof(*t->c), turn_order);
+	for (i = 0; i < m; i++) {
+		if (i == 0 || t->c[i]->uid != t->c[i - 1]->uid) {
+			g = &t->g[ng++];
+			g->lo = i;
+			/* the user after the one served last goes first */
+			if (first == 0 && ng > 1 && t->c[i]->uid > sv->turn_uid)
+				first = ng - 1;
 		}
+		g->hi = i + 1;
 	}
-	for (pass = 1; pass < LINES_PER_CONN && m > 0; pass++) {
-		size_t k = 0;
+	for (i = 0; i < ng; i++)
+		t->g[i].next = t->g[i].lo + sv->turn_start % (t->g[i].hi -
+		    t->g[i].lo);
+	sv->turn_start++;
+	if (t->c[0]->uid > sv->turn_uid)
+		first = 0;
+	for (left = ng; left > 0;) {
+		for (k = 0; k < ng && left > 0; k++) {
+			g = &t->g[(first + k) % ng];
+			while (g->hi > g->lo) {
+				struct conn *c = t->c[g->next];
 
-		for (i = 0; i < m; i++) {
-			if (take_lines(sv, live[i], b, 1) == 1) {
-				took++;
-				live[k++] = live[i];
+				if ((got = take_lines(sv, c, b, TURN_LINES)) > 0) {
+					took += got;
+					sv->turn_uid = c->uid;
+					if (++g->next == g->hi)
+						g->next = g->lo;
+					break;
+				}
+				/* nothing more from it in this batch */
+				t->c[g->next] = t->c[--g->hi];
+				if (g->next == g->hi)
+					g->next = g->lo;
+				if (g->hi == g->lo)
+					left--;
 			}
+			if (now_ns() - b->start_ns >= BATCH_WORK_NS)
+				return took;
 		}
-		m = k;
 	}
 	return took;
 }

@@ -29,17 +29,18 @@ struct server {
 	size_t uids_cap, uids_used;
 	uint64_t next_serial;
 	uint64_t batch_gen;		/* request.c: numbers the batches */
-	size_t turn_start;		/* request.c: who goes first next */
-	struct conn **turn;		/* request.c: scratch, owned */
-	size_t turn_cap;
+	size_t turn_start;		/* request.c: whose turn within a uid */
+	uid_t turn_uid;			/* request.c: the uid served last */
+	struct turns *turns;		/* request.c: scratch, owned */
 	int stopping;
 	int foreground;
 	size_t purge_pos;		/* next account of the retention sweep */
 	int64_t purge_next_ms;		/* when the next sweep step is due */
 };
 
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
+int64_t now_ns(void);
 
 /* Operational messages (not audit): stderr in the foreground, else
  * syslog LOG_DAEMON. */
@@ -50,6 +51,8 @@ void dlog_init(int foreground);
  * batch, commits it once, audits each request and queues the replies.
  * Returns the number of requests run. */
 size_t batch_run(struct server *sv);
+/* request.c: frees the batches' scratch space. */
+void batch_turns_free(struct server *sv);
 /* request.c: the limiter's report (arg: the server): one audit line,
  * action=throttled count=N, for a principal's refused requests. */
 void throttle_report(void *arg, const char *who, uint64_t count);
