@@ -17,10 +17,13 @@ check "the rest are THROTTLED" '$(jq -r "select(.ok == false) | .error" <<<"$OUT
 check "with retry_after_ms" '$(jq -r "select(.ok == false) | .retry_after_ms" <<<"$OUT" | sort -n | tail -n 1) -le 200 && $(jq -r "select(.ok == false) | .retry_after_ms" <<<"$OUT" | sort -n | head -n 1) -ge 1'
 throttled=0
 for i in $(seq 1 10); do
+	# the bucket drained just before: a slow start of satokenctl on a
+	# busy machine cannot outlast the refill
+	raw send <"$T/burst" >/dev/null
 	run ctl whoami
 	[ "$RC" = 7 ] && [[ $ERR == "satokenctl: THROTTLED: "* ]] && throttled=$((throttled + 1))
 done
-check "satokenctl exits 7 when throttled ($throttled of 10)" '$throttled -ge 4'
+check "satokenctl exits 7 when throttled ($throttled of 10)" '$throttled -ge 8'
 # one request a second and the bucket drained just before: a slow start
 # of satokenctl (a sanitizer build) cannot outlast the refill
 write_conf "rate_limit = 1"
