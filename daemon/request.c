@@ -220,6 +220,7 @@ struct batch {
 	int failed;		/* a handler failed after staging */
 	uint64_t gen;		/* for the per-uid shares (loop.c) */
 	int64_t start_ns;	/* when it began taking requests */
+	int64_t work_ns;	/* and for how long it may */
 };
 
 /* An empty batch, numbered afresh: each uid's share starts over. */
@@ -230,6 +231,7 @@ batch_init(struct server *sv, struct batch *b)
 	b->first_mut = (size_t)-1;
 	b->gen = ++sv->batch_gen;
 	b->start_ns = now_ns();
+	b->work_ns = BATCH_WORK_NS;
 }
 
 /* Runs up to max of the complete lines c holds into b, as long as its
@@ -240,16 +242,24 @@ take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 	struct result **nrs, *res;
 	const char *line;
 	size_t k, len;
-	int got;
+	int got, refilled = 0;
 
 	for (k = 0; k < max; k++) {
 		if (c->dead || c->closing ||
 		    conn_pending_out(c) > CONN_OUT_HIGH)
 			break;
 		/* dear requests end the turn early: the batch is done */
-		if (k > 0 && now_ns() - b->start_ns >= BATCH_WORK_NS)
+		if (k > 0 && now_ns() - b->start_ns >= b->work_ns)
 			break;
-		if ((got = conn_next_line(c, &line, &len)) == 0)
+		got = conn_next_line(c, &line, &len);
+		/* a backlog is read as it is served (conn.h): what its
+		 * socket holds joins this turn */
+		if (got == 0 && !refilled && conn_wants_input(c)) {
+			refilled = 1;
+			conn_fill(c, now_ms());
+			got = conn_next_line(c, &line, &len);
+		}
+		if (got == 0)
 			break;
 		/* the line stays where it is, for the next batch */
 		if (!server_uid_take(sv, c->uid, b->gen))
@@ -420,7 +430,7 @@ take_turns(struct server *sv, struct conn **cs, size_t n, struct batch *b)
 				if (g->hi == g->lo)
 					left--;
 			}
-			if (now_ns() - b->start_ns >= BATCH_WORK_NS)
+			if (now_ns() - b->start_ns >= b->work_ns)
 				return took;
 		}
 	}
@@ -499,6 +509,11 @@ gather_while_syncing(struct server *sv, struct batch *next)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = sv->ep_fd;
 	pfd[1].events = POLLIN;
+	/* its replies wait for the commit in flight anyway: the sync, not
+	 * BATCH_WORK_NS, bounds what it takes (the per-uid shares hold) */
+	next->work_ns = INT64_MAX / 2;
+	/* the backlogs the conns hold first: they are not watched */
+	(void)take_turns(sv, sv->conns, sv->nconns, next);
 	while (pfd[0].fd >= 0 && !next->failed) {
 		if (poll(pfd, input ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
