@@ -27,10 +27,11 @@
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
 /* Requests one local user adds to a batch: a user with a backlog waits
- * for the next batch, not the others for its backlog.  Twice
- * PER_UID_CONNS, so that a user's conns with one request each (a
- * client pool) all fit in one batch and one commit. */
-#define UID_LINES_PER_BATCH	(2 * PER_UID_CONNS)
+ * for the next batch, not the others for its backlog.  A batch that
+ * gathers while a commit syncs is bounded by this alone (request.c);
+ * 256, as many as eight pipelining connections gave a batch before
+ * there were shares, so that a bulk load's commits stay as large. */
+#define UID_LINES_PER_BATCH	(4 * PER_UID_CONNS)
 #define EVICT_IDLE_MS	1000	/* younger idle conns are not evicted: a
 				 * client between two requests is not idle */
 #define ACCEPTS_PER_ROUND	64
