@@ -4,7 +4,8 @@
 #   BENCH_SIZES   live tokens per step (default 1000 100000 1000000)
 #   BENCH_ROUNDS  alternated rounds per figure (median taken; default 5)
 BENCH_B    := $(B)/bench
-BENCH_BINS := $(BENCH_B)/bench_pam $(BENCH_B)/bench_sasl $(BENCH_B)/bench_mint
+BENCH_BINS := $(BENCH_B)/bench_pam $(BENCH_B)/bench_sasl $(BENCH_B)/bench_mint \
+	$(BENCH_B)/bench_fair
 
 $(BENCH_B)/bench_pam: $(BENCH_B)/bench_pam.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -lpthread
@@ -14,6 +15,15 @@ $(BENCH_B)/bench_sasl: $(BENCH_B)/bench_sasl.o $(BENCH_B)/stats.o
 
 $(BENCH_B)/bench_mint: $(BENCH_B)/bench_mint.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpthread
+
+$(BENCH_B)/bench_fair: $(BENCH_B)/bench_fair.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^
+
+# bench-fair: root's whoami latency while three users flood (bench/fair.sh,
+# also the last part of make bench; needs root for the other uids)
+.PHONY: bench-fair
+bench-fair: $(BENCH_B)/bench_fair $(SATOKEND) $(SATOKENCTL)
+	@env B=$(B) bash bench/fair.sh
 
 .PHONY: bench bench-build
 bench-build: $(BENCH_BINS) $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE) $(SASL_PLUGIN)

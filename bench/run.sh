@@ -140,6 +140,9 @@ under=$("$BB/bench_pam" "$T/pam.d" satoken "$T/pairs" 3000 2 10)
 wait "$BGP"
 bg=$(cat "$T/bg-mint")
 
+# root's latency while three users flood at their rate limit (own daemon)
+fair=$(B=$B bash "$ROOT/bench/fair.sh")
+
 host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 {
 	echo "satoken make bench, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -172,6 +175,8 @@ host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit
 	last=$(tail -1 "$RES" | cut -d' ' -f1)
 	echo "store: $db_bytes bytes for $last tokens = $((db_bytes / last)) bytes per token (accounts of 100 tokens)"
 	echo "daemon RSS at $last tokens: $((rss_kb / 1024)) MiB"
+	echo
+	echo "$fair"
 } >"$OUT/results.txt"
 cp "$RES" "$OUT/results.dat"
 cat "$OUT/results.txt"

@@ -224,7 +224,9 @@ audit_format(const struct audit_event *ev, char *out, size_t cap)
 	const struct { const char *key, *value; } f[] = {
 		{ "action", ev->action }, { "outcome", ev->outcome },
 		{ "reason", ev->reason }, { "principal", ev->principal },
-		{ "role", ev->role }, { "account", ev->account },
+		{ "role", ev->role },
+		{ "count", ev->count },
+		{ "account", ev->account },
 		{ "group", ev->group }, { "token", ev->token },
 		{ "name", ev->name },
 		/* before rhost: fail2ban's filter takes rhost as the last

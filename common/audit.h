@@ -25,6 +25,7 @@ struct audit_event {
 	const char *reason;	/* a verify reason or an error code */
 	const char *principal;	/* "uid:1000(alice)", "account:ci" */
 	const char *role;
+	const char *count;	/* requests summed up (action=throttled) */
 	const char *account;
 	const char *group;
 	const char *token;	/* public id only */

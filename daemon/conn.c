@@ -72,7 +72,21 @@ conn_release_in(struct conn *c)
 		c->in = NULL;
 		c->incap = 0;
 		c->scanned = 0;
+		c->inoff = 0;
 	}
+}
+
+/* Moves what is left to the front, once the buffer is full. */
+static void
+conn_compact_in(struct conn *c)
+{
+	size_t left = c->inlen - c->inoff;
+
+	memmove(c->in, c->in + c->inoff, left);
+	sat_wipe(c->in + left, c->inoff);
+	c->scanned -= c->inoff;
+	c->inlen = left;
+	c->inoff = 0;
 }
 
 void
@@ -81,8 +95,10 @@ conn_fill(struct conn *c, int64_t now_ms)
 	ssize_t n;
 	size_t room;
 
-	while (!c->eof && !c->dead && c->inlen < CONN_IN_MAX) {
-		if (c->inlen == c->incap && conn_grow_in(c) != 0) {
+	while (!c->eof && !c->dead && c->inlen - c->inoff < CONN_IN_MAX) {
+		if (c->inlen == c->incap && c->inoff > 0)
+			conn_compact_in(c);
+		else if (c->inlen == c->incap && conn_grow_in(c) != 0) {
 			c->dead = 1;
 			break;
 		}
@@ -113,7 +129,8 @@ conn_fill(struct conn *c, int64_t now_ms)
 int
 conn_wants_input(const struct conn *c)
 {
-	return !c->eof && !c->closing && !c->dead && c->inlen < CONN_IN_MAX &&
+	return !c->eof && !c->closing && !c->dead && c->scanned >= c->inlen &&
+	    c->inlen - c->inoff < CONN_IN_MAX &&
 	    conn_pending_out(c) <= CONN_OUT_HIGH;
 }
 
@@ -141,33 +158,36 @@ conn_next_line(struct conn *c, const char **ret_line, size_t *ret_len)
 
 	if (c->inlen == 0)
 		return 0;
+	if (c->scanned < c->inoff)
+		c->scanned = c->inoff;
 	nl = memchr(c->in + c->scanned, '\n', c->inlen - c->scanned);
-	if (nl == NULL && c->eof && c->inlen < CONN_IN_MAX) {
+	if (nl == NULL && c->eof && c->inlen - c->inoff < CONN_IN_MAX) {
 		/* the last request of a client that shut its side may lack
 		 * its newline */
-		*ret_line = (const char *)c->in;
-		*ret_len = c->inlen;
+		*ret_line = (const char *)c->in + c->inoff;
+		*ret_len = c->inlen - c->inoff;
 		return 1;
 	}
 	if (nl == NULL) {
 		c->scanned = c->inlen;
 		/* the buffer holds one maximal line and its newline */
-		return c->inlen == CONN_IN_MAX ? -1 : 0;
+		return c->inlen - c->inoff == CONN_IN_MAX ? -1 : 0;
 	}
-	*ret_line = (const char *)c->in;
-	*ret_len = (size_t)(nl - c->in);
+	*ret_line = (const char *)c->in + c->inoff;
+	*ret_len = (size_t)(nl - (c->in + c->inoff));
 	return 1;
 }
 
 void
 conn_consume(struct conn *c, size_t len)
 {
-	size_t n = len + 1 > c->inlen ? c->inlen : len + 1;
+	size_t left = c->inlen - c->inoff, n = len + 1 > left ? left : len + 1;
 
-	memmove(c->in, c->in + n, c->inlen - n);
-	c->inlen -= n;
-	sat_wipe(c->in + c->inlen, n);
-	c->scanned = 0;
+	sat_wipe(c->in + c->inoff, n);
+	c->inoff += n;
+	if (c->inoff == c->inlen)
+		c->inlen = c->inoff = 0;
+	c->scanned = c->inoff;
 	/* what is left is the next request, timed from the one just taken */
 	c->partial_ms = c->inlen > 0 ? c->active_ms : 0;
 	conn_release_in(c);

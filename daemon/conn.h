@@ -29,7 +29,9 @@ struct conn {
 	struct principal peer;
 	uint8_t *in;		/* owned, NULL while empty; may hold a token */
 	size_t inlen, incap;
-	size_t scanned;		/* bytes of in known to hold no newline */
+	size_t inoff;		/* in[0..inoff) is taken (and wiped): a
+				 * backlog is not moved at each request */
+	size_t scanned;		/* in[inoff..scanned) holds no newline */
 	char *out;		/* owned; may hold a token: wiped */
 	size_t outlen, outoff, outcap;
 	int64_t active_ms;	/* last accepted, or last request taken */
@@ -53,8 +55,10 @@ void conn_free(struct conn *c);
 /* Reads what the socket has (until the buffer is full).  Sets eof or
  * dead as they happen. */
 void conn_fill(struct conn *c, int64_t now_ms);
-/* 1 if the conn takes more input now: not finished, not full, and not
- * waiting for the client to read what it was sent. */
+/* 1 if the conn takes more input now: not finished, not full, not
+ * waiting for the client to read what it was sent, and holding no
+ * request that may be complete (a backlog is read as it is served, so
+ * a flooding client is not read from at every turn of the loop). */
 int conn_wants_input(const struct conn *c);
 /* 1 if nothing of a request or a reply is in progress on it, as far as
  * the conn has read; conn_unread says whether the socket holds more. */

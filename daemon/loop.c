@@ -26,6 +26,12 @@
 #include "satokend.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
+/* Requests one local user adds to a batch: a user with a backlog waits
+ * for the next batch, not the others for its backlog.  A batch that
+ * gathers while a commit syncs is bounded by this alone (request.c);
+ * 256, as many as eight pipelining connections gave a batch before
+ * there were shares, so that a bulk load's commits stay as large. */
+#define UID_LINES_PER_BATCH	(4 * PER_UID_CONNS)
 #define EVICT_IDLE_MS	1000	/* younger idle conns are not evicted: a
 				 * client between two requests is not idle */
 #define ACCEPTS_PER_ROUND	64
@@ -38,6 +44,8 @@ struct uid_slot {
 	uid_t uid;
 	int used;
 	size_t n;
+	uint64_t gen;		/* the batch that taken counts for */
+	size_t taken;		/* requests in batch gen */
 };
 
 /* epoll's data for the two descriptors that are not conns */
@@ -50,6 +58,15 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Answers a connection we will not serve, without waiting for it. */
@@ -111,6 +128,25 @@ uid_slot(struct server *sv, uid_t uid)
 	s->uid = uid;
 	sv->uids_used++;
 	return s;
+}
+
+int
+server_uid_take(struct server *sv, uid_t uid, uint64_t gen)
+{
+	struct uid_slot *s;
+
+	/* every conn's uid has its slot since accept: none is added here */
+	if (sv->uids_cap == 0 || !(s = uid_find(sv->uids, sv->uids_cap,
+	    uid))->used)
+		return 0;
+	if (s->gen != gen) {
+		s->gen = gen;
+		s->taken = 0;
+	}
+	if (s->taken >= UID_LINES_PER_BATCH)
+		return 0;
+	s->taken++;
+	return 1;
 }
 
 /* Closes and frees conns[i]; the last conn takes its place. */
@@ -342,7 +378,7 @@ int
 server_loop(struct server *sv)
 {
 	struct epoll_event evs[EVENTS_PER_ROUND];
-	int64_t t, deadline, stop_at = 0;
+	int64_t t, d, deadline, stop_at = 0;
 	int i, n, timeout, waiting = 0, r = -1;
 	size_t k;
 
@@ -369,6 +405,9 @@ server_loop(struct server *sv)
 			break;
 		if (sv->purge_next_ms < deadline)
 			deadline = sv->purge_next_ms;
+		/* refusals counted in the last second, into the audit */
+		if ((d = ratelimit_flush(sv->rl, t)) < deadline)
+			deadline = d;
 		if (stop_at != 0 && stop_at < deadline)
 			deadline = stop_at;
 		timeout = waiting ? 0 : deadline <= t ? 0 :
@@ -406,6 +445,7 @@ out:
 		conn_drop(sv, sv->nconns - 1);
 	free(sv->uids);
 	sv->uids = NULL;
+	batch_turns_free(sv);
 	sv->uids_cap = sv->uids_used = 0;
 	if (sv->ep_fd >= 0)
 		close(sv->ep_fd);

@@ -9,9 +9,12 @@
 #include "mem.h"
 #include "satokend.h"
 
-/* At most this many requests from one connection per batch, so that a
- * pipelining client cannot starve the others. */
-#define LINES_PER_CONN	32
+/* The work a batch takes on before it is answered (take_turns). */
+#define BATCH_WORK_NS	500000
+/* A user's lines per turn, from one of its conns: enough that a
+ * pipelining client's replies go out in one write, not one each (a
+ * write is dearer than a refused request). */
+#define TURN_LINES	16
 /* Connections read per wake-up while a batch syncs. */
 #define READY_CONNS	256
 /* Batches committed back to back before the loop runs again. */
@@ -27,6 +30,7 @@ struct result {
 	int r;
 	uint64_t retry_ms;
 	int close_after;
+	int quiet;			/* counted by the limiter, no own line */
 	char via[SAT_PRINCIPAL_MAX + 80];	/* a token principal's uid */
 	int audited;		/* its line went out before the commit */
 	int audited_r;		/* ... for this r */
@@ -66,6 +70,23 @@ token_principal(struct server *sv, struct result *res)
 	return 0;
 }
 
+/* Takes one request from p's bucket; 1, with res answered THROTTLED,
+ * when it is empty.  A refused request is not audited on its own: the
+ * limiter counts it into p's one line a second (throttle_report). */
+static int
+limited(struct server *sv, struct result *res, const struct principal *p)
+{
+	if (ratelimit_take(sv->rl, p->id, p->display, sv->cfg.rate_limit,
+	    now_ms(), &res->retry_ms) == 0)
+		return 0;
+	res->r = op_fail(&res->ctx, SAT_E_THROTTLED, "rate limit of %llu "
+	    "requests per second reached; retry in %llu ms",
+	    (unsigned long long)sv->cfg.rate_limit,
+	    (unsigned long long)res->retry_ms);
+	res->quiet = 1;
+	return 1;
+}
+
 static void
 run_line(struct server *sv, struct conn *c, const char *line, size_t len,
     struct result *res)
@@ -79,16 +100,18 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	ctx->p = &res->p;
 	ctx->rq = &res->rq;
 	ctx->ev = &res->ev;
+	/* before any work, the socket's uid pays, whatever the request
+	 * says or presents: a refusal costs no parse and no verification,
+	 * and no uid escapes its limit by sending tokens, good or bad */
+	if (limited(sv, res, &c->peer))
+		return;
 	r = proto_parse(line, len, &res->rq, ctx->msg, sizeof(ctx->msg));
-	if (r == 0 && res->rq.auth_token != NULL)
+	if (r == 0 && res->rq.auth_token != NULL) {
 		r = token_principal(sv, res);
-	/* limited per principal, whatever it sent */
-	if (ratelimit_take(sv->rl, res->p.id, sv->cfg.rate_limit, now_ms(),
-	    &res->retry_ms) != 0) {
-		r = op_fail(ctx, SAT_E_THROTTLED, "rate limit of %llu requests "
-		    "per second reached; retry in %llu ms",
-		    (unsigned long long)sv->cfg.rate_limit,
-		    (unsigned long long)res->retry_ms);
+		/* and a service account is one principal, whichever of the
+		 * users holding its token presents it */
+		if (r == 0 && limited(sv, res, &res->p))
+			return;
 	}
 	if (r == 0 && (res->reply = json_pack("{s:b}", "ok", 1)) == NULL)
 		r = SAT_E_NOMEM;
@@ -97,6 +120,26 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 		r = ops_run(ctx);
 	}
 	res->r = r;
+}
+
+void
+throttle_report(void *arg, const char *who, uint64_t count)
+{
+	struct server *sv = arg;
+	struct audit_event ev;
+	char n[24];
+
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)count);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "throttled";
+	ev.outcome = "denied";
+	ev.reason = proto_error_name(SAT_E_THROTTLED);
+	ev.principal = who;
+	ev.count = n;
+	/* nothing was done for these requests: nothing to take back */
+	if (audit_emit(sv->audit, &ev) != 0)
+		dlog(LOG_ERR, "audit: cannot write the line for throttled "
+		    "requests of %s", who);
 }
 
 /* Fills the audit event of one request. */
@@ -178,23 +221,51 @@ struct batch {
 	size_t n, cap;
 	size_t first_mut;	/* the first that staged a change */
 	int failed;		/* a handler failed after staging */
+	uint64_t gen;		/* for the per-uid shares (loop.c) */
+	int64_t start_ns;	/* when it began taking requests */
+	int64_t work_ns;	/* and for how long it may */
 };
 
-/* Runs the complete lines c holds, up to LINES_PER_CONN, into b.
- * Returns how many it took. */
+/* An empty batch, numbered afresh: each uid's share starts over. */
+static void
+batch_init(struct server *sv, struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->first_mut = (size_t)-1;
+	b->gen = ++sv->batch_gen;
+	b->start_ns = now_ns();
+	b->work_ns = BATCH_WORK_NS;
+}
+
+/* Runs up to max of the complete lines c holds into b, as long as its
+ * uid has a share left.  Returns how many it took. */
 static size_t
-take_lines(struct server *sv, struct conn *c, struct batch *b)
+take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 {
 	struct result **nrs, *res;
 	const char *line;
 	size_t k, len;
-	int got;
+	int got, refilled = 0;
 
-	for (k = 0; k < LINES_PER_CONN; k++) {
+	for (k = 0; k < max; k++) {
 		if (c->dead || c->closing ||
 		    conn_pending_out(c) > CONN_OUT_HIGH)
 			break;
-		if ((got = conn_next_line(c, &line, &len)) == 0)
+		/* dear requests end the turn early: the batch is done */
+		if (k > 0 && now_ns() - b->start_ns >= b->work_ns)
+			break;
+		got = conn_next_line(c, &line, &len);
+		/* a backlog is read as it is served (conn.h): what its
+		 * socket holds joins this turn */
+		if (got == 0 && !refilled && conn_wants_input(c)) {
+			refilled = 1;
+			conn_fill(c, now_ms());
+			got = conn_next_line(c, &line, &len);
+		}
+		if (got == 0)
+			break;
+		/* the line stays where it is, for the next batch */
+		if (!server_uid_take(sv, c->uid, b->gen))
 			break;
 		if (b->n == b->cap) {
 			size_t ncap = b->cap ? b->cap * 2 : 64;
@@ -244,9 +315,11 @@ audited(const struct server *sv, const struct result *res)
 {
 	const struct op *op = res->rq.op;
 
+	/* a throttled request is counted by the limiter's own line */
+	if (res->quiet)
+		return 0;
 	return op == NULL || (op->flags & (OP_MUTATES | OP_AUTH)) ||
-	    res->via[0] != '\0' || sv->cfg.audit_reads ||
-	    res->r == SAT_E_THROTTLED;
+	    res->via[0] != '\0' || sv->cfg.audit_reads;
 }
 
 /* Writes the lines of b's requests that are not written yet (all of
@@ -325,14 +398,147 @@ batch_audit_first(struct server *sv, struct batch *b)
 	return bad ? SAT_E_IO : 0;
 }
 
+/* The conns with input, grouped by uid, for take_turns; kept between
+ * calls so that a busy loop does not allocate. */
+struct turn_group {
+	size_t lo, hi;		/* its conns: c[lo..hi) */
+	size_t next;		/* whose turn it is in the group */
+};
+
+struct turns {
+	struct conn **c;
+	size_t ccap;
+	struct turn_group *g;
+	size_t gcap;
+};
+
+void
+batch_turns_free(struct server *sv)
+{
+	if (sv->turns == NULL)
+		return;
+	free(sv->turns->c);
+	free(sv->turns->g);
+	free(sv->turns);
+	sv->turns = NULL;
+}
+
+static int
+turn_order(const void *a, const void *b)
+{
+	const struct conn *x = *(struct conn *const *)a;
+	const struct conn *y = *(struct conn *const *)b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int
+turns_reserve(struct server *sv, size_t n)
+{
+	struct turns *t = sv->turns;
+	struct conn **nc;
+	struct turn_group *ng;
+
+	if (t == NULL && (t = sv->turns = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	if (t->ccap < n) {
+		if ((nc = realloc(t->c, n * sizeof(*nc))) == NULL)
+			return -1;
+		t->c = nc;
+		t->ccap = n;
+	}
+	if (t->gcap < n) {
+		if ((ng = realloc(t->g, n * sizeof(*ng))) == NULL)
+			return -1;
+		t->g = ng;
+		t->gcap = n;
+	}
+	return 0;
+}
+
+/* Takes the lines of the n conns in cs into b in turns: a turn gives
+ * each local user with input up to TURN_LINES requests, from its next
+ * connection, and
+ * the batch stops taking once it has done BATCH_WORK_NS of work, the
+ * next batch starting with the user after the last one served.  So one
+ * connection's backlog, or one user's 64 connections, wait behind
+ * everyone else's next request, and nobody waits for more than a few
+ * batches' worth of others' work.  Returns how many it took. */
+static size_t
+take_turns(struct server *sv, struct conn **cs, size_t n, struct batch *b)
+{
+	struct turns *t;
+	struct turn_group *g;
+	size_t i, m = 0, ng = 0, first = 0, left, took = 0, k, got;
+
+	for (i = 0; i < n; i++)
+		m += cs[i]->inlen > 0;
+	if (m == 0)
+		return 0;
+	if (turns_reserve(sv, m) != 0) {
+		/* still served, one line each in array order */
+		for (i = 0; i < n; i++)
+			took += take_lines(sv, cs[i], b, 1);
+		return took;
+	}
+	t = sv->turns;
+	for (i = 0, m = 0; i < n; i++)
+		if (cs[i]->inlen > 0)
+			t->c[m++] = cs[i];
+	qsort(t->c, m, sizeof(*t->c), turn_order);
+	for (i = 0; i < m; i++) {
+		if (i == 0 || t->c[i]->uid != t->c[i - 1]->uid) {
+			g = &t->g[ng++];
+			g->lo = i;
+			/* the user after the one served last goes first */
+			if (first == 0 && ng > 1 && t->c[i]->uid > sv->turn_uid)
+				first = ng - 1;
+		}
+		g->hi = i + 1;
+	}
+	for (i = 0; i < ng; i++)
+		t->g[i].next = t->g[i].lo + sv->turn_start % (t->g[i].hi -
+		    t->g[i].lo);
+	sv->turn_start++;
+	if (t->c[0]->uid > sv->turn_uid)
+		first = 0;
+	for (left = ng; left > 0;) {
+		for (k = 0; k < ng && left > 0; k++) {
+			g = &t->g[(first + k) % ng];
+			while (g->hi > g->lo) {
+				struct conn *c = t->c[g->next];
+
+				if ((got = take_lines(sv, c, b, TURN_LINES)) > 0) {
+					took += got;
+					sv->turn_uid = c->uid;
+					if (++g->next == g->hi)
+						g->next = g->lo;
+					break;
+				}
+				/* nothing more from it in this batch */
+				t->c[g->next] = t->c[--g->hi];
+				if (g->next == g->hi)
+					g->next = g->lo;
+				if (g->hi == g->lo)
+					left--;
+			}
+			if (now_ns() - b->start_ns >= b->work_ns)
+				return took;
+		}
+	}
+	return took;
+}
+
 /* Runs the replies of a finished batch out: audit lines, then the
  * replies, written at once so that its clients can send their next
  * request while the following batch commits. */
 static void
 batch_reply(struct server *sv, struct batch *b)
 {
-	int64_t t;
 	size_t i;
+	int64_t t;
 	int *ar;
 
 	/* the batch's lines in one write, each reply after its line */
@@ -364,8 +570,7 @@ batch_reply(struct server *sv, struct batch *b)
 		result_free(b->rs[i]);
 	}
 	free(b->rs);
-	memset(b, 0, sizeof(*b));
-	b->first_mut = (size_t)-1;
+	batch_init(sv, b);
 }
 
 /* Fails the requests of b from the first that staged a change on (from
@@ -390,13 +595,18 @@ gather_while_syncing(struct server *sv, struct batch *next)
 {
 	struct conn *ready[READY_CONNS];
 	struct pollfd pfd[2];
-	size_t i, n, took;
+	size_t n, took;
 	int input = 1;
 
 	pfd[0].fd = store_commit_fd(sv->st.store);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = sv->ep_fd;
 	pfd[1].events = POLLIN;
+	/* its replies wait for the commit in flight anyway: the sync, not
+	 * BATCH_WORK_NS, bounds what it takes (the per-uid shares hold) */
+	next->work_ns = INT64_MAX / 2;
+	/* the backlogs the conns hold first: they are not watched */
+	(void)take_turns(sv, sv->conns, sv->nconns, next);
 	while (pfd[0].fd >= 0 && !next->failed) {
 		if (poll(pfd, input ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
@@ -408,8 +618,7 @@ gather_while_syncing(struct server *sv, struct batch *next)
 		if (!(pfd[1].revents & POLLIN))
 			continue;
 		n = server_fill_ready(sv, ready, READY_CONNS);
-		for (i = 0, took = 0; i < n; i++)
-			took += take_lines(sv, ready[i], next);
+		took = take_turns(sv, ready, n, next);
 		/* only signals, new connections or output are pending:
 		 * they are the loop's; wait for the commit alone */
 		if (took == 0)
@@ -421,14 +630,14 @@ size_t
 batch_run(struct server *sv)
 {
 	struct store *st = sv->st.store;
-	struct batch cur = { .first_mut = (size_t)-1 };
-	struct batch prev = { .first_mut = (size_t)-1 };
-	size_t i, total = 0, stage;
+	struct batch cur, prev;
+	size_t total = 0, stage;
 	int r = 0, began;
 
+	batch_init(sv, &cur);
+	batch_init(sv, &prev);
 	sv->st.now = (int64_t)time(NULL);
-	for (i = 0; i < sv->nconns; i++)
-		(void)take_lines(sv, sv->conns[i], &cur);
+	(void)take_turns(sv, sv->conns, sv->nconns, &cur);
 	/* Group commit, pipelined: while one batch's journal frame is
 	 * fdatasync'd by the store's thread, the requests that arrive run
 	 * as the next batch on top of it; each batch is answered once it
@@ -468,8 +677,7 @@ batch_run(struct server *sv)
 				 * prev's replies are written while it syncs */
 				batch_reply(sv, &prev);
 				prev = cur;
-				memset(&cur, 0, sizeof(cur));
-				cur.first_mut = (size_t)-1;
+				batch_init(sv, &cur);
 				sv->st.now = (int64_t)time(NULL);
 				continue;
 			}

@@ -471,7 +471,7 @@ main(int argc, char **argv)
 		    sat_strerror(r));
 		fail_start(ready_fd, err);
 	}
-	if (ratelimit_new(&sv.rl) != 0)
+	if (ratelimit_new(throttle_report, &sv, &sv.rl) != 0)
 		fail_start(ready_fd, "out of memory");
 	sv.st.cfg = &sv.cfg;
 	r = store_open_writer(sv.cfg.database, (unsigned)sv.cfg.lock_timeout_ms,

@@ -28,14 +28,19 @@ struct server {
 	struct uid_slot *uids;		/* loop.c: connections per uid */
 	size_t uids_cap, uids_used;
 	uint64_t next_serial;
+	uint64_t batch_gen;		/* request.c: numbers the batches */
+	size_t turn_start;		/* request.c: whose turn within a uid */
+	uid_t turn_uid;			/* request.c: the uid served last */
+	struct turns *turns;		/* request.c: scratch, owned */
 	int stopping;
 	int foreground;
 	size_t purge_pos;		/* next account of the retention sweep */
 	int64_t purge_next_ms;		/* when the next sweep step is due */
 };
 
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
+int64_t now_ns(void);
 
 /* Operational messages (not audit): stderr in the foreground, else
  * syslog LOG_DAEMON. */
@@ -46,11 +51,20 @@ void dlog_init(int foreground);
  * batch, commits it once, audits each request and queues the replies.
  * Returns the number of requests run. */
 size_t batch_run(struct server *sv);
+/* request.c: frees the batches' scratch space. */
+void batch_turns_free(struct server *sv);
+/* request.c: the limiter's report (arg: the server): one audit line,
+ * action=throttled count=N, for a principal's refused requests. */
+void throttle_report(void *arg, const char *who, uint64_t count);
 
 /* loop.c: reads what has arrived on the connections since the loop
  * last looked, without waiting, and returns up to cap of those it read
  * from in ret (a batch lets their requests join it). */
 size_t server_fill_ready(struct server *sv, struct conn **ret, size_t cap);
+
+/* loop.c: counts one request of uid into the batch gen; 0 once uid
+ * has had its share of that batch (the rest waits for the next). */
+int server_uid_take(struct server *sv, uid_t uid, uint64_t gen);
 
 /* purge.c: one step of the retention sweep, when due. */
 void purge_step(struct server *sv);

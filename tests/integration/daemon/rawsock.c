@@ -14,6 +14,12 @@
  *                               server gives up on us, or "open"
  *   rawsock SOCK flood N        open N connections at once and hold them;
  *                               print how many were refused at once
+ *   rawsock SOCK pump CONNS     stdin's first line over and over on CONNS
+ *                               connections, PUMP_WINDOW in flight on
+ *                               each, until SIGTERM; print "pumping" once
+ *                               each has had a reply, and at the end,
+ *                               every reply read, "ok N throttled N
+ *                               other N"
  *   rawsock SOCK activate CMD.. a listening socket at SOCK as fd 3 with
  *                               LISTEN_FDS/LISTEN_PID, NOTIFY_SOCKET set;
  *                               run CMD; print the first notification
@@ -194,6 +200,128 @@ activate(const char *path, char **cmd)
 	return 0;
 }
 
+#define PUMP_WINDOW	32
+
+static volatile sig_atomic_t pump_stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	pump_stop = 1;
+}
+
+struct pumped {
+	int fd;
+	int inflight;
+	int replied;
+	char head[40];		/* the start of the reply being read */
+	size_t hl;
+};
+
+/* Counts the replies in what arrived on c: by their first bytes. */
+static void
+pump_count(struct pumped *c, const char *p, size_t n, long *ok, long *thr,
+    long *other)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			if (c->hl < sizeof(c->head) - 1)
+				c->head[c->hl++] = p[i];
+			continue;
+		}
+		c->head[c->hl] = '\0';
+		if (strncmp(c->head, "{\"ok\":true", 10) == 0)
+			(*ok)++;
+		else if (strstr(c->head, "\"THROTTLED\"") != NULL)
+			(*thr)++;
+		else
+			(*other)++;
+		c->hl = 0;
+		c->inflight--;
+		c->replied = 1;
+	}
+}
+
+static int
+pump(const char *path, int n)
+{
+	char line[4096], out[PUMP_WINDOW * sizeof(line)], buf[65536];
+	long ok = 0, thr = 0, other = 0;
+	struct pumped *cs;
+	struct pollfd *p;
+	size_t len, k;
+	double end = 0;
+	int i, w, busy, said = 0;
+	ssize_t got;
+
+	if (fgets(line, sizeof(line), stdin) == NULL || n <= 0 ||
+	    (cs = calloc((size_t)n, sizeof(*cs))) == NULL ||
+	    (p = calloc((size_t)n, sizeof(*p))) == NULL)
+		return 2;
+	len = strlen(line);
+	signal(SIGTERM, on_term);
+	for (i = 0; i < n; i++)
+		if ((cs[i].fd = dial(path)) < 0)
+			return 1;
+	for (;;) {
+		if (pump_stop && end == 0)
+			end = now() + 20;
+		busy = 0;
+		for (i = 0; i < n; i++) {
+			struct pumped *c = &cs[i];
+
+			/* topped up by half a window at a time */
+			if (!pump_stop && c->fd >= 0 &&
+			    c->inflight <= PUMP_WINDOW / 2) {
+				w = PUMP_WINDOW - c->inflight;
+				for (k = 0; k < (size_t)w; k++)
+					memcpy(out + k * len, line, len);
+				if (send(c->fd, out, (size_t)w * len,
+				    MSG_NOSIGNAL) != (ssize_t)((size_t)w * len)) {
+					close(c->fd);
+					c->fd = -1;
+				} else {
+					c->inflight += w;
+				}
+			}
+			p[i].fd = c->fd >= 0 && c->inflight > 0 ? c->fd : -1;
+			p[i].events = POLLIN;
+			busy |= p[i].fd >= 0;
+		}
+		if (!said) {
+			for (i = 0; i < n && (cs[i].replied || cs[i].fd < 0); i++)
+				;
+			if (i == n) {
+				printf("pumping\n");
+				fflush(stdout);
+				said = 1;
+			}
+		}
+		if (!busy || (end != 0 && now() > end))
+			break;
+		if (poll(p, (nfds_t)n, 100) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP |
+			    POLLERR)))
+				continue;
+			got = recv(p[i].fd, buf, sizeof(buf), 0);
+			if (got <= 0) {
+				close(cs[i].fd);
+				cs[i].fd = -1;
+				continue;
+			}
+			pump_count(&cs[i], buf, (size_t)got, &ok, &thr, &other);
+		}
+	}
+	printf("ok %ld throttled %ld other %ld\n", ok, thr, other);
+	fflush(stdout);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,6 +335,8 @@ main(int argc, char **argv)
 		return 2;
 	if (strcmp(argv[2], "activate") == 0 && argc > 3)
 		return activate(argv[1], argv + 3);
+	if (strcmp(argv[2], "pump") == 0 && argc == 4)
+		return pump(argv[1], atoi(argv[3]));
 	if (strcmp(argv[2], "flood") == 0 && argc == 4) {
 		n = atoi(argv[3]);
 		if ((fds = calloc((size_t)n, sizeof(*fds))) == NULL)
