@@ -13,8 +13,9 @@
 #
 # Nothing of this survives the test: it re-runs itself in a private
 # mount namespace (with_devlog.sh: its own /dev/log, read by syslogd.py,
-# a stand-in for rsyslog) and a private network namespace (only lo, so
-# Postfix and slapd use their standard ports and no packet leaves), and
+# a stand-in for rsyslog), a private network namespace (only lo, so
+# Postfix and slapd use their standard ports and no packet leaves) and a
+# private pid namespace (whatever is left is killed with it), and
 # there puts overlays on /etc, /usr, /var, /run and /home: make install
 # PREFIX=/usr, useradd, adduser, postconf, fstab and slapd's cn=config all write
 # into the overlays, which are thrown away.  What the test adds around
@@ -56,7 +57,8 @@ if [ -z "${SAT_RECIPES_NS:-}" ]; then
 	D=$(mktemp -d "${TMPDIR:-/tmp}/satoken-recipes.XXXXXX")
 	chmod 0755 "$D"
 	SAT_RECIPES_NS=$D bash "$here/with_devlog.sh" "$D/log.sock" \
-		unshare -n env PATH="$PATH:/usr/sbin:/sbin" bash "$0"
+		unshare -n -p -f --mount-proc env PATH="$PATH:/usr/sbin:/sbin" \
+		SYSTEMCTL_SKIP_REDIRECT=1 bash "$0"
 	rc=$?
 	# the namespace is gone with its mounts: $D/olddev is an empty
 	# directory again here (its propagation was private)
@@ -78,6 +80,16 @@ for d in etc usr var run home; do
 		-o "lowerdir=/$d,upperdir=$D/ov/$d/u,workdir=$D/ov/$d/w" "/$d" ||
 		{ not_ok "overlay on /$d"; summary; }
 done
+# The machine's own Postfix and slapd may be running (Debian starts
+# them on installation): their pid files, seen through the overlays,
+# must not stop ours from starting, nor name processes ours would stop
+# (the pid namespace hides those processes; the files go too).  With
+# /run/systemd hidden, Debian's init scripts do not hand over to the
+# machine's systemd.
+rm -f /var/spool/postfix/pid/master.pid
+mount -t tmpfs -o mode=0755 satoken-recipes-slapd /run/slapd &&
+	chown openldap:openldap /run/slapd
+[ -d /run/systemd ] && mount -t tmpfs -o mode=0755 satoken-recipes-nosystemd /run/systemd
 python3 "$here/syslogd.py" "$D/log.sock" "$SYSLOG" "$D/pri" "$D/syslog.ready" &
 SYSLOGD=$!
 CLEANUPS+=("kill $SYSLOGD")
@@ -129,13 +141,23 @@ run_recipe() {
 	return "$rc"
 }
 
-# wait_port PORT: something listens on 127.0.0.1:PORT
+# wait_port PORT: something listens on 127.0.0.1:PORT (within 30 s: the
+# machine is shared)
 wait_port() {
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# a full stop and start, as the systemctl stand-in does: no smtpd of
+# the previous configuration, with its kept store view, is left to
+# answer the next connection
+systemctl_restart_postfix() {
+	postmulti -i - -p stop >/dev/null 2>&1
+	/usr/lib/postfix/configure-instance.sh - >/dev/null 2>&1 &&
+		postmulti -i - -p start >/dev/null 2>&1 && wait_port 587
 }
 
 # every recipe README marks is one this test runs
@@ -147,14 +169,14 @@ check "README marks exactly the recipes this test runs ($marked)" \
 check "make install PREFIX=/usr (into the overlays)" \
 	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" install PREFIX=/usr >"$D/install.log" 2>&1'
 check "  ...systemd-sysusers and systemd-tmpfiles make user satoken and /var/lib/satoken" \
-	eval 'systemd-sysusers /usr/lib/sysusers.d/satoken.conf >/dev/null &&
+	eval 'systemd-sysusers /usr/lib/sysusers.d/satoken.conf >/dev/null 2>&1 &&
 	systemd-tmpfiles --create /usr/lib/tmpfiles.d/satoken.conf'
 # satokend as satokend.service runs it: user satoken, RuntimeDirectory
 install -d -m 0755 -o satoken -g satoken /run/satoken
 setpriv --reuid satoken --regid satoken --init-groups \
 	/usr/sbin/satokend --foreground 2>"$D/satokend.log" &
 DPID=$!
-for _ in $(seq 200); do
+for _ in $(seq 600); do
 	grep -q serving "$D/satokend.log" && break
 	sleep 0.05
 done
@@ -189,8 +211,7 @@ printf 'Subject: satoken recipe\n\nhello\n' >"$D/client/message.txt"
 smtp_ok_lines() { grep -c 'action=auth outcome=ok reason=ok account=ci .*service=smtp' "$SYSLOG"; }
 
 # the client before the chroot recipe: what the outside audit saw
-postmulti -i - -p reload >/dev/null 2>&1
-wait_port 587
+systemctl_restart_postfix
 n0=$(grep -c 'action=auth' "$SYSLOG")
 run_recipe postfix-client "$D/client" >/dev/null 2>&1
 rc=$?
@@ -221,11 +242,6 @@ check "  ...the token file is 0600 (the recipe's umask)" \
 # before its chroot, and the plugin's audit line goes through the
 # chroot's /dev/log, which the recipe bound there
 postconf -e maillog_file=/var/log/postfix.log
-systemctl_restart_postfix() {
-	postmulti -i - -p stop >/dev/null 2>&1
-	/usr/lib/postfix/configure-instance.sh - >/dev/null 2>&1 &&
-		postmulti -i - -p start >/dev/null 2>&1 && wait_port 587
-}
 systemctl_restart_postfix
 good=$(cat "$D/client/ci.curl")
 curl_cmd=$(recipe postfix-client | sed -n '/^curl /,$p')
@@ -268,10 +284,9 @@ check "  ...audit, from inside the chroot: denied revoked" \
 
 # the store hidden from the chroot: the documented temporary error,
 # audited.  Lazily unmounted (smtpd processes hold it open), then a
-# reload, so that the next smtpd opens the store afresh.
+# restart, so that the next smtpd opens the store afresh.
 umount -l /var/spool/postfix/var/lib/satoken
-postmulti -i - -p reload >/dev/null 2>&1
-sleep 1
+systemctl_restart_postfix
 n_err=$(grep -c 'reason=store_unavailable' "$SYSLOG")
 out=$(cd "$D/client" && curl -v --ssl-reqd --cacert smtpd.crt \
 	--url smtp://mail.example.org:587 -K ci.curl -X NOOP 2>&1)
@@ -281,7 +296,7 @@ grep '^< 454' <<<"$out" | sed 's/^/   /'
 check "  ...with an audit line, outcome=error reason=store_unavailable" \
 	test "$(grep -c 'reason=store_unavailable' "$SYSLOG")" -gt "$n_err"
 mount /var/spool/postfix/var/lib/satoken
-postmulti -i - -p reload >/dev/null 2>&1
+systemctl_restart_postfix
 out=
 
 # the alternative: smtpd unchrooted, the bind mounts gone
