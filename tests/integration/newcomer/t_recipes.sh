@@ -28,7 +28,7 @@
 # doing what Debian's units do (postfix@.service: configure-instance.sh,
 # then postmulti start; slapd: /etc/init.d/slapd).
 here=$(cd "$(dirname "$0")" && pwd)
-RECIPES="postfix postfix-chroot postfix-client postfix-unchrooted slapd slapd-client sshd-user"
+RECIPES="postfix postfix-chroot postfix-client postfix-unchrooted slapd slapd-client sshd sshd-user"
 
 if [ -z "${SAT_RECIPES_NS:-}" ]; then
 	why=
@@ -74,6 +74,8 @@ mkdir -p "$D/work"
 master_up=
 
 ip link set lo up
+# with_devlog.sh's /dev has pts/ but no ptmx, which sshpass needs
+[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 for d in etc usr var run home; do
 	mkdir -p "$D/ov/$d/u" "$D/ov/$d/w"
 	mount -t overlay "satoken-recipes-$d" \
@@ -196,6 +198,44 @@ home=$(getent passwd ci | cut -d: -f6)
 check "  ...ci is a system user whose home ($home) exists and is its own (no chdir warning from sshd)" \
 	eval '[ "$(getent passwd ci | cut -d: -f3)" -lt 1000 ] &&
 	test -d "$home" -a "$(stat -c %U "$home" 2>/dev/null)" = ci'
+
+check "recipe sshd runs" run_recipe sshd
+check "  ...both lines are in /etc/pam.d/sshd, each before its @include" eval '
+	awk "/pam_satoken.so ignore_non_token/ { a = NR } /^@include common-auth/ { b = NR }
+	     /^account .*pam_satoken.so/ { c = NR } /^@include common-account/ { d = NR }
+	     END { exit !(a && a < b && c && c < d) }" /etc/pam.d/sshd'
+# Debian's sshd with its own sshd_config (UsePAM yes; passwords allowed
+# by default), as its unit starts it, on port 22 of the private network
+mkdir -p -m 0755 /run/sshd
+/usr/sbin/sshd -D -e 2>"$D/sshd.log" &
+SSHD_PID=$!
+CLEANUPS+=("kill $SSHD_PID")
+check "sshd runs, Debian's configuration" wait_port 22
+# a person with a password, for the stack shared with pam_unix
+useradd --create-home --shell /bin/sh "human$$" && echo "human$$:pw-$$-x" | chpasswd
+printf 'pw-%s-x\n' "$$" >"$D/human.pw"
+satokenctl token mint ci --name ssh --service sshd 2>/dev/null >"$D/ssh.token"
+chmod 0600 "$D/ssh.token" "$D/human.pw"
+# ssh_login USER SECRETFILE: a command over ssh, the secret on fd 3
+ssh_login() {
+	sshpass -d 3 ssh -F /dev/null -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o PreferredAuthentications=password \
+		-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
+		-o ConnectTimeout=20 -o LogLevel=ERROR \
+		"$1@127.0.0.1" 'echo "in as $(id -un), in $(pwd)"' 3<"$2"
+}
+ssh_login ci "$D/ssh.token" >"$D/ssh-ci.out" 2>&1
+rc=$?
+check "ssh: ci logs in with its token (rc=$rc)" grep -qx "in as ci, in $home" "$D/ssh-ci.out"
+check "  ...in its home: no \"Could not chdir to home directory\"" \
+	eval '! grep -q "Could not chdir" "$D/ssh-ci.out"'
+check "  ...audit: action=auth outcome=ok service=sshd" \
+	grep -q "action=auth outcome=ok reason=ok account=ci token=$(cut -c5-16 "$D/ssh.token") service=sshd rhost=127.0.0.1" "$SYSLOG"
+ssh_login "human$$" "$D/human.pw" >"$D/ssh-human.out" 2>&1
+check "ssh: a person still logs in with a password, through pam_unix" \
+	grep -qx "in as human$$, in /home/human$$" "$D/ssh-human.out"
+grep -q "^in as" "$D/ssh-ci.out" "$D/ssh-human.out" ||
+	{ cat "$D/ssh-ci.out" "$D/ssh-human.out"; tail -n 20 "$D/sshd.log"; } | sed 's/^/   | /'
 
 # --- Postfix ---------------------------------------------------------------
 check "Postfix runs as after its installation (configure-instance.sh, postmulti start)" \
@@ -338,9 +378,7 @@ ctl token revoke "$lid" >/dev/null
 rc=$?
 check "a revoked token: ldapwhoami fails, invalid credentials (rc=$rc)" test "$rc" -eq 49
 
-# --- make uninstall with sshd's PAM lines in place ------------------------
-sed -i '/^@include common-auth/i auth     [success=done ignore=ignore default=die]  pam_satoken.so ignore_non_token' /etc/pam.d/sshd
-sed -i '/^@include common-account/i account  [success=done user_unknown=ignore default=die]  pam_satoken.so' /etc/pam.d/sshd
+# --- make uninstall with the sshd recipe's PAM lines in place ------------
 pamdir=$(dirname "$(find /usr/lib /lib -name pam_unix.so -print -quit)")
 "${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1
 rc=$?
@@ -348,8 +386,17 @@ check "make uninstall refuses while /etc/pam.d/sshd names pam_satoken.so (rc=$rc
 check "  ...naming the file and line" grep -q '/etc/pam.d/sshd:[0-9]*:auth .*pam_satoken.so' "$D/uninstall.log"
 check "  ...and removes nothing" \
 	test -f "$pamdir/pam_satoken.so" -a -x /usr/sbin/satokend -a -x /usr/bin/satokenctl
+# what the refusal prevents: the module gone, the lines still there
+mv "$pamdir/pam_satoken.so" "$D/pam_satoken.so.away"
+ssh_login "human$$" "$D/human.pw" >"$D/ssh-human.out" 2>&1
+check "  ...(without the module, the person's password login fails: libpam refuses the whole stack)" \
+	eval '! grep -q "^in as human" "$D/ssh-human.out"'
+mv "$D/pam_satoken.so.away" "$pamdir/pam_satoken.so"
 sed -i '/pam_satoken\.so/d' /etc/pam.d/sshd
-check "with the lines gone, make uninstall succeeds" \
+ssh_login "human$$" "$D/human.pw" >"$D/ssh-human.out" 2>&1
+check "with the lines gone, the person logs in again" \
+	grep -qx "in as human$$, in /home/human$$" "$D/ssh-human.out"
+check "  ...and make uninstall succeeds" \
 	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1'
 check "  ...and removes the module" test ! -e "$pamdir/pam_satoken.so"
 
