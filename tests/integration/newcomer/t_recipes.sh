@@ -71,7 +71,6 @@ fi
 D=$SAT_RECIPES_NS
 SYSLOG=$D/syslog
 mkdir -p "$D/work"
-master_up=
 
 ip link set lo up
 # with_devlog.sh's /dev has pts/ but no ptmx, which sshpass needs
@@ -89,7 +88,8 @@ done
 # /run/systemd hidden, Debian's init scripts do not hand over to the
 # machine's systemd.
 rm -f /var/spool/postfix/pid/master.pid
-mount -t tmpfs -o mode=0755 satoken-recipes-slapd /run/slapd &&
+mkdir -p /run/slapd &&
+	mount -t tmpfs -o mode=0755 satoken-recipes-slapd /run/slapd &&
 	chown openldap:openldap /run/slapd
 [ -d /run/systemd ] && mount -t tmpfs -o mode=0755 satoken-recipes-nosystemd /run/systemd
 python3 "$here/syslogd.py" "$D/log.sock" "$SYSLOG" "$D/pri" "$D/syslog.ready" &
@@ -100,10 +100,8 @@ for _ in $(seq 100); do [ -e "$D/syslog.ready" ] && break; sleep 0.05; done
 stop_services() {
 	postmulti -i - -p stop >/dev/null 2>&1 || postfix abort >/dev/null 2>&1
 	/etc/init.d/slapd stop >/dev/null 2>&1
-	[ -n "$SLAPD_EXTRA" ] && kill "$SLAPD_EXTRA" 2>/dev/null
 	return 0
 }
-SLAPD_EXTRA=
 CLEANUPS+=("stop_services")
 
 # recipe NAME: the shell lines of README's block NAME
