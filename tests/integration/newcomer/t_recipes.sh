@@ -35,10 +35,12 @@ if [ -z "${SAT_RECIPES_NS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		why="NOT ROOT"
 	elif [ "${SANITIZE:-}" = 1 ]; then
-		# ASan's runtime must come first in the process: Postfix and
-		# slapd, as their packages start them, cannot load the
-		# sanitized plugin (tests/integration/sasl/run.sh does, with
-		# LD_PRELOAD, in private instances)
+		# ASan's runtime must come first in every process that loads
+		# the module or the plugin; preloaded into Debian's sshd,
+		# Postfix and slapd as their packages start them, curl's first
+		# login to the chrooted smtpd got no answer at all.
+		# sasl/run.sh and pam/sshd.sh drive the sanitized modules in
+		# those servers, started privately.
 		why="SANITIZE=1: the recipes run the installed, uninstrumented build"
 	else
 		for p in postfix postmulti slapd ldapmodify ldapwhoami curl openssl \
@@ -134,7 +136,7 @@ run_recipe() {
 	local name=$1 dir=${2:-$D/work}
 	recipe "$name" >"$D/recipe-$name.sh"
 	[ -s "$D/recipe-$name.sh" ] || { echo "   README has no recipe $name"; return 1; }
-	(cd "$dir" && sh -e -c '. "$1"; . "$2"' _ "$D/prelude.sh" "$D/recipe-$name.sh") \
+	(cd "$dir" && timeout 300 sh -e -c '. "$1"; . "$2"' _ "$D/prelude.sh" "$D/recipe-$name.sh") \
 		>"$D/out-$name" 2>&1
 	local rc=$?
 	[ "$rc" = 0 ] || sed 's/^/   | /' "$D/out-$name" | tail -n 15
@@ -167,7 +169,7 @@ check "README marks exactly the recipes this test runs ($marked)" \
 
 # --- the install, as README's "Build and install" does it -------------
 check "make install PREFIX=/usr (into the overlays)" \
-	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" install PREFIX=/usr >"$D/install.log" 2>&1'
+	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" SANITIZE="${SANITIZE:-}" install PREFIX=/usr >"$D/install.log" 2>&1'
 check "  ...systemd-sysusers and systemd-tmpfiles make user satoken and /var/lib/satoken" \
 	eval 'systemd-sysusers /usr/lib/sysusers.d/satoken.conf >/dev/null 2>&1 &&
 	systemd-tmpfiles --create /usr/lib/tmpfiles.d/satoken.conf'
@@ -216,7 +218,7 @@ satokenctl token mint ci --name ssh --service sshd 2>/dev/null >"$D/ssh.token"
 chmod 0600 "$D/ssh.token" "$D/human.pw"
 # ssh_login USER SECRETFILE: a command over ssh, the secret on fd 3
 ssh_login() {
-	sshpass -d 3 ssh -F /dev/null -o StrictHostKeyChecking=no \
+	timeout 120 sshpass -d 3 ssh -F /dev/null -o StrictHostKeyChecking=no \
 		-o UserKnownHostsFile=/dev/null -o PreferredAuthentications=password \
 		-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 \
 		-o ConnectTimeout=20 -o LogLevel=ERROR \
@@ -284,7 +286,7 @@ systemctl_restart_postfix
 good=$(cat "$D/client/ci.curl")
 curl_cmd=$(recipe postfix-client | sed -n '/^curl /,$p')
 n0=$(smtp_ok_lines)
-(cd "$D/client" && sh -c "$curl_cmd") >"$D/out-maillog" 2>&1
+(cd "$D/client" && timeout 120 sh -c "$curl_cmd") >"$D/out-maillog" 2>&1
 rc=$?
 check "with maillog_file set, the same token still logs in (rc=$rc)" test "$rc" -eq 0
 check "  ...and is audited, through the chroot's /dev/log" test "$(smtp_ok_lines)" -gt "$n0"
@@ -298,12 +300,12 @@ c=${tok:30:1}
 [ "$c" = A ] && c=B || c=A
 printf 'user = "ci:"\noauth2-bearer = "%s"\n' "${tok:0:30}$c${tok:31}" >"$D/client/ci.curl"
 tok=
-(cd "$D/client" && sh -c "$curl_cmd") >"$D/out-wrong" 2>&1
+(cd "$D/client" && timeout 120 sh -c "$curl_cmd") >"$D/out-wrong" 2>&1
 rc=$?
 check "a wrong token: the same curl fails (rc=$rc, 67 = login denied)" test "$rc" -eq 67
 check "  ...audit: a denied line for ci, service=smtp" \
 	grep -qE 'action=auth outcome=denied reason=[a-z_]+ account=ci .*service=smtp' "$SYSLOG"
-(cd "$D/client" && sh -c "$(sed 's/ -K ci.curl//' <<<"$curl_cmd")") >"$D/out-none" 2>&1
+(cd "$D/client" && timeout 120 sh -c "$(sed 's/ -K ci.curl//' <<<"$curl_cmd")") >"$D/out-none" 2>&1
 rc=$?
 check "no token at all: the same curl fails (rc=$rc), the mail refused" test "$rc" -ne 0
 
@@ -314,7 +316,7 @@ satokenctl token mint ci --name mail2 --service smtp 2>/dev/null | tr -d '\n' >>
 printf '"\n' >>"$D/client/ci.curl"
 id2=$(sed -nE 's/^oauth2-bearer = "sat_(.{12}).*/\1/p' "$D/client/ci.curl")
 ctl token revoke "$id2" >/dev/null
-(cd "$D/client" && sh -c "$curl_cmd") >"$D/out-revoked" 2>&1
+(cd "$D/client" && timeout 120 sh -c "$curl_cmd") >"$D/out-revoked" 2>&1
 rc=$?
 check "a revoked token: curl fails (rc=$rc)" test "$rc" -eq 67
 check "  ...audit, from inside the chroot: denied revoked" \
@@ -326,7 +328,7 @@ check "  ...audit, from inside the chroot: denied revoked" \
 umount -l /var/spool/postfix/var/lib/satoken
 systemctl_restart_postfix
 n_err=$(grep -c 'reason=store_unavailable' "$SYSLOG")
-out=$(cd "$D/client" && curl -v --ssl-reqd --cacert smtpd.crt \
+out=$(cd "$D/client" && curl -v --max-time 60 --ssl-reqd --cacert smtpd.crt \
 	--url smtp://mail.example.org:587 -K ci.curl -X NOOP 2>&1)
 check "store not visible in the chroot: SMTP 454, a temporary failure" \
 	grep -q '^< 454 4\.7\.0 ' <<<"$out"
@@ -346,7 +348,7 @@ printf 'user = "ci:"\noauth2-bearer = "' >"$D/client/ci.curl"
 satokenctl token mint ci --name mail3 --service smtp 2>/dev/null | tr -d '\n' >>"$D/client/ci.curl"
 printf '"\n' >>"$D/client/ci.curl"
 id3=$(sed -nE 's/^oauth2-bearer = "sat_(.{12}).*/\1/p' "$D/client/ci.curl")
-(cd "$D/client" && sh -c "$curl_cmd") >"$D/out-unchrooted" 2>&1
+(cd "$D/client" && timeout 120 sh -c "$curl_cmd") >"$D/out-unchrooted" 2>&1
 rc=$?
 check "  ...the client's curl exits 0 (rc=$rc)" test "$rc" -eq 0
 check "  ...audit: outcome=ok for that token, service=smtp" \
@@ -371,14 +373,14 @@ lid=$(cut -c5-16 "$D/client/ci.token")
 check "  ...audit: action=auth outcome=ok service=ldap" \
 	grep -q "action=auth outcome=ok reason=ok account=ci token=$lid service=ldap rhost=127.0.0.1" "$SYSLOG"
 ctl token revoke "$lid" >/dev/null
-(cd "$D/client" && LDAPTLS_CACERT=slapd.crt ldapwhoami -H ldap://ldap.example.org -ZZ \
+(cd "$D/client" && LDAPTLS_CACERT=slapd.crt timeout 60 ldapwhoami -H ldap://ldap.example.org -ZZ \
 	-Y OAUTHBEARER -U ci -y ci.token) >"$D/out-ldap-revoked" 2>&1
 rc=$?
 check "a revoked token: ldapwhoami fails, invalid credentials (rc=$rc)" test "$rc" -eq 49
 
 # --- make uninstall with the sshd recipe's PAM lines in place ------------
 pamdir=$(dirname "$(find /usr/lib /lib -name pam_unix.so -print -quit)")
-"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1
+"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" SANITIZE="${SANITIZE:-}" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1
 rc=$?
 check "make uninstall refuses while /etc/pam.d/sshd names pam_satoken.so (rc=$rc)" test "$rc" -ne 0
 check "  ...naming the file and line" grep -q '/etc/pam.d/sshd:[0-9]*:auth .*pam_satoken.so' "$D/uninstall.log"
@@ -395,7 +397,7 @@ ssh_login "human$$" "$D/human.pw" >"$D/ssh-human.out" 2>&1
 check "with the lines gone, the person logs in again" \
 	grep -qx "in as human$$, in /home/human$$" "$D/ssh-human.out"
 check "  ...and make uninstall succeeds" \
-	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1'
+	eval '"${MAKE:-make}" --no-print-directory -C "$ROOT" B="$B" SANITIZE="${SANITIZE:-}" uninstall PREFIX=/usr >"$D/uninstall.log" 2>&1'
 check "  ...and removes the module" test ! -e "$pamdir/pam_satoken.so"
 
 stop_daemon
