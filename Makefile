@@ -62,6 +62,7 @@ MODULES     :=
 CHECK_TARGETS :=
 INSTALL_TARGETS :=
 UNINSTALL_TARGETS :=
+UNINSTALL_CHECKS :=
 CLEAN_FILES :=
 
 .PHONY: all check unit install uninstall clean distclean demo bench
@@ -96,6 +97,8 @@ check: all $(CHECK_TARGETS)
 install: all $(INSTALL_TARGETS)
 
 uninstall: $(UNINSTALL_TARGETS)
+# checks that may refuse an uninstall run before anything is removed
+$(UNINSTALL_TARGETS): $(UNINSTALL_CHECKS)
 
 clean:
 	rm -rf build build-san $(CLEAN_FILES)

@@ -25,5 +25,29 @@ install-pam: $(PAM_MODULE)
 uninstall-pam:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_satoken.so
 
+# libpam fails a whole stack that names a module it cannot load ("Module
+# is unknown"): removing pam_satoken.so while a PAM service still names
+# it would lock people out of their password logins too.  So uninstall
+# refuses, before removing anything (every uninstall target waits for
+# this one), and lists the lines; FORCE=1 removes the module anyway.  A
+# line whose type starts with "-" is skipped by libpam when its module is
+# missing, and a comment names nothing.
+PAMCONFDIR ?= /etc/pam.d
+.PHONY: uninstall-pam-check
+uninstall-pam-check:
+	@refs=$$(grep -sHnE '^[[:space:]]*[A-Za-z].*pam_satoken\.so' \
+		$(DESTDIR)$(PAMCONFDIR)/* $(DESTDIR)/etc/pam.conf); \
+	[ -z "$$refs" ] && exit 0; \
+	echo "these PAM lines name pam_satoken.so:" >&2; \
+	printf '%s\n' "$$refs" | sed 's/^/  /' >&2; \
+	if [ "$(FORCE)" = 1 ]; then \
+		echo "FORCE=1: removing it anyway; those services now fail every login" >&2; \
+	else \
+		echo "remove them first (README, sshd): without the module libpam fails those services for everybody; FORCE=1 uninstalls anyway" >&2; \
+		exit 1; \
+	fi
+
+UNINSTALL_CHECKS += uninstall-pam-check
+
 INSTALL_TARGETS += install-pam
 UNINSTALL_TARGETS += uninstall-pam

@@ -2,8 +2,10 @@
 # make install/uninstall into a temporary DESTDIR, the man pages (man
 # --warnings, and every option, key and exit code), the etc/ samples
 # (satoken.conf, systemd units, sysusers/tmpfiles, SASL app configs),
-# the bash completion, and the fail2ban filter over real audit lines.
-#   check-newcomer      every group (about half a minute)
+# the bash completion, the fail2ban filter over real audit lines, and
+# README's wiring recipes run as written against Debian's sshd, Postfix
+# and slapd (t_recipes, as root, in private namespaces).
+#   check-newcomer      every group (about three minutes)
 NEWCOMER_DIR := tests/integration/newcomer
 
 # tools/tools.mk is read after this file: name its helper by path here
