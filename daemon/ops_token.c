@@ -86,10 +86,12 @@ live(const struct sat_token *t, int64_t now)
 }
 
 /* The policy, the account's state, the name among its live tokens and
- * the quota; *x gets the account's token index. */
+ * the quota; *x gets the account's token index.  adds is how many live
+ * tokens the change adds: 1 for a mint or a rotation whose old token
+ * stays live a while, 0 for a rotation that revokes it at once. */
 static int
 mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
-    struct sat_token_index *x)
+    int adds, struct sat_token_index *x)
 {
 	struct store *s = c->st->store;
 	struct sat_policy pol;
@@ -132,7 +134,7 @@ mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
 		}
 		record_free_token(&t);
 	}
-	if (name != NULL && nlive >= c->st->cfg->max_tokens_per_account)
+	if (adds > 0 && nlive >= c->st->cfg->max_tokens_per_account)
 		return op_fail(c, SAT_E_QUOTA, "max_tokens_per_account (%llu) "
 		    "reached for %s", (unsigned long long)
 		    c->st->cfg->max_tokens_per_account, a->name);
@@ -216,7 +218,7 @@ op_token_mint(struct op_ctx *c)
 	if ((r = op_get_account(c, c->rq->account, &a)) == 0 &&
 	    (r = op_may_manage(c, &a)) == 0 &&
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
-	    (r = mint_check(c, &a, m.name, &x)) == 0)
+	    (r = mint_check(c, &a, m.name, 1, &x)) == 0)
 		r = mint_stage(c, a.name, &m, &x, NULL);
 	mint_free(&m);
 	record_free_token_index(&x);
@@ -255,7 +257,7 @@ op_token_create(struct op_ctx *c)
 	 * is staged: a refused create leaves no account behind */
 	if ((r = op_account_build(c, acct, &a)) != 0 ||
 	    (r = mint_params(c, name, &m)) != 0 ||
-	    (r = mint_check(c, &a, m.name, &x)) != 0)
+	    (r = mint_check(c, &a, m.name, 1, &x)) != 0)
 		goto out;
 	if ((r = op_stage_account(c, &a)) != 0 ||
 	    (r = names_insert(&c->st->accounts, a.name)) != 0 ||
@@ -402,7 +404,8 @@ op_token_rotate(struct op_ctx *c)
 	if ((r = strlist_copy(&m.services, &t.services)) != 0 ||
 	    (r = strlist_copy(&m.sources, &t.sources)) != 0)
 		goto out;
-	if ((r = mint_check(c, &a, NULL, &x)) != 0 ||
+	/* a rotation whose old token stays live holds two slots */
+	if ((r = mint_check(c, &a, NULL, old_end != 0, &x)) != 0 ||
 	    (r = mint_stage(c, a.name, &m, &x, &nt)) != 0)
 		goto out;
 	snprintf(t.replaced_by, sizeof(t.replaced_by), "%s", nt.id);
