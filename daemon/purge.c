@@ -6,58 +6,15 @@
 
 #include "err.h"
 #include "satokend.h"
+#include "tindex.h"
 
 /* Expired and revoked tokens stay retain_days for the audit trail, then
- * go.  The sweep walks the accounts a few at a time between batches, so
- * a store of a million tokens never stalls the requests. */
-#define PURGE_ACCOUNTS_PER_STEP	64
+ * go.  The sweep walks the accounts' index pages a bounded number at a
+ * time between batches (tindex_purge), so an account of a million
+ * tokens never stalls the requests, nor does a store of a million. */
+#define PURGE_PAGES_PER_STEP	16	/* TINDEX_PAGE_SLOTS ids each */
 #define PURGE_STEP_MS		200
 #define PURGE_SWEEP_MS		(3600 * 1000)
-
-static int
-purgeable(const struct sat_token *t, int64_t cutoff)
-{
-	return (t->revoked_at != 0 && t->revoked_at <= cutoff) ||
-	    t->expires_at <= cutoff;
-}
-
-/* Stages the removal of one account's old tokens; *ret_n says how many. */
-static int
-purge_account(struct server *sv, const char *account, int64_t cutoff,
-    size_t *ret_n)
-{
-	struct store *s = sv->st.store;
-	struct sat_token_index x, keep;
-	struct sat_token t;
-	size_t i, n = 0;
-	int r;
-
-	*ret_n = 0;
-	memset(&x, 0, sizeof(x));
-	memset(&keep, 0, sizeof(keep));
-	if ((r = store_get_token_index(s, account, &x)) != 0)
-		return r;
-	for (i = 0; i < x.ids.n && r == 0; i++) {
-		memset(&t, 0, sizeof(t));
-		r = store_get_token(s, x.ids.v[i], &t);
-		if (r == 0 && purgeable(&t, cutoff)) {
-			r = store_delete_token(s, t.id);
-			n++;
-		} else if (r == 0) {
-			r = strlist_add(&keep.ids, x.ids.v[i]);
-		} else if (r == SAT_E_NOTFOUND) {
-			r = 0;	/* an index entry without its record: drop it */
-			n++;
-		}
-		record_free_token(&t);
-	}
-	if (r == 0 && n > 0)
-		r = store_put_token_index(s, account, &keep);
-	record_free_token_index(&x);
-	record_free_token_index(&keep);
-	*ret_n = n;
-	return r;
-}
 
 void
 purge_step(struct server *sv)
@@ -66,25 +23,39 @@ purge_step(struct server *sv)
 	struct names *l = &sv->st.accounts;
 	char detail[64];
 	int64_t now = (int64_t)time(NULL), cutoff, t = now_ms();
-	size_t k, n, *counts;
-	size_t first = sv->purge_pos;
-	int r = 0;
+	size_t budget = PURGE_PAGES_PER_STEP, n, *counts;
+	size_t first = sv->purge_pos, k = 0, used;
+	uint32_t page = sv->purge_page, before;
+	int r = 0, done = 0, partial = 0;
 
 	if (t < sv->purge_next_ms)
 		return;
 	cutoff = now - (int64_t)sv->cfg.retain_days * 86400;
 	if (first >= l->n) {
 		sv->purge_pos = 0;
+		sv->purge_page = 0;
 		sv->purge_next_ms = t + PURGE_SWEEP_MS;
 		return;
 	}
-	n = l->n - first < PURGE_ACCOUNTS_PER_STEP ? l->n - first :
-	    PURGE_ACCOUNTS_PER_STEP;
-	if ((counts = calloc(n, sizeof(*counts))) == NULL)
+	/* a count per account this step can reach: each costs a page of
+	 * the budget at least */
+	if ((counts = calloc(budget + 1, sizeof(*counts))) == NULL)
 		return;
-	for (k = 0; k < n && r == 0; k++)
-		r = purge_account(sv, names_at(l, first + k), cutoff,
-		    &counts[k]);
+	while (budget > 0 && first + k < l->n) {
+		before = page;
+		if ((r = tindex_purge(sv->st.store, names_at(l, first + k),
+		    cutoff, &page, budget, &counts[k], &done)) != 0)
+			break;
+		used = page > before ? page - before : 1;
+		budget = used < budget ? budget - used : 0;
+		if (!done) {
+			partial = 1;	/* the budget ran out inside it */
+			break;
+		}
+		k++;
+		page = 0;
+	}
+	n = partial ? k + 1 : k;
 	if (r != 0 || store_commit(sv->st.store) != 0) {
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "retention: purge failed; retrying later");
@@ -106,9 +77,12 @@ purge_step(struct server *sv)
 		(void)audit_emit(sv->audit, &ev);
 	}
 	free(counts);
-	sv->purge_pos = first + n;
+	sv->purge_pos = first + k;
+	sv->purge_page = page;
 	sv->purge_next_ms = sv->purge_pos >= l->n ? t + PURGE_SWEEP_MS :
 	    t + PURGE_STEP_MS;
-	if (sv->purge_pos >= l->n)
+	if (sv->purge_pos >= l->n) {
 		sv->purge_pos = 0;
+		sv->purge_page = 0;
+	}
 }

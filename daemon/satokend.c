@@ -481,6 +481,8 @@ main(int argc, char **argv)
 		store_set_checkpoint_bytes(sv.st.store, cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
+	if (ops_token_upgrade(&sv.st, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&

@@ -31,6 +31,7 @@ struct server {
 	int stopping;
 	int foreground;
 	size_t purge_pos;		/* next account of the retention sweep */
+	uint32_t purge_page;		/* and its next index page */
 	int64_t purge_next_ms;		/* when the next sweep step is due */
 };
 
