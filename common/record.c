@@ -662,3 +662,39 @@ record_decode_token_name(const void *p, size_t n, struct sat_token_name *ret)
 	*ret = nm;
 	return 0;
 }
+
+int
+record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_RECLAIM);
+
+	put_list(out, &rc->accounts);
+	return frame_end(out, s);
+}
+
+int
+record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret)
+{
+	struct sat_reclaim rc;
+	struct buf b;
+	int r;
+
+	memset(&rc, 0, sizeof(rc));
+	if ((r = frame_open(p, n, REC_RECLAIM, &b)) != 0)
+		return r;
+	if ((r = get_list(&b, SAT_NAME_MAX, valid_name, &rc.accounts)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0) {
+		record_free_reclaim(&rc);
+		return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+	}
+	*ret = rc;
+	return 0;
+}
+
+void
+record_free_reclaim(struct sat_reclaim *rc)
+{
+	if (rc == NULL)
+		return;
+	strlist_free(&rc->accounts);
+}

@@ -27,6 +27,7 @@ enum record_type {
 	REC_TOKEN_HEAD = 7,
 	REC_TOKEN_PAGE = 8,
 	REC_TOKEN_NAME = 9,
+	REC_RECLAIM = 10,
 };
 
 #define RECORD_VERSION		1
@@ -114,6 +115,11 @@ struct sat_token_name {
 	char id[TOKEN_ID_LEN + 1];
 };
 
+/* Deleted accounts whose tokens are still being deleted, oldest first. */
+struct sat_reclaim {
+	struct strlist accounts;
+};
+
 /* Encoders append one framed record to out.  0 or SAT_E_NOMEM /
  * SAT_E_INVALID (a field too long to frame). */
 int record_encode_meta(const struct sat_meta *m, struct wbuf *out);
@@ -125,6 +131,7 @@ int record_encode_token_index(const struct sat_token_index *x, struct wbuf *out)
 int record_encode_token_head(const struct sat_token_head *h, struct wbuf *out);
 int record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out);
 int record_encode_token_name(const struct sat_token_name *nm, struct wbuf *out);
+int record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out);
 
 /* Decoders read the n bytes at p (untrusted) into a zeroed *ret.  On
  * failure *ret is left empty (nothing to free). */
@@ -142,6 +149,8 @@ int record_decode_token_page(const void *p, size_t n,
     struct sat_token_page *ret);
 int record_decode_token_name(const void *p, size_t n,
     struct sat_token_name *ret);
+int record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret);
+void record_free_reclaim(struct sat_reclaim *rc);
 
 /* Release what a record owns and zero it; accept NULL. */
 void record_free_meta(struct sat_meta *m);

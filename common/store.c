@@ -16,7 +16,7 @@
 #include "mem.h"
 #include "store.h"
 
-/* Keys: "m" meta, "p" policy, "a:NAME" account, "g:NAME" group,
+/* Keys: "m" meta, "p" policy, "r" accounts being reclaimed, "a:NAME" account, "g:NAME" group,
  * "t:ID" token; the account's token index (common/tindex.h): "h:ACCOUNT"
  * its head, "y:ACCOUNT:PPPPPPPP" a page (hex number), "n:ACCOUNT:HASH" a
  * token name (24 hex digits of its SHA-256); "x:ACCOUNT" the index of
@@ -957,6 +957,29 @@ store_delete_token_name(struct store *s, const char *account,
 	if ((r = name_key(key, account, name, &klen)) != 0)
 		return r;
 	return stage(s, key, klen, NULL, 0);
+}
+
+int
+store_get_reclaim(struct store *s, struct sat_reclaim *ret)
+{
+	int r;
+
+	/* undecodable is not empty: the accounts in it would keep their
+	 * tokens' records for good */
+	r = get_index_record(s, "r", 1, (decode_fn)record_decode_reclaim, ret);
+	if (r == SAT_E_NOTFOUND) {
+		strlist_init(&ret->accounts);
+		return 0;
+	}
+	return r;
+}
+
+int
+store_put_reclaim(struct store *s, const struct sat_reclaim *rc)
+{
+	if (rc->accounts.n == 0)
+		return stage(s, "r", 1, NULL, 0);
+	return put_record(s, "r", 1, (encode_fn)record_encode_reclaim, rc);
 }
 
 size_t

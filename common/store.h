@@ -95,6 +95,11 @@ int store_put_token_name(struct store *s, const char *account, const char *name,
 int store_delete_token_name(struct store *s, const char *account,
     const char *name);
 
+/* The deleted accounts whose tokens are still being deleted (tindex.h);
+ * missing reads as empty, an empty list deletes the record. */
+int store_get_reclaim(struct store *s, struct sat_reclaim *ret);
+int store_put_reclaim(struct store *s, const struct sat_reclaim *rc);
+
 /* Sorted names of all accounts / groups (a full scan: for the daemon's
  * start-up and listings, not for the login path). */
 int store_list_accounts(struct store *s, struct strlist *ret);

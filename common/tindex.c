@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -353,25 +354,29 @@ tindex_purge(struct store *s, const char *account, int64_t cutoff,
 	return 0;
 }
 
-int
-tindex_delete_all(struct store *s, const char *account, size_t *ret_n)
+/* Deletes the tokens, names and pages of up to max_pages pages from the
+ * head's first on, and the head once the last is done (*ret_done). */
+static int
+reclaim_pages(struct store *s, const char *account, size_t max_pages,
+    size_t *ret_n, int *ret_done)
 {
 	struct sat_token_head h;
 	struct sat_token_page pg;
 	struct sat_token t;
-	uint32_t p, i;
-	size_t n = 0;
+	uint32_t i;
+	size_t k, n = 0;
 	int r;
 
-	*ret_n = 0;
+	*ret_done = 0;
 	if ((r = tindex_head(s, account, &h)) != 0)
 		return r;
-	for (p = h.first; h.ntokens > 0 && p <= h.last; p++) {
+	for (k = 0; k < max_pages && h.first <= h.last; k++, h.first++) {
 		memset(&pg, 0, sizeof(pg));
-		if ((r = store_get_token_page(s, account, p, &pg)) ==
+		if ((r = store_get_token_page(s, account, h.first, &pg)) ==
 		    SAT_E_NOTFOUND)
 			continue;
-		if (r != 0 || (r = store_delete_token_page(s, account, p)) != 0)
+		if (r != 0 ||
+		    (r = store_delete_token_page(s, account, h.first)) != 0)
 			return r;
 		for (i = 0; i < pg.n; i++) {
 			if (pg.ids[i][0] == '\0')
@@ -391,11 +396,95 @@ tindex_delete_all(struct store *s, const char *account, size_t *ret_n)
 			n++;
 		}
 	}
-	if ((r = store_delete_token_head(s, account)) != 0 ||
-	    (r = store_delete_token_index(s, account)) != 0)
-		return r;
 	*ret_n = n;
-	return 0;
+	if (h.first <= h.last) {
+		h.ntokens = h.ntokens > n ? h.ntokens - n : 0;
+		if (h.nlive > h.ntokens)
+			h.nlive = h.ntokens;
+		if (h.live_first < h.first)
+			h.live_first = h.first;
+		return store_put_token_head(s, account, &h);
+	}
+	*ret_done = 1;
+	if ((r = store_delete_token_head(s, account)) != 0)
+		return r;
+	return store_delete_token_index(s, account);
+}
+
+int
+tindex_delete_all(struct store *s, const char *account, size_t *ret_n)
+{
+	struct sat_token_head h;
+	struct sat_reclaim rc;
+	size_t n;
+	int r, done;
+
+	*ret_n = 0;
+	if ((r = tindex_head(s, account, &h)) != 0)
+		return r;
+	if (h.ntokens <= TINDEX_DELETE_NOW) {
+		if ((r = reclaim_pages(s, account, SIZE_MAX, &n, &done)) != 0)
+			return r;
+		*ret_n = n;
+		return 0;
+	}
+	memset(&rc, 0, sizeof(rc));
+	if ((r = store_get_reclaim(s, &rc)) != 0)
+		return r;
+	if ((r = strlist_add_unique(&rc.accounts, account)) == 0 &&
+	    (r = store_put_reclaim(s, &rc)) == 0)
+		*ret_n = (size_t)h.ntokens;
+	record_free_reclaim(&rc);
+	return r;
+}
+
+/* Takes account off the list once its reclaim is done. */
+static int
+reclaim_done(struct store *s, struct sat_reclaim *rc, const char *account)
+{
+	strlist_remove(&rc->accounts, account);
+	return store_put_reclaim(s, rc);
+}
+
+int
+tindex_reclaim_step(struct store *s, size_t max_pages, size_t *ret_n,
+    int *ret_more)
+{
+	struct sat_reclaim rc;
+	char account[SAT_NAME_MAX + 1];
+	int r, done = 0;
+
+	*ret_n = 0;
+	*ret_more = 0;
+	memset(&rc, 0, sizeof(rc));
+	if ((r = store_get_reclaim(s, &rc)) != 0)
+		return r;
+	if (rc.accounts.n > 0) {
+		snprintf(account, sizeof(account), "%s", rc.accounts.v[0]);
+		if ((r = reclaim_pages(s, account, max_pages, ret_n,
+		    &done)) == 0 && done)
+			r = reclaim_done(s, &rc, account);
+		*ret_more = rc.accounts.n > 0;
+	}
+	record_free_reclaim(&rc);
+	return r;
+}
+
+int
+tindex_reclaim_account(struct store *s, const char *account)
+{
+	struct sat_reclaim rc;
+	size_t n;
+	int r, done;
+
+	memset(&rc, 0, sizeof(rc));
+	if ((r = store_get_reclaim(s, &rc)) != 0)
+		return r;
+	if (strlist_contains(&rc.accounts, account) &&
+	    (r = reclaim_pages(s, account, SIZE_MAX, &n, &done)) == 0)
+		r = reclaim_done(s, &rc, account);
+	record_free_reclaim(&rc);
+	return r;
 }
 
 int

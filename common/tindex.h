@@ -85,9 +85,21 @@ int tindex_iter_next(struct store *s, const char *account,
 int tindex_purge(struct store *s, const char *account, int64_t cutoff,
     uint32_t *page, size_t max_pages, size_t *ret_n, int *ret_done);
 
-/* account.delete: stages the deletion of every token of the account
- * and of its index; *ret_n: the tokens.  O(tokens), in one batch. */
+/* account.delete: *ret_n gets the account's tokens.  Up to
+ * TINDEX_DELETE_NOW of them are deleted with the request (with their
+ * names, pages and head); more are put on the reclaim list ("r") and
+ * deleted TINDEX_PAGE_SLOTS at a time by tindex_reclaim_step, so that
+ * no request stalls the daemon for seconds.  Meanwhile they cannot log
+ * in (their account is gone), and tindex_reclaim_account finishes the
+ * job before an account of the same name is created again. */
+#define TINDEX_DELETE_NOW	1024
 int tindex_delete_all(struct store *s, const char *account, size_t *ret_n);
+/* Deletes up to max_pages pages of the oldest account on the reclaim
+ * list; *ret_n tokens; *ret_more while the list holds any. */
+int tindex_reclaim_step(struct store *s, size_t max_pages, size_t *ret_n,
+    int *ret_more);
+/* Before (re)creating account: finishes its reclaim, if pending. */
+int tindex_reclaim_account(struct store *s, const char *account);
 
 /* A store of the first kind: builds the account's paged index from its
  * one-record index and stages the change (*ret_done 1), or does nothing

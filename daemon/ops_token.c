@@ -275,6 +275,12 @@ load_token(struct op_ctx *c, struct sat_token *t, struct sat_account *a)
 		return op_fail(c, r, "no such token: %s", id);
 	if (r != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
+	/* a deleted account's tokens may wait a while to be reclaimed
+	 * (tindex.h): they are gone already */
+	if (!names_contains(&c->st->accounts, t->account)) {
+		record_free_token(t);
+		return op_fail(c, SAT_E_NOTFOUND, "no such token: %s", id);
+	}
 	snprintf(c->ev_account, sizeof(c->ev_account), "%s", t->account);
 	c->ev->account = c->ev_account;
 	if (a != NULL)

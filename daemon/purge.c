@@ -15,26 +15,66 @@
 #define PURGE_PAGES_PER_STEP	16	/* TINDEX_PAGE_SLOTS ids each */
 #define PURGE_STEP_MS		200
 #define PURGE_SWEEP_MS		(3600 * 1000)
+/* The tokens of a large deleted account: 512 a step, ~10 steps a
+ * second while any remain, a look at the list each second otherwise. */
+#define RECLAIM_PAGES_PER_STEP	8
+#define RECLAIM_STEP_MS		100
+#define RECLAIM_IDLE_MS		1000
 
+static void
+reclaim_step(struct server *sv, int64_t t)
+{
+	size_t n = 0;
+	int more = 0;
+
+	if (tindex_reclaim_step(sv->st.store, RECLAIM_PAGES_PER_STEP, &n,
+	    &more) != 0 || store_commit(sv->st.store) != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "account delete: reclaiming tokens failed; "
+		    "retrying later");
+		sv->reclaim_next_ms = t + PURGE_SWEEP_MS / 60;
+		return;
+	}
+	sv->reclaim_next_ms = t + (more ? RECLAIM_STEP_MS : RECLAIM_IDLE_MS);
+}
+
+static void
+sweep_step(struct server *sv, int64_t t);
+
+/* Both background jobs, each when due; purge_next_ms (the loop's
+ * deadline) is the sooner of the two. */
 void
 purge_step(struct server *sv)
+{
+	int64_t t = now_ms();
+
+	if (t < sv->purge_next_ms)
+		return;
+	if (t >= sv->reclaim_next_ms)
+		reclaim_step(sv, t);
+	if (t >= sv->sweep_next_ms)
+		sweep_step(sv, t);
+	sv->purge_next_ms = sv->reclaim_next_ms < sv->sweep_next_ms ?
+	    sv->reclaim_next_ms : sv->sweep_next_ms;
+}
+
+static void
+sweep_step(struct server *sv, int64_t t)
 {
 	struct audit_event ev;
 	struct names *l = &sv->st.accounts;
 	char detail[64];
-	int64_t now = (int64_t)time(NULL), cutoff, t = now_ms();
+	int64_t now = (int64_t)time(NULL), cutoff;
 	size_t budget = PURGE_PAGES_PER_STEP, n, *counts;
 	size_t first = sv->purge_pos, k = 0, used;
 	uint32_t page = sv->purge_page, before;
 	int r = 0, done = 0, partial = 0;
 
-	if (t < sv->purge_next_ms)
-		return;
 	cutoff = now - (int64_t)sv->cfg.retain_days * 86400;
 	if (first >= l->n) {
 		sv->purge_pos = 0;
 		sv->purge_page = 0;
-		sv->purge_next_ms = t + PURGE_SWEEP_MS;
+		sv->sweep_next_ms = t + PURGE_SWEEP_MS;
 		return;
 	}
 	/* a count per account this step can reach: each costs a page of
@@ -59,7 +99,7 @@ purge_step(struct server *sv)
 	if (r != 0 || store_commit(sv->st.store) != 0) {
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "retention: purge failed; retrying later");
-		sv->purge_next_ms = t + PURGE_SWEEP_MS / 60;
+		sv->sweep_next_ms = t + PURGE_SWEEP_MS / 60;
 		free(counts);
 		return;
 	}
@@ -79,7 +119,7 @@ purge_step(struct server *sv)
 	free(counts);
 	sv->purge_pos = first + k;
 	sv->purge_page = page;
-	sv->purge_next_ms = sv->purge_pos >= l->n ? t + PURGE_SWEEP_MS :
+	sv->sweep_next_ms = sv->purge_pos >= l->n ? t + PURGE_SWEEP_MS :
 	    t + PURGE_STEP_MS;
 	if (sv->purge_pos >= l->n) {
 		sv->purge_pos = 0;

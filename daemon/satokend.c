@@ -270,7 +270,9 @@ server_reload(struct server *sv)
 		    &c->peer);
 	}
 	sv->purge_pos = 0;
+	sv->purge_page = 0;
 	sv->purge_next_ms = 0;
+	sv->sweep_next_ms = 0;	/* retain_days may have changed */
 	dlog(LOG_INFO, "configuration reloaded");
 out:
 	sd_notify_msg("READY=1");

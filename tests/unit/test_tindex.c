@@ -300,16 +300,20 @@ test_purge_and_delete(void **state)
 	    SAT_E_NOTFOUND);
 }
 
-/* A batch of thousands of changes (account.delete) is looked up
- * through the staged hash: every key still reads back its last value. */
+/* A batch of thousands of changes is looked up through the staged
+ * hash: every key still reads back its last value.  A large account's
+ * delete is reclaimed in bounded steps. */
 static void
 test_large_batch(void **state)
 {
 	struct fx *f = *state;
 	char ids[5000][TOKEN_ID_LEN + 1], name[32];
+	struct sat_token_head h;
+	struct sat_token_name nm;
+	struct sat_reclaim rc;
 	struct sat_token t;
-	size_t n;
-	int i;
+	size_t n, total;
+	int i, more, steps = 0;
 
 	for (i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "n%d", i);
@@ -324,10 +328,53 @@ test_large_batch(void **state)
 		record_free_token(&t);
 	}
 	assert_int_equal(store_commit(f->w), 0);
+	/* more than TINDEX_DELETE_NOW: the request only lists the account
+	 * for reclaim; steps of 8 pages delete the tokens after it */
 	assert_int_equal(tindex_delete_all(f->w, "svc", &n), 0);
 	assert_int_equal(n, 5000);
 	assert_int_equal(store_commit(f->w), 0);
-	assert_int_equal(store_get_token(f->w, ids[4999], &t), SAT_E_NOTFOUND);
+	assert_int_equal(store_get_token(f->w, ids[0], &t), 0);
+	record_free_token(&t);
+	total = 0;
+	do {
+		assert_int_equal(tindex_reclaim_step(f->w, 8, &n, &more), 0);
+		assert_true(n <= 8 * TINDEX_PAGE_SLOTS);
+		assert_int_equal(store_commit(f->w), 0);
+		total += n;
+		assert_true(++steps <= 10);
+	} while (more);
+	assert_int_equal(total, 5000);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(store_get_token(f->w, ids[i], &t),
+		    SAT_E_NOTFOUND);
+	assert_int_equal(store_get_token_name(f->w, "svc", "n4999", &nm),
+	    SAT_E_NOTFOUND);
+	assert_int_equal(tindex_head(f->w, "svc", &h), 0);
+	assert_int_equal(h.ntokens, 0);
+	assert_int_equal(store_get_reclaim(f->w, &rc), 0);
+	assert_int_equal(rc.accounts.n, 0);
+	record_free_reclaim(&rc);
+
+	/* deleted again, then re-created before the reclaim: the creation
+	 * finishes it first, so no old token or name outlives it */
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		mint(f, "svc", name, f->now + 3600, ids[i]);
+	}
+	assert_int_equal(tindex_delete_all(f->w, "svc", &n), 0);
+	assert_int_equal(n, 2000);
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(tindex_reclaim_account(f->w, "svc"), 0);
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(store_get_token(f->w, ids[1999], &t), SAT_E_NOTFOUND);
+	assert_int_equal(tindex_name_taken(f->w, "svc", "n1", f->now, &more),
+	    0);
+	assert_int_equal(more, 0);
+	assert_int_equal(tindex_head(f->w, "svc", &h), 0);
+	assert_int_equal(h.ntokens, 0);
+	assert_int_equal(store_get_reclaim(f->w, &rc), 0);
+	assert_int_equal(rc.accounts.n, 0);
+	record_free_reclaim(&rc);
 }
 
 static void
