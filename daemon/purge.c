@@ -48,7 +48,9 @@ purge_step(struct server *sv)
 {
 	int64_t t = now_ms();
 
-	if (t < sv->purge_next_ms)
+	/* each job commits what it staged: never over a request's batch */
+	if (t < sv->purge_next_ms || store_in_flight(sv->st.store) ||
+	    store_staged(sv->st.store) > 0)
 		return;
 	if (t >= sv->reclaim_next_ms)
 		reclaim_step(sv, t);
