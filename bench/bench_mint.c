@@ -12,7 +12,18 @@
  *       CLIENTS connections, one request in flight each: "tokens_per_s
  *       p50_us p99_us failures"
  *   bench_mint fsync DIR N
- *       4 KiB pwrite + fdatasync N times in DIR: "p50_us" */
+ *       4 KiB pwrite + fdatasync N times in DIR: "p50_us"
+ *   bench_mint deep SOCK ACCOUNT N CONNS
+ *       N token.mint into ACCOUNT (which exists), pipelined on CONNS
+ *       connections; every other one with ttl 1 s, so that half of
+ *       them are soon retained (expired) and half live: "requests_per_s"
+ *   bench_mint mlat SOCK ACCOUNT N PREFIX
+ *       N token.mint into ACCOUNT one after the other (names PREFIXi):
+ *       "p50_us p99_us failures"
+ *   bench_mint own SOCK CLIENTS SECONDS PREFIX
+ *       CLIENTS connections, each creating account PREFIXk and then
+ *       minting into it, one request in flight: "tokens_per_s p50_us
+ *       p99_us failures tokens" */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -226,6 +237,8 @@ do_fill(char **argv)
 struct client {
 	pthread_t th;
 	const char *prefix;
+	const char *account;	/* mint into it; NULL: token.create */
+	int own;		/* create account prefix+id, mint into it */
 	unsigned id;
 	uint64_t until_ns;
 	size_t n, ok, fails, cap;
@@ -243,12 +256,32 @@ client_main(void *p)
 	int n;
 
 	r->fd = dial();
+	if (c->own) {
+		n = snprintf(req, sizeof(req), "{\"op\":\"account.create\","
+		    "\"name\":\"%s%u\",\"groups\":[\"bench\"]}\n",
+		    c->prefix, c->id);
+		send_all(r->fd, req, (size_t)n);
+		if (read_line(r, line, sizeof(line)) != 0 || !reply_ok(line)) {
+			fprintf(stderr, "own: %s\n", line);
+			c->fails++;
+			c->cap = 0;
+		}
+	}
 	for (i = 0; i < c->cap; i++) {
 		if (c->until_ns != 0 && bench_now_ns() >= c->until_ns)
 			break;
-		n = snprintf(req, sizeof(req), "{\"op\":\"token.create\","
-		    "\"account\":\"%s%u_%zu\",\"groups\":[\"bench\"]}\n",
-		    c->prefix, c->id, i);
+		if (c->own)
+			n = snprintf(req, sizeof(req), "{\"op\":\"token.mint\","
+			    "\"account\":\"%s%u\",\"name\":\"m%zu\"}\n",
+			    c->prefix, c->id, i);
+		else if (c->account != NULL)
+			n = snprintf(req, sizeof(req), "{\"op\":\"token.mint\","
+			    "\"account\":\"%s\",\"name\":\"%s%zu\"}\n",
+			    c->account, c->prefix, i);
+		else
+			n = snprintf(req, sizeof(req), "{\"op\":\"token.create\","
+			    "\"account\":\"%s%u_%zu\",\"groups\":"
+			    "[\"bench\"]}\n", c->prefix, c->id, i);
 		t0 = bench_now_ns();
 		send_all(r->fd, req, (size_t)n);
 		if (read_line(r, line, sizeof(line)) != 0) {
@@ -268,7 +301,8 @@ client_main(void *p)
 }
 
 static void
-run_clients(unsigned nc, size_t cap, double seconds, const char *prefix)
+run_clients(unsigned nc, size_t cap, double seconds, const char *prefix,
+    const char *account, int own)
 {
 	struct client *c = calloc(nc, sizeof(*c));
 	uint64_t *all, t0, el;
@@ -277,6 +311,8 @@ run_clients(unsigned nc, size_t cap, double seconds, const char *prefix)
 	t0 = bench_now_ns();
 	for (k = 0; k < nc; k++) {
 		c[k].prefix = prefix;
+		c[k].account = account;
+		c[k].own = own;
 		c[k].id = (unsigned)k;
 		c[k].cap = cap;
 		c[k].until_ns = seconds > 0 ? t0 + (uint64_t)(seconds * 1e9) : 0;
@@ -294,11 +330,84 @@ run_clients(unsigned nc, size_t cap, double seconds, const char *prefix)
 		fails += c[k].fails;
 		free(c[k].lat);
 	}
-	printf("%.0f %.1f %.1f %zu\n", (double)ok * 1e9 / (double)el,
-	    bench_pct(all, n, 50) / 1000.0, bench_pct(all, n, 99) / 1000.0,
-	    fails);
+	if (account != NULL)
+		printf("%.1f %.1f %zu\n", bench_pct(all, n, 50) / 1000.0,
+		    bench_pct(all, n, 99) / 1000.0, fails);
+	else if (own)
+		printf("%.0f %.1f %.1f %zu %zu\n", (double)ok * 1e9 /
+		    (double)el, bench_pct(all, n, 50) / 1000.0,
+		    bench_pct(all, n, 99) / 1000.0, fails, ok);
+	else
+		printf("%.0f %.1f %.1f %zu\n", (double)ok * 1e9 / (double)el,
+		    bench_pct(all, n, 50) / 1000.0,
+		    bench_pct(all, n, 99) / 1000.0, fails);
 	free(all);
 	free(c);
+}
+
+/* deep: one account, pipelined */
+struct deeper {
+	pthread_t th;
+	const char *account;
+	long from, to;
+	size_t fails;
+};
+
+static void *
+deep_main(void *p)
+{
+	struct deeper *d = p;
+	struct rd *r = calloc(1, sizeof(*r));
+	char req[256], line[4096];
+	long sent = d->from, got = d->from;
+	int n;
+
+	r->fd = dial();
+	while (got < d->to) {
+		while (sent < d->to && sent - got < WINDOW) {
+			n = snprintf(req, sizeof(req), "{\"op\":\"token.mint\","
+			    "\"account\":\"%s\",\"name\":\"d%ld\","
+			    "\"ttl\":%d}\n", d->account, sent,
+			    sent % 2 ? 3600 : 1);
+			send_all(r->fd, req, (size_t)n);
+			sent++;
+		}
+		if (read_line(r, line, sizeof(line)) != 0) {
+			d->fails += (size_t)(sent - got);
+			break;
+		}
+		got++;
+		if (!reply_ok(line) && d->fails++ < 3)
+			fprintf(stderr, "deep: %s\n", line);
+	}
+	memset(line, 0, sizeof(line));
+	close(r->fd);
+	free(r);
+	return NULL;
+}
+
+static int
+do_deep(const char *account, long n, long conns)
+{
+	struct deeper *d = calloc((size_t)conns, sizeof(*d));
+	uint64_t t0 = bench_now_ns();
+	size_t fails = 0;
+	long k;
+
+	for (k = 0; k < conns; k++) {
+		d[k] = (struct deeper){ .account = account,
+		    .from = n * k / conns, .to = n * (k + 1) / conns };
+		pthread_create(&d[k].th, NULL, deep_main, &d[k]);
+	}
+	for (k = 0; k < conns; k++) {
+		pthread_join(d[k].th, NULL);
+		fails += d[k].fails;
+	}
+	printf("%.0f\n", (double)n * 1e9 / (double)(bench_now_ns() - t0));
+	free(d);
+	if (fails > 0)
+		fprintf(stderr, "deep: %zu requests failed\n", fails);
+	return fails > 0;
 }
 
 static int
@@ -340,14 +449,30 @@ main(int argc, char **argv)
 	}
 	if (argc >= 5 && strcmp(argv[1], "lat") == 0) {
 		sock_path = argv[2];
-		run_clients(1, (size_t)atol(argv[3]), 0, argv[4]);
+		run_clients(1, (size_t)atol(argv[3]), 0, argv[4], NULL, 0);
 		return 0;
 	}
 	if (argc >= 6 && strcmp(argv[1], "thr") == 0) {
 		sock_path = argv[2];
 		run_clients((unsigned)atoi(argv[3]), 300000, atof(argv[4]),
-		    argv[5]);
+		    argv[5], NULL, 0);
 		return 0;
+	}
+	if (argc >= 6 && strcmp(argv[1], "mlat") == 0) {
+		sock_path = argv[2];
+		run_clients(1, (size_t)atol(argv[4]), 0, argv[5], argv[3], 0);
+		return 0;
+	}
+	if (argc >= 6 && strcmp(argv[1], "own") == 0) {
+		sock_path = argv[2];
+		/* 60 s at 30k/s across 16 clients: room for 120k each */
+		run_clients((unsigned)atoi(argv[3]), 400000, atof(argv[4]),
+		    argv[5], NULL, 1);
+		return 0;
+	}
+	if (argc >= 6 && strcmp(argv[1], "deep") == 0) {
+		sock_path = argv[2];
+		return do_deep(argv[3], atol(argv[4]), atol(argv[5]));
 	}
 	if (argc >= 4 && strcmp(argv[1], "fsync") == 0)
 		return do_fsync(argv[2], atol(argv[3]));

@@ -29,7 +29,9 @@ audit = file:$T/audit.log
 admin_users = root
 rate_limit = 0
 max_accounts = 10000000
-max_tokens_per_account = 100
+# the history and own-account runs put up to ~100k live tokens in one
+# account; the fill still makes accounts of 100
+max_tokens_per_account = 100000
 CONF
 chmod 0644 "$CONF"
 "$ROOT/$B/daemon/satokend" --foreground --config "$CONF" 2>"$T/daemon.log" &
@@ -132,6 +134,52 @@ for c in 1 4 16; do
 	echo "$c $("$BB/bench_mint" thr "$SOCK" "$c" 3 "mt$c")" >>"$MINT"
 done
 
+# history: mint p50 into an account holding DEEP tokens (half expired,
+# so retained, half live) against a fresh account each round, alternated
+DEEP=${BENCH_DEEP:-100000}
+ctl account create deep --group bench
+deep_fill=$("$BB/bench_mint" deep "$SOCK" deep "$DEEP" 8)
+log "deep account: $DEEP tokens at $deep_fill mints/s"
+sleep 1.2	# the ttl-1s half is expired now
+HIST=$T/hist.dat
+for r in $(seq 1 "$ROUNDS"); do
+	ctl account create "fresh$r" --group bench
+	if [ $((r % 2)) = 1 ]; then
+		f=$("$BB/bench_mint" mlat "$SOCK" "fresh$r" 500 "h$r")
+		d=$("$BB/bench_mint" mlat "$SOCK" deep 500 "h$r")
+	else
+		d=$("$BB/bench_mint" mlat "$SOCK" deep 500 "h$r")
+		f=$("$BB/bench_mint" mlat "$SOCK" "fresh$r" 500 "h$r")
+	fi
+	echo "$f $d" >>"$HIST"
+	log "history round $r: fresh p50/p99 $(cut -d' ' -f1-2 <<<"$f"), deep $(cut -d' ' -f1-2 <<<"$d")"
+done
+# a page of token list, 100 items, at the start and deep in the account
+# (through satokenctl: the process start is most of it)
+page_ms() {
+	local t0 t1 i
+	t0=$(date +%s%N)
+	for i in 1 2 3 4 5 6 7 8 9 10; do "$ROOT/$B/daemon/satokenctl" --socket "$SOCK" --json "$@" >/dev/null; done
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e7 / 100 }'
+}
+# the cursor is ACCOUNT/PAGE.SLOT, pages of 64 in mint order
+deepcur="deep/$(( (DEEP - 200) / 64 )).0"
+list_fresh=$(page_ms token list fresh1 --limit 100)
+list_deep=$(page_ms token list deep --limit 100 --cursor "$deepcur")
+# account.delete takes every token in one request: how long at DEEP
+t0=$(date +%s%N)
+ndel=$("$ROOT/$B/daemon/satokenctl" --socket "$SOCK" --json account delete deep | jq -r .tokens_deleted)
+del_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+
+# 16 clients, each minting into its own account, for OWN_S seconds;
+# the store's growth over it, per token
+OWN_S=${BENCH_OWN_SECONDS:-60}
+own_before=$(stat -c %s "$DB")
+own=$("$BB/bench_mint" own "$SOCK" 16 "$OWN_S" own)
+own_after=$(stat -c %s "$DB")
+log "own accounts: $own"
+
 # logins while 16 clients mint at full rate
 "$BB/bench_mint" thr "$SOCK" 16 8 mx >"$T/bg-mint" &
 BGP=$!
@@ -174,6 +222,19 @@ host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit
 	echo
 	last=$(tail -1 "$RES" | cut -d' ' -f1)
 	echo "store: $db_bytes bytes for $last tokens = $((db_bytes / last)) bytes per token (accounts of 100 tokens)"
+	echo
+	echo "history (token.mint one at a time, 500 per round, medians of $ROUNDS alternated rounds)"
+	echo "account holding $DEEP tokens (half expired, half live), filled at $deep_fill mints/s"
+	hf=$(cut -d' ' -f1 "$HIST" | median) hd=$(cut -d' ' -f4 "$HIST" | median)
+	hfp=$(cut -d' ' -f2 "$HIST" | median) hdp=$(cut -d' ' -f5 "$HIST" | median)
+	echo "mint p50: fresh account $hf us, deep $hd us, deep/fresh $(awk -v a="$hf" -v b="$hd" 'BEGIN { printf "%.2f", b / a }') (p99 $hfp / $hdp us)"
+	echo "rounds (fresh p50 p99 failed, deep p50 p99 failed):"
+	sed 's/^/  /' "$HIST"
+	echo "token list --limit 100 through satokenctl: fresh account $list_fresh ms, $((DEEP - 200)) tokens deep $list_deep ms"
+	echo "account delete of it: $ndel tokens in $del_ms ms (one request, one commit)"
+	set -- $own
+	echo "16 clients, each minting into its own account for $OWN_S s: $1 durable mints/s, p50 $2 us, p99 $3 us, $4 failed"
+	echo "store growth over it: $((own_after - own_before)) bytes for $5 tokens = $(( (own_after - own_before) / ($5 > 0 ? $5 : 1) )) bytes per token (16 accounts of $(( $5 / 16 )))"
 	echo "daemon RSS at $last tokens: $((rss_kb / 1024)) MiB"
 	echo
 	echo "$fair"

@@ -556,3 +556,161 @@ record_free_token_index(struct sat_token_index *x)
 		return;
 	strlist_free(&x->ids);
 }
+
+/* ---- the paged index ---- */
+
+int
+record_encode_token_head(const struct sat_token_head *h, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_TOKEN_HEAD);
+
+	if (h->first > h->last || h->live_first > h->last + 1)
+		return SAT_E_INVALID;
+	wbuf_put_u32(out, h->first);
+	wbuf_put_u32(out, h->last);
+	wbuf_put_u64(out, h->ntokens);
+	wbuf_put_u64(out, h->nlive);
+	wbuf_put_i64(out, h->counted_at);
+	wbuf_put_i64(out, h->min_expiry);
+	wbuf_put_u32(out, h->live_first);
+	return frame_end(out, s);
+}
+
+int
+record_decode_token_head(const void *p, size_t n, struct sat_token_head *ret)
+{
+	struct sat_token_head h;
+	struct buf b;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	if ((r = frame_open(p, n, REC_TOKEN_HEAD, &b)) != 0)
+		return r;
+	if (buf_get_u32(&b, &h.first) != 0 || buf_get_u32(&b, &h.last) != 0 ||
+	    buf_get_u64(&b, &h.ntokens) != 0 || buf_get_u64(&b, &h.nlive) != 0 ||
+	    buf_get_i64(&b, &h.counted_at) != 0 ||
+	    buf_get_i64(&b, &h.min_expiry) != 0 ||
+	    buf_get_u32(&b, &h.live_first) != 0 || buf_expect_end(&b) != 0)
+		return SAT_E_MALFORMED;
+	/* more live than ids, or pages out of order: not ours */
+	if (h.first > h.last || h.live_first > h.last + 1 ||
+	    h.nlive > h.ntokens)
+		return SAT_E_MALFORMED;
+	*ret = h;
+	return 0;
+}
+
+int
+record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out)
+{
+	static const char empty[TOKEN_ID_LEN];
+	size_t s = frame_begin(out, REC_TOKEN_PAGE), len;
+	uint32_t i;
+
+	if (pg->n > TINDEX_PAGE_SLOTS)
+		return SAT_E_INVALID;
+	wbuf_put_u32(out, pg->n);
+	for (i = 0; i < pg->n; i++) {
+		len = strlen(pg->ids[i]);
+		if (len == 0)
+			wbuf_put_bytes(out, empty, sizeof(empty));
+		else if (len == TOKEN_ID_LEN)
+			wbuf_put_bytes(out, pg->ids[i], TOKEN_ID_LEN);
+		else
+			return SAT_E_INVALID;
+	}
+	return frame_end(out, s);
+}
+
+int
+record_decode_token_page(const void *p, size_t n, struct sat_token_page *ret)
+{
+	struct sat_token_page pg;
+	struct buf b;
+	uint32_t i;
+	int r;
+
+	memset(&pg, 0, sizeof(pg));
+	if ((r = frame_open(p, n, REC_TOKEN_PAGE, &b)) != 0)
+		return r;
+	if (buf_get_u32(&b, &pg.n) != 0 || pg.n > TINDEX_PAGE_SLOTS ||
+	    buf_remaining(&b) != (size_t)pg.n * TOKEN_ID_LEN)
+		return SAT_E_MALFORMED;
+	for (i = 0; i < pg.n; i++) {
+		if (buf_copy_bytes(&b, pg.ids[i], TOKEN_ID_LEN) != 0)
+			return SAT_E_MALFORMED;
+		pg.ids[i][TOKEN_ID_LEN] = '\0';
+		/* a purged slot is all zero bytes; anything else is an id */
+		if (pg.ids[i][0] == '\0' &&
+		    memcmp(pg.ids[i], pg.ids[i] + 1, TOKEN_ID_LEN - 1) == 0)
+			continue;
+		if (!token_id_valid(pg.ids[i], TOKEN_ID_LEN))
+			return SAT_E_MALFORMED;
+	}
+	*ret = pg;
+	return 0;
+}
+
+int
+record_encode_token_name(const struct sat_token_name *nm, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_TOKEN_NAME);
+
+	if (!token_id_valid(nm->id, strlen(nm->id)))
+		return SAT_E_INVALID;
+	wbuf_put_bytes(out, nm->id, TOKEN_ID_LEN);
+	return frame_end(out, s);
+}
+
+int
+record_decode_token_name(const void *p, size_t n, struct sat_token_name *ret)
+{
+	struct sat_token_name nm;
+	struct buf b;
+	int r;
+
+	memset(&nm, 0, sizeof(nm));
+	if ((r = frame_open(p, n, REC_TOKEN_NAME, &b)) != 0)
+		return r;
+	if (buf_copy_bytes(&b, nm.id, TOKEN_ID_LEN) != 0 ||
+	    buf_expect_end(&b) != 0 || !token_id_valid(nm.id, TOKEN_ID_LEN))
+		return SAT_E_MALFORMED;
+	*ret = nm;
+	return 0;
+}
+
+int
+record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_RECLAIM);
+
+	put_list(out, &rc->accounts);
+	return frame_end(out, s);
+}
+
+int
+record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret)
+{
+	struct sat_reclaim rc;
+	struct buf b;
+	int r;
+
+	memset(&rc, 0, sizeof(rc));
+	if ((r = frame_open(p, n, REC_RECLAIM, &b)) != 0)
+		return r;
+	if ((r = get_list(&b, SAT_NAME_MAX, valid_name, &rc.accounts)) != 0 ||
+	    (r = buf_expect_end(&b)) != 0) {
+		record_free_reclaim(&rc);
+		return r == SAT_E_NOMEM ? r : SAT_E_MALFORMED;
+	}
+	*ret = rc;
+	return 0;
+}
+
+void
+record_free_reclaim(struct sat_reclaim *rc)
+{
+	if (rc == NULL)
+		return;
+	strlist_free(&rc->accounts);
+}

@@ -23,7 +23,11 @@ enum record_type {
 	REC_GROUP = 3,
 	REC_POLICY = 4,
 	REC_TOKEN = 5,
-	REC_TOKEN_INDEX = 6,
+	REC_TOKEN_INDEX = 6,	/* schema-1 index: read only to upgrade it */
+	REC_TOKEN_HEAD = 7,
+	REC_TOKEN_PAGE = 8,
+	REC_TOKEN_NAME = 9,
+	REC_RECLAIM = 10,
 };
 
 #define RECORD_VERSION		1
@@ -81,9 +85,43 @@ struct sat_token {
 	char replaced_by[TOKEN_ID_LEN + 1];	/* "" unless rotated */
 };
 
-/* An account's token ids, live and retained. */
+/* An account's token ids, live and retained, in one record: the first
+ * stores' index, rewritten whole at every mint.  common/tindex.c reads
+ * it once, to upgrade it to the records below. */
 struct sat_token_index {
 	struct strlist ids;
+};
+
+/* The index that replaced it (common/tindex.h says how it is used): a
+ * head per account, the ids in pages of TINDEX_PAGE_SLOTS in mint order,
+ * and one record per live token name. */
+#define TINDEX_PAGE_SLOTS	64
+
+struct sat_token_head {
+	uint32_t first;		/* no id in a page before it */
+	uint32_t last;		/* the page mints append to */
+	uint64_t ntokens;	/* ids in the pages */
+	uint64_t nlive;		/* tokens counted live (tindex.h) */
+	int64_t counted_at;	/* counted: unrevoked, expiring after it */
+	int64_t min_expiry;	/* no counted token expires before it */
+	uint32_t live_first;	/* no counted token in a page before it */
+};
+
+/* Slots 0..n-1 were taken in mint order; a purged id leaves "" so that
+ * a listing's cursor (page, slot) stays put. */
+struct sat_token_page {
+	uint32_t n;
+	char ids[TINDEX_PAGE_SLOTS][TOKEN_ID_LEN + 1];
+};
+
+/* The token that holds a name (its latest mint or rotation). */
+struct sat_token_name {
+	char id[TOKEN_ID_LEN + 1];
+};
+
+/* Deleted accounts whose tokens are still being deleted, oldest first. */
+struct sat_reclaim {
+	struct strlist accounts;
 };
 
 /* Encoders append one framed record to out.  0 or SAT_E_NOMEM /
@@ -94,6 +132,10 @@ int record_encode_group(const struct sat_group *g, struct wbuf *out);
 int record_encode_policy(const struct sat_policy *p, struct wbuf *out);
 int record_encode_token(const struct sat_token *t, struct wbuf *out);
 int record_encode_token_index(const struct sat_token_index *x, struct wbuf *out);
+int record_encode_token_head(const struct sat_token_head *h, struct wbuf *out);
+int record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out);
+int record_encode_token_name(const struct sat_token_name *nm, struct wbuf *out);
+int record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out);
 
 /* Decoders read the n bytes at p (untrusted) into a zeroed *ret.  On
  * failure *ret is left empty (nothing to free). */
@@ -104,6 +146,15 @@ int record_decode_policy(const void *p, size_t n, struct sat_policy *ret);
 int record_decode_token(const void *p, size_t n, struct sat_token *ret);
 int record_decode_token_index(const void *p, size_t n,
     struct sat_token_index *ret);
+/* These three own nothing: no free. */
+int record_decode_token_head(const void *p, size_t n,
+    struct sat_token_head *ret);
+int record_decode_token_page(const void *p, size_t n,
+    struct sat_token_page *ret);
+int record_decode_token_name(const void *p, size_t n,
+    struct sat_token_name *ret);
+int record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret);
+void record_free_reclaim(struct sat_reclaim *rc);
 
 /* Release what a record owns and zero it; accept NULL. */
 void record_free_meta(struct sat_meta *m);

@@ -1,11 +1,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "err.h"
 #include "journal.h"
@@ -13,9 +16,17 @@
 #include "mem.h"
 #include "store.h"
 
-/* Keys: "m" meta, "p" policy, "a:NAME" account, "g:NAME" group,
- * "t:ID" token, "x:ACCOUNT" the account's token index. */
-#define KEY_MAX	(2 + SAT_NAME_MAX + 1)
+/* Keys: "m" meta, "p" policy, "r" accounts being reclaimed, "a:NAME" account, "g:NAME" group,
+ * "t:ID" token; the account's token index (common/tindex.h): "h:ACCOUNT"
+ * its head, "y:ACCOUNT:PPPPPPPP" a page (hex number), "n:ACCOUNT:HASH" a
+ * token name (24 hex digits of its SHA-256); "x:ACCOUNT" the index of
+ * the first stores.  Names hold no ':', so the fixed-length suffixes
+ * cannot make two keys alike. */
+#define NAME_HASH_HEX	24
+#define KEY_MAX		(2 + SAT_NAME_MAX + 1 + NAME_HASH_HEX + 1)
+/* A batch this large is looked up through a hash (account.delete stages
+ * three changes per token) */
+#define HASH_FROM	16
 
 struct staged {
 	char key[KEY_MAX];
@@ -53,10 +64,16 @@ struct store {
 	uint8_t hmac_key[TOKEN_KEY_LEN];
 	struct staged *stg;
 	size_t nstg, capstg;
+	uint32_t *stg_h;	/* open addressing: index + 1, 0 empty */
+	size_t stg_hcap;	/* 0, or a power of two above 2 * nstg */
+	size_t stg_hn;		/* changes in stg_h: the first stg_hn */
 	/* a batch whose journal frame is being written: still read through
 	 * (between stg and kv), applied by store_commit_end */
 	struct staged *fl;
 	size_t nfl, capfl;
+	uint32_t *fl_h;
+	size_t fl_hcap;
+	size_t fl_hn;
 	int in_flight;
 	struct committer *cm;	/* started by the first store_commit_begin */
 };
@@ -83,28 +100,112 @@ free_changes(struct staged *v, size_t n)
 		sat_freezero(v[i].val, v[i].vlen);
 }
 
+/* Empties the hash of the staged changes; a large one goes (a big
+ * account.delete must not make every later commit clear megabytes). */
+static void
+staged_hash_clear(struct store *s)
+{
+	if (s->stg_hcap > 1024) {
+		free(s->stg_h);
+		s->stg_h = NULL;
+		s->stg_hcap = 0;
+	} else if (s->stg_h != NULL) {
+		memset(s->stg_h, 0, s->stg_hcap * sizeof(*s->stg_h));
+	}
+	s->stg_hn = 0;
+}
+
 static void
 staged_free_all(struct store *s)
 {
 	free_changes(s->stg, s->nstg);
 	s->nstg = 0;
+	staged_hash_clear(s);
 }
 
+static size_t
+key_hash(const char *key, size_t klen)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < klen; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	return h;
+}
+
+/* A key appears once in a batch (stage replaces), so a lookup is either
+ * a linear scan of a small batch or a probe of its hash. */
 static struct staged *
-find_change(struct staged *v, size_t n, const char *key, size_t klen)
+find_change(struct staged *v, size_t n, const uint32_t *h, size_t hcap,
+    const char *key, size_t klen)
 {
 	size_t i;
 
-	for (i = n; i-- > 0;)
-		if (v[i].klen == klen && memcmp(v[i].key, key, klen) == 0)
-			return &v[i];
+	if (h == NULL || n <= HASH_FROM) {
+		for (i = n; i-- > 0;)
+			if (v[i].klen == klen &&
+			    memcmp(v[i].key, key, klen) == 0)
+				return &v[i];
+		return NULL;
+	}
+	for (i = key_hash(key, klen) & (hcap - 1); h[i] != 0;
+	    i = (i + 1) & (hcap - 1)) {
+		struct staged *st = &v[h[i] - 1];
+
+		if (st->klen == klen && memcmp(st->key, key, klen) == 0)
+			return st;
+	}
 	return NULL;
 }
 
 static struct staged *
 staged_find(struct store *s, const char *key, size_t klen)
 {
-	return find_change(s->stg, s->nstg, key, klen);
+	return find_change(s->stg, s->nstg, s->stg_h, s->stg_hcap, key, klen);
+}
+
+static void
+hash_insert(uint32_t *h, size_t hcap, const struct staged *st, size_t idx)
+{
+	size_t i;
+
+	for (i = key_hash(st->key, st->klen) & (hcap - 1); h[i] != 0;
+	    i = (i + 1) & (hcap - 1))
+		;
+	h[i] = (uint32_t)(idx + 1);
+}
+
+/* Keeps the hash over the staged changes, the last one just added. */
+static int
+staged_hash_add(struct store *s)
+{
+	uint32_t *nh;
+	size_t ncap, i;
+
+	if (s->nstg <= HASH_FROM)
+		return 0;
+	if (s->nstg * 2 < s->stg_hcap && s->stg_hn == s->nstg - 1) {
+		hash_insert(s->stg_h, s->stg_hcap, &s->stg[s->nstg - 1],
+		    s->nstg - 1);
+		s->stg_hn = s->nstg;
+		return 0;
+	}
+	for (ncap = 64; ncap <= s->nstg * 2; ncap *= 2)
+		;
+	if (ncap != s->stg_hcap) {
+		if ((nh = calloc(ncap, sizeof(*nh))) == NULL)
+			return SAT_E_NOMEM;
+		free(s->stg_h);
+		s->stg_h = nh;
+		s->stg_hcap = ncap;
+	} else {
+		memset(s->stg_h, 0, ncap * sizeof(*s->stg_h));
+	}
+	for (i = 0; i < s->nstg; i++)
+		hash_insert(s->stg_h, s->stg_hcap, &s->stg[i], i);
+	s->stg_hn = s->nstg;
+	return 0;
 }
 
 /* Takes ownership of val (NULL: a delete). */
@@ -138,6 +239,12 @@ stage(struct store *s, const char *key, size_t klen, uint8_t *val, size_t vlen)
 	st->klen = klen;
 	st->val = val;
 	st->vlen = vlen;
+	if (staged_hash_add(s) != 0) {
+		/* unfindable, so not staged at all */
+		s->nstg--;
+		sat_freezero(val, vlen);
+		return SAT_E_NOMEM;
+	}
 	return 0;
 }
 
@@ -191,7 +298,8 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 	void *c;
 
 	if (s->writer && ((st = staged_find(s, key, klen)) != NULL ||
-	    (st = find_change(s->fl, s->nfl, key, klen)) != NULL)) {
+	    (st = find_change(s->fl, s->nfl, s->fl_h, s->fl_hcap, key,
+	    klen)) != NULL)) {
 		if (st->val == NULL)
 			return SAT_E_NOTFOUND;
 		if ((c = malloc(st->vlen)) == NULL)
@@ -223,6 +331,24 @@ get_record(struct store *s, const char *key, size_t klen, decode_fn decode,
 	if (r == SAT_E_MALFORMED)
 		return SAT_E_NOTFOUND;	/* undecodable is absent: fail closed */
 	return r;
+}
+
+/* For the token index's head and pages: one that does not decode is
+ * not absent (the index would start again over the ids it holds) but
+ * a store that cannot be trusted. */
+static int
+get_index_record(struct store *s, const char *key, size_t klen,
+    decode_fn decode, void *ret)
+{
+	void *val = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = fetch(s, key, klen, &val, &len)) != 0)
+		return r;
+	r = decode(val, len, ret);
+	sat_freezero(val, len);
+	return r == SAT_E_MALFORMED ? SAT_E_STORE : r;
 }
 
 static int
@@ -409,6 +535,8 @@ store_close(struct store *s)
 	staged_free_all(s);
 	free(s->stg);
 	free(s->fl);
+	free(s->stg_h);
+	free(s->fl_h);
 	/* a clean close spares the next start a rebuild; a writer that
 	 * failed to open (a rebuild cut short) must leave it DIRTY */
 	if (s->opened && s->kv != NULL &&
@@ -685,6 +813,175 @@ store_delete_token_index(struct store *s, const char *account)
 	return delete_key(s, 'x', account);
 }
 
+/* ---- the paged token index: typed records, no logic (tindex.c) ---- */
+
+static size_t
+page_key(char out[KEY_MAX], const char *account, uint32_t page)
+{
+	size_t n = make_key(out, 'y', account);
+
+	snprintf(out + n, KEY_MAX - n, ":%08x", (unsigned)page);
+	return n + 9;
+}
+
+/* A name is up to 128 characters of text: its key holds a hash. */
+static int
+name_key(char out[KEY_MAX], const char *account, const char *name,
+    size_t *ret_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t n = make_key(out, 'n', account), i;
+
+	if (EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen * 2 < NAME_HASH_HEX)
+		return SAT_E_INTERNAL;
+	out[n++] = ':';
+	for (i = 0; i < NAME_HASH_HEX / 2; i++) {
+		out[n++] = hex[md[i] >> 4];
+		out[n++] = hex[md[i] & 15];
+	}
+	*ret_len = n;
+	return 0;
+}
+
+int
+store_get_token_head(struct store *s, const char *account,
+    struct sat_token_head *ret)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_NOTFOUND;
+	return get_index_record(s, key, make_key(key, 'h', account),
+	    (decode_fn)record_decode_token_head, ret);
+}
+
+int
+store_put_token_head(struct store *s, const char *account,
+    const struct sat_token_head *h)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 'h', account),
+	    (encode_fn)record_encode_token_head, h);
+}
+
+int
+store_delete_token_head(struct store *s, const char *account)
+{
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return delete_key(s, 'h', account);
+}
+
+int
+store_get_token_page(struct store *s, const char *account, uint32_t page,
+    struct sat_token_page *ret)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_NOTFOUND;
+	return get_index_record(s, key, page_key(key, account, page),
+	    (decode_fn)record_decode_token_page, ret);
+}
+
+int
+store_put_token_page(struct store *s, const char *account, uint32_t page,
+    const struct sat_token_page *pg)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return put_record(s, key, page_key(key, account, page),
+	    (encode_fn)record_encode_token_page, pg);
+}
+
+int
+store_delete_token_page(struct store *s, const char *account, uint32_t page)
+{
+	char key[KEY_MAX];
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	return stage(s, key, page_key(key, account, page), NULL, 0);
+}
+
+int
+store_get_token_name(struct store *s, const char *account, const char *name,
+    struct sat_token_name *ret)
+{
+	char key[KEY_MAX];
+	size_t klen;
+	int r;
+
+	if (!valid_name(account))
+		return SAT_E_NOTFOUND;
+	if ((r = name_key(key, account, name, &klen)) != 0)
+		return r;
+	return get_record(s, key, klen, (decode_fn)record_decode_token_name,
+	    ret);
+}
+
+int
+store_put_token_name(struct store *s, const char *account, const char *name,
+    const struct sat_token_name *nm)
+{
+	char key[KEY_MAX];
+	size_t klen;
+	int r;
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	if ((r = name_key(key, account, name, &klen)) != 0)
+		return r;
+	return put_record(s, key, klen, (encode_fn)record_encode_token_name,
+	    nm);
+}
+
+int
+store_delete_token_name(struct store *s, const char *account,
+    const char *name)
+{
+	char key[KEY_MAX];
+	size_t klen;
+	int r;
+
+	if (!valid_name(account))
+		return SAT_E_INVALID;
+	if ((r = name_key(key, account, name, &klen)) != 0)
+		return r;
+	return stage(s, key, klen, NULL, 0);
+}
+
+int
+store_get_reclaim(struct store *s, struct sat_reclaim *ret)
+{
+	int r;
+
+	/* undecodable is not empty: the accounts in it would keep their
+	 * tokens' records for good */
+	r = get_index_record(s, "r", 1, (decode_fn)record_decode_reclaim, ret);
+	if (r == SAT_E_NOTFOUND) {
+		strlist_init(&ret->accounts);
+		return 0;
+	}
+	return r;
+}
+
+int
+store_put_reclaim(struct store *s, const struct sat_reclaim *rc)
+{
+	if (rc->accounts.n == 0)
+		return stage(s, "r", 1, NULL, 0);
+	return put_record(s, "r", 1, (encode_fn)record_encode_reclaim, rc);
+}
+
 size_t
 store_staged(const struct store *s)
 {
@@ -808,6 +1105,17 @@ commit_prepare(struct store *s)
 		i = s->capstg;
 		s->capstg = s->capfl;
 		s->capfl = i;
+	}
+	{
+		uint32_t *h = s->fl_h;
+		size_t hcap = s->fl_hcap;
+
+		s->fl_h = s->stg_h;
+		s->fl_hcap = s->stg_hcap;
+		s->fl_hn = s->stg_hn;
+		s->stg_h = h;
+		s->stg_hcap = hcap;
+		staged_hash_clear(s);	/* an older batch's */
 	}
 	s->in_flight = 1;
 	return 0;

@@ -69,9 +69,36 @@ int store_get_group(struct store *s, const char *name, struct sat_group *ret);
 /* A missing or undecodable policy reads as the empty list (nobody). */
 int store_get_policy(struct store *s, struct sat_policy *ret);
 int store_get_token(struct store *s, const char *id, struct sat_token *ret);
-/* A missing index reads as empty. */
+/* The first stores' one-record index (for tindex_upgrade); a missing
+ * one reads as empty. */
 int store_get_token_index(struct store *s, const char *account,
     struct sat_token_index *ret);
+
+/* The paged token index's records, typed (common/tindex.h has the
+ * logic).  A missing record is SAT_E_NOTFOUND.  Names are a token's
+ * name (any text); the key holds its hash. */
+int store_get_token_head(struct store *s, const char *account,
+    struct sat_token_head *ret);
+int store_get_token_page(struct store *s, const char *account, uint32_t page,
+    struct sat_token_page *ret);
+int store_get_token_name(struct store *s, const char *account, const char *name,
+    struct sat_token_name *ret);
+int store_put_token_head(struct store *s, const char *account,
+    const struct sat_token_head *h);
+int store_delete_token_head(struct store *s, const char *account);
+int store_put_token_page(struct store *s, const char *account, uint32_t page,
+    const struct sat_token_page *pg);
+int store_delete_token_page(struct store *s, const char *account,
+    uint32_t page);
+int store_put_token_name(struct store *s, const char *account, const char *name,
+    const struct sat_token_name *nm);
+int store_delete_token_name(struct store *s, const char *account,
+    const char *name);
+
+/* The deleted accounts whose tokens are still being deleted (tindex.h);
+ * missing reads as empty, an empty list deletes the record. */
+int store_get_reclaim(struct store *s, struct sat_reclaim *ret);
+int store_put_reclaim(struct store *s, const struct sat_reclaim *rc);
 
 /* Sorted names of all accounts / groups (a full scan: for the daemon's
  * start-up and listings, not for the login path). */

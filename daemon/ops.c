@@ -8,6 +8,7 @@
 #include "policy.h"
 #include "pubkey.h"
 #include "role.h"
+#include "tindex.h"
 
 #define ACCOUNT_FIELDS	(F_ROLE | F_GROUPS | F_OWNER | F_DESCRIPTION | \
 	F_DAYS_VALID | F_PUBLIC_KEY | F_EXTERNAL_ID)
@@ -294,7 +295,13 @@ op_list_page(struct op_ctx *c, struct names *l, op_render_fn fn)
 int
 op_stage_account(struct op_ctx *c, const struct sat_account *a)
 {
+	int r;
+
 	c->staged = 1;
+	/* a deleted account of this name may still have tokens being
+	 * deleted in the background: they go first (tindex.h) */
+	if ((r = tindex_reclaim_account(c->st->store, a->name)) != 0)
+		return r;
 	return store_put_account(c->st->store, a);
 }
 

@@ -33,6 +33,9 @@ struct dstate {
 /* Rebuilds the name lists from the store (at start, after a failed
  * commit).  SAT_E_STORE / SAT_E_NOMEM. */
 int ops_load_names(struct dstate *st);
+/* At start: upgrades the first stores' token index, one account per
+ * commit (ops_token.c).  0, or an error with a message in err. */
+int ops_token_upgrade(struct dstate *st, char *err, size_t errlen);
 
 struct op_ctx {
 	struct dstate *st;

@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "pubkey.h"
 #include "role.h"
+#include "tindex.h"
 
 /* Replaces *dst by a copy of s, or by NULL when s is "" (a field given
  * empty is cleared). */
@@ -354,33 +355,26 @@ int
 op_account_delete(struct op_ctx *c)
 {
 	struct sat_account a;
-	struct sat_token_index x;
 	struct store *s = c->st->store;
-	size_t i;
+	size_t n = 0;
 	int r;
 
-	memset(&x, 0, sizeof(x));
 	if ((r = load_managed(c, &a)) != 0)
 		goto out;
-	if ((r = store_get_token_index(s, a.name, &x)) != 0) {
+	/* its tokens go with it: nothing of the account is left to match.
+	 * O(tokens) in this one request (tindex.h); purge keeps that to
+	 * the live ones and those within retain_days */
+	c->staged = 1;
+	if ((r = tindex_delete_all(s, a.name, &n)) != 0) {
 		r = op_fail(c, r, "store: %s", sat_strerror(r));
 		goto out;
 	}
-	/* its tokens go with it: nothing of the account is left to match */
-	c->staged = 1;
-	for (i = 0; i < x.ids.n && r == 0; i++)
-		r = store_delete_token(s, x.ids.v[i]);
-	if (r == 0)
-		r = store_delete_token_index(s, a.name);
-	if (r == 0)
-		r = store_delete_account(s, a.name);
-	if (r == 0)
+	if ((r = store_delete_account(s, a.name)) == 0)
 		names_remove(&c->st->accounts, a.name);
 	if (r == 0 && proto_set_int(c->reply, "tokens_deleted",
-	    (int64_t)x.ids.n) != 0)
+	    (int64_t)n) != 0)
 		r = SAT_E_NOMEM;
 out:
-	record_free_token_index(&x);
 	record_free_account(&a);
 	return r;
 }

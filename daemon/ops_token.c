@@ -1,12 +1,15 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cidr.h"
 #include "err.h"
 #include "mem.h"
 #include "names.h"
 #include "ops.h"
+#include "num.h"
 #include "policy.h"
+#include "tindex.h"
 #include "token.h"
 #include "verify.h"
 
@@ -81,23 +84,18 @@ mint_params(struct op_ctx *c, const char *name, struct mint *m)
 	return 0;
 }
 
-static int
-live(const struct sat_token *t, int64_t now)
-{
-	return t->revoked_at == 0 && now < t->expires_at;
-}
-
 /* The policy, the account's state, the name among its live tokens and
- * the quota; *x gets the account's token index. */
+ * the quota, each O(1) in the tokens the account has held (tindex.h).
+ * adds is how many live tokens the change adds: 1 for a mint or a
+ * rotation whose old token stays live a while, 0 for a rotation that
+ * revokes it at once. */
 static int
 mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
-    struct sat_token_index *x)
+    unsigned adds)
 {
 	struct store *s = c->st->store;
 	struct sat_policy pol;
-	struct sat_token t;
-	size_t i, nlive = 0;
-	int allowed, r;
+	int allowed, taken = 0, r;
 
 	memset(&pol, 0, sizeof(pol));
 	if ((r = store_get_policy(s, &pol)) != 0)
@@ -113,28 +111,17 @@ mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
 	if (account_expired(a, c->st->now))
 		return op_fail(c, SAT_E_CONFLICT, "service account %s has "
 		    "expired", a->name);
-	if ((r = store_get_token_index(s, a->name, x)) != 0)
+	if (name != NULL &&
+	    (r = tindex_name_taken(s, a->name, name, c->st->now, &taken)) != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
-	for (i = 0; i < x->ids.n; i++) {
-		memset(&t, 0, sizeof(t));
-		if ((r = store_get_token(s, x->ids.v[i], &t)) == SAT_E_NOTFOUND)
-			continue;
-		if (r != 0)
-			return op_fail(c, r, "store: %s", sat_strerror(r));
-		if (live(&t, c->st->now)) {
-			nlive++;
-			/* a rotation's outgoing token keeps its name */
-			if (t.replaced_by[0] == '\0' && name != NULL &&
-			    strcmp(t.name, name) == 0) {
-				record_free_token(&t);
-				return op_fail(c, SAT_E_CONFLICT, "service account "
-				    "%s already has a live token named '%.128s'",
-				    a->name, name);
-			}
-		}
-		record_free_token(&t);
-	}
-	if (name != NULL && nlive >= c->st->cfg->max_tokens_per_account)
+	if (taken)
+		return op_fail(c, SAT_E_CONFLICT, "service account %s already "
+		    "has a live token named '%.128s'", a->name, name);
+	r = tindex_room(s, a->name, c->st->now,
+	    c->st->cfg->max_tokens_per_account, adds);
+	if (r != 0 && r != SAT_E_QUOTA)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	if (r == SAT_E_QUOTA)
 		return op_fail(c, SAT_E_QUOTA, "max_tokens_per_account (%llu) "
 		    "reached for %s", (unsigned long long)
 		    c->st->cfg->max_tokens_per_account, a->name);
@@ -168,7 +155,7 @@ say_clipped(struct op_ctx *c, const struct mint *m)
  * secret in the reply (the only place it ever goes). */
 static int
 mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
-    struct sat_token_index *x, struct sat_token *ret)
+    struct sat_token *ret)
 {
 	struct store *s = c->st->store;
 	char tok[TOKEN_LEN + 1];
@@ -204,9 +191,8 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	if ((r = token_digest(store_hmac_key(s), tok, t.digest)) != 0)
 		goto out;
 	c->staged = 1;
-	if ((r = strlist_add(&x->ids, t.id)) != 0 ||
-	    (r = store_put_token(s, &t)) != 0 ||
-	    (r = store_put_token_index(s, account, x)) != 0)
+	if ((r = store_put_token(s, &t)) != 0 ||
+	    (r = tindex_add(s, &t)) != 0)
 		goto out;
 	snprintf(c->ev_token, sizeof(c->ev_token), "%s", t.id);
 	c->ev->token = c->ev_token;
@@ -233,11 +219,9 @@ int
 op_token_mint(struct op_ctx *c)
 {
 	struct sat_account a;
-	struct sat_token_index x;
 	struct mint m;
 	int r;
 
-	memset(&x, 0, sizeof(x));
 	memset(&m, 0, sizeof(m));
 	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->account);
 	c->ev->account = c->ev_account;
@@ -245,13 +229,12 @@ op_token_mint(struct op_ctx *c)
 	if ((r = op_get_account(c, c->rq->account, &a)) == 0 &&
 	    (r = op_may_manage(c, &a)) == 0 &&
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
-	    (r = mint_check(c, &a, m.name, &x)) == 0) {
+	    (r = mint_check(c, &a, m.name, 1)) == 0) {
 		clip_ttl(c, &a, &m);
-		if ((r = mint_stage(c, a.name, &m, &x, NULL)) == 0)
+		if ((r = mint_stage(c, a.name, &m, NULL)) == 0)
 			r = say_clipped(c, &m);
 	}
 	mint_free(&m);
-	record_free_token_index(&x);
 	record_free_account(&a);
 	return r;
 }
@@ -267,12 +250,10 @@ op_token_create(struct op_ctx *c)
 	const char *name = rq->token_name != NULL ? rq->token_name :
 	    rq->account != NULL && rq->name != NULL ? rq->name : "default";
 	struct sat_account a;
-	struct sat_token_index x;
 	struct mint m;
 	json_t *o;
 	int r;
 
-	memset(&x, 0, sizeof(x));
 	memset(&m, 0, sizeof(m));
 	memset(&a, 0, sizeof(a));
 	if (acct == NULL)
@@ -287,12 +268,12 @@ op_token_create(struct op_ctx *c)
 	 * is staged: a refused create leaves no account behind */
 	if ((r = op_account_build(c, acct, &a)) != 0 ||
 	    (r = mint_params(c, name, &m)) != 0 ||
-	    (r = mint_check(c, &a, m.name, &x)) != 0)
+	    (r = mint_check(c, &a, m.name, 1)) != 0)
 		goto out;
 	clip_ttl(c, &a, &m);
 	if ((r = op_stage_account(c, &a)) != 0 ||
 	    (r = names_insert(&c->st->accounts, a.name)) != 0 ||
-	    (r = mint_stage(c, a.name, &m, &x, NULL)) != 0 ||
+	    (r = mint_stage(c, a.name, &m, NULL)) != 0 ||
 	    (r = say_clipped(c, &m)) != 0)
 		goto out;
 	if ((o = op_account_json(c, &a)) == NULL ||
@@ -300,7 +281,6 @@ op_token_create(struct op_ctx *c)
 		r = SAT_E_NOMEM;
 out:
 	mint_free(&m);
-	record_free_token_index(&x);
 	record_free_account(&a);
 	return r;
 }
@@ -329,6 +309,12 @@ load_token(struct op_ctx *c, struct sat_token *t, struct sat_account *a)
 		return op_fail(c, r, "no such token: %s", id);
 	if (r != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
+	/* a deleted account's tokens may wait a while to be reclaimed
+	 * (tindex.h): they are gone already */
+	if (!names_contains(&c->st->accounts, t->account)) {
+		record_free_token(t);
+		return op_fail(c, SAT_E_NOTFOUND, "no such token: %s", id);
+	}
 	snprintf(c->ev_account, sizeof(c->ev_account), "%s", t->account);
 	c->ev->account = c->ev_account;
 	if (a != NULL)
@@ -365,9 +351,12 @@ op_token_revoke(struct op_ctx *c)
 	    (r = op_may_manage(c, &a)) == 0) {
 		/* revoking a revoked token is ok, and keeps the first time */
 		if (t.revoked_at == 0) {
+			struct sat_token before = t;	/* shallow: not freed */
+
 			t.revoked_at = c->st->now;
 			c->staged = 1;
-			r = store_put_token(c->st->store, &t);
+			if ((r = store_put_token(c->st->store, &t)) == 0)
+				r = tindex_update(c->st->store, &before, &t);
 		}
 		if (r == 0)
 			r = reply_token(c, &t);
@@ -381,14 +370,12 @@ int
 op_token_rotate(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;
-	struct sat_token t, nt;
+	struct sat_token t, nt, before;
 	struct sat_account a;
-	struct sat_token_index x;
 	struct mint m;
 	int64_t now = c->st->now, old_end = 0;
 	int r;
 
-	memset(&x, 0, sizeof(x));
 	memset(&m, 0, sizeof(m));
 	memset(&nt, 0, sizeof(nt));
 	if ((r = load_token(c, &t, &a)) != 0 ||
@@ -436,18 +423,21 @@ op_token_rotate(struct op_ctx *c)
 	if ((r = strlist_copy(&m.services, &t.services)) != 0 ||
 	    (r = strlist_copy(&m.sources, &t.sources)) != 0)
 		goto out;
-	if ((r = mint_check(c, &a, NULL, &x)) != 0)
+	/* a rotation whose old token stays live holds two slots */
+	if ((r = mint_check(c, &a, NULL, old_end != 0)) != 0)
 		goto out;
 	clip_ttl(c, &a, &m);
-	if ((r = mint_stage(c, a.name, &m, &x, &nt)) != 0 ||
+	if ((r = mint_stage(c, a.name, &m, &nt)) != 0 ||
 	    (r = say_clipped(c, &m)) != 0)
 		goto out;
+	before = t;	/* shallow: not freed */
 	snprintf(t.replaced_by, sizeof(t.replaced_by), "%s", nt.id);
 	if (old_end == 0)
 		t.revoked_at = now;
 	else if (old_end < t.expires_at)
 		t.expires_at = old_end;
-	if ((r = store_put_token(c->st->store, &t)) != 0)
+	if ((r = store_put_token(c->st->store, &t)) != 0 ||
+	    (r = tindex_update(c->st->store, &before, &t)) != 0)
 		goto out;
 	snprintf(c->ev_detail, sizeof(c->ev_detail), "replaces=%s", t.id);
 	c->ev->detail = c->ev_detail;
@@ -465,62 +455,79 @@ op_token_rotate(struct op_ctx *c)
 		r = SAT_E_NOMEM;
 out:
 	mint_free(&m);
-	record_free_token_index(&x);
 	record_free_token(&nt);
 	record_free_token(&t);
 	record_free_account(&a);
 	return r;
 }
 
+/* One account's tokens, in mint order from from on, into items while
+ * fewer than lim: O(items), whatever the account has held.  *ret_last
+ * gets where the last one taken sits (*ret_got 1); *ret_more when ids
+ * remain past it. */
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* One account's tokens, in id order, after after_id, into items while
- * fewer than lim.  *ret_more when ids remain past the last taken. */
-static int
-list_account(struct op_ctx *c, const char *account, const char *after_id,
-    json_t *items, size_t lim, char ret_last[TOKEN_ID_LEN + 1],
+list_account(struct op_ctx *c, const char *account, struct tindex_pos from,
+    json_t *items, size_t lim, struct tindex_pos *ret_last, int *ret_got,
     int *ret_more)
 {
-	struct sat_token_index x;
+	struct store *s = c->st->store;
+	struct tindex_iter it;
+	struct tindex_pos at;
 	struct sat_token t;
-	size_t i;
+	char id[TOKEN_ID_LEN + 1];
 	json_t *o;
 	int r;
 
-	memset(&x, 0, sizeof(x));
 	*ret_more = 0;
-	if ((r = store_get_token_index(c->st->store, account, &x)) != 0)
+	*ret_got = 0;
+	if ((r = tindex_iter_init(s, account, from, &it)) != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
-	if (x.ids.n > 1)
-		qsort(x.ids.v, x.ids.n, sizeof(x.ids.v[0]), cmp_str);
-	for (i = 0; i < x.ids.n; i++) {
-		if (after_id != NULL && strcmp(x.ids.v[i], after_id) <= 0)
-			continue;
+	while ((r = tindex_iter_next(s, account, &it, id, &at)) == 0) {
 		if (json_array_size(items) >= lim) {
 			*ret_more = 1;
 			break;
 		}
 		memset(&t, 0, sizeof(t));
-		r = store_get_token(c->st->store, x.ids.v[i], &t);
-		if (r == SAT_E_NOTFOUND)
+		if ((r = store_get_token(s, id, &t)) == SAT_E_NOTFOUND)
 			continue;
 		if (r != 0)
 			break;
 		o = op_token_json(&t, c->st->now);
 		record_free_token(&t);
-		if (o == NULL || json_array_append_new(items, o) != 0) {
-			r = SAT_E_NOMEM;
-			break;
-		}
-		snprintf(ret_last, TOKEN_ID_LEN + 1, "%s", x.ids.v[i]);
+		if (o == NULL || json_array_append_new(items, o) != 0)
+			return SAT_E_NOMEM;
+		*ret_last = at;
+		*ret_got = 1;
 	}
-	record_free_token_index(&x);
-	return r == SAT_E_NOMEM ? r : r != 0 ? op_fail(c, r, "store: %s",
-	    sat_strerror(r)) : 0;
+	if (r == SAT_E_NOTFOUND)
+		r = 0;
+	return r != 0 ? op_fail(c, r, "store: %s", sat_strerror(r)) : 0;
+}
+
+/* "ACCOUNT/PAGE.SLOT" of the last token returned: the next page starts
+ * one slot past it, and a purge in between does not move it. */
+static int
+parse_cursor(const char *cur, char acct[SAT_NAME_MAX + 1],
+    struct tindex_pos *ret)
+{
+	const char *slash = strchr(cur, '/'), *dot;
+	char num[16];
+	uint64_t page, slot;
+
+	if (slash == NULL || (size_t)(slash - cur) > SAT_NAME_MAX ||
+	    (dot = strchr(slash + 1, '.')) == NULL ||
+	    (size_t)(dot - slash - 1) >= sizeof(num))
+		return SAT_E_INVALID;
+	memcpy(acct, cur, (size_t)(slash - cur));
+	acct[slash - cur] = '\0';
+	memcpy(num, slash + 1, (size_t)(dot - slash - 1));
+	num[dot - slash - 1] = '\0';
+	if (!valid_name(acct) || parse_u64(num, 0, UINT32_MAX, &page) != 0 ||
+	    parse_u64(dot + 1, 0, TINDEX_PAGE_SLOTS - 1, &slot) != 0)
+		return SAT_E_INVALID;
+	ret->page = (uint32_t)page;
+	ret->slot = (uint32_t)slot + 1;
+	return 0;
 }
 
 int
@@ -528,23 +535,18 @@ op_token_list(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;
 	struct names *l = &c->st->accounts;
-	char acct[SAT_NAME_MAX + 1] = "", last[TOKEN_ID_LEN + 1] = "";
-	char got[TOKEN_ID_LEN + 1];
-	char cur[SAT_NAME_MAX + TOKEN_ID_LEN + 2];
-	const char *after_id = NULL, *slash;
+	char acct[SAT_NAME_MAX + 1] = "";
+	char cur[SAT_NAME_MAX + 32];
+	struct tindex_pos from = { 0, 0 }, last = { 0, 0 }, got_at;
+	struct sat_token_head h;
 	size_t i, lim = op_limit(c);
 	json_t *items;
-	int more = 0, r;
+	int more = 0, have_cursor = 0, have_last = 0, got, r;
 
-	/* the cursor is "ACCOUNT/ID" of the last token returned */
 	if (rq->cursor != NULL && rq->cursor[0] != '\0') {
-		slash = strchr(rq->cursor, '/');
-		if (slash == NULL || (size_t)(slash - rq->cursor) > SAT_NAME_MAX ||
-		    !token_id_valid(slash + 1, strlen(slash + 1)))
+		if (parse_cursor(rq->cursor, acct, &from) != 0)
 			return op_fail(c, SAT_E_INVALID, "bad cursor");
-		memcpy(acct, rq->cursor, (size_t)(slash - rq->cursor));
-		acct[slash - rq->cursor] = '\0';
-		after_id = slash + 1;
+		have_cursor = 1;
 	}
 	if (rq->account != NULL) {
 		snprintf(c->ev_account, sizeof(c->ev_account), "%.64s",
@@ -559,47 +561,43 @@ op_token_list(struct op_ctx *c)
 	    json_object_set_new(c->reply, "items", items) != 0)
 		return SAT_E_NOMEM;
 	if (rq->account != NULL) {
-		if (after_id != NULL && strcmp(acct, rq->account) != 0)
+		if (have_cursor && strcmp(acct, rq->account) != 0)
 			return op_fail(c, SAT_E_INVALID, "bad cursor");
-		if ((r = list_account(c, rq->account, after_id, items, lim,
-		    last, &more)) != 0)
+		if ((r = list_account(c, rq->account, from, items, lim,
+		    &last, &have_last, &more)) != 0)
 			return r;
 		snprintf(acct, sizeof(acct), "%s", rq->account);
 	} else {
 		/* from the cursor's account on (it may have been deleted) */
-		i = after_id != NULL ? names_after(l, acct) : 0;
-		if (after_id != NULL && names_contains(l, acct)) {
-			if ((r = list_account(c, acct, after_id, items, lim, last,
-			    &more)) != 0)
+		i = have_cursor ? names_after(l, acct) : 0;
+		if (have_cursor && names_contains(l, acct)) {
+			if ((r = list_account(c, acct, from, items, lim, &last,
+			    &have_last, &more)) != 0)
 				return r;
 		}
 		for (; !more && i < l->n; i++) {
 			if (json_array_size(items) >= lim) {
 				/* another account may hold more: peek */
-				struct sat_token_index x;
-
-				memset(&x, 0, sizeof(x));
-				if (store_get_token_index(c->st->store,
-				    names_at(l, i),
-				    &x) == 0 && x.ids.n > 0)
+				if (tindex_head(c->st->store, names_at(l, i),
+				    &h) == 0 && h.ntokens > 0)
 					more = 1;
-				record_free_token_index(&x);
 				continue;
 			}
-			got[0] = '\0';
-			if ((r = list_account(c, names_at(l, i), NULL, items,
-			    lim, got,
-			    &more)) != 0)
+			from.page = from.slot = 0;
+			if ((r = list_account(c, names_at(l, i), from, items,
+			    lim, &got_at, &got, &more)) != 0)
 				return r;
-			if (got[0] != '\0') {
+			if (got) {
 				snprintf(acct, sizeof(acct), "%s",
 				    names_at(l, i));
-				memcpy(last, got, sizeof(last));
+				last = got_at;
+				have_last = 1;
 			}
 		}
 	}
-	if (more && last[0] != '\0') {
-		snprintf(cur, sizeof(cur), "%s/%s", acct, last);
+	if (more && have_last) {
+		snprintf(cur, sizeof(cur), "%s/%u.%u", acct,
+		    (unsigned)last.page, (unsigned)last.slot);
 		if (proto_set_str(c->reply, "cursor", cur) != 0)
 			return SAT_E_NOMEM;
 	}
@@ -646,4 +644,26 @@ op_token_verify(struct op_ctx *c)
 	    proto_set_str(c->reply, "id", res.token_id) != 0))
 		return SAT_E_NOMEM;
 	return 0;
+}
+
+int
+ops_token_upgrade(struct dstate *st, char *err, size_t errlen)
+{
+	struct names *l = &st->accounts;
+	size_t i;
+	int done, r = 0;
+
+	/* one commit per account: a restart half-way finds the rest still
+	 * to do, and never half an account */
+	for (i = 0; i < l->n && r == 0; i++) {
+		if ((r = tindex_upgrade(st->store, names_at(l, i),
+		    (int64_t)time(NULL), &done)) == 0 && done)
+			r = store_commit(st->store);
+		if (r != 0) {
+			store_rollback(st->store);
+			snprintf(err, errlen, "store: cannot upgrade the token "
+			    "index of %s: %s", names_at(l, i), sat_strerror(r));
+		}
+	}
+	return r;
 }

@@ -6,110 +6,127 @@
 
 #include "err.h"
 #include "satokend.h"
+#include "tindex.h"
 
 /* Expired and revoked tokens stay retain_days for the audit trail, then
- * go.  The sweep walks the accounts a few at a time between batches, so
- * a store of a million tokens never stalls the requests. */
-#define PURGE_ACCOUNTS_PER_STEP	64
+ * go.  The sweep walks the accounts' index pages a bounded number at a
+ * time between batches (tindex_purge), so an account of a million
+ * tokens never stalls the requests, nor does a store of a million. */
+#define PURGE_PAGES_PER_STEP	16	/* TINDEX_PAGE_SLOTS ids each */
 #define PURGE_STEP_MS		200
 #define PURGE_SWEEP_MS		(3600 * 1000)
+/* The tokens of a large deleted account: 512 a step, ~10 steps a
+ * second while any remain, a look at the list each second otherwise. */
+#define RECLAIM_PAGES_PER_STEP	8
+#define RECLAIM_STEP_MS		100
+#define RECLAIM_IDLE_MS		1000
 
-static int
-purgeable(const struct sat_token *t, int64_t cutoff)
+static void
+reclaim_step(struct server *sv, int64_t t)
 {
-	return (t->revoked_at != 0 && t->revoked_at <= cutoff) ||
-	    t->expires_at <= cutoff;
-}
+	size_t n = 0;
+	int more = 0;
 
-/* Stages the removal of one account's old tokens; *ret_n says how many. */
-static int
-purge_account(struct server *sv, const char *account, int64_t cutoff,
-    size_t *ret_n)
-{
-	struct store *s = sv->st.store;
-	struct sat_token_index x, keep;
-	struct sat_token t;
-	size_t i, n = 0;
-	int r;
-
-	*ret_n = 0;
-	memset(&x, 0, sizeof(x));
-	memset(&keep, 0, sizeof(keep));
-	if ((r = store_get_token_index(s, account, &x)) != 0)
-		return r;
-	for (i = 0; i < x.ids.n && r == 0; i++) {
-		memset(&t, 0, sizeof(t));
-		r = store_get_token(s, x.ids.v[i], &t);
-		if (r == 0 && purgeable(&t, cutoff)) {
-			r = store_delete_token(s, t.id);
-			n++;
-		} else if (r == 0) {
-			r = strlist_add(&keep.ids, x.ids.v[i]);
-		} else if (r == SAT_E_NOTFOUND) {
-			r = 0;	/* an index entry without its record: drop it */
-			n++;
-		}
-		record_free_token(&t);
+	if (tindex_reclaim_step(sv->st.store, RECLAIM_PAGES_PER_STEP, &n,
+	    &more) != 0 || store_commit(sv->st.store) != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "account delete: reclaiming tokens failed; "
+		    "retrying later");
+		sv->reclaim_next_ms = t + PURGE_SWEEP_MS / 60;
+		return;
 	}
-	if (r == 0 && n > 0)
-		r = store_put_token_index(s, account, &keep);
-	record_free_token_index(&x);
-	record_free_token_index(&keep);
-	*ret_n = n;
-	return r;
+	sv->reclaim_next_ms = t + (more ? RECLAIM_STEP_MS : RECLAIM_IDLE_MS);
 }
 
+static void
+sweep_step(struct server *sv, int64_t t);
+
+/* Both background jobs, each when due; purge_next_ms (the loop's
+ * deadline) is the sooner of the two. */
 void
 purge_step(struct server *sv)
+{
+	int64_t t = now_ms();
+
+	/* each job commits what it staged: never over a request's batch */
+	if (t < sv->purge_next_ms || store_in_flight(sv->st.store) ||
+	    store_staged(sv->st.store) > 0)
+		return;
+	if (t >= sv->reclaim_next_ms)
+		reclaim_step(sv, t);
+	if (t >= sv->sweep_next_ms)
+		sweep_step(sv, t);
+	sv->purge_next_ms = sv->reclaim_next_ms < sv->sweep_next_ms ?
+	    sv->reclaim_next_ms : sv->sweep_next_ms;
+}
+
+static void
+sweep_step(struct server *sv, int64_t t)
 {
 	struct audit_event ev;
 	struct names *l = &sv->st.accounts;
 	char detail[64];
-	int64_t now = (int64_t)time(NULL), cutoff, t = now_ms();
-	size_t k, n, *counts;
-	size_t first = sv->purge_pos;
-	int r = 0;
+	int64_t now = (int64_t)time(NULL), cutoff;
+	size_t budget = PURGE_PAGES_PER_STEP, n, *counts;
+	size_t first = sv->purge_pos, k = 0, used, i;
+	uint32_t page = sv->purge_page, before;
+	int r = 0, done = 0, partial = 0;
 
-	if (t < sv->purge_next_ms)
-		return;
 	cutoff = now - (int64_t)sv->cfg.retain_days * 86400;
 	if (first >= l->n) {
 		sv->purge_pos = 0;
-		sv->purge_next_ms = t + PURGE_SWEEP_MS;
+		sv->purge_page = 0;
+		sv->sweep_next_ms = t + PURGE_SWEEP_MS;
 		return;
 	}
-	n = l->n - first < PURGE_ACCOUNTS_PER_STEP ? l->n - first :
-	    PURGE_ACCOUNTS_PER_STEP;
-	if ((counts = calloc(n, sizeof(*counts))) == NULL)
+	/* a count per account this step can reach: each costs a page of
+	 * the budget at least */
+	if ((counts = calloc(budget + 1, sizeof(*counts))) == NULL)
 		return;
-	for (k = 0; k < n && r == 0; k++)
-		r = purge_account(sv, names_at(l, first + k), cutoff,
-		    &counts[k]);
+	while (budget > 0 && first + k < l->n) {
+		before = page;
+		if ((r = tindex_purge(sv->st.store, names_at(l, first + k),
+		    cutoff, &page, budget, &counts[k], &done)) != 0)
+			break;
+		used = page > before ? page - before : 1;
+		budget = used < budget ? budget - used : 0;
+		if (!done) {
+			partial = 1;	/* the budget ran out inside it */
+			break;
+		}
+		k++;
+		page = 0;
+	}
+	n = partial ? k + 1 : k;
 	/* no change without its line: the lines first, then the commit */
-	for (k = 0; k < n && r == 0; k++) {
-		if (counts[k] == 0)
+	for (i = 0; i < n && r == 0; i++) {
+		if (counts[i] == 0)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		snprintf(detail, sizeof(detail), "%zu tokens past retain_days",
-		    counts[k]);
+		    counts[i]);
 		ev.action = "token.purge";
 		ev.outcome = "ok";
 		ev.principal = "satokend";
-		ev.account = names_at(l, first + k);
+		ev.account = names_at(l, first + i);
 		ev.detail = detail;
 		r = audit_emit(sv->audit, &ev);
 	}
 	if (r != 0 || store_commit(sv->st.store) != 0) {
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "retention: purge failed; retrying later");
-		sv->purge_next_ms = t + PURGE_SWEEP_MS / 60;
+		sv->sweep_next_ms = t + PURGE_SWEEP_MS / 60;
 		free(counts);
 		return;
 	}
 	free(counts);
-	sv->purge_pos = first + n;
-	sv->purge_next_ms = sv->purge_pos >= l->n ? t + PURGE_SWEEP_MS :
+	/* an account the budget ran out inside is resumed at its page */
+	sv->purge_pos = first + k;
+	sv->purge_page = page;
+	sv->sweep_next_ms = sv->purge_pos >= l->n ? t + PURGE_SWEEP_MS :
 	    t + PURGE_STEP_MS;
-	if (sv->purge_pos >= l->n)
+	if (sv->purge_pos >= l->n) {
 		sv->purge_pos = 0;
+		sv->purge_page = 0;
+	}
 }

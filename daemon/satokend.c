@@ -280,7 +280,9 @@ server_reload(struct server *sv)
 		    &c->peer);
 	}
 	sv->purge_pos = 0;
+	sv->purge_page = 0;
 	sv->purge_next_ms = 0;
+	sv->sweep_next_ms = 0;	/* retain_days may have changed */
 	dlog(LOG_INFO, "configuration reloaded");
 out:
 	sd_notify_msg("READY=1");
@@ -491,6 +493,8 @@ main(int argc, char **argv)
 		store_set_checkpoint_bytes(sv.st.store, cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
+	if (ops_token_upgrade(&sv.st, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&

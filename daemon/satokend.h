@@ -35,7 +35,10 @@ struct server {
 	int stopping;
 	int foreground;
 	size_t purge_pos;		/* next account of the retention sweep */
-	int64_t purge_next_ms;		/* when the next sweep step is due */
+	uint32_t purge_page;		/* and its next index page */
+	int64_t purge_next_ms;		/* when purge_step is next due */
+	int64_t sweep_next_ms;		/* its retention sweep's next step */
+	int64_t reclaim_next_ms;	/* its deleted tokens' next step */
 };
 
 /* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */

@@ -26,6 +26,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sat_policy p;
 	struct sat_token t;
 	struct sat_token_index x;
+	struct sat_token_head h;
+	struct sat_token_page pg;
+	struct sat_token_name nm;
+	struct sat_reclaim rc;
 	struct wbuf w;
 	uint8_t *v;
 	size_t n;
@@ -38,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0)
 		memcpy(v, data + 1, n);
 	wbuf_init(&w);
-	switch (data[0] % 6) {
+	switch (data[0] % 10) {
 	case 0:
 		if (record_decode_meta(v, n, &m) == 0) {
 			record_encode_meta(&m, &w);
@@ -72,6 +76,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			record_encode_token(&t, &w);
 			same_or_die(&w, v, n);
 			record_free_token(&t);
+		}
+		break;
+	case 6:
+		if (record_decode_token_head(v, n, &h) == 0) {
+			record_encode_token_head(&h, &w);
+			same_or_die(&w, v, n);
+		}
+		break;
+	case 7:
+		if (record_decode_token_page(v, n, &pg) == 0) {
+			record_encode_token_page(&pg, &w);
+			same_or_die(&w, v, n);
+		}
+		break;
+	case 8:
+		if (record_decode_token_name(v, n, &nm) == 0) {
+			record_encode_token_name(&nm, &w);
+			same_or_die(&w, v, n);
+		}
+		break;
+	case 9:
+		if (record_decode_reclaim(v, n, &rc) == 0) {
+			record_encode_reclaim(&rc, &w);
+			same_or_die(&w, v, n);
+			record_free_reclaim(&rc);
 		}
 		break;
 	default:

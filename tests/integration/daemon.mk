@@ -19,7 +19,7 @@ $(STOREREAD): $(B)/$(DAEMONT_DIR)/storeread.o $(LIBCOMMON)
 DAEMONT_ENV := B=$(B) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
 
 .PHONY: check-daemon stress-daemon
-check-daemon: $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD)
+check-daemon: $(SATOKEND) $(SATOKENCTL) $(RAWSOCK) $(STOREREAD) $(SATFIX)
 	@echo "== daemon: satokend and satokenctl"
 	@env $(DAEMONT_ENV) bash $(DAEMONT_DIR)/run.sh
 

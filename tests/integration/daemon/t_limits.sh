@@ -71,6 +71,11 @@ check "names the bound" '$ERR == *"3600s (max_ttl)"*'
 t "ttl at max_ttl" 0 ctl token mint q1 --name b --ttl 1h
 t "a third token: QUOTA_EXCEEDED" 6 ctl token mint q1 --name c
 check "token quota line" '$ERR == "satokenctl: QUOTA_EXCEEDED: max_tokens_per_account (2) reached for q1"'
+t "rotation with grace at the quota: QUOTA_EXCEEDED" 6 ctl token rotate "$IDA" --grace 1m
+check "rotation quota line" '$ERR == "satokenctl: QUOTA_EXCEEDED: max_tokens_per_account (2) reached for q1"'
+t "the refused rotation left the old token alone" 0 ctl --json token show "$IDA"
+check "still live, not replaced" '-z "$(jfield replaced_by)" && -z "$(jfield revoked_at)"'
+t "old-expires at the quota: QUOTA_EXCEEDED" 6 ctl token rotate "$IDA" --old-expires "$(( $(date +%s) + 60 ))"
 t "rotation at the quota is fine" 0 ctl --json token rotate "$IDA"
 t "revoke frees a slot" 0 ctl token revoke "$(jfield id)"
 t "mint again" 0 ctl token mint q1 --name c
