@@ -396,7 +396,7 @@ const struct cmd ctl_cmds[] = {
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
 	  "                 [--from CIDR]...",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
-	  "It is shown this once.  DURATION: 45s, 15m, 12h, 30d or seconds." },
+	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
 	  O_FROM, c_token_create,
 	  "token create NAME " ACCT_USAGE "\n"

@@ -68,7 +68,7 @@ req_duration(json_t *req, const char *k, const char *opt, const char *v)
 		return 0;
 	if (parse_duration(v, 0, (uint64_t)INT64_MAX / 4, &d) != 0)
 		return ctl_error("VALIDATION", "--%s '%s': expected a duration "
-		    "such as 45s, 15m, 12h, 30d or plain seconds", opt, v);
+		    "such as 45s, 15m, 1h30m, 2w3d or plain seconds", opt, v);
 	return req_int(req, k, d);
 }
 
