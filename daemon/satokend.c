@@ -24,6 +24,7 @@
 #include "jsonmem.h"
 #include "proto.h"
 #include "satokend.h"
+#include "version.h"
 
 #define MAX_CONNS	16384	/* idle ones are cheap: a struct and a socket */
 #define FD_RESERVE	64	/* the store, the journal, audit, epoll... */
@@ -61,11 +62,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: satokend [--foreground] [--config PATH] [--check-config]\n"
+	    "       satokend --version\n"
 	    "\n"
 	    "  --foreground    stay attached, log to stderr (systemd, tests)\n"
 	    "  --config PATH   configuration file (default $SATOKEN_CONF, else\n"
 	    "                  " SAT_CONF_DEFAULT ")\n"
 	    "  --check-config  check the configuration, print the result, exit\n"
+	    "  --version       print the version (satoken X.Y.Z) and exit\n"
 	    "\n"
 	    "SIGHUP re-reads the configuration; SIGTERM finishes what was\n"
 	    "acknowledged and exits.\n");
@@ -377,6 +380,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server sv;
@@ -396,6 +400,7 @@ main(int argc, char **argv)
 		case 'c': conf = optarg; break;
 		case 'C': check = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("satoken %s\n", SAT_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
