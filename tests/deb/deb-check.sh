@@ -71,7 +71,7 @@ unshare -m --propagation private bash -c '
 	cp "$T"/debs/*.deb "$R/tmp/debs/"
 	cp "$here/inside.sh" "$here/../integration/newcomer/syslogd.py" "$R/tmp/"
 	exec chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 bash /tmp/inside.sh "$version"
+		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive bash /tmp/inside.sh "$version"
 ' _ "$T" "$here" "$version"
 rc=$?
 set -e
