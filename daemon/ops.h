@@ -103,6 +103,7 @@ json_t *op_token_json(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+int op_backup(struct op_ctx *c);	/* ops_backup.c */
 int op_group_create(struct op_ctx *c);
 int op_group_delete(struct op_ctx *c);
 int op_group_list(struct op_ctx *c);
