@@ -28,7 +28,7 @@ check "the file defines the completion in a plain bash (no bash-completion neede
 help=$("$CTL" --help)
 groups=$(sed -nE 's/^  ([a-z]+) [a-z-]+( .*)?$/\1/p' <<<"$help" | sort -u)
 check "top level: whoami, help, the command groups and the global options" \
-	test "$(offers satokenctl "")" = "$(words whoami help $groups --socket --json --token-file --help)"
+	test "$(offers satokenctl "")" = "$(words whoami backup help $groups --socket --json --token-file --help)"
 check "a prefix narrows it" test "$(offers satokenctl to)" = "token"
 for g in $groups; do
 	want=$(sed -nE "s/^  $g ([a-z-]+)( .*)?\$/\\1/p" <<<"$help")
