@@ -52,6 +52,7 @@ struct op_ctx {
 
 #define OP_MUTATES	0x1	/* may stage changes */
 #define OP_AUTH		0x2	/* audited as action=auth */
+#define OP_SECRET	0x4	/* hands out the HMAC key: only once audited */
 
 struct op {
 	const char *name;

@@ -204,5 +204,23 @@ check "backups are audited" '$(grep -c "action=backup outcome=ok" "$AUDIT") -ge 
 start_daemon
 check "satokend starts on the restored store" '-n $DPID'
 t "  ...and serves it" 0 ctl token verify bot <"$T/out/tok"
+stop_daemon
+
+# a backup hands out the HMAC key: it is given only once audited.  The
+# audit file is padded past every store file, and the daemon started
+# with a file-size limit at that size, so the next audit line cannot be
+# written while the store still can be read.
+head -c 3000000 /dev/zero | tr '\0' '#' >>"$AUDIT"
+echo >>"$AUDIT"
+prlimit --fsize="$(stat -c %s "$AUDIT")" "$SATOKEND" --foreground --config "$CONF" \
+	2>>"$T/daemon.log" &
+DPID=$!
+for _ in $(seq 1 200); do
+	ctl whoami >/dev/null 2>&1 && break
+	sleep 0.05
+done
+t "backup when its audit line cannot be written: UNAVAILABLE" 1 ctl backup "$T/b-unaudited"
+check "  ...and no file is left" '! -e $T/b-unaudited'
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 cp "$CONF.main" "$CONF"
 finish
