@@ -117,6 +117,16 @@ mv /var/lib/satoken/satoken.db /var/lib/satoken/satoken.db.away
 check "store missing: a human password login still works" human_ok
 mv /var/lib/satoken/satoken.db.away /var/lib/satoken/satoken.db
 
+# ---- upgrade in place: the admin's config and the store stay ----
+echo "# edited by the admin $$" >>/etc/satoken/satoken.conf
+if ! dpkg -i /tmp/debs/satokend_*.deb /tmp/debs/satoken-cli_*.deb >"$W/dpkg.log" 2>&1; then
+	cat "$W/dpkg.log" >&2
+	fail "reinstalling satokend"
+fi
+check "reinstalling keeps the edited conffile" grep -q "edited by the admin $$" /etc/satoken/satoken.conf
+check "  ...and the store" test -s /var/lib/satoken/satoken.db
+check "  ...and leaves the stacks as the admin set them" grep -q pam_satoken.so /etc/pam.d/common-auth
+
 # ---- remove ----
 if ! dpkg -r libpam-satoken >"$W/dpkg.log" 2>&1; then
 	cat "$W/dpkg.log" >&2
@@ -126,6 +136,14 @@ check "removing the module takes it out of the stacks" stacks_as_before
 check "  ...and the module is gone" eval '! ls /lib/*/security/pam_satoken.so >/dev/null 2>&1'
 check "a human password login works after the removal" human_ok
 check "  ...and a wrong password is refused" human_wrong_refused
+
+if ! dpkg -r satokend satoken-cli libsasl2-modules-satoken >"$W/dpkg.log" 2>&1; then
+	cat "$W/dpkg.log" >&2
+	fail "dpkg -r satokend"
+fi
+check "remove (not purge) keeps the store" test -s /var/lib/satoken/satoken.db
+check "  ...the edited config" grep -q "edited by the admin $$" /etc/satoken/satoken.conf
+check "  ...and user satoken" eval 'getent passwd satoken >/dev/null'
 
 # ---- purge ----
 if ! dpkg --purge satokend satoken-cli libpam-satoken libsasl2-modules-satoken \
