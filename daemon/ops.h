@@ -105,6 +105,9 @@ json_t *op_token_json(const struct sat_token *t, int64_t now);
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
+/* Bytes of the copy per backup reply (tests make it small, so that a
+ * small store takes several replies); 0 or too large: the default. */
+void ops_backup_set_chunk(size_t n);
 int op_group_create(struct op_ctx *c);
 int op_group_delete(struct op_ctx *c);
 int op_group_list(struct op_ctx *c);

@@ -25,6 +25,14 @@
 #include "ops.h"
 
 #define BACKUP_CHUNK	(3u * 1024 * 1024)	/* 4 MiB of base64 */
+
+static size_t chunk = BACKUP_CHUNK;
+
+void
+ops_backup_set_chunk(size_t n)
+{
+	chunk = n > 0 && n <= BACKUP_CHUNK ? n : BACKUP_CHUNK;
+}
 #define BACKUP_KEEP_S	600
 #define NONCE_HEX	32
 
@@ -99,7 +107,7 @@ op_backup(struct op_ctx *c)
 		r = parse_cursor(c, c->rq->cursor, &off);
 	if (r != 0)
 		return r;
-	n = snap.w.len - off < BACKUP_CHUNK ? snap.w.len - off : BACKUP_CHUNK;
+	n = snap.w.len - off < chunk ? snap.w.len - off : chunk;
 	if ((b64 = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
 		return op_fail(c, SAT_E_NOMEM, "out of memory");
 	EVP_EncodeBlock(b64, snap.w.p + off, (int)n);

@@ -593,6 +593,10 @@ main(int argc, char **argv)
 	if ((knob = getenv("SATOKEND_CHECKPOINT_BYTES")) != NULL &&
 	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)
 		store_set_checkpoint_bytes(sv.st.store, cp);
+	/* tests make backup replies small, to take a copy in many */
+	if ((knob = getenv("SATOKEND_BACKUP_CHUNK")) != NULL &&
+	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)
+		ops_backup_set_chunk((size_t)cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
 	if (warm_up(&sv.cfg) != 0)

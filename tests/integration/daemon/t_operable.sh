@@ -181,6 +181,17 @@ check "  ...says to stop it" '$ERR == *"stop it first"*'
 t "  ...and the store is unchanged" 0 ctl token verify bot <<<"$(head -n 1 "$T/acked.before")"
 stop_daemon
 
+# the copy in many replies (a cursor each), as a large store is sent
+SATOKEND_BACKUP_CHUNK=97 start_daemon
+t "backup in 97-byte replies" 0 ctl backup "$T/b-chunked"
+check "  ...as large as the one-reply backup of the same store" \
+	'$(stat -c %s "$T/b1") == $(stat -c %s "$T/b-chunked")'
+check "  ...audited once per reply" '$(grep -c "action=backup outcome=ok" "$AUDIT") -gt 10'
+stop_daemon
+t "  ...and it restores" 0 "$SATOKEND" --restore "$T/b-chunked" --config "$CONF"
+run "$STOREREAD" "$T/state2/satoken.db" < <(sed 's/^/bot /' "$T/acked.before")
+check "  ...with every token of the backup" '$(grep -cvx ok <<<"$OUT") == 0'
+
 # damaged or foreign files change nothing
 cp "$T/b1" "$T/bad"
 printf 'X' | dd of="$T/bad" bs=1 seek=200 conv=notrunc 2>/dev/null
