@@ -57,12 +57,15 @@ unshare -m --propagation private bash -c '
 	mount -t overlay satoken-deb -o "lowerdir=/,upperdir=$T/upper,workdir=$T/work" "$T/root"
 	R=$T/root
 	mount -t proc proc "$R/proc"
+	# device nodes of its own, not binds of the host'"'"'s: a bound node
+	# is the host'"'"'s inode, and a chmod inside (seen: /dev/null left
+	# 0600 after a run) would break every other process on the machine
 	mount -t tmpfs -o mode=0755 satoken-dev "$R/dev"
-	for n in null zero full random urandom tty; do
-		[ -e "/dev/$n" ] || continue
-		touch "$R/dev/$n"
-		mount --bind "/dev/$n" "$R/dev/$n"
-	done
+	mknod -m 0666 "$R/dev/null" c 1 3
+	mknod -m 0666 "$R/dev/zero" c 1 5
+	mknod -m 0666 "$R/dev/full" c 1 7
+	mknod -m 0666 "$R/dev/random" c 1 8
+	mknod -m 0666 "$R/dev/urandom" c 1 9
 	ln -s /proc/self/fd "$R/dev/fd"
 	mount -t tmpfs -o mode=1777 satoken-tmp "$R/tmp"
 	mount -t tmpfs -o mode=0755 satoken-run "$R/run"
@@ -76,6 +79,12 @@ unshare -m --propagation private bash -c '
 rc=$?
 set -e
 after=$(sha256sum /etc/pam.d/common-* | sha256sum)
+for n in null zero full random urandom; do
+	if [ "$(stat -c %a "/dev/$n")" != 666 ]; then
+		echo "deb-check: FAILED: the real /dev/$n is no longer 0666"
+		rc=1
+	fi
+done
 if [ "$before" != "$after" ]; then
 	echo "deb-check: FAILED: the real /etc/pam.d/common-* changed"
 	rc=1

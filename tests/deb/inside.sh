@@ -51,6 +51,9 @@ pt() {
 	printf '%s\n' "$secret" | pamtester "$svcname" "$user" "${@:-authenticate}" \
 		>"$W/pt.out" 2>&1
 }
+# nothing of ours may change a device node (a run once left the host's
+# /dev/null 0600, when deb-check still bound the host's nodes in)
+devnull_ok() { [ "$(stat -c %a /dev/null)" = 666 ]; }
 human_ok() { pt "$human" "Pw-$$-human" authenticate acct_mgmt; }
 human_wrong_refused() { ! pt "$human" "wrong-$$"; }
 
@@ -78,6 +81,7 @@ check "the profile is in /usr/share/pam-configs" test -f /usr/share/pam-configs/
 check "installing does not enable it (Default: no)" stacks_as_before
 check "a human password login still works" human_ok
 
+check "/dev/null still 0666 before: enable" devnull_ok
 # ---- enable ----
 check "pam-auth-update --enable satoken" pam-auth-update --enable satoken
 check "  ...puts pam_satoken in common-auth" grep -q pam_satoken.so /etc/pam.d/common-auth
@@ -117,6 +121,7 @@ mv /var/lib/satoken/satoken.db /var/lib/satoken/satoken.db.away
 check "store missing: a human password login still works" human_ok
 mv /var/lib/satoken/satoken.db.away /var/lib/satoken/satoken.db
 
+check "/dev/null still 0666 before: upgrade in place" devnull_ok
 # ---- upgrade in place: the admin's config and the store stay ----
 echo "# edited by the admin $$" >>/etc/satoken/satoken.conf
 if ! dpkg -i /tmp/debs/satokend_*.deb /tmp/debs/satoken-cli_*.deb >"$W/dpkg.log" 2>&1; then
@@ -127,6 +132,7 @@ check "reinstalling keeps the edited conffile" grep -q "edited by the admin $$" 
 check "  ...and the store" test -s /var/lib/satoken/satoken.db
 check "  ...and leaves the stacks as the admin set them" grep -q pam_satoken.so /etc/pam.d/common-auth
 
+check "/dev/null still 0666 before: remove" devnull_ok
 # ---- remove ----
 if ! dpkg -r libpam-satoken >"$W/dpkg.log" 2>&1; then
 	cat "$W/dpkg.log" >&2
@@ -145,6 +151,7 @@ check "remove (not purge) keeps the store" test -s /var/lib/satoken/satoken.db
 check "  ...the edited config" grep -q "edited by the admin $$" /etc/satoken/satoken.conf
 check "  ...and user satoken" eval 'getent passwd satoken >/dev/null'
 
+check "/dev/null still 0666 before: purge" devnull_ok
 # ---- purge ----
 if ! dpkg --purge satokend satoken-cli libpam-satoken libsasl2-modules-satoken \
     >"$W/dpkg.log" 2>&1; then
@@ -161,6 +168,7 @@ check "  ...the profile gone" test ! -e /usr/share/pam-configs/satoken
 check "  ...the stacks exactly as before" stacks_as_before
 check "a human password login works after the purge" human_ok
 
+check "/dev/null still 0666 at the end" devnull_ok
 kill "$SYSLOGD" 2>/dev/null
 wait "$SYSLOGD" 2>/dev/null
 echo "[deb] $PASSED passed, $FAILED failed"
