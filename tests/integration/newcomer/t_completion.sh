@@ -78,4 +78,25 @@ start=$(date +%s)
 check "with no daemon, nothing is offered" \
 	test -z "$(offers satokenctl --socket "$SOCK" account show "")"
 check "  ...at once" test $(($(date +%s) - start)) -le 3
+
+# etc/zsh-completion/_satokenctl: zsh reads it, compinit finds it on
+# $fpath, and it offers exactly the commands of satokenctl --help
+ZSHCOMP=$ROOT/etc/zsh-completion/_satokenctl
+if ! command -v zsh >/dev/null 2>&1; then
+	check "zsh is installed (package zsh, in .ci/packages)" false
+else
+	check "zsh parses _satokenctl" zsh -n "$ZSHCOMP"
+	check "compinit binds it to satokenctl" test "$(zsh -f -c '
+		fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
+		print -r -- ${_comps[satokenctl]}' _ "$(dirname "$ZSHCOMP")")" = _satokenctl
+	top=$(sed -nE "s/.*':command:\(([^)]*)\)'.*/\1/p" "$ZSHCOMP")
+	check "its top level: whoami, backup, help and the command groups" \
+		test "$(words $top)" = "$(words whoami backup help $groups)"
+	for g in $groups; do
+		want=$(sed -nE "s/^  $g ([a-z-]+)( .*)?\$/\\1/p" <<<"$help")
+		got=$(sed -nE "s/^[[:space:]]+$g\) compadd (.*) ;;\$/\\1/p" "$ZSHCOMP")
+		check "zsh '$g': exactly its commands from satokenctl --help" \
+			test "$(words $got)" = "$(words $want)"
+	done
+fi
 summary
