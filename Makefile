@@ -5,6 +5,7 @@
 #   make                 build everything
 #   make check           the test suite (unit + integration)
 #   make check SANITIZE=1   the same under ASan+UBSan, in build-san/
+#   make deb-check       the Debian packages: build, lintian, install (root)
 #   make install         honours DESTDIR, PREFIX, BINDIR, SBINDIR, LIBDIR,
 #                        PAMDIR, SASLDIR, SYSCONFDIR, MANDIR
 

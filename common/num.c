@@ -36,27 +36,52 @@ parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+static uint64_t
+unit_seconds(char c)
+{
+	switch (c) {
+	case 's': return 1;
+	case 'm': return 60;
+	case 'h': return 3600;
+	case 'd': return 86400;
+	case 'w': return 604800;
+	default:  return 0;
+	}
+}
+
+/* Plain seconds, or one or more NUMBER UNIT parts ("1h30m", "2w3d").
+ * Units must come largest first, each at most once: "30m1h" or "1m1m"
+ * is more likely a typo than a wish, and a bare number after a unit
+ * ("1h30") is ambiguous, so both are refused rather than guessed. */
 int
 parse_duration(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 {
-	uint64_t v, mult = 1;
-	size_t n;
+	uint64_t total = 0, v, mult, last = UINT64_MAX;
+	size_t n, i, start;
 
 	if (s == NULL || (n = strlen(s)) == 0)
 		return SAT_E_INVALID;
-	switch (s[n - 1]) {
-	case 's': mult = 1; n--; break;
-	case 'm': mult = 60; n--; break;
-	case 'h': mult = 3600; n--; break;
-	case 'd': mult = 86400; n--; break;
-	default: break;
+	if (s[n - 1] >= '0' && s[n - 1] <= '9') {
+		if (digits_u64(s, n, &total) != 0)
+			return SAT_E_INVALID;
+		goto range;
 	}
-	if (digits_u64(s, n, &v) != 0 || v > UINT64_MAX / mult)
+	for (i = 0; i < n; ) {
+		for (start = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == n || (mult = unit_seconds(s[i])) == 0 || mult >= last)
+			return SAT_E_INVALID;
+		if (digits_u64(s + start, i - start, &v) != 0 ||
+		    v > UINT64_MAX / mult || v * mult > UINT64_MAX - total)
+			return SAT_E_INVALID;
+		total += v * mult;
+		last = mult;
+		i++;
+	}
+range:
+	if (total < min || total > max)
 		return SAT_E_INVALID;
-	v *= mult;
-	if (v < min || v > max)
-		return SAT_E_INVALID;
-	*ret = v;
+	*ret = total;
 	return 0;
 }
 

@@ -10,8 +10,10 @@
  * leading zeros beyond "0" itself.  SAT_E_INVALID otherwise. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
-/* A duration in seconds: "45s", "15m", "12h", "30d", or plain seconds,
- * within [min, max].  SAT_E_INVALID otherwise. */
+/* A duration in seconds within [min, max]: plain seconds, or parts
+ * NUMBER UNIT with units s m h d w, largest first, each once ("45s",
+ * "1h30m", "2w3d").  An empty part, a unit out of order, a trailing bare
+ * number or an overflow is SAT_E_INVALID. */
 int parse_duration(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* A point in time: Unix seconds, or RFC 3339 ("2026-11-23T14:00:00Z",

@@ -1374,3 +1374,82 @@ store_commit(struct store *s)
 	s->in_flight = 0;
 	return r == 0 ? 0 : r == SAT_E_NOMEM ? r : SAT_E_STORE;
 }
+
+/* ---- backup and restore (common/backup.c) ---- */
+
+struct export_ctx {
+	struct store *s;
+	store_export_fn fn;
+	void *arg;
+};
+
+static int
+export_cb(void *arg, const void *key, size_t klen)
+{
+	struct export_ctx *c = arg;
+	void *val = NULL;
+	size_t vlen = 0;
+	int r;
+
+	if ((r = kv_fetch(c->s->kv, key, klen, &val, &vlen)) != 0)
+		return r == SAT_E_NOTFOUND ? 0 : r;
+	r = c->fn(c->arg, key, klen, val, vlen);
+	sat_freezero(val, vlen);	/* the meta record holds the HMAC key */
+	return r;
+}
+
+int
+store_export(struct store *s, store_export_fn fn, void *arg)
+{
+	struct export_ctx c = { s, fn, arg };
+	int r;
+
+	if (!s->writer)
+		return SAT_E_INTERNAL;
+	if (writer_kv(s) == NULL)
+		return SAT_E_STORE;
+	/* the file as applied: staged and in-flight changes are not yet
+	 * acknowledged, and the commit that applies them runs on this
+	 * thread, so nothing changes the file under the iteration */
+	if ((r = kv_iterate(s->kv, export_cb, &c)) != 0)
+		return kv_failed(s, r);
+	return 0;
+}
+
+static int
+clear_cb(void *arg, const void *key, size_t klen)
+{
+	struct store *s = arg;
+
+	if (klen > KEY_MAX)
+		return 0;	/* no key of ours; a restore puts back its own */
+	return stage(s, key, klen, NULL, 0);
+}
+
+int
+store_stage_clear(struct store *s)
+{
+	int r;
+
+	if (!s->writer || s->in_flight)
+		return SAT_E_INTERNAL;
+	if (writer_kv(s) == NULL)
+		return SAT_E_STORE;
+	if ((r = kv_iterate(s->kv, clear_cb, s)) != 0)
+		return kv_failed(s, r);
+	return 0;
+}
+
+int
+store_stage_raw(struct store *s, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	uint8_t *c;
+
+	if (klen == 0 || klen > KEY_MAX || val == NULL)
+		return SAT_E_INVALID;
+	if ((c = malloc(vlen > 0 ? vlen : 1)) == NULL)
+		return SAT_E_NOMEM;
+	memcpy(c, val, vlen);
+	return stage(s, key, klen, c, vlen);
+}

@@ -141,4 +141,19 @@ int store_commit_fd(const struct store *s);
 int store_in_flight(const struct store *s);
 int store_commit_end(struct store *s);
 
+/* Backup and restore (common/backup.c), writer only.  store_export calls
+ * fn for every key and value of the database as applied (every
+ * acknowledged change; none staged or in flight); key and val are
+ * borrowed for the call; a non-zero return from fn stops and is
+ * returned.  store_stage_clear stages the deletion of every key;
+ * store_stage_raw stages one key's value (copied) as it is, without
+ * decoding it (SAT_E_INVALID for a key longer than any of ours).  The
+ * caller commits as usual. */
+typedef int (*store_export_fn)(void *arg, const void *key, size_t klen,
+    const void *val, size_t vlen);
+int store_export(struct store *s, store_export_fn fn, void *arg);
+int store_stage_clear(struct store *s);
+int store_stage_raw(struct store *s, const void *key, size_t klen,
+    const void *val, size_t vlen);
+
 #endif

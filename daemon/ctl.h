@@ -42,6 +42,8 @@ struct opts {
 	const char *role, *owner, *description, *public_key, *external_id;
 	const char *name, *ttl, *grace, *old_expires, *days_valid;
 	const char *limit, *cursor;
+	const char *output;	/* --output FILE: the minted token goes there */
+	int yes;		/* --yes: do not ask before a destructive act */
 	struct strlist groups, services, froms;
 	char **pos;		/* positional arguments (borrowed argv) */
 	int npos;
@@ -69,7 +71,8 @@ enum {
 	O_DESC = 1u << 3, O_DAYS = 1u << 4, O_PUBKEY = 1u << 5,
 	O_EXTID = 1u << 6, O_NAME = 1u << 7, O_TTL = 1u << 8,
 	O_SERVICE = 1u << 9, O_FROM = 1u << 10, O_GRACE = 1u << 11,
-	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13,
+	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13, O_OUTPUT = 1u << 14,
+	O_YES = 1u << 15,
 };
 #define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
 	O_EXTID)
@@ -111,6 +114,13 @@ int ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *),
 /* A listing (req consumed): one page with --limit/--cursor, else all. */
 int ctl_list(struct ctl *c, json_t *req, const struct opts *o,
     void (*print)(json_t *, int));
+/* Mint, create, rotate (req consumed): the token to stdout, or with
+ * --output into a new file of mode 0600, without a newline. */
+int ctl_send_minted(struct ctl *c, json_t *req, const struct opts *o);
+/* On a terminal (stdin and stderr), unless --yes: asks question and
+ * returns 0 on "y" or "yes", else the exit code after "nothing changed".
+ * Without a terminal it does not ask and returns 0. */
+int ctl_confirm(const struct opts *o, const char *question);
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
 

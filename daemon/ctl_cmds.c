@@ -1,9 +1,17 @@
 /* satokenctl: the commands of DESIGN.md and the one request each sends. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "backup.h"
 #include "ctl.h"
+#include "fileio.h"
 #include "mem.h"
 #include "num.h"
 
@@ -11,6 +19,165 @@ static int
 c_whoami(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
 	return ctl_send(c, req_new("whoami"), print_whoami, NULL);
+}
+
+/* One chunk of the backup reply into w, checked against what came so
+ * far.  Returns 0 or the exit code. */
+static int
+backup_chunk(json_t *reply, struct wbuf *w, json_int_t *size)
+{
+	const char *data = json_string_value(json_object_get(reply, "data"));
+	json_int_t sz = json_integer_value(json_object_get(reply, "size"));
+	json_int_t off = json_integer_value(json_object_get(reply, "offset"));
+	size_t dlen, n;
+	unsigned char *raw;
+	int k;
+
+	if (data == NULL || sz <= 0 || (*size != 0 && sz != *size) ||
+	    off != (json_int_t)w->len || (dlen = strlen(data)) % 4 != 0 ||
+	    dlen > 8u * 1024 * 1024)
+		return ctl_error("INTERNAL", "malformed backup reply");
+	*size = sz;
+	if ((raw = malloc(dlen / 4 * 3 + 1)) == NULL)
+		return ctl_nomem();
+	k = EVP_DecodeBlock(raw, (const unsigned char *)data, (int)dlen);
+	n = k < 0 ? 0 : (size_t)k;
+	/* EVP_DecodeBlock counts the padding as zero bytes */
+	if (dlen > 0 && data[dlen - 1] == '=')
+		n--;
+	if (dlen > 1 && data[dlen - 2] == '=')
+		n--;
+	if (k < 0 || w->len + n > (size_t)sz) {
+		sat_freezero(raw, dlen / 4 * 3 + 1);
+		return ctl_error("INTERNAL", "malformed backup reply");
+	}
+	wbuf_put_bytes(w, raw, n);
+	sat_freezero(raw, dlen / 4 * 3 + 1);
+	return wbuf_status(w) == 0 ? 0 : ctl_nomem();
+}
+
+/* The file is the caller's own, made here with O_EXCL and mode 0600
+ * before anything is asked: satokend streams the copy and never opens a
+ * path on anyone's behalf.  It is removed again on any failure. */
+static int
+c_backup(struct ctl *c, const struct cmd *cmd, struct opts *o)
+{
+	const char *file = o->pos[0], *line, *cur;
+	char err[256];
+	struct wbuf w;
+	json_t *req = NULL, *reply = NULL;
+	json_int_t size = 0;
+	uint64_t records = 0;
+	int fd, r;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	if (fd < 0)
+		return ctl_error("VALIDATION", "%s: %s%s", file, strerror(errno),
+		    errno == EEXIST ? " (not overwritten; name a new file)" : "");
+	wbuf_init(&w);
+	if (fchmod(fd, 0600) != 0) {
+		r = ctl_error("UNAVAILABLE", "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	if ((req = req_new("backup")) == NULL) {
+		r = ctl_nomem();
+		goto out;
+	}
+	for (;;) {
+		if ((r = ctl_call(c, req, &reply, &line)) != 0)
+			goto out;
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			r = ctl_reply_error(c, reply, line);
+			goto out;
+		}
+		if ((r = backup_chunk(reply, &w, &size)) != 0)
+			goto out;
+		cur = json_string_value(json_object_get(reply, "cursor"));
+		if (cur == NULL)
+			break;
+		if (json_object_set_new(req, "cursor", json_string(cur)) != 0) {
+			r = ctl_nomem();
+			goto out;
+		}
+		json_decref(reply);
+		reply = NULL;
+	}
+	if (w.len != (size_t)size ||
+	    backup_check(w.p, w.len, &records, NULL, err, sizeof(err)) != 0) {
+		r = ctl_error("INTERNAL", "the backup received does not check "
+		    "out: %s", w.len != (size_t)size ? "truncated" : err);
+		goto out;
+	}
+	if (fileio_write_all(fd, w.p, w.len) != 0 || fsync(fd) != 0) {
+		r = ctl_error("UNAVAILABLE", "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (c->json) {
+		json_t *j = json_pack("{s:b, s:s, s:I, s:I}", "ok", 1, "file",
+		    file, "size", (json_int_t)w.len, "records",
+		    (json_int_t)records);
+		char *js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		if (js != NULL)
+			printf("%s\n", js);
+		free(js);
+		json_decref(j);
+	} else
+		printf("backup written to %s: %llu records, %zu bytes, mode "
+		    "0600 (it holds the HMAC key: keep it as you keep the "
+		    "store)\n", file, (unsigned long long)records, w.len);
+	r = 0;
+out:
+	if (close(fd) != 0 && r == 0)
+		r = ctl_error("UNAVAILABLE", "%s: %s", file, strerror(errno));
+	if (r != 0)
+		(void)unlink(file);
+	wbuf_free(&w);
+	json_decref(reply);
+	json_decref(req);
+	return r;
+}
+
+/* Whether a destructive command will ask (ctl_confirm): the current
+ * policy is fetched only then, so scripts pay no extra request. */
+static int
+asks(const struct opts *o)
+{
+	return !o->yes && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+}
+
+/* The groups on the policy now, for a question; 0 or the exit code. */
+static int
+current_policy(struct ctl *c, struct strlist *ret)
+{
+	json_t *req = req_new("policy.show"), *reply = NULL, *g;
+	const char *line;
+	size_t i;
+	int r;
+
+	strlist_init(ret);
+	if (req == NULL)
+		return ctl_nomem();
+	r = ctl_call(c, req, &reply, &line);
+	json_decref(req);
+	if (r != 0)
+		return r;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		r = ctl_reply_error(c, reply, line);
+		json_decref(reply);
+		return r;
+	}
+	json_array_foreach(json_object_get(reply, "groups"), i, g) {
+		if (json_is_string(g) &&
+		    strlist_add_unique(ret, json_string_value(g)) != 0) {
+			json_decref(reply);
+			strlist_free(ret);
+			return ctl_nomem();
+		}
+	}
+	json_decref(reply);
+	return 0;
 }
 
 static int
@@ -31,6 +198,23 @@ c_group_delete(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
 	char done[160];
 
+	struct strlist pol;
+	char q[256];
+	size_t i;
+	int r, on = 0;
+
+	if (asks(o)) {
+		if ((r = current_policy(c, &pol)) != 0)
+			return r;
+		for (i = 0; i < pol.n; i++)
+			on |= strcmp(pol.v[i], o->pos[0]) == 0;
+		strlist_free(&pol);
+		snprintf(q, sizeof(q), "Group %.64s is on the token-usage "
+		    "policy: deleting it stops its accounts' tokens at once "
+		    "(unless another of their groups is on it).", o->pos[0]);
+		if (on && (r = ctl_confirm(o, q)) != 0)
+			return r;
+	}
 	snprintf(done, sizeof(done), "deleted group %.64s", o->pos[0]);
 	return ctl_send(c, json_pack("{s:s, s:s}", "op", "group.delete", "name",
 	    o->pos[0]), NULL, done);
@@ -122,6 +306,38 @@ c_policy_add(struct ctl *c, const struct cmd *cmd, struct opts *o)
 static int
 c_policy_set(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
+	struct strlist pol;
+	char q[512];
+	size_t i, n = 0, len = 0;
+	int j, r, kept;
+
+	if (asks(o)) {
+		if ((r = current_policy(c, &pol)) != 0)
+			return r;
+		q[0] = '\0';
+		for (i = 0; i < pol.n; i++) {
+			for (kept = 0, j = 0; j < o->npos; j++)
+				kept |= strcmp(pol.v[i], o->pos[j]) == 0;
+			if (kept)
+				continue;
+			if (len < sizeof(q) - 1)
+				len += (size_t)snprintf(q + len, sizeof(q) - len,
+				    "%s%.64s", n > 0 ? ", " : "", pol.v[i]);
+			n++;
+		}
+		strlist_free(&pol);
+		if (n > 0) {
+			char full[700];
+
+			snprintf(full, sizeof(full), "This takes %zu group%s off "
+			    "the token-usage policy (%s): %s accounts' tokens "
+			    "stop working at once.%s", n, n == 1 ? "" : "s", q,
+			    n == 1 ? "its" : "their", o->npos == 0 ?
+			    "  With no group named, nobody may use tokens." : "");
+			if ((r = ctl_confirm(o, full)) != 0)
+				return r;
+		}
+	}
 	return policy_edit(c, o, "policy.set");
 }
 
@@ -200,6 +416,14 @@ c_account_enable(struct ctl *c, const struct cmd *cmd, struct opts *o)
 static int
 c_account_delete(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
+	char q[200];
+	int r;
+
+	snprintf(q, sizeof(q), "Delete service account %.64s and all its "
+	    "tokens?  They stop working at once; this cannot be undone.",
+	    o->pos[0]);
+	if ((r = ctl_confirm(o, q)) != 0)
+		return r;
 	return account_simple(c, o, "account.delete",
 	    "deleted (with its tokens)");
 }
@@ -220,7 +444,7 @@ c_token_mint(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		json_decref(req);
 		return r;
 	}
-	return ctl_send(c, req, print_minted, NULL);
+	return ctl_send_minted(c, req, o);
 }
 
 static int
@@ -238,7 +462,7 @@ c_token_create(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		json_decref(req);
 		return r;
 	}
-	return ctl_send(c, req, print_minted, NULL);
+	return ctl_send_minted(c, req, o);
 }
 
 static int
@@ -295,7 +519,7 @@ c_token_rotate(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		json_decref(req);
 		return r;
 	}
-	return ctl_send(c, req, print_minted, NULL);
+	return ctl_send_minted(c, req, o);
 }
 
 static int
@@ -353,11 +577,17 @@ const struct cmd ctl_cmds[] = {
 	  "FILE:LINE: ID ACCOUNT STATE, the state from satokend when it\n"
 	  "answers.  Exit 3 when a token found is active or its state\n"
 	  "cannot be known; 0 when every one is revoked or expired." },
+	{ NULL, "backup", 1, 1, 0, c_backup, "backup FILE",
+	  "Writes a consistent copy of the store, HMAC key included, to FILE\n"
+	  "(a new file, mode 0600) while satokend runs (admin).  satokend\n"
+	  "--restore FILE puts it back." },
 	{ "group", "create", 1, 1, O_DESC, c_group_create,
 	  "group create NAME [--description TEXT]",
 	  "Creates a group of service accounts (admin)." },
-	{ "group", "delete", 1, 1, 0, c_group_delete, "group delete NAME",
-	  "Deletes a group; it leaves the policy and its members (admin)." },
+	{ "group", "delete", 1, 1, O_YES, c_group_delete,
+	  "group delete NAME [--yes]",
+	  "Deletes a group; it leaves the policy and its members (admin).\n"
+	  "On a terminal it asks first if the group is on the policy." },
 	{ "group", "list", 0, 0, O_PAGE, c_group_list, "group list",
 	  "Lists the groups." },
 	{ "group", "add-member", 2, -1, 0, c_group_add_member,
@@ -370,8 +600,10 @@ const struct cmd ctl_cmds[] = {
 	  "Lists the groups whose accounts may use tokens (CAN_USE)." },
 	{ "policy", "add", 1, -1, 0, c_policy_add, "policy add GROUP...",
 	  "Grants token use to groups; never removes any (admin)." },
-	{ "policy", "set", 0, -1, 0, c_policy_set, "policy set [GROUP...]",
-	  "Makes the list exactly these groups; none means nobody (admin)." },
+	{ "policy", "set", 0, -1, O_YES, c_policy_set,
+	  "policy set [GROUP...] [--yes]",
+	  "Makes the list exactly these groups; none means nobody (admin).\n"
+	  "On a terminal it asks first if that takes groups off the list." },
 	{ "policy", "remove", 1, -1, 0, c_policy_remove,
 	  "policy remove GROUP...",
 	  "Takes groups off the list; their accounts' tokens stop at once "
@@ -394,19 +626,24 @@ const struct cmd ctl_cmds[] = {
 	  "Disables a service account: its tokens stop working at once." },
 	{ "account", "enable", 1, 1, 0, c_account_enable, "account enable NAME",
 	  "Enables a service account again." },
-	{ "account", "delete", 1, 1, 0, c_account_delete, "account delete NAME",
-	  "Deletes a service account and all its tokens." },
-	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM,
+	{ "account", "delete", 1, 1, O_YES, c_account_delete,
+	  "account delete NAME [--yes]",
+	  "Deletes a service account and all its tokens.  On a terminal it\n"
+	  "asks first; --yes (or no terminal) does not." },
+	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT,
 	  c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
-	  "                 [--from CIDR]...",
+	  "                 [--from CIDR]... [--output FILE]",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
-	  "It is shown this once.  DURATION: 45s, 15m, 12h, 30d or seconds." },
+	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds.\n"
+	  "--output FILE writes it to a new file instead (mode 0600, no\n"
+	  "newline; an existing file is refused and nothing is minted)." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
-	  O_FROM, c_token_create,
+	  O_FROM | O_OUTPUT, c_token_create,
 	  "token create NAME " ACCT_USAGE "\n"
 	  "                 [--name TOKEN_NAME] [--ttl DURATION] "
-	  "[--service SVC]... [--from CIDR]...",
+	  "[--service SVC]... [--from CIDR]...\n"
+	  "                 [--output FILE]",
 	  "Creates a service account and its first token (named --name, else\n"
 	  "'default') in one step; the token alone on stdout." },
 	{ "token", "list", 0, 1, O_PAGE, c_token_list, "token list [ACCOUNT]",
@@ -415,9 +652,11 @@ const struct cmd ctl_cmds[] = {
 	  "Shows one token's metadata." },
 	{ "token", "revoke", 1, 1, 0, c_token_revoke, "token revoke ID",
 	  "Revokes a token at once (revoking it again is fine)." },
-	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL, c_token_rotate,
+	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT,
+	  c_token_rotate,
 	  "token rotate ID [--grace DURATION | --old-expires TIME] "
-	  "[--ttl DURATION]",
+	  "[--ttl DURATION]\n"
+	  "                 [--output FILE]",
 	  "Issues a new token with the same name and scope; the old one ends\n"
 	  "now, after --grace, or at --old-expires (Unix seconds or RFC 3339).\n"
 	  "The new token alone on stdout." },

@@ -168,9 +168,12 @@ print_minted(json_t *r)
 {
 	char tb[32];
 
-	/* stdout gets the secret alone, so $(satokenctl ...) captures it */
-	printf("%s\n", str(r, "token"));
-	fflush(stdout);
+	/* stdout gets the secret alone, so $(satokenctl ...) captures it;
+	 * with --output it went to the file and the reply no longer has it */
+	if (json_object_get(r, "token") != NULL) {
+		printf("%s\n", str(r, "token"));
+		fflush(stdout);
+	}
 	fprintf(stderr, "id:       %s\naccount:  %s\nname:     %s\n"
 	    "expires:  %s\n", str(r, "id"), str(r, "account"), str(r, "name"),
 	    when(r, "expires_at", tb, sizeof(tb)));
@@ -185,7 +188,8 @@ print_minted(json_t *r)
 		    json_object_get(r, "old_revoked_at") != NULL ?
 		    when(r, "old_revoked_at", tb, sizeof(tb)) :
 		    when(r, "old_expires_at", tb, sizeof(tb)));
-	fprintf(stderr, "This token is shown once: store it now.\n");
+	if (json_object_get(r, "token") != NULL)
+		fprintf(stderr, "This token is shown once: store it now.\n");
 }
 
 void

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -68,7 +70,7 @@ req_duration(json_t *req, const char *k, const char *opt, const char *v)
 		return 0;
 	if (parse_duration(v, 0, (uint64_t)INT64_MAX / 4, &d) != 0)
 		return ctl_error("VALIDATION", "--%s '%s': expected a duration "
-		    "such as 45s, 15m, 12h, 30d or plain seconds", opt, v);
+		    "such as 45s, 15m, 1h30m, 2w3d or plain seconds", opt, v);
 	return req_int(req, k, d);
 }
 
@@ -178,6 +180,121 @@ ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *), const char *done)
 	}
 	json_decref(reply);
 	return r;
+}
+
+int
+ctl_send_minted(struct ctl *c, json_t *req, const struct opts *o)
+{
+	json_t *reply = NULL;
+	const char *line, *tok, *id;
+	char *js;
+	int fd, r;
+
+	if (req == NULL)
+		return ctl_nomem();
+	if (o->output == NULL)
+		return ctl_send(c, req, print_minted, NULL);
+	/* made before the request: an existing file refuses with nothing
+	 * minted; O_EXCL and O_NOFOLLOW so no file or link is followed */
+	fd = open(o->output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		r = ctl_error("VALIDATION", "--output %s: %s%s", o->output,
+		    strerror(errno), errno == EEXIST ? " (not overwritten; "
+		    "nothing minted)" : "");
+		json_decref(req);
+		return r;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		r = ctl_error("UNAVAILABLE", "--output %s: %s", o->output,
+		    strerror(errno));
+		json_decref(req);
+		goto fail;
+	}
+	r = ctl_call(c, req, &reply, &line);
+	json_decref(req);
+	if (r != 0)
+		goto fail;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		r = ctl_reply_error(c, reply, line);
+		goto fail;
+	}
+	tok = json_string_value(json_object_get(reply, "token"));
+	id = json_string_value(json_object_get(reply, "id"));
+	/* the token alone, no newline: ldapwhoami -y and curl read it as is */
+	if (tok == NULL || fileio_write_all(fd, tok, strlen(tok)) != 0 ||
+	    fsync(fd) != 0) {
+		r = ctl_error("UNAVAILABLE", "--output %s: %s; token %s was "
+		    "minted but not saved: revoke it", o->output,
+		    tok == NULL ? "no token in the reply" : strerror(errno),
+		    id != NULL ? id : "?");
+		goto fail;
+	}
+	r = close(fd);
+	fd = -1;
+	if (r != 0) {
+		r = ctl_error("UNAVAILABLE", "--output %s: %s; token %s was "
+		    "minted but not saved: revoke it", o->output,
+		    strerror(errno), id != NULL ? id : "?");
+		goto fail;
+	}
+	(void)json_object_del(reply, "token");
+	if (c->json) {
+		if (json_object_set_new(reply, "output",
+		    json_string(o->output)) != 0 ||
+		    (js = json_dumps(reply, JSON_COMPACT)) == NULL) {
+			json_decref(reply);
+			return ctl_nomem();
+		}
+		printf("%s\n", js);
+		free(js);
+	} else {
+		print_minted(reply);
+		fprintf(stderr, "token written to %s (mode 0600, no newline)\n",
+		    o->output);
+	}
+	json_decref(reply);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(o->output);
+	json_decref(reply);
+	return r;
+}
+
+/* A question on the terminal, where a person is.  Stdin and stderr must
+ * both be terminals: a script (stdin a pipe or a file) or a run whose
+ * messages go to a log is never asked, and a question nobody sees never
+ * blocks it. */
+int
+ctl_confirm(const struct opts *o, const char *question)
+{
+	char ans[16];
+	size_t n = 0;
+	ssize_t k;
+	char ch;
+
+	if (o->yes || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return 0;
+	fprintf(stderr, "%s Continue? [y/N] ", question);
+	fflush(stderr);
+	while ((k = read(STDIN_FILENO, &ch, 1)) == 1 ||
+	    (k < 0 && errno == EINTR)) {
+		if (k < 0)
+			continue;
+		if (ch == '\n')
+			break;
+		if (n + 1 < sizeof(ans))
+			ans[n++] = ch;
+	}
+	while (n > 0 && (ans[n - 1] == '\r' || ans[n - 1] == ' '))
+		n--;
+	ans[n] = '\0';
+	if (strcasecmp(ans, "y") == 0 || strcasecmp(ans, "yes") == 0)
+		return 0;
+	return ctl_error("ABORTED", "not confirmed; nothing changed (--yes "
+	    "skips the question)");
 }
 
 /* A listing: one page when --limit or --cursor is given, else every

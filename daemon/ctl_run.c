@@ -46,7 +46,9 @@ ctl_usage(FILE *f)
 	    "                     $SATOKEN_CONF or " SAT_CONF_DEFAULT ")\n"
 	    "  --json             print the daemon's JSON reply\n"
 	    "  --token-file FILE  act as the service account whose token FILE "
-	    "holds\n\ncommands:\n");
+	    "holds\n"
+	    "  --version          print the version (satoken X.Y.Z)\n\n"
+	    "commands:\n");
 	for (i = 0; i < ctl_ncmds; i++)
 		fprintf(f, "  %s\n", ctl_cmds[i].usage);
 	fprintf(f, "\n'satokenctl COMMAND --help' explains one command.  Exit "
@@ -78,7 +80,8 @@ static const struct {
 	{ "ttl", O_TTL, 1, 't' }, { "service", O_SERVICE, 1, 's' },
 	{ "from", O_FROM, 1, 'f' }, { "grace", O_GRACE, 1, 'G' },
 	{ "old-expires", O_OLDEXP, 1, 'E' }, { "limit", O_PAGE, 1, 'l' },
-	{ "cursor", O_PAGE, 1, 'C' },
+	{ "cursor", O_PAGE, 1, 'C' }, { "output", O_OUTPUT, 1, 'O' },
+	{ "yes", O_YES, 0, 'y' },
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -124,6 +127,8 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'E': o->old_expires = optarg; break;
 		case 'l': o->limit = optarg; break;
 		case 'C': o->cursor = optarg; break;
+		case 'O': o->output = optarg; break;
+		case 'y': o->yes = 1; break;
 		case 'j': c->json = 1; break;
 		case 'S': c->socket = optarg; break;
 		case 'T': c->token_file = optarg; break;

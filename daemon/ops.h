@@ -58,6 +58,7 @@ struct op_ctx {
 
 #define OP_MUTATES	0x1	/* may stage changes */
 #define OP_AUTH		0x2	/* audited as action=auth */
+#define OP_SECRET	0x4	/* hands out the HMAC key: only once audited */
 
 struct op {
 	const char *name;
@@ -122,6 +123,10 @@ json_t *op_token_json(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+int op_backup(struct op_ctx *c);	/* ops_backup.c */
+/* Bytes of the copy per backup reply (tests make it small, so that a
+ * small store takes several replies); 0 or too large: the default. */
+void ops_backup_set_chunk(size_t n);
 int op_group_create(struct op_ctx *c);
 int op_group_delete(struct op_ctx *c);
 int op_group_list(struct op_ctx *c);

@@ -175,10 +175,12 @@ audit_done(struct result *res, int ar)
 	if (ar != 0) {
 		dlog(LOG_ERR, "audit: cannot write the line for %s",
 		    ev->action);
-		/* an authentication nobody can trace is not given, whether
-		 * it is token.verify or a request made with a token */
+		/* an authentication (or a copy of the store's key) nobody
+		 * can trace is not given, whether it is token.verify or a
+		 * request made with a token */
 		if (r == 0 && ((res->rq.op != NULL &&
-		    (res->rq.op->flags & OP_AUTH)) || res->via[0] != '\0')) {
+		    (res->rq.op->flags & (OP_AUTH | OP_SECRET))) ||
+		    res->via[0] != '\0')) {
 			res->r = op_fail(&res->ctx, SAT_E_IO, "audit unavailable");
 		}
 	}

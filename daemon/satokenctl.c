@@ -18,6 +18,7 @@
 #include "jsonmem.h"
 #include "mem.h"
 #include "valid.h"
+#include "version.h"
 
 #define REPLY_MAX	(256 * 1024 * 1024)
 #define TOKEN_FILE_MAX	4096
@@ -292,6 +293,9 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--json") == 0) {
 			c.json = 1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("satoken %s\n", SAT_VERSION);
+			return 0;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			ctl_usage(stdout);
 			return 0;

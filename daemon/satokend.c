@@ -17,17 +17,22 @@
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <grp.h>
 
+#include "backup.h"
 #include "err.h"
+#include "fileio.h"
 #include "mem.h"
 #include "num.h"
 #include "jsonmem.h"
 #include "proto.h"
 #include "satokend.h"
+#include "version.h"
 
 #define MAX_CONNS	16384	/* idle ones are cheap: a struct and a socket */
 #define FD_RESERVE	64	/* the store, the journal, audit, epoll... */
 #define LISTEN_BACKLOG	128
+#define RESTORE_MAX	(1024u * 1024 * 1024)
 #define SD_LISTEN_FDS_START	3
 
 static int log_foreground = 1;
@@ -61,11 +66,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: satokend [--foreground] [--config PATH] [--check-config]\n"
+	    "       satokend --restore FILE [--config PATH]\n"
+	    "       satokend --version\n"
 	    "\n"
 	    "  --foreground    stay attached, log to stderr (systemd, tests)\n"
 	    "  --config PATH   configuration file (default $SATOKEN_CONF, else\n"
 	    "                  " SAT_CONF_DEFAULT ")\n"
 	    "  --check-config  check the configuration, print the result, exit\n"
+	    "  --restore FILE  replace the store by a backup (satokenctl backup),\n"
+	    "                  with satokend stopped, and exit\n"
+	    "  --version       print the version (satoken X.Y.Z) and exit\n"
 	    "\n"
 	    "SIGHUP re-reads the configuration; SIGTERM finishes what was\n"
 	    "acknowledged and exits.\n");
@@ -381,6 +391,100 @@ warm_up(const struct sat_config *cfg)
 	return token_digest(key, token, digest);
 }
 
+/* satokend --restore FILE: the daemon must be stopped (the store's
+ * writer lock says whether it is).  Run as root, it reads FILE as root
+ * (an admin's 0600 backup) and then writes the store as the owner of its
+ * directory, satokend's user, so that no file of the store ends up
+ * root's and unwritable by the daemon. */
+static int
+restore(const struct sat_config *cfg, const char *file)
+{
+	struct audit *au = NULL;
+	struct audit_event ev;
+	struct stat st;
+	char err[SAT_ERRMSG_MAX], detail[160], when[32], *dir = NULL, *slash;
+	char *p = NULL, *abs = NULL;
+	size_t len = 0;
+	uint64_t n = 0;
+	int64_t taken = 0;
+	int fd = -1, r, ret = 1;
+
+	if ((abs = realpath(file, NULL)) == NULL) {
+		fprintf(stderr, "satokend: --restore %s: %s\n", file,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = fileio_open(abs, O_RDONLY, 0, FILEIO_REGULAR, &fd)) != 0 ||
+	    (r = fileio_slurp(fd, RESTORE_MAX, &p, &len)) != 0) {
+		fprintf(stderr, "satokend: --restore %s: %s\n", file,
+		    r == SAT_E_INVALID ? "larger than 1 GiB: not a backup" :
+		    sat_strerror(r));
+		goto out;
+	}
+	if (backup_check(p, len, &n, &taken, err, sizeof(err)) != 0) {
+		fprintf(stderr, "satokend: --restore %s: %s; the store is "
+		    "unchanged\n", file, err);
+		goto out;
+	}
+	if ((dir = strdup(cfg->database)) == NULL)
+		goto out;
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "satokend: --restore: %s: %s\n", dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (geteuid() == 0 && st.st_uid != 0 &&
+	    (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 ||
+	    setuid(st.st_uid) != 0)) {
+		fprintf(stderr, "satokend: --restore: cannot become the owner "
+		    "of %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	if ((r = audit_open(cfg->audit, "satokend", &au)) != 0) {
+		fprintf(stderr, "satokend: --restore: audit %s: %s; the store "
+		    "is unchanged\n", cfg->audit, sat_strerror(r));
+		goto out;
+	}
+	r = backup_restore(cfg->database, (unsigned)cfg->lock_timeout_ms, p,
+	    len);
+	format_time(taken, when, sizeof(when));
+	snprintf(detail, sizeof(detail), "records=%llu taken_at=%s",
+	    (unsigned long long)n, when);
+	memset(&ev, 0, sizeof(ev));
+	ev.action = "restore";
+	ev.outcome = r == 0 ? "ok" : "error";
+	ev.reason = r == 0 ? NULL : sat_strerror(r);
+	ev.principal = "satokend --restore";
+	ev.detail = detail;
+	if (audit_emit(au, &ev) != 0)
+		fprintf(stderr, "satokend: --restore: cannot write the audit "
+		    "line\n");
+	if (r == SAT_E_CONFLICT) {
+		fprintf(stderr, "satokend: --restore: satokend is running on "
+		    "%s: stop it first; the store is unchanged\n",
+		    cfg->database);
+		goto out;
+	}
+	if (r != 0) {
+		fprintf(stderr, "satokend: --restore: %s: %s; the store is "
+		    "unchanged\n", cfg->database, sat_strerror(r));
+		goto out;
+	}
+	printf("satokend: restored %s (%llu records, taken %s) into %s\n",
+	    file, (unsigned long long)n, when, cfg->database);
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	audit_close(au);
+	sat_freezero(p, len);	/* it holds the HMAC key */
+	free(dir);
+	free(abs);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -389,12 +493,14 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "restore", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server sv;
 	struct rlimit rl = { 0, 0 };
 	char err[SAT_ERRMSG_MAX + 64];
-	const char *conf = NULL, *knob;
+	const char *conf = NULL, *knob, *restore_file = NULL;
 	char *abs_conf = NULL;
 	uint64_t cp;
 	int check = 0, ch, ready_fd = -1, activated = 0, r, null;
@@ -402,12 +508,14 @@ main(int argc, char **argv)
 
 	memset(&sv, 0, sizeof(sv));
 	sv.listen_fd = -1;
-	while ((ch = getopt_long(argc, argv, "fc:Ch", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fc:ChVR:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': sv.foreground = 1; break;
 		case 'c': conf = optarg; break;
 		case 'C': check = 1; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("satoken %s\n", SAT_VERSION); return 0;
+		case 'R': restore_file = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -431,6 +539,12 @@ main(int argc, char **argv)
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "satokend: %s\n", err);
 		return 1;
+	}
+	if (restore_file != NULL) {
+		r = restore(&sv.cfg, restore_file);
+		cfg_free(&sv.cfg);
+		free(abs_conf);
+		return r;
 	}
 	if (check) {
 		printf("satokend: configuration OK (database %s, socket %s)\n",
@@ -491,6 +605,10 @@ main(int argc, char **argv)
 	if ((knob = getenv("SATOKEND_CHECKPOINT_BYTES")) != NULL &&
 	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)
 		store_set_checkpoint_bytes(sv.st.store, cp);
+	/* tests make backup replies small, to take a copy in many */
+	if ((knob = getenv("SATOKEND_BACKUP_CHUNK")) != NULL &&
+	    parse_u64(knob, 1, UINT32_MAX, &cp) == 0)
+		ops_backup_set_chunk((size_t)cp);
 	if (ops_load_names(&sv.st) != 0)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
 	if (ops_token_upgrade(&sv.st, err, sizeof(err)) != 0)

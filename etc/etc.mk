@@ -3,7 +3,7 @@
 #                                     default; an existing file is kept
 #   SYSTEMDUNITDIR/satokend.service, satokend.socket (ExecStart in SBINDIR)
 #   TMPFILESDIR/satoken.conf, SYSUSERSDIR/satoken.conf
-#   BASHCOMPDIR/satokenctl
+#   BASHCOMPDIR/satokenctl, ZSHCOMPDIR/_satokenctl
 #   DOCDIR/examples/  PAM stacks, SASL app configs, fail2ban filter and
 #                     jail, satoken.conf, the directory's schema and
 #                     slapd samples (ldap/): to copy and adapt, since each
@@ -14,6 +14,7 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 BASHCOMPDIR    ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR     ?= $(DATADIR)/zsh/vendor-completions
 DOCDIR         ?= $(DATADIR)/doc/satoken
 
 ETC_EXAMPLES := satoken.conf pam.d/satoken-only pam.d/satoken-shared \
@@ -27,6 +28,7 @@ ETC_INSTALLED = $(ETC_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
 	$(DESTDIR)$(TMPFILESDIR)/satoken.conf \
 	$(DESTDIR)$(SYSUSERSDIR)/satoken.conf \
 	$(DESTDIR)$(BASHCOMPDIR)/satokenctl \
+	$(DESTDIR)$(ZSHCOMPDIR)/_satokenctl \
 	$(ETC_EXAMPLES:%=$(DESTDIR)$(DOCDIR)/examples/%) \
 	$(DESTDIR)$(DOCDIR)/README.md
 
@@ -34,7 +36,8 @@ ETC_INSTALLED = $(ETC_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
 install-etc:
 	$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/satoken $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR) \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples/pam.d \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples/pam.d \
 		$(DESTDIR)$(DOCDIR)/examples/sasl \
 		$(DESTDIR)$(DOCDIR)/examples/fail2ban/filter.d \
 		$(DESTDIR)$(DOCDIR)/examples/fail2ban/jail.d \
@@ -55,6 +58,7 @@ install-etc:
 	$(INSTALL) -m 0644 etc/systemd/satoken.tmpfiles $(DESTDIR)$(TMPFILESDIR)/satoken.conf
 	$(INSTALL) -m 0644 etc/systemd/satoken.sysusers $(DESTDIR)$(SYSUSERSDIR)/satoken.conf
 	$(INSTALL) -m 0644 etc/bash-completion/satokenctl $(DESTDIR)$(BASHCOMPDIR)/satokenctl
+	$(INSTALL) -m 0644 etc/zsh-completion/_satokenctl $(DESTDIR)$(ZSHCOMPDIR)/_satokenctl
 	@set -e; for f in $(ETC_EXAMPLES); do \
 		$(INSTALL) -m 0644 etc/$$f $(DESTDIR)$(DOCDIR)/examples/$$f; \
 	done

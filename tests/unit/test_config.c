@@ -144,6 +144,12 @@ test_set_arg_and_check(void **state)
 	assert_int_equal(cfg_set_arg(&c, "nonsense", err, sizeof(err)), SAT_E_CONFIG);
 	assert_non_null(strstr(err, "expected key=value"));
 	assert_int_equal(cfg_set_arg(&c, "=x", err, sizeof(err)), SAT_E_CONFIG);
+	/* a PAM argument's duration goes through the same parser */
+	assert_int_equal(cfg_set_arg(&c, "default_ttl=1d12h", err, sizeof(err)), 0);
+	assert_int_equal(c.default_ttl, 36 * 3600);
+	assert_int_equal(cfg_set_arg(&c, "default_ttl=12h1d", err, sizeof(err)),
+	    SAT_E_CONFIG);
+	assert_int_equal(c.default_ttl, 36 * 3600);
 	assert_int_equal(cfg_set(&c, "max_ttl", "1h", err, sizeof(err)), 0);
 	assert_int_equal(cfg_check(&c, err, sizeof(err)), SAT_E_CONFIG);
 	assert_non_null(strstr(err, "default_ttl"));

@@ -43,10 +43,30 @@ test_duration(void **state)
 	assert_int_equal(v, 3600);
 	assert_int_equal(parse_duration("31d", 1, 2592000, &v), SAT_E_INVALID);
 	assert_int_equal(parse_duration("0s", 1, 10, &v), SAT_E_INVALID);
-	for (const char **s = (const char *[]){ "", "s", "5w", "5 s", "1h30m",
-	    "-5s", "5S", "99999999999999999999d", "213503982334602d", NULL };
+	assert_int_equal(parse_duration("1h30m", 1, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 5400);
+	assert_int_equal(parse_duration("2w3d", 1, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 17 * 86400);
+	assert_int_equal(parse_duration("5w", 1, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 35 * 86400);
+	assert_int_equal(parse_duration("1w2d3h4m5s", 1, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 604800 + 2 * 86400 + 3 * 3600 + 4 * 60 + 5);
+	assert_int_equal(parse_duration("0h30m", 1, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 1800);
+	assert_int_equal(parse_duration("30500568904943w", 1, UINT64_MAX, &v), 0);
+	assert_true(v == 30500568904943ULL * 604800);
+	/* the range applies to the sum */
+	assert_int_equal(parse_duration("30d1s", 1, 2592000, &v), SAT_E_INVALID);
+	v = 7;
+	for (const char **s = (const char *[]){ "", "s", "5 s", "1h 30m", "h30m",
+	    "1hm", "1h30", "30m1h", "1m1m", "1hh", "1x", "1h-5m", "1h+5m",
+	    "-5s", "5S", "01h", "99999999999999999999d", "213503982334602d",
+	    "30500568904944w", "18446744073709551615s1s",
+	    "30500568904943w1d", NULL };
 	    *s != NULL; s++)
-		assert_int_equal(parse_duration(*s, 0, UINT64_MAX, &v), SAT_E_INVALID);
+		if (parse_duration(*s, 0, UINT64_MAX, &v) != SAT_E_INVALID)
+			fail_msg("accepted '%s'", *s);
+	assert_int_equal(v, 7);	/* untouched on error */
 }
 
 static void

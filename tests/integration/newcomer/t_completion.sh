@@ -27,8 +27,8 @@ check "the file defines the completion in a plain bash (no bash-completion neede
 
 help=$("$CTL" --help)
 groups=$(sed -nE 's/^  ([a-z]+) [a-z-]+( .*)?$/\1/p' <<<"$help" | sort -u)
-# commands of one word (whoami, scan): "  NAME" or "  NAME [ARGS]"
-lone=$(sed -nE 's/^  ([a-z]+)( \[.*)?$/\1/p' <<<"$help" | sort -u)
+# commands of one word (whoami, scan, backup): "  NAME" or "  NAME ARGS"
+lone=$(sed -nE 's/^  ([a-z]+)( [^a-z].*)?$/\1/p' <<<"$help" | sort -u)
 check "top level: the one-word commands, help, the command groups and the global options" \
 	test "$(offers satokenctl "")" = "$(words $lone help $groups --socket --json --token-file --help)"
 check "scan completes file names" test -n "$(offers satokenctl scan "$ROOT/READ")"
@@ -81,4 +81,25 @@ start=$(date +%s)
 check "with no daemon, nothing is offered" \
 	test -z "$(offers satokenctl --socket "$SOCK" account show "")"
 check "  ...at once" test $(($(date +%s) - start)) -le 3
+
+# etc/zsh-completion/_satokenctl: zsh reads it, compinit finds it on
+# $fpath, and it offers exactly the commands of satokenctl --help
+ZSHCOMP=$ROOT/etc/zsh-completion/_satokenctl
+if ! command -v zsh >/dev/null 2>&1; then
+	check "zsh is installed (package zsh, in .ci/packages)" false
+else
+	check "zsh parses _satokenctl" zsh -n "$ZSHCOMP"
+	check "compinit binds it to satokenctl" test "$(zsh -f -c '
+		fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
+		print -r -- ${_comps[satokenctl]}' _ "$(dirname "$ZSHCOMP")")" = _satokenctl
+	top=$(sed -nE "s/.*':command:\(([^)]*)\)'.*/\1/p" "$ZSHCOMP")
+	check "its top level: whoami, backup, help and the command groups" \
+		test "$(words $top)" = "$(words whoami backup help $groups)"
+	for g in $groups; do
+		want=$(sed -nE "s/^  $g ([a-z-]+)( .*)?\$/\\1/p" <<<"$help")
+		got=$(sed -nE "s/^[[:space:]]+$g\) compadd (.*) ;;\$/\\1/p" "$ZSHCOMP")
+		check "zsh '$g': exactly its commands from satokenctl --help" \
+			test "$(words $got)" = "$(words $want)"
+	done
+fi
 summary

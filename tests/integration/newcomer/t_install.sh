@@ -42,6 +42,7 @@ want=(
 	usr/lib/tmpfiles.d/satoken.conf
 	usr/lib/sysusers.d/satoken.conf
 	usr/share/bash-completion/completions/satokenctl
+	usr/share/zsh/vendor-completions/_satokenctl
 	usr/share/doc/satoken/README.md
 	usr/share/doc/satoken/examples/satoken.conf
 	usr/share/doc/satoken/examples/pam.d/satoken-only
@@ -120,11 +121,11 @@ D=$T/custom
 check "every directory variable is honoured" \
 	mk install DESTDIR="$D" PREFIX=/opt/sat BINDIR=/b SBINDIR=/s PAMDIR=/p \
 	SASLDIR=/sasl SYSCONFDIR=/c MANDIR=/m SYSTEMDUNITDIR=/u TMPFILESDIR=/tf \
-	SYSUSERSDIR=/su BASHCOMPDIR=/bc DOCDIR=/d
+	SYSUSERSDIR=/su BASHCOMPDIR=/bc ZSHCOMPDIR=/zc DOCDIR=/d
 missing=
 for f in b/satokenctl s/satokend p/pam_satoken.so sasl/libsatoken.so \
     c/satoken/satoken.conf m/man1/satokenctl.1 m/man8/satokend.8 \
-    u/satokend.service tf/satoken.conf su/satoken.conf bc/satokenctl \
+    u/satokend.service tf/satoken.conf su/satoken.conf bc/satokenctl zc/_satokenctl \
     d/examples/pam.d/satoken-only; do
 	[ -f "$D/$f" ] || missing="$missing $f"
 done
@@ -132,7 +133,7 @@ check "  ...each file lands in its variable's directory" test -z "$missing"
 [ -z "$missing" ] || echo "   missing:$missing"
 check "  ...the unit starts /s/satokend" grep -qx 'ExecStart=/s/satokend --foreground' "$D/u/satokend.service"
 check "  ...and make uninstall with the same variables removes them all" \
-	eval 'mk uninstall DESTDIR="$D" PREFIX=/opt/sat BINDIR=/b SBINDIR=/s PAMDIR=/p SASLDIR=/sasl SYSCONFDIR=/c MANDIR=/m SYSTEMDUNITDIR=/u TMPFILESDIR=/tf SYSUSERSDIR=/su BASHCOMPDIR=/bc DOCDIR=/d && test -z "$(files_under "$D")"'
+	eval 'mk uninstall DESTDIR="$D" PREFIX=/opt/sat BINDIR=/b SBINDIR=/s PAMDIR=/p SASLDIR=/sasl SYSCONFDIR=/c MANDIR=/m SYSTEMDUNITDIR=/u TMPFILESDIR=/tf SYSUSERSDIR=/su BASHCOMPDIR=/bc ZSHCOMPDIR=/zc DOCDIR=/d && test -z "$(files_under "$D")"'
 
 [ "$fail" -eq 0 ] || tail -n 30 "$T/make.log"
 summary

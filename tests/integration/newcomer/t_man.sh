@@ -52,7 +52,7 @@ done
 
 # --- satokenctl(1), from the binary's own help -------------------------
 CTL=$BIN/daemon/satokenctl
-cmds=$("$CTL" --help | sed -nE 's/^  ((whoami)|([a-z]+ [a-z-]+))( .*)?$/\1/p')
+cmds=$("$CTL" --help | sed -nE 's/^  ((whoami|backup)|([a-z]+ [a-z-]+))( .*)?$/\1/p')
 check "satokenctl --help lists its commands (the list compared below)" \
 	test "$(wc -l <<<"$cmds")" -ge 24
 mapfile -t cmdlist <<<"$cmds"
