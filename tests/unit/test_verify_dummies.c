@@ -40,6 +40,8 @@ test_account_dummy(void **state)
 	assert_int_equal(record_decode_account(dummy_account_rec,
 	    sizeof(dummy_account_rec), &a), 0);
 	assert_string_equal(a.name, "account");
+	/* typical: an account made today has its identity serial */
+	assert_true(a.serial != 0);
 	wbuf_init(&w);
 	assert_int_equal(record_encode_account(&a, &w), 0);
 	assert_int_equal(w.len, sizeof(dummy_account_rec));
