@@ -155,6 +155,8 @@ class Model:
             self.fds[fd] = self.names[name]
         elif op == "C":
             self.fds.pop(fd, None)
+        elif op == "P":
+            self.fds = {}
         elif op == "W":
             self.data_op(self.fds[fd], ("w", a, data))
         elif op == "T":
@@ -458,6 +460,8 @@ def main():
             sockbuf[fd] = buf
         if op == "C" and r[5] == "-":
             sockbuf.pop(fd, None)
+        if op == "P":
+            sockbuf = {}
         model.step(r, base)
         synced_upto.append(last_synced)
     nbatches = len(batch_at)
@@ -551,6 +555,10 @@ def main():
             point, files, wd = inflight.pop(fut)
             free.append(wd)
             checked += 1
+            if checked % 2000 == 0:
+                print("crashmodel: %d of %d states checked, %d failures" %
+                      (checked, len(todo), failures), file=sys.stderr,
+                      flush=True)
             why = fut.result()
             if why is None:
                 continue

@@ -5,7 +5,9 @@ revoking its own tokens, one request at a time, until CHANGES changes
 were acknowledged in all.  What was acknowledged is read off the
 recorded replies by crashmodel.py, not from here: this only makes load.
 
-    load.py SOCKET CHANGES CLIENTS ACCOUNT_PREFIX
+    load.py SOCKET CHANGES CLIENTS ACCOUNT_PREFIX TAG
+
+Token names are TAG-CLIENT-N: a run with a new TAG mints new names.
 """
 import json
 import random
@@ -13,8 +15,9 @@ import socket
 import sys
 import threading
 
-sock_path, target, nclients, prefix = (sys.argv[1], int(sys.argv[2]),
-                                       int(sys.argv[3]), sys.argv[4])
+sock_path, target, nclients, prefix, tag = (sys.argv[1], int(sys.argv[2]),
+                                            int(sys.argv[3]), sys.argv[4],
+                                            sys.argv[5])
 lock = threading.Lock()
 done = [0]
 errors = []
@@ -44,7 +47,7 @@ def client(n):
         roll = rnd.random()
         if not live or roll < 0.5:
             rep = ask({"op": "token.mint", "account": "%s%d" % (prefix, n),
-                       "name": "c%d-%d" % (n, k), "ttl": 86400})
+                       "name": "%s-%d-%d" % (tag, n, k), "ttl": 86400})
             if rep.get("ok"):
                 live.append(rep["id"])
         elif roll < 0.75:

@@ -14,7 +14,8 @@
  * main thread's GDBM writes and replies exactly as they happened.
  *
  * A record is one text line, "OP FD A B LEN PATH [PATH2]\n", followed
- * by LEN bytes of data.  Environment: CRASH_DIR (absolute, no spaces),
+ * by LEN bytes of data; "P" comes before a process's first record of
+ * the store (a trace may span several runs of the daemon).  Environment: CRASH_DIR (absolute, no spaces),
  * CRASH_TRACE (the log, opened O_APPEND).  The log holds the tokens the
  * daemon sends: it lives in the test's temp directory and goes with it.
  * Calls a library makes inside itself (glibc's fopen calling open) are
@@ -42,6 +43,7 @@ static char dir[1024];
 static size_t dirlen;
 static int logfd = -1;
 static char *paths[MAXFD];	/* tracked descriptors: their path */
+static int announced;		/* this process's "P" record is written */
 
 static void
 init(void)
@@ -141,6 +143,11 @@ do_open(const char *name, int dirfd, const char *p, int flags, mode_t mode)
 		return real_open(p, flags, mode);
 	}
 	pthread_mutex_lock(&mu);
+	/* a new process: the descriptors of the last one mean nothing */
+	if (!announced) {
+		announced = 1;
+		rec('P', -1, (long long)getpid(), 0, NULL, 0, NULL, NULL);
+	}
 	{
 		REAL(int, openat, int, const char *, int, ...);
 		fd = real_openat(AT_FDCWD, p, flags, mode);
