@@ -478,12 +478,12 @@ def main():
         model.step(r, base)
         for dv, vs, keep in state_specs(model, rnd):
             names = model.names_for(dv)
-            key = []
+            key = hashlib.blake2b(digest_size=16)
             for name in sorted(names):
                 ino = names[name]
                 v = vs.get(ino.id, ("p", len(ino.pending)) if keep else ("p", 0))
-                key.append((name, Model.chash(ino, v)))
-            key = tuple(key)
+                key.update(name.encode() + b"\0" + Model.chash(ino, v))
+            key = key.digest()
             if key in seen:
                 continue
             seen.add(key)

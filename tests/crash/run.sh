@@ -7,7 +7,7 @@
 # real recovery and the real verification decision.  Then the same for
 # a daemon built without the journal batch's fdatasync: the checker must
 # catch it.
-#   run.sh quick   2 runs of 20 changes, 300 states sampled (make check)
+#   run.sh quick   2 runs of 20 changes, 240 states sampled (make check)
 #   run.sh full    4 runs of 100 changes, 12,000 of the half million or
 #                  so distinct states (make stress)
 # The traced store lives on tmpfs when there is one: its fsyncs cost
@@ -23,7 +23,7 @@ if [ "$MODE" = full ] || [ "${3:-}" = full ]; then
 	PHASES="term kill term term" CHANGES=100 CPBYTES=8000
 	STATES=12000 MIXED=3 DBS=6
 else
-	PHASES="kill term" CHANGES=20 CPBYTES=3000 STATES=300 MIXED=2 DBS=3
+	PHASES="kill term" CHANGES=20 CPBYTES=3000 STATES=240 MIXED=2 DBS=3
 fi
 
 # trace LABEL DAEMON: a dirty store, then the traced runs, into $T/LABEL.*
