@@ -570,8 +570,9 @@ def main():
                 for name, data in files.items():
                     with open(os.path.join(keep, name), "wb") as f:
                         f.write(data)
-                print("FAIL state at trace op %d (%s %s): %s; files in %s" %
-                      (point, recs[point][0], os.path.basename(recs[point][5]),
+                print("%s state at trace op %d (%s %s): %s; files in %s" %
+                      ("caught: a" if ARGS.expect_failures else "FAIL",
+                       point, recs[point][0], os.path.basename(recs[point][5]),
                        why, keep))
                 shown += 1
 
