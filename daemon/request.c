@@ -311,7 +311,8 @@ take_lines(struct server *sv, struct conn *c, struct batch *b, size_t max)
 
 /* A read (list, show, whoami: every TAB of the bash completion) is
  * not a change nor a login: authpriv gets it only with audit_reads.  A
- * request made with a token is a login, whatever it asks. */
+ * request made with a token is a login, whatever it asks, and a copy of
+ * the store's key (a backup) is audited like a change. */
 static int
 audited(const struct server *sv, const struct result *res)
 {
@@ -320,7 +321,7 @@ audited(const struct server *sv, const struct result *res)
 	/* a throttled request is counted by the limiter's own line */
 	if (res->quiet)
 		return 0;
-	return op == NULL || (op->flags & (OP_MUTATES | OP_AUTH)) ||
+	return op == NULL || (op->flags & (OP_MUTATES | OP_AUTH | OP_SECRET)) ||
 	    res->via[0] != '\0' || sv->cfg.audit_reads;
 }
 
