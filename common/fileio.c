@@ -10,6 +10,35 @@
 #include "err.h"
 #include "fileio.h"
 
+/* FILEIO_DAEMON_USER's uid as fileio_remember_daemon_user found it;
+ * remembered_uid is read only once remembered says it is there. */
+static uid_t remembered_uid;
+static int remembered;
+
+static int
+lookup_daemon_user(uid_t *ret)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(FILEIO_DAEMON_USER, &pw, buf, sizeof(buf), &res) != 0 ||
+	    res == NULL)
+		return SAT_E_NOTFOUND;
+	*ret = res->pw_uid;
+	return 0;
+}
+
+void
+fileio_remember_daemon_user(void)
+{
+	uid_t uid;
+
+	if (lookup_daemon_user(&uid) != 0)
+		return;
+	remembered_uid = uid;
+	__atomic_store_n(&remembered, 1, __ATOMIC_RELEASE);
+}
+
 /* Whether uid is FILEIO_DAEMON_USER's.  Looked up only when an owner is
  * neither root nor the euid (a service reading a store it does not own),
  * with the reentrant call: modules live in threaded servers.  A failed
@@ -17,11 +46,11 @@
 static int
 is_daemon_user(uid_t uid)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	uid_t d;
 
-	return getpwnam_r(FILEIO_DAEMON_USER, &pw, buf, sizeof(buf), &res) == 0 &&
-	    res != NULL && res->pw_uid == uid;
+	if (__atomic_load_n(&remembered, __ATOMIC_ACQUIRE))
+		return remembered_uid == uid;
+	return lookup_daemon_user(&d) == 0 && d == uid;
 }
 
 /* The directory holding path, on its own: 0 when nobody but its owner

@@ -22,6 +22,12 @@
 
 #define FILEIO_DAEMON_USER	"satoken"
 
+/* Looks FILEIO_DAEMON_USER up now and keeps its uid for every later
+ * FILEIO_OWNER_DAEMON check.  For a module loaded by a server that
+ * chroots after loading it (Postfix's smtpd), where /etc/passwd is out of
+ * reach later; a user not found now is looked up again at each check. */
+void fileio_remember_daemon_user(void);
+
 /* Opens path with oflags (plus the safe flags above) and mode (for
  * O_CREAT), then applies checks to the descriptor.  On success *ret_fd
  * is an fd the caller closes.  SAT_E_NOTFOUND if it does not exist,

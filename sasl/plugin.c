@@ -7,6 +7,7 @@
 #include "cfgcache.h"
 #include "config.h"
 #include "err.h"
+#include "fileio.h"
 #include "login.h"
 #include "mem.h"
 #include "plugin.h"
@@ -257,6 +258,9 @@ sasl_server_plug_init(const sasl_utils_t *utils, int maxversion,
 		utils->seterror(utils->conn, 0, "satoken: libsasl2 too old");
 		return SASL_BADVERS;
 	}
+	/* servers load plugins before they chroot (Postfix's smtpd), where
+	 * the store's owner can still be looked up */
+	fileio_remember_daemon_user();
 	*out_version = SASL_SERVER_PLUG_VERSION;
 	*pluglist = server_plugs;
 	*plugcount = (int)(sizeof(server_plugs) / sizeof(server_plugs[0]));
