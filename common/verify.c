@@ -135,7 +135,9 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
  * failed logins, every decision past the format check is padded to a
  * common floor: 5/4 of the running mean cost of a whole decision in
  * this process, one that found both the token and its account (the
- * dearest path, which legitimate logins take).  Decisions that stop
+ * dearest path, which legitimate logins take), or of the dearer ones
+ * among them when found records cost two ways (a record sharing its
+ * GDBM bucket with its account's is read from the file every time).  Decisions that stop
  * short (an unknown id or account) never lower it, whatever their
  * share: a prober sending unknown ids cannot pull the floor under the
  * cost of a found one.  Until a whole decision has been seen, the mean
@@ -150,8 +152,15 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 #define FLOOR_WEIGHT	32	/* a mean moves by 1/32 of a sample */
 #define FLOOR_OF(mean)	((mean) + (mean) / 4)
 
+/* How far above the mean a whole decision's cost is still taken as its
+ * own and not the machine's: a decision whose record shares a GDBM
+ * bucket with its account's pays a second data read every time (about
+ * 3x a decision on a small store), preemption costs milliseconds. */
+#define DEAR_CLIP(mean)	(4 * (mean))
+
 static struct {
 	_Atomic int64_t whole;	/* decisions that found token and account */
+	_Atomic int64_t dear;	/* those of them dearer than that mean */
 	_Atomic int64_t any;	/* all decisions */
 } mean_cost_ns;
 
@@ -180,16 +189,34 @@ learn(_Atomic int64_t *mean, int64_t spent)
 	return m;
 }
 
+/* The mean of the whole decisions dearer than the mean: what the floor
+ * must cover when found records cost two ways (the mean alone, its
+ * samples clipped at 5/4 of it, stays near the cheaper way). */
+static void
+learn_dear(int64_t sample)
+{
+	int64_t d = atomic_load_explicit(&mean_cost_ns.dear,
+	    memory_order_relaxed);
+
+	atomic_store_explicit(&mean_cost_ns.dear, d <= 0 ? sample :
+	    d + (sample - d) / FLOOR_WEIGHT, memory_order_relaxed);
+}
+
 /* Learns from this decision's cost and returns when the caller may
  * answer: start + the floor.  whole: it found token and account. */
 static int64_t
 floor_deadline(int64_t start, int whole)
 {
-	int64_t spent = mono_ns() - start, mean, any, floor;
+	int64_t spent = mono_ns() - start, mean, any, dear, floor;
 
 	any = learn(&mean_cost_ns.any, spent);
 	mean = whole ? learn(&mean_cost_ns.whole, spent) :
 	    atomic_load_explicit(&mean_cost_ns.whole, memory_order_relaxed);
+	if (whole && mean > 0 && spent > mean)
+		learn_dear(spent > DEAR_CLIP(mean) ? DEAR_CLIP(mean) : spent);
+	dear = atomic_load_explicit(&mean_cost_ns.dear, memory_order_relaxed);
+	if (dear > mean)
+		mean = dear;
 	if (mean <= 0)
 		mean = any;
 	if (mean <= 0)
