@@ -619,6 +619,12 @@ record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out)
 		else
 			return SAT_E_INVALID;
 	}
+	/* Every page is written at its full size, the slots past n zero:
+	 * a mint then rewrites its page in place (GDBM reuses a record's
+	 * space only for a value of the same size), where a page growing
+	 * by one id per mint freed and reallocated it each time. */
+	for (; i < TINDEX_PAGE_SLOTS; i++)
+		wbuf_put_bytes(out, empty, sizeof(empty));
 	return frame_end(out, s);
 }
 
@@ -633,18 +639,20 @@ record_decode_token_page(const void *p, size_t n, struct sat_token_page *ret)
 	memset(&pg, 0, sizeof(pg));
 	if ((r = frame_open(p, n, REC_TOKEN_PAGE, &b)) != 0)
 		return r;
+	/* n slots, or all of them (the first stores wrote n only) */
 	if (buf_get_u32(&b, &pg.n) != 0 || pg.n > TINDEX_PAGE_SLOTS ||
-	    buf_remaining(&b) != (size_t)pg.n * TOKEN_ID_LEN)
+	    (buf_remaining(&b) != (size_t)pg.n * TOKEN_ID_LEN &&
+	    buf_remaining(&b) != (size_t)TINDEX_PAGE_SLOTS * TOKEN_ID_LEN))
 		return SAT_E_MALFORMED;
-	for (i = 0; i < pg.n; i++) {
+	for (i = 0; buf_remaining(&b) > 0; i++) {
 		if (buf_copy_bytes(&b, pg.ids[i], TOKEN_ID_LEN) != 0)
 			return SAT_E_MALFORMED;
 		pg.ids[i][TOKEN_ID_LEN] = '\0';
-		/* a purged slot is all zero bytes; anything else is an id */
+		/* a purged slot, or one past n, is all zero bytes */
 		if (pg.ids[i][0] == '\0' &&
 		    memcmp(pg.ids[i], pg.ids[i] + 1, TOKEN_ID_LEN - 1) == 0)
 			continue;
-		if (!token_id_valid(pg.ids[i], TOKEN_ID_LEN))
+		if (i >= pg.n || !token_id_valid(pg.ids[i], TOKEN_ID_LEN))
 			return SAT_E_MALFORMED;
 	}
 	*ret = pg;

@@ -5,6 +5,7 @@
 
 #include <gdbm.h>
 
+#include "crc.h"
 #include "tindex.h"
 
 struct fx {
@@ -77,6 +78,28 @@ fx_revoke(struct fx *f, const char *id)
 	record_free_token(&t);
 }
 
+/* A copy of the framed record at p whose body is cut to its first blen
+ * bytes, header length and CRC made right again: returns its size.
+ * The frame: 2 magic, type, version, 4 body length, body, 4 CRC. */
+static size_t
+reframe(const uint8_t *p, size_t n, size_t blen, uint8_t *out)
+{
+	uint32_t crc;
+
+	assert_true(blen + RECORD_OVERHEAD <= n);
+	memcpy(out, p, 8 + blen);
+	out[4] = (uint8_t)(blen >> 24);
+	out[5] = (uint8_t)(blen >> 16);
+	out[6] = (uint8_t)(blen >> 8);
+	out[7] = (uint8_t)blen;
+	crc = crc32_ieee(0, out, 8 + blen);
+	out[8 + blen] = (uint8_t)(crc >> 24);
+	out[9 + blen] = (uint8_t)(crc >> 16);
+	out[10 + blen] = (uint8_t)(crc >> 8);
+	out[11 + blen] = (uint8_t)crc;
+	return 12 + blen;
+}
+
 static void
 test_records_are_strict(void **state)
 {
@@ -123,6 +146,33 @@ test_records_are_strict(void **state)
 	assert_string_equal(pg2.ids[0], "abcdefABCDEF");
 	assert_string_equal(pg2.ids[1], "");
 	assert_string_equal(pg2.ids[2], "0123456789ab");
+	/* written at full size whatever n, so a mint rewrites it in place */
+	{
+		struct wbuf full;
+
+		pg.n = TINDEX_PAGE_SLOTS;
+		wbuf_init(&full);
+		assert_int_equal(record_encode_token_page(&pg, &full), 0);
+		assert_int_equal(full.len, w.len);
+		wbuf_free(&full);
+		pg.n = 3;
+	}
+	/* the first stores' compact page (n slots only) still reads; a
+	 * slot past n that holds an id is not ours */
+	{
+		uint8_t f[RECORD_OVERHEAD + 4 + TINDEX_PAGE_SLOTS * TOKEN_ID_LEN];
+		size_t flen;
+
+		flen = reframe(w.p, w.len, 4 + 3 * TOKEN_ID_LEN, f);
+		assert_int_equal(record_decode_token_page(f, flen, &pg2), 0);
+		assert_int_equal(pg2.n, 3);
+		assert_string_equal(pg2.ids[2], "0123456789ab");
+		memcpy(w.p + 8 + 4 + 5 * TOKEN_ID_LEN, "abcdefABCDEF",
+		    TOKEN_ID_LEN);
+		flen = reframe(w.p, w.len, w.len - RECORD_OVERHEAD, f);
+		assert_int_equal(record_decode_token_page(f, flen, &pg2),
+		    SAT_E_MALFORMED);
+	}
 	wbuf_free(&w);
 	/* a slot neither an id nor empty */
 	strcpy(pg.ids[1], "short");
