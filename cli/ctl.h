@@ -1,9 +1,10 @@
 /* satokenctl: the sysadmin's client of satokend.
  *
- * satokenctl.c: options common to all commands, the connection, the
- * error convention (one line "satokenctl: CODE: message" on stderr and
- * the exit code of DESIGN.md); ctl_cmds.c: the commands, their options
- * and the requests they send; ctl_print.c: human-readable output. */
+ * main.c: options common to all commands; call.c: the connection and
+ * the error convention (one line "satokenctl: CODE: message" on stderr
+ * and the exit code of common/wire.c); run.c: argv to a command;
+ * commands.c: the commands, their options; request.c: the requests
+ * they send; print.c: human-readable output; scan.c: the leak sweep. */
 #ifndef SATOKENCTL_H
 #define SATOKENCTL_H
 
@@ -14,18 +15,7 @@
 #include <jansson.h>
 
 #include "strlist.h"
-
-/* DESIGN.md's exit codes. */
-enum {
-	EXIT_OK = 0,
-	EXIT_UNAVAILABLE = 1,
-	EXIT_VALIDATION = 2,
-	EXIT_PERMISSION = 3,
-	EXIT_NOT_FOUND = 4,
-	EXIT_CONFLICT = 5,
-	EXIT_QUOTA = 6,
-	EXIT_THROTTLED = 7,
-};
+#include "wire.h"
 
 struct ctl {
 	const char *socket;	/* NULL until resolved */
@@ -49,11 +39,11 @@ struct opts {
 	int npos;
 };
 
-/* Prints "satokenctl: CODE: message" on stderr; returns CODE's exit. */
+/* call.c: the connection.
+ * Prints "satokenctl: CODE: message" on stderr; returns CODE's exit
+ * (wire_exit). */
 int ctl_error(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The exit code of a protocol error name (unknown: 1). */
-int ctl_exit_code(const char *code);
 
 /* Sends req (adding the presented token, if any) and reads the reply.
  * 0 with *ret (caller json_decref) when the daemon answered, ok or not;
@@ -87,16 +77,16 @@ struct cmd {
 	const char *help;
 };
 
-/* ctl_cmds.c: the commands. */
+/* commands.c: the commands. */
 extern const struct cmd ctl_cmds[];
 extern const size_t ctl_ncmds;
 
-/* ctl_run.c: runs argv (after the global options); returns the exit
+/* run.c: runs argv (after the global options); returns the exit
  * code.  ctl_usage prints the whole usage. */
 int ctl_run(struct ctl *c, int argc, char **argv);
 void ctl_usage(FILE *f);
 
-/* ctl_req.c: request building; each returns 0 or the exit code after
+/* request.c: request building; each returns 0 or the exit code after
  * printing the error.  req_new returns NULL on allocation failure. */
 json_t *req_new(const char *op);
 int ctl_nomem(void);
@@ -124,10 +114,10 @@ int ctl_confirm(const struct opts *o, const char *question);
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
 
-/* ctl_scan.c: satokenctl scan, the leak sweep. */
+/* scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 
-/* ctl_print.c */
+/* print.c */
 void print_whoami(json_t *r);
 void print_groups(json_t *items, int header);
 void print_policy(json_t *r);

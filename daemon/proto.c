@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "proto.h"
 #include "valid.h"
+#include "wire.h"
 
 enum ftype { T_STR, T_INT, T_LIST };
 
@@ -264,24 +265,6 @@ fail:
 	return bad;
 }
 
-const char *
-proto_error_name(int r)
-{
-	switch (r) {
-	case SAT_E_INVALID:
-	case SAT_E_MALFORMED:	return "VALIDATION";
-	case SAT_E_PERM:	return "PERMISSION_DENIED";
-	case SAT_E_NOTFOUND:	return "NOT_FOUND";
-	case SAT_E_CONFLICT:	return "CONFLICT";
-	case SAT_E_QUOTA:	return "QUOTA_EXCEEDED";
-	case SAT_E_THROTTLED:	return "THROTTLED";
-	case SAT_E_STORE:
-	case SAT_E_IO:
-	case SAT_E_NOMEM:	return "UNAVAILABLE";
-	default:		return "INTERNAL";
-	}
-}
-
 /* Length of the valid UTF-8 sequence at s (1..4), or 0.  The rules are
  * jansson's: no overlong forms, no surrogates, nothing past U+10FFFF. */
 static size_t
@@ -326,7 +309,7 @@ proto_error(int r, const char *msg)
 			n = 1;
 		}
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
-	    proto_error_name(r), "message", m);
+	    wire_name(r), "message", m);
 }
 
 /* A reply written straight into a buffer, byte for byte as jansson's
