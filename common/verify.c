@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "policy.h"
 #include "record.h"
+#include "tokstate.h"
 #include "verify.h"
 
 const char *
@@ -62,13 +63,10 @@ source_allowed(const struct sat_token *t, const char *rhost)
 	return 0;
 }
 
-/* The account checks shared by verify_token and verify_account. */
-static enum verify_reason
-account_reason(int found, const struct sat_account *a,
-    const struct sat_policy *p, int64_t now)
+enum verify_reason
+verify_account_fitness(const struct sat_account *a, const struct sat_policy *p,
+    int64_t now)
 {
-	if (!found)
-		return VERIFY_UNKNOWN_ACCOUNT;
 	if (!a->enabled)
 		return VERIFY_ACCOUNT_DISABLED;
 	if (account_expired(a, now))
@@ -305,11 +303,13 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_BAD_SECRET;
 	else if (!empty(req->account) && strcmp(req->account, tok.account) != 0)
 		reason = VERIFY_WRONG_ACCOUNT;
-	else if (tok.revoked_at != 0)
+	else if (tokstate(&tok, req->now) == TOKSTATE_REVOKED)
 		reason = VERIFY_REVOKED;
-	else if (req->now >= tok.expires_at)
+	else if (tokstate(&tok, req->now) == TOKSTATE_EXPIRED)
 		reason = VERIFY_EXPIRED;
-	else if ((reason = account_reason(acct_found, &acct, &pol, req->now)) !=
+	else if (!acct_found)
+		reason = VERIFY_UNKNOWN_ACCOUNT;
+	else if ((reason = verify_account_fitness(&acct, &pol, req->now)) !=
 	    VERIFY_OK)
 		;
 	else if (!service_allowed(&tok, req->service))
@@ -355,7 +355,8 @@ verify_account(struct store *s, const char *account, int64_t now,
 		goto out;
 	if ((r = store_get_policy(s, &pol)) != 0)
 		goto out;
-	*ret = account_reason(found, &acct, &pol, now);
+	*ret = found ? verify_account_fitness(&acct, &pol, now) :
+	    VERIFY_UNKNOWN_ACCOUNT;
 out:
 	record_free_account(&acct);
 	record_free_policy(&pol);
