@@ -62,13 +62,13 @@ resolve_socket(struct ctl *c)
 		return 0;
 	if (cfg_init(&cfg) != 0)
 		return ctl_error("UNAVAILABLE", "out of memory");
-	if (path == NULL && access(SAT_CONF_DEFAULT, R_OK) == 0)
-		path = SAT_CONF_DEFAULT;
 	if (path != NULL && path[0] != '/' &&
 	    (path = abs = realpath(path, NULL)) == NULL)
 		return ctl_error("UNAVAILABLE", "SATOKEN_CONF: %s",
 		    strerror(errno));
-	r = path != NULL ? cfg_load_file(&cfg, path, err, sizeof(err)) : 0;
+	/* an admin who may not read the system file gets the defaults */
+	r = path != NULL || access(SAT_CONF_DEFAULT, R_OK) == 0 ||
+	    errno == ENOENT ? cfg_load(&cfg, path, err, sizeof(err)) : 0;
 	free(abs);
 	if (r != 0)
 		return ctl_error("UNAVAILABLE", "%s", err);
