@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cidr.h"
+#include "clock.h"
 #include "err.h"
 #include "mem.h"
 #include "policy.h"
@@ -162,15 +163,6 @@ static struct {
 	_Atomic int64_t any;	/* all decisions */
 } mean_cost_ns;
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Moves *mean towards this sample; returns the mean before. */
 static int64_t
 learn(_Atomic int64_t *mean, int64_t spent)
@@ -205,7 +197,7 @@ learn_dear(int64_t sample)
 static int64_t
 floor_deadline(int64_t start, int whole)
 {
-	int64_t spent = mono_ns() - start, mean, any, dear, floor;
+	int64_t spent = clock_ns() - start, mean, any, dear, floor;
 
 	any = learn(&mean_cost_ns.any, spent);
 	mean = whole ? learn(&mean_cost_ns.whole, spent) :
@@ -230,7 +222,7 @@ verify_pad(const struct verify_result *res)
 {
 	if (res->pad_until_ns == 0)
 		return;
-	while (mono_ns() < res->pad_until_ns)
+	while (clock_ns() < res->pad_until_ns)
 		;
 }
 
@@ -275,7 +267,7 @@ verify_token(struct store *s, const struct verify_request *req,
 	if (token_parse(req->token, req->token_len, ret->token_id) != 0)
 		return 0;
 
-	start = mono_ns();
+	start = clock_ns();
 	if ((r = found_or_absent(store_get_token(s, ret->token_id, &tok),
 	    &tok_found)) != 0)
 		goto out;
