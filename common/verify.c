@@ -129,9 +129,9 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 /*
  * Doing the same work on every path leaves differences: a record's place
  * in the file, its size, the allocator, and above all whether GDBM had
- * to read a found record's data from the file (about 1.4 us here, on a
- * decision of 2.7).  So, like OpenSSH's ensure_minimum_time_since() for
- * failed logins, every decision past the format check is padded to a
+ * to read a found record's data from the file (half a decision's
+ * cost, README "Performance").  So, like OpenSSH's
+ * ensure_minimum_time_since() for failed logins, every decision past the format check is padded to a
  * common floor: 5/4 of the running mean cost of a whole decision in
  * this process, one that found both the token and its account (the
  * dearest path, which legitimate logins take), or of the dearer ones
@@ -153,8 +153,8 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 
 /* How far above the mean a whole decision's cost is still taken as its
  * own and not the machine's: a decision whose record shares a GDBM
- * bucket with its account's pays a second data read every time (about
- * 3x a decision on a small store), preemption costs milliseconds. */
+ * bucket with its account's pays a second data read every time (a few
+ * times a decision on a small store), preemption costs milliseconds. */
 #define DEAR_CLIP(mean)	(4 * (mean))
 
 static struct {
@@ -170,9 +170,9 @@ learn(_Atomic int64_t *mean, int64_t spent)
 	int64_t m = atomic_load_explicit(mean, memory_order_relaxed), sample;
 
 	/* a preempted decision says nothing about the cost: clip it, at
-	 * the floor, so that a busy machine's tail (2x clipping let one
-	 * in three preempted decisions lift the mean by 75%) does not lift
-	 * the floor for every login */
+	 * the floor, so that a busy machine's tail (a looser clip let
+	 * preempted decisions lift the mean) does not lift the floor for
+	 * every login */
 	sample = m > 0 && spent > FLOOR_OF(m) ? FLOOR_OF(m) : spent;
 	atomic_store_explicit(mean, m <= 0 ? sample :
 	    m + (sample - m) / FLOOR_WEIGHT, memory_order_relaxed);
