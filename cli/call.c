@@ -243,3 +243,24 @@ ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 	*ret_line = last;
 	return 0;
 }
+
+int
+ctl_ask(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
+{
+	json_t *reply;
+	const char *line;
+	int r;
+
+	r = req != NULL ? ctl_call(c, req, &reply, &line) : ctl_nomem();
+	json_decref(req);
+	if (r != 0)
+		return r;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		r = ctl_reply_error(c, reply, line);
+		json_decref(reply);
+		return r;
+	}
+	*ret = reply;
+	*ret_line = line;
+	return 0;
+}

@@ -51,6 +51,11 @@ int ctl_error(const char *code, const char *fmt, ...)
  * reply's raw text (borrowed until the next call), for --json. */
 int ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line);
 
+/* ctl_call for a request that must succeed (req consumed, NULL: out of
+ * memory): 0 with an ok *ret (caller json_decref) and its *ret_line,
+ * or the exit code after reporting the refusal or the failure. */
+int ctl_ask(struct ctl *c, json_t *req, json_t **ret, const char **ret_line);
+
 /* Reports a reply with "ok":false (message, exit code); with --json the
  * reply itself goes to stdout as well. */
 int ctl_reply_error(struct ctl *c, json_t *reply, const char *line);
@@ -101,6 +106,20 @@ int req_mint_opts(json_t *req, const struct opts *o);
  * and done, if any, is printed after.  Returns the exit code. */
 int ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *),
     const char *done);
+/* Sends req (borrowed; its "cursor" set from each reply) and hands
+ * each ok reply, with its raw line, to page (both borrowed until it
+ * returns); page returns 0 for the next page, CTL_LAST to stop there,
+ * or an exit code.  The one loop for listings, backup and scan.  A
+ * THROTTLED refusal is sent again after its retry_after_ms, up to
+ * CTL_THROTTLE_TRIES in a row.  Another refusal is reported
+ * (ctl_reply_error), unless ret_refusal is not NULL: it then gets the
+ * reply (caller json_decref) and 0 is returned.  Returns 0 or the exit
+ * code. */
+#define CTL_LAST		(-1)
+#define CTL_THROTTLE_TRIES	100
+int ctl_pages(struct ctl *c, json_t *req,
+    int (*page)(void *arg, json_t *reply, const char *line), void *arg,
+    json_t **ret_refusal);
 /* A listing (req consumed): one page with --limit/--cursor, else all. */
 int ctl_list(struct ctl *c, json_t *req, const struct opts *o,
     void (*print)(json_t *, int));
