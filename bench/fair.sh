@@ -34,7 +34,7 @@ chmod 0644 "$CONF"
 "$SATOKEND" --foreground --config "$CONF" 2>"$T/daemon.log" &
 DPID=$!
 for _ in $(seq 1 200); do grep -qs serving "$T/daemon.log" && break; sleep 0.05; done
-ctl() { "$ROOT/$B/daemon/satokenctl" --socket "$SOCK" "$@"; }
+ctl() { "$ROOT/$B/cli/satokenctl" --socket "$SOCK" "$@"; }
 ctl group create fair >/dev/null
 ctl policy add fair >/dev/null
 ctl account create flood --group fair >/dev/null

@@ -37,7 +37,7 @@ chmod 0644 "$CONF"
 "$ROOT/$B/daemon/satokend" --foreground --config "$CONF" 2>"$T/daemon.log" &
 DPID=$!
 for _ in $(seq 1 200); do grep -qs serving "$T/daemon.log" && break; sleep 0.05; done
-ctl() { "$ROOT/$B/daemon/satokenctl" --socket "$SOCK" "$@" >/dev/null; }
+ctl() { "$ROOT/$B/cli/satokenctl" --socket "$SOCK" "$@" >/dev/null; }
 ctl group create bench
 ctl policy add bench
 
@@ -159,7 +159,7 @@ done
 page_ms() {
 	local t0 t1 i
 	t0=$(date +%s%N)
-	for i in 1 2 3 4 5 6 7 8 9 10; do "$ROOT/$B/daemon/satokenctl" --socket "$SOCK" --json "$@" >/dev/null; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do "$ROOT/$B/cli/satokenctl" --socket "$SOCK" --json "$@" >/dev/null; done
 	t1=$(date +%s%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e7 / 100 }'
 }
@@ -169,7 +169,7 @@ list_fresh=$(page_ms token list fresh1 --limit 100)
 list_deep=$(page_ms token list deep --limit 100 --cursor "$deepcur")
 # account.delete takes every token in one request: how long at DEEP
 t0=$(date +%s%N)
-ndel=$("$ROOT/$B/daemon/satokenctl" --socket "$SOCK" --json account delete deep | jq -r .tokens_deleted)
+ndel=$("$ROOT/$B/cli/satokenctl" --socket "$SOCK" --json account delete deep | jq -r .tokens_deleted)
 del_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 
 # 16 clients, each minting into its own account, for OWN_S seconds;

@@ -12,7 +12,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
 : "${BENCH_ROUNDS:=5}"
-CTL=$ROOT/$B/daemon/satokenctl
+CTL=$ROOT/$B/cli/satokenctl
 T=$(mktemp -d "${TMPDIR:-/tmp}/satscan-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }

@@ -314,6 +314,18 @@ cfg_load_file(struct sat_config *c, const char *path, char *err, size_t errlen)
 }
 
 int
+cfg_load(struct sat_config *c, const char *path, char *err, size_t errlen)
+{
+	int r = cfg_load_file(c, path != NULL ? path : SAT_CONF_DEFAULT, err,
+	    errlen);
+
+	if (r != SAT_E_NOTFOUND)
+		return r;
+	/* a file named on purpose must be there; the default may be absent */
+	return path != NULL ? SAT_E_CONFIG : cfg_check(c, err, errlen);
+}
+
+int
 cfg_check(const struct sat_config *c, char *err, size_t errlen)
 {
 	if (c->default_ttl > c->max_ttl) {

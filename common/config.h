@@ -63,6 +63,13 @@ int cfg_parse(struct sat_config *c, const char *text, size_t len,
 int cfg_load_file(struct sat_config *c, const char *path, char *err,
     size_t errlen);
 
+/* The one rule every program loads its configuration by: path, when
+ * not NULL, names a file that must exist (missing: SAT_E_CONFIG, "PATH:
+ * no such file" in err); NULL means SAT_CONF_DEFAULT, where no file at
+ * all means the built-in defaults.  c comes from cfg_init. */
+int cfg_load(struct sat_config *c, const char *path, char *err,
+    size_t errlen);
+
 /* Cross-key checks (default_ttl <= max_ttl).  SAT_E_CONFIG with a message. */
 int cfg_check(const struct sat_config *c, char *err, size_t errlen);
 

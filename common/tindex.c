@@ -4,24 +4,24 @@
 
 #include "err.h"
 #include "tindex.h"
+#include "tokstate.h"
 
 static int
 counted(const struct sat_token_head *h, const struct sat_token *t)
 {
-	return t->revoked_at == 0 && t->expires_at > h->counted_at;
+	return tokstate(t, h->counted_at) == TOKSTATE_ACTIVE;
 }
 
 static int
 live(const struct sat_token *t, int64_t now)
 {
-	return t->revoked_at == 0 && now < t->expires_at;
+	return tokstate(t, now) == TOKSTATE_ACTIVE;
 }
 
 static int
 purgeable(const struct sat_token *t, int64_t cutoff)
 {
-	return (t->revoked_at != 0 && t->revoked_at <= cutoff) ||
-	    t->expires_at <= cutoff;
+	return tokstate_ended_by(t, cutoff);
 }
 
 int

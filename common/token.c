@@ -141,9 +141,10 @@ token_parse(const char *s, size_t n, char ret_id[TOKEN_ID_LEN + 1])
 }
 
 /*
- * HMAC(), called afresh, looks the algorithm up by name and keys it:
- * ~0.95 us here, against ~0.2 us for a context keyed once and only
- * re-initialised (EVP_MAC_init with no key keeps the key).  A context
+ * HMAC(), called afresh, looks the algorithm up by name and keys it at
+ * every call, several times the cost of a context keyed once and only
+ * re-initialised (EVP_MAC_init with no key keeps the key; the figures
+ * are in git's history and README "Performance").  A context
  * serves one digest at a time, so a process keeps a few, each behind
  * its own mutex like the store views (view.c), keyed with the last key
  * it used (a process has one store, so one key).  They are freed, with

@@ -21,48 +21,57 @@ valid_name(const char *s)
 	return 1;
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates), with controls (C0, C1,
- * DEL) refused unless controls_ok; *ret_chars gets the characters. */
+size_t
+valid_utf8_seq(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned int cp;
+	size_t k, len;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Strict UTF-8, with controls (C0, C1, DEL) refused unless controls_ok;
+ * *ret_chars gets the characters. */
 static int
 utf8_scan(const unsigned char *s, size_t n, int controls_ok,
     size_t *ret_chars)
 {
-	size_t i = 0, k, len, chars = 0;
-	unsigned int cp;
+	size_t i, len, chars = 0;
 
-	while (i < n) {
-		unsigned char c = s[i];
-		chars++;
-		if (!controls_ok && (c < 0x20 || c == 0x7f))
+	for (i = 0; i < n; i += len, chars++) {
+		if ((len = valid_utf8_seq((const char *)s + i, n - i)) == 0)
 			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
+		/* C0 and DEL; C1 is U+0080..U+009F, 0xc2 0x80..0x9f */
+		if (!controls_ok && (s[i] < 0x20 || s[i] == 0x7f ||
+		    (s[i] == 0xc2 && s[i + 1] < 0xa0)))
 			return 0;
-		}
-		if (n - i < len)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (!controls_ok && cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		i += len;
 	}
 	if (ret_chars != NULL)
 		*ret_chars = chars;

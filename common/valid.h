@@ -24,6 +24,10 @@ int valid_token_name(const char *s);
 int valid_not_blank(const char *s);
 /* 1 if the n bytes at s are strict UTF-8 (controls allowed). */
 int valid_utf8(const char *s, size_t n);
+/* The length (1..4) of the one strict UTF-8 character at s, of the n
+ * bytes there, or 0 if they do not start with one: no overlong forms,
+ * no surrogates, nothing past U+10FFFF (jansson's rules too). */
+size_t valid_utf8_seq(const char *s, size_t n);
 /* Free text of at most max bytes: valid UTF-8, no control characters. */
 int valid_text(const char *s, size_t max);
 /* PAM/SASL service names: 1..64 of [A-Za-z0-9_.-]. */

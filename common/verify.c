@@ -4,10 +4,12 @@
 #include <time.h>
 
 #include "cidr.h"
+#include "clock.h"
 #include "err.h"
 #include "mem.h"
 #include "policy.h"
 #include "record.h"
+#include "tokstate.h"
 #include "verify.h"
 
 const char *
@@ -62,13 +64,10 @@ source_allowed(const struct sat_token *t, const char *rhost)
 	return 0;
 }
 
-/* The account checks shared by verify_token and verify_account. */
-static enum verify_reason
-account_reason(int found, const struct sat_account *a,
-    const struct sat_policy *p, int64_t now)
+enum verify_reason
+verify_account_fitness(const struct sat_account *a, const struct sat_policy *p,
+    int64_t now)
 {
-	if (!found)
-		return VERIFY_UNKNOWN_ACCOUNT;
 	if (!a->enabled)
 		return VERIFY_ACCOUNT_DISABLED;
 	if (account_expired(a, now))
@@ -130,9 +129,9 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 /*
  * Doing the same work on every path leaves differences: a record's place
  * in the file, its size, the allocator, and above all whether GDBM had
- * to read a found record's data from the file (about 1.4 us here, on a
- * decision of 2.7).  So, like OpenSSH's ensure_minimum_time_since() for
- * failed logins, every decision past the format check is padded to a
+ * to read a found record's data from the file (half a decision's
+ * cost, README "Performance").  So, like OpenSSH's
+ * ensure_minimum_time_since() for failed logins, every decision past the format check is padded to a
  * common floor: 5/4 of the running mean cost of a whole decision in
  * this process, one that found both the token and its account (the
  * dearest path, which legitimate logins take), or of the dearer ones
@@ -154,8 +153,8 @@ spend_like_a_hit(const uint8_t *rec, size_t n, int is_token)
 
 /* How far above the mean a whole decision's cost is still taken as its
  * own and not the machine's: a decision whose record shares a GDBM
- * bucket with its account's pays a second data read every time (about
- * 3x a decision on a small store), preemption costs milliseconds. */
+ * bucket with its account's pays a second data read every time (a few
+ * times a decision on a small store), preemption costs milliseconds. */
 #define DEAR_CLIP(mean)	(4 * (mean))
 
 static struct {
@@ -164,15 +163,6 @@ static struct {
 	_Atomic int64_t any;	/* all decisions */
 } mean_cost_ns;
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Moves *mean towards this sample; returns the mean before. */
 static int64_t
 learn(_Atomic int64_t *mean, int64_t spent)
@@ -180,9 +170,9 @@ learn(_Atomic int64_t *mean, int64_t spent)
 	int64_t m = atomic_load_explicit(mean, memory_order_relaxed), sample;
 
 	/* a preempted decision says nothing about the cost: clip it, at
-	 * the floor, so that a busy machine's tail (2x clipping let one
-	 * in three preempted decisions lift the mean by 75%) does not lift
-	 * the floor for every login */
+	 * the floor, so that a busy machine's tail (a looser clip let
+	 * preempted decisions lift the mean) does not lift the floor for
+	 * every login */
 	sample = m > 0 && spent > FLOOR_OF(m) ? FLOOR_OF(m) : spent;
 	atomic_store_explicit(mean, m <= 0 ? sample :
 	    m + (sample - m) / FLOOR_WEIGHT, memory_order_relaxed);
@@ -207,7 +197,7 @@ learn_dear(int64_t sample)
 static int64_t
 floor_deadline(int64_t start, int whole)
 {
-	int64_t spent = mono_ns() - start, mean, any, dear, floor;
+	int64_t spent = clock_ns() - start, mean, any, dear, floor;
 
 	any = learn(&mean_cost_ns.any, spent);
 	mean = whole ? learn(&mean_cost_ns.whole, spent) :
@@ -232,7 +222,7 @@ verify_pad(const struct verify_result *res)
 {
 	if (res->pad_until_ns == 0)
 		return;
-	while (mono_ns() < res->pad_until_ns)
+	while (clock_ns() < res->pad_until_ns)
 		;
 }
 
@@ -277,7 +267,7 @@ verify_token(struct store *s, const struct verify_request *req,
 	if (token_parse(req->token, req->token_len, ret->token_id) != 0)
 		return 0;
 
-	start = mono_ns();
+	start = clock_ns();
 	if ((r = found_or_absent(store_get_token(s, ret->token_id, &tok),
 	    &tok_found)) != 0)
 		goto out;
@@ -305,11 +295,13 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_BAD_SECRET;
 	else if (!empty(req->account) && strcmp(req->account, tok.account) != 0)
 		reason = VERIFY_WRONG_ACCOUNT;
-	else if (tok.revoked_at != 0)
+	else if (tokstate(&tok, req->now) == TOKSTATE_REVOKED)
 		reason = VERIFY_REVOKED;
-	else if (req->now >= tok.expires_at)
+	else if (tokstate(&tok, req->now) == TOKSTATE_EXPIRED)
 		reason = VERIFY_EXPIRED;
-	else if ((reason = account_reason(acct_found, &acct, &pol, req->now)) !=
+	else if (!acct_found)
+		reason = VERIFY_UNKNOWN_ACCOUNT;
+	else if ((reason = verify_account_fitness(&acct, &pol, req->now)) !=
 	    VERIFY_OK)
 		;
 	else if (!service_allowed(&tok, req->service))
@@ -355,7 +347,8 @@ verify_account(struct store *s, const char *account, int64_t now,
 		goto out;
 	if ((r = store_get_policy(s, &pol)) != 0)
 		goto out;
-	*ret = account_reason(found, &acct, &pol, now);
+	*ret = found ? verify_account_fitness(&acct, &pol, now) :
+	    VERIFY_UNKNOWN_ACCOUNT;
 out:
 	record_free_account(&acct);
 	record_free_policy(&pol);

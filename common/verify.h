@@ -76,4 +76,10 @@ void verify_pad(const struct verify_result *res);
 int verify_account(struct store *s, const char *account, int64_t now,
     enum verify_reason *ret);
 
+/* Whether a found account may hold and use tokens at now: disabled,
+ * expired, outside the policy (in that order), or VERIFY_OK.  The one
+ * rule for logins (verify_token, verify_account) and for minting. */
+enum verify_reason verify_account_fitness(const struct sat_account *a,
+    const struct sat_policy *p, int64_t now);
+
 #endif

@@ -51,24 +51,6 @@ struct uid_slot {
 /* epoll's data for the two descriptors that are not conns */
 static char sig_tag, listen_tag;
 
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Answers a connection we will not serve, without waiting for it. */
 static void
 refuse(int fd, const char *msg)

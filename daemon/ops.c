@@ -9,6 +9,7 @@
 #include "pubkey.h"
 #include "role.h"
 #include "tindex.h"
+#include "tokstate.h"
 
 #define ACCOUNT_FIELDS	(F_ROLE | F_GROUPS | F_OWNER | F_DESCRIPTION | \
 	F_DAYS_VALID | F_PUBLIC_KEY | F_EXTERNAL_ID)
@@ -345,16 +346,6 @@ fail:
 	return NULL;
 }
 
-static const char *
-token_status(const struct sat_token *t, int64_t now)
-{
-	if (t->revoked_at != 0)
-		return "revoked";
-	if (now >= t->expires_at)
-		return "expired";
-	return "active";
-}
-
 json_t *
 op_token_json(const struct sat_token *t, int64_t now)
 {
@@ -365,7 +356,7 @@ op_token_json(const struct sat_token *t, int64_t now)
 	if (proto_set_str(o, "id", t->id) != 0 ||
 	    proto_set_str(o, "account", t->account) != 0 ||
 	    proto_set_str(o, "name", t->name) != 0 ||
-	    proto_set_str(o, "status", token_status(t, now)) != 0 ||
+	    proto_set_str(o, "status", tokstate_name(tokstate(t, now))) != 0 ||
 	    proto_set_int(o, "created_at", t->created_at) != 0 ||
 	    proto_set_str(o, "created_by", t->created_by) != 0 ||
 	    proto_set_int(o, "expires_at", t->expires_at) != 0 ||

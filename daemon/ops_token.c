@@ -10,6 +10,7 @@
 #include "num.h"
 #include "policy.h"
 #include "tindex.h"
+#include "tokstate.h"
 #include "token.h"
 #include "verify.h"
 
@@ -95,22 +96,32 @@ mint_check(struct op_ctx *c, const struct sat_account *a, const char *name,
 {
 	struct store *s = c->st->store;
 	struct sat_policy pol;
-	int allowed, taken = 0, r;
+	enum verify_reason fit;
+	int taken = 0, r;
 
 	memset(&pol, 0, sizeof(pol));
 	if ((r = store_get_policy(s, &pol)) != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
-	allowed = policy_allows(&pol, a);
+	/* the login decision's own account checks: nothing is minted that
+	 * could not log in */
+	fit = verify_account_fitness(a, &pol, c->st->now);
 	record_free_policy(&pol);
-	if (!allowed)
+	switch (fit) {
+	case VERIFY_OK:
+		break;
+	case VERIFY_POLICY_DENIED:
 		return op_fail(c, SAT_E_PERM, "Service account %s does not have "
 		    "permission to use tokens", a->name);
-	if (!a->enabled)
+	case VERIFY_ACCOUNT_DISABLED:
 		return op_fail(c, SAT_E_CONFLICT, "service account %s is "
 		    "disabled", a->name);
-	if (account_expired(a, c->st->now))
+	case VERIFY_ACCOUNT_EXPIRED:
 		return op_fail(c, SAT_E_CONFLICT, "service account %s has "
 		    "expired", a->name);
+	default:
+		return op_fail(c, SAT_E_INTERNAL, "service account %s: %s",
+		    a->name, verify_reason_name(fit));
+	}
 	if (name != NULL &&
 	    (r = tindex_name_taken(s, a->name, name, c->st->now, &taken)) != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
@@ -401,10 +412,10 @@ op_token_rotate(struct op_ctx *c)
 		}
 		old_end = rq->old_expires;
 	}
-	if (t.revoked_at != 0 || now >= t.expires_at ||
-	    t.replaced_by[0] != '\0') {
+	if (tokstate(&t, now) != TOKSTATE_ACTIVE || t.replaced_by[0] != '\0') {
 		r = op_fail(c, SAT_E_CONFLICT, "token %s is %s: only a live "
-		    "token can be rotated", t.id, t.revoked_at != 0 ? "revoked" :
+		    "token can be rotated", t.id,
+		    tokstate(&t, now) == TOKSTATE_REVOKED ? "revoked" :
 		    t.replaced_by[0] != '\0' ? "already rotated" : "expired");
 		goto out;
 	}

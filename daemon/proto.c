@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "proto.h"
 #include "valid.h"
+#include "wire.h"
 
 enum ftype { T_STR, T_INT, T_LIST };
 
@@ -264,233 +265,47 @@ fail:
 	return bad;
 }
 
-const char *
-proto_error_name(int r)
-{
-	switch (r) {
-	case SAT_E_INVALID:
-	case SAT_E_MALFORMED:	return "VALIDATION";
-	case SAT_E_PERM:	return "PERMISSION_DENIED";
-	case SAT_E_NOTFOUND:	return "NOT_FOUND";
-	case SAT_E_CONFLICT:	return "CONFLICT";
-	case SAT_E_QUOTA:	return "QUOTA_EXCEEDED";
-	case SAT_E_THROTTLED:	return "THROTTLED";
-	case SAT_E_STORE:
-	case SAT_E_IO:
-	case SAT_E_NOMEM:	return "UNAVAILABLE";
-	default:		return "INTERNAL";
-	}
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0.  The rules are
- * jansson's: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0], min, cp;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* the NUL ends it too */
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 json_t *
 proto_error(int r, const char *msg)
 {
 	char m[1024];
-	size_t i, n;
+	size_t i, n, len;
 
 	/* messages quote request values cut with %.64s, which can split a
 	 * multibyte character; jansson refuses such a string, and the
 	 * client would get no answer at all.  Mend it byte by byte. */
 	snprintf(m, sizeof(m), "%s", msg != NULL ? msg : "");
-	for (i = 0; m[i] != '\0'; i += n)
-		if ((n = utf8_seq((const unsigned char *)m + i)) == 0) {
+	len = strlen(m);
+	for (i = 0; i < len; i += n)
+		if ((n = valid_utf8_seq(m + i, len - i)) == 0) {
 			m[i] = '?';
 			n = 1;
 		}
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
-	    proto_error_name(r), "message", m);
-}
-
-/* A reply written straight into a buffer, byte for byte as jansson's
- * json_dumpb(JSON_COMPACT) writes it (keys in insertion order; '"', '\\'
- * and control characters escaped, \b \f \n \r \t short, the others
- * \u00XX; UTF-8 as it is, and refused if it is not valid; no '/'
- * escaped).  json_dumpb goes through a callback per fragment and a
- * UTF-8 decode per character: a third of the time of a reply's line.
- * -1 when v holds what this does not write (a real) or does not fit:
- * the caller then asks jansson. */
-struct fdump {
-	char *p;
-	size_t n, cap;
-};
-
-static int
-fd_put(struct fdump *d, const char *s, size_t n)
-{
-	if (n > d->cap - d->n)
-		return -1;
-	memcpy(d->p + d->n, s, n);
-	d->n += n;
-	return 0;
-}
-
-static int
-fd_str(struct fdump *d, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run, k;
-	char esc[6];
-
-	if (fd_put(d, "\"", 1) != 0)
-		return -1;
-	while (i < len) {
-		for (run = i; run < len && u[run] >= 0x20 && u[run] < 0x80 &&
-		    u[run] != '"' && u[run] != '\\'; run++)
-			;
-		if (run > i && fd_put(d, s + i, run - i) != 0)
-			return -1;
-		if ((i = run) >= len)
-			break;
-		if (u[i] >= 0x80) {
-			/* a NUL inside ends a sequence early: not valid */
-			if ((k = utf8_seq(u + i)) == 0 || k > len - i ||
-			    fd_put(d, s + i, k) != 0)
-				return -1;
-			i += k;
-			continue;
-		}
-		esc[0] = '\\';
-		switch (u[i]) {
-		case '"':	esc[1] = '"'; k = 2; break;
-		case '\\':	esc[1] = '\\'; k = 2; break;
-		case '\b':	esc[1] = 'b'; k = 2; break;
-		case '\f':	esc[1] = 'f'; k = 2; break;
-		case '\n':	esc[1] = 'n'; k = 2; break;
-		case '\r':	esc[1] = 'r'; k = 2; break;
-		case '\t':	esc[1] = 't'; k = 2; break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[u[i] >> 4];
-			esc[5] = hex[u[i] & 0xf];
-			k = 6;
-		}
-		if (fd_put(d, esc, k) != 0)
-			return -1;
-		i++;
-	}
-	return fd_put(d, "\"", 1);
-}
-
-static int
-fd_value(struct fdump *d, const json_t *v, int depth)
-{
-	char num[32];
-	const char *key;
-	json_t *e;
-	void *it;
-	size_t i;
-	int n;
-
-	if (depth > 32)
-		return -1;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		if (fd_put(d, "{", 1) != 0)
-			return -1;
-		for (it = json_object_iter((json_t *)v), i = 0; it != NULL;
-		    it = json_object_iter_next((json_t *)v, it), i++) {
-			key = json_object_iter_key(it);
-			if ((i > 0 && fd_put(d, ",", 1) != 0) ||
-			    fd_str(d, key, json_object_iter_key_len(it)) != 0 ||
-			    fd_put(d, ":", 1) != 0 ||
-			    fd_value(d, json_object_iter_value(it), depth + 1) != 0)
-				return -1;
-		}
-		return fd_put(d, "}", 1);
-	case JSON_ARRAY:
-		if (fd_put(d, "[", 1) != 0)
-			return -1;
-		for (i = 0; i < json_array_size(v); i++) {
-			e = json_array_get(v, i);
-			if ((i > 0 && fd_put(d, ",", 1) != 0) ||
-			    fd_value(d, e, depth + 1) != 0)
-				return -1;
-		}
-		return fd_put(d, "]", 1);
-	case JSON_STRING:
-		return fd_str(d, json_string_value(v), json_string_length(v));
-	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return n > 0 && (size_t)n < sizeof(num) ?
-		    fd_put(d, num, (size_t)n) : -1;
-	case JSON_TRUE:
-		return fd_put(d, "true", 4);
-	case JSON_FALSE:
-		return fd_put(d, "false", 5);
-	case JSON_NULL:
-		return fd_put(d, "null", 4);
-	default:
-		return -1;	/* a real: jansson's own format */
-	}
+	    wire_name(r), "message", m);
 }
 
 int
 proto_dump(const json_t *v, char **ret, size_t *ret_len)
 {
-	struct fdump d;
 	char *line;
 	size_t cap = 1024, n;
-
-	if ((line = malloc(cap)) == NULL)
-		return SAT_E_NOMEM;
-	d.p = line;
-	d.n = 0;
-	d.cap = cap - 2;	/* room for the newline and a NUL */
-	if (fd_value(&d, v, 0) == 0) {
-		line[d.n] = '\n';
-		line[d.n + 1] = '\0';
-		*ret = line;
-		*ret_len = d.n + 1;
-		return 0;
-	}
-	sat_freezero(line, cap);	/* a cut reply may hold a token */
 
 	/* json_dumpb into our own buffer: jansson 2.14's json_dumps ignores
 	 * a failed allocation while writing an object's key and goes on,
 	 * so running out of memory there sent a malformed line (a key
 	 * lost) for a change already made.  Writing into a buffer cannot
-	 * fail half-way; a reply that does not fit is written again. */
+	 * fail half-way.  When the buffer is short json_dumpb says how
+	 * much it needs: a long reply is written twice at most. */
 	for (;;) {
 		if ((line = malloc(cap)) == NULL)
 			return SAT_E_NOMEM;
-		n = json_dumpb(v, line, cap - 1, JSON_COMPACT);
+		n = json_dumpb(v, line, cap - 2, JSON_COMPACT);
 		if (n == 0) {
 			sat_freezero(line, cap);
 			return SAT_E_NOMEM;
 		}
-		if (n < cap - 1)
+		if (n <= cap - 2)
 			break;
 		sat_freezero(line, cap);	/* a cut reply may hold a token */
 		cap = n + 2;

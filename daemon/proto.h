@@ -6,8 +6,9 @@
  *
  * Requests are parsed with jansson (duplicate keys rejected) and then
  * checked strictly against the op's field list: an unknown field, a
- * missing required one or a wrong type is VALIDATION.  SAT_E_* codes are
- * mapped to the protocol's error names here, once. */
+ * missing required one or a wrong type is VALIDATION.  SAT_E_* codes
+ * become the protocol's error names through common/wire.c's table, the
+ * one satokenctl reads them back with. */
 #ifndef SATOKEND_PROTO_H
 #define SATOKEND_PROTO_H
 
@@ -58,10 +59,6 @@ struct request {
 int proto_parse(const char *line, size_t len, struct request *ret,
     char *err, size_t errlen);
 void proto_free(struct request *rq);
-
-/* The protocol's name of a SAT_E_* code ("VALIDATION"...); the default
- * is "INTERNAL". */
-const char *proto_error_name(int r);
 
 /* {"ok":false,"error":...,"message":...}; NULL on allocation failure. */
 json_t *proto_error(int r, const char *msg);

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "mem.h"
 #include "satokend.h"
+#include "wire.h"
 
 /* The work a batch takes on before it is answered (take_turns). */
 #define BATCH_WORK_NS	500000
@@ -133,7 +134,7 @@ throttle_report(void *arg, const char *who, uint64_t count)
 	memset(&ev, 0, sizeof(ev));
 	ev.action = "throttled";
 	ev.outcome = "denied";
-	ev.reason = proto_error_name(SAT_E_THROTTLED);
+	ev.reason = wire_name(SAT_E_THROTTLED);
 	ev.principal = who;
 	ev.count = n;
 	/* nothing was done for these requests: nothing to take back */
@@ -156,7 +157,7 @@ audit_fill(struct result *res)
 	else
 		ev->outcome = r == SAT_E_PERM || r == SAT_E_THROTTLED ?
 		    "denied" : "error";
-	ev->reason = r == 0 ? res->ctx.reason : proto_error_name(r);
+	ev->reason = r == 0 ? res->ctx.reason : wire_name(r);
 	ev->principal = res->p.display;
 	ev->role = role_name(res->p.role);
 	if (r != 0)

@@ -81,8 +81,8 @@ usage(FILE *f)
 	    "acknowledged and exits.\n");
 }
 
-/* Loads path into a fresh config; a missing default file means the
- * defaults. */
+/* Loads path into a fresh config (cfg_load's rule: a missing default
+ * file means the defaults). */
 static int
 load_config(const char *path, int explicit, struct sat_config *ret,
     char *err, size_t errlen)
@@ -93,10 +93,7 @@ load_config(const char *path, int explicit, struct sat_config *ret,
 		snprintf(err, errlen, "out of memory");
 		return r;
 	}
-	r = cfg_load_file(ret, path, err, errlen);
-	if (r == SAT_E_NOTFOUND && !explicit)
-		r = cfg_check(ret, err, errlen);
-	if (r != 0)
+	if ((r = cfg_load(ret, explicit ? path : NULL, err, errlen)) != 0)
 		cfg_free(ret);
 	return r;
 }

@@ -21,7 +21,7 @@ load_conf(struct sat_config *cfg, int argc, const char **argv, char *err,
     size_t errlen)
 {
 	const char *path = NULL, *v;
-	int i, r;
+	int i;
 
 	for (i = 0; i < argc; i++) {
 		if ((v = value_of(argv[i], "conf")) == NULL)
@@ -32,18 +32,11 @@ load_conf(struct sat_config *cfg, int argc, const char **argv, char *err,
 		}
 		path = v;
 	}
-	if (path == NULL) {
-		r = cfg_load_file(cfg, SAT_CONF_DEFAULT, err, errlen);
-		/* no file at the default place: the built-in defaults */
-		return r == SAT_E_NOTFOUND ? 0 : r;
-	}
-	if (path[0] != '/') {
+	if (path != NULL && path[0] != '/') {
 		snprintf(err, errlen, "conf=: expected an absolute path");
 		return SAT_E_CONFIG;
 	}
-	r = cfg_load_file(cfg, path, err, errlen);
-	/* a file named on purpose must be there */
-	return r == SAT_E_NOTFOUND ? SAT_E_CONFIG : r;
+	return cfg_load(cfg, path, err, errlen);
 }
 
 static int

@@ -70,11 +70,8 @@ build_config(void *arg, void **ret)
 		free(cfg);
 		return r;
 	}
-	r = cfg_load_file(cfg, a->path, a->err, sizeof(a->err));
-	/* named explicitly: a missing file is an error, not defaults */
-	if (r == SAT_E_NOTFOUND)
-		r = a->named ? SAT_E_CONFIG : 0;
-	if (r != 0) {
+	if ((r = cfg_load(cfg, a->named ? a->path : NULL, a->err,
+	    sizeof(a->err))) != 0) {
 		cfg_free(cfg);
 		free(cfg);
 		return r;

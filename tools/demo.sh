@@ -114,7 +114,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'fail "interrupted"' INT TERM
 
-for f in daemon/satokend daemon/satokenctl pam/pam_satoken.so \
+for f in daemon/satokend cli/satokenctl pam/pam_satoken.so \
     sasl/libsatoken.so tools/sasl-login; do
 	[ -e "$BIN/$f" ] || fail "$BIN/$f is missing: run 'make demo', which builds first"
 done
@@ -124,7 +124,7 @@ command -v pamtester >/dev/null ||
 T=$(mktemp -d "${TMPDIR:-/tmp}/satoken-demo.XXXXXX") || fail "mktemp failed"
 cd "$T" || fail "cannot enter $T"
 mkdir -m 0700 state run pam.d sasl || fail "cannot make directories in $T"
-export PATH="$BIN/daemon:$BIN/tools:$PATH"
+export PATH="$BIN/daemon:$BIN/cli:$BIN/tools:$PATH"
 export SATOKEN_CONF=$T/satoken.conf
 
 # pamtester runs under pam_wrapper, which points libpam at ./pam.d/

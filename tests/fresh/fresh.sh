@@ -17,7 +17,7 @@ chmod 0644 "$CONF"
 "$ROOT/$B/daemon/satokend" --foreground --config "$CONF" 2>"$T/daemon.log" &
 DPID=$!
 for _ in $(seq 1 200); do grep -qs serving "$T/daemon.log" && break; sleep 0.05; done
-ctl() { "$ROOT/$B/daemon/satokenctl" --socket "$SOCK" "$@" >/dev/null; }
+ctl() { "$ROOT/$B/cli/satokenctl" --socket "$SOCK" "$@" >/dev/null; }
 if ! { ctl group create fresh && ctl policy add fresh &&
 	ctl account create svc --group fresh; }; then
 	echo "fresh: setup failed"; cat "$T/daemon.log"; echo "0 passed, 1 failed"; exit 1

@@ -7,7 +7,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 : "${B:=build}"
 SATOKEND=$ROOT/$B/daemon/satokend
-CTL=$ROOT/$B/daemon/satokenctl
+CTL=$ROOT/$B/cli/satokenctl
 RAWSOCK=$ROOT/$B/tests/integration/daemon/rawsock
 STOREREAD=$ROOT/$B/tests/integration/daemon/storeread
 NAME=$(basename "$0" .sh)

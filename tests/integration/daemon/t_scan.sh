@@ -82,18 +82,18 @@ if command -v git >/dev/null; then
 	gitc() { git -C "$repo" -c user.name=t -c user.email=t@t "$@"; }
 	printf 'token: %s\n' "$live" >"$repo/deploy.env"
 	gitc add deploy.env
-	run env PATH="$ROOT/$B/daemon:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
+	run env PATH="$ROOT/$B/cli:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
 		-c user.name=t -c user.email=t@t commit -q -m leak
 	check "the hook stops a commit adding a live token" \
 		'$RC != 0 && $OUT$ERR == *"deploy.env:1: $(id "$live") ci active"*'
 	check "  ...and nothing was committed" '-z $(gitc log --oneline 2>/dev/null)'
 	# the working tree is not what is scanned: the staged blob is
 	printf 'token: %s\n' "$dead" >"$repo/deploy.env"
-	run env PATH="$ROOT/$B/daemon:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
+	run env PATH="$ROOT/$B/cli:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
 		-c user.name=t -c user.email=t@t commit -q -m leak
 	check "  ...it reads what is staged, not the working tree" '$RC != 0'
 	gitc add deploy.env
-	run env PATH="$ROOT/$B/daemon:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
+	run env PATH="$ROOT/$B/cli:$PATH" SATOKEN_CONF="$CONF" git -C "$repo" \
 		-c user.name=t -c user.email=t@t commit -q -m revoked
 	check "a revoked token staged: the commit goes on" '$RC == 0 && -n $(gitc log --oneline)'
 else

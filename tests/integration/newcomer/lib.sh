@@ -99,7 +99,7 @@ stop_daemon() {
 	fi
 }
 
-ctl() { "$BIN/daemon/satokenctl" --socket "$SOCK" "$@"; }
+ctl() { "$BIN/cli/satokenctl" --socket "$SOCK" "$@"; }
 
 # mint FILE ACCOUNT NAME [OPTIONS]: the token into FILE (0600), never argv
 mint() {

@@ -35,7 +35,7 @@ for _ in $(seq 1 200); do
 done
 grep -q serving "$D/satokend.log" || { echo "refusals: satokend did not start" >&2; exit 1; }
 
-ctl() { "$BIN/daemon/satokenctl" --socket "$SOCK" "$@"; }
+ctl() { "$BIN/cli/satokenctl" --socket "$SOCK" "$@"; }
 mint() { local f=$1; shift; ctl token mint "$@" >"$D/$f" 2>/dev/null; }
 die() { echo "refusals: $*" >&2; exit 1; }
 

@@ -5,8 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 COMPLETION=$ROOT/etc/bash-completion/satokenctl
-CTL=$BIN/daemon/satokenctl
-export PATH="$BIN/daemon:$PATH"
+CTL=$BIN/cli/satokenctl
+export PATH="$BIN/cli:$BIN/daemon:$PATH"
 
 # offers "satokenctl WORDS...": what completing the last word offers, one
 # per line, sorted ("" as the last word: after a space)

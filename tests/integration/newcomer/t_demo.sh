@@ -15,7 +15,7 @@ copy_tree() {
 	local dst=$1 f
 	mkdir -p "$dst/tools"
 	cp "$ROOT/tools/demo.sh" "$dst/tools/"
-	for f in daemon/satokend daemon/satokenctl pam/pam_satoken.so \
+	for f in daemon/satokend cli/satokenctl pam/pam_satoken.so \
 	    sasl/libsatoken.so tools/sasl-login; do
 		mkdir -p "$dst/$B/$(dirname "$f")"
 		cp "$BIN/$f" "$dst/$B/$f"

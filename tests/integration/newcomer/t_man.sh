@@ -51,7 +51,7 @@ for p in $pages; do
 done
 
 # --- satokenctl(1), from the binary's own help -------------------------
-CTL=$BIN/daemon/satokenctl
+CTL=$BIN/cli/satokenctl
 cmds=$("$CTL" --help | sed -nE 's/^  ((whoami|backup)|([a-z]+ [a-z-]+))( .*)?$/\1/p')
 check "satokenctl --help lists its commands (the list compared below)" \
 	test "$(wc -l <<<"$cmds")" -ge 24

@@ -56,16 +56,30 @@ backup_chunk(json_t *reply, struct wbuf *w, json_int_t *size)
 	return wbuf_status(w) == 0 ? 0 : ctl_nomem();
 }
 
+struct backup_chunks {
+	struct wbuf *w;
+	json_int_t *size;
+};
+
+static int
+backup_page(void *arg, json_t *reply, const char *line)
+{
+	struct backup_chunks *bc = arg;
+
+	return backup_chunk(reply, bc->w, bc->size);
+}
+
 /* The file is the caller's own, made here with O_EXCL and mode 0600
  * before anything is asked: satokend streams the copy and never opens a
  * path on anyone's behalf.  It is removed again on any failure. */
 static int
 c_backup(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
-	const char *file = o->pos[0], *line, *cur;
+	const char *file = o->pos[0];
 	char err[256];
 	struct wbuf w;
-	json_t *req = NULL, *reply = NULL;
+	struct backup_chunks bc;
+	json_t *req = NULL;
 	json_int_t size = 0;
 	uint64_t records = 0;
 	int fd, r;
@@ -84,25 +98,10 @@ c_backup(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		r = ctl_nomem();
 		goto out;
 	}
-	for (;;) {
-		if ((r = ctl_call(c, req, &reply, &line)) != 0)
-			goto out;
-		if (!json_is_true(json_object_get(reply, "ok"))) {
-			r = ctl_reply_error(c, reply, line);
-			goto out;
-		}
-		if ((r = backup_chunk(reply, &w, &size)) != 0)
-			goto out;
-		cur = json_string_value(json_object_get(reply, "cursor"));
-		if (cur == NULL)
-			break;
-		if (json_object_set_new(req, "cursor", json_string(cur)) != 0) {
-			r = ctl_nomem();
-			goto out;
-		}
-		json_decref(reply);
-		reply = NULL;
-	}
+	bc.w = &w;
+	bc.size = &size;
+	if ((r = ctl_pages(c, req, backup_page, &bc, NULL)) != 0)
+		goto out;
 	if (w.len != (size_t)size ||
 	    backup_check(w.p, w.len, &records, NULL, err, sizeof(err)) != 0) {
 		r = ctl_error("INTERNAL", "the backup received does not check "
@@ -134,7 +133,6 @@ out:
 	if (r != 0)
 		(void)unlink(file);
 	wbuf_free(&w);
-	json_decref(reply);
 	json_decref(req);
 	return r;
 }
@@ -151,23 +149,14 @@ asks(const struct opts *o)
 static int
 current_policy(struct ctl *c, struct strlist *ret)
 {
-	json_t *req = req_new("policy.show"), *reply = NULL, *g;
+	json_t *reply = NULL, *g;
 	const char *line;
 	size_t i;
 	int r;
 
 	strlist_init(ret);
-	if (req == NULL)
-		return ctl_nomem();
-	r = ctl_call(c, req, &reply, &line);
-	json_decref(req);
-	if (r != 0)
+	if ((r = ctl_ask(c, req_new("policy.show"), &reply, &line)) != 0)
 		return r;
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		r = ctl_reply_error(c, reply, line);
-		json_decref(reply);
-		return r;
-	}
 	json_array_foreach(json_object_get(reply, "groups"), i, g) {
 		if (json_is_string(g) &&
 		    strlist_add_unique(ret, json_string_value(g)) != 0) {
@@ -239,25 +228,33 @@ pos_list(const struct opts *o, int from, struct strlist *ret)
 	return 0;
 }
 
+/* Sends req (consumed) with the positional arguments from first on as
+ * its array field key; an ok reply goes to print. */
+static int
+send_pos_list(struct ctl *c, struct opts *o, int first, json_t *req,
+    const char *key, void (*print)(json_t *))
+{
+	struct strlist l;
+	int r;
+
+	if ((r = pos_list(o, first, &l)) == 0 && req != NULL &&
+	    req_list(req, key, &l) != 0)
+		r = EXIT_UNAVAILABLE;
+	strlist_free(&l);
+	if (r != 0) {
+		json_decref(req);
+		return r;
+	}
+	return ctl_send(c, req, print, NULL);
+}
+
 static int
 members(struct ctl *c, struct opts *o, const char *op)
 {
-	struct strlist l;
-	json_t *req;
-	int r;
-
-	if ((r = pos_list(o, 1, &l)) != 0)
-		return r;
-	req = json_pack("{s:s, s:s}", "op", op, "group", o->pos[0]);
-	if (req != NULL && req_list(req, "accounts", &l) != 0) {
-		strlist_free(&l);
-		json_decref(req);
-		return EXIT_UNAVAILABLE;
-	}
-	strlist_free(&l);
 	/* say which accounts changed: "added 3" of three already members
 	 * was a lie */
-	return ctl_send(c, req, print_membership, NULL);
+	return send_pos_list(c, o, 1, json_pack("{s:s, s:s}", "op", op,
+	    "group", o->pos[0]), "accounts", print_membership);
 }
 
 static int
@@ -281,20 +278,7 @@ c_policy_show(struct ctl *c, const struct cmd *cmd, struct opts *o)
 static int
 policy_edit(struct ctl *c, struct opts *o, const char *op)
 {
-	struct strlist l;
-	json_t *req;
-	int r;
-
-	if ((r = pos_list(o, 0, &l)) != 0)
-		return r;
-	req = req_new(op);
-	if (req != NULL && req_list(req, "groups", &l) != 0) {
-		strlist_free(&l);
-		json_decref(req);
-		return EXIT_UNAVAILABLE;
-	}
-	strlist_free(&l);
-	return ctl_send(c, req, print_policy, NULL);
+	return send_pos_list(c, o, 0, req_new(op), "groups", print_policy);
 }
 
 static int
@@ -545,21 +529,15 @@ c_token_verify(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		json_decref(req);
 		return r;
 	}
-	r = ctl_call(c, req, &reply, &line);
-	json_decref(req);
-	if (r != 0)
+	if ((r = ctl_ask(c, req, &reply, &line)) != 0)
 		return r;
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		r = ctl_reply_error(c, reply, line);
-	} else {
-		reason = json_string_value(json_object_get(reply, "reason"));
-		if (c->json)
-			fputs(line, stdout);
-		else
-			printf("%s\n", reason != NULL ? reason : "malformed");
-		r = json_is_true(json_object_get(reply, "valid")) ? EXIT_OK :
-		    EXIT_PERMISSION;
-	}
+	reason = json_string_value(json_object_get(reply, "reason"));
+	if (c->json)
+		fputs(line, stdout);
+	else
+		printf("%s\n", reason != NULL ? reason : "malformed");
+	r = json_is_true(json_object_get(reply, "valid")) ? EXIT_OK :
+	    EXIT_PERMISSION;
 	json_decref(reply);
 	return r;
 }

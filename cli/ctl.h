@@ -1,9 +1,10 @@
 /* satokenctl: the sysadmin's client of satokend.
  *
- * satokenctl.c: options common to all commands, the connection, the
- * error convention (one line "satokenctl: CODE: message" on stderr and
- * the exit code of DESIGN.md); ctl_cmds.c: the commands, their options
- * and the requests they send; ctl_print.c: human-readable output. */
+ * main.c: options common to all commands; call.c: the connection and
+ * the error convention (one line "satokenctl: CODE: message" on stderr
+ * and the exit code of common/wire.c); run.c: argv to a command;
+ * commands.c: the commands, their options; request.c: the requests
+ * they send; print.c: human-readable output; scan.c: the leak sweep. */
 #ifndef SATOKENCTL_H
 #define SATOKENCTL_H
 
@@ -14,18 +15,7 @@
 #include <jansson.h>
 
 #include "strlist.h"
-
-/* DESIGN.md's exit codes. */
-enum {
-	EXIT_OK = 0,
-	EXIT_UNAVAILABLE = 1,
-	EXIT_VALIDATION = 2,
-	EXIT_PERMISSION = 3,
-	EXIT_NOT_FOUND = 4,
-	EXIT_CONFLICT = 5,
-	EXIT_QUOTA = 6,
-	EXIT_THROTTLED = 7,
-};
+#include "wire.h"
 
 struct ctl {
 	const char *socket;	/* NULL until resolved */
@@ -49,17 +39,22 @@ struct opts {
 	int npos;
 };
 
-/* Prints "satokenctl: CODE: message" on stderr; returns CODE's exit. */
+/* call.c: the connection.
+ * Prints "satokenctl: CODE: message" on stderr; returns CODE's exit
+ * (wire_exit). */
 int ctl_error(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The exit code of a protocol error name (unknown: 1). */
-int ctl_exit_code(const char *code);
 
 /* Sends req (adding the presented token, if any) and reads the reply.
  * 0 with *ret (caller json_decref) when the daemon answered, ok or not;
  * otherwise the exit code after printing the error. *ret_line is the
  * reply's raw text (borrowed until the next call), for --json. */
 int ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line);
+
+/* ctl_call for a request that must succeed (req consumed, NULL: out of
+ * memory): 0 with an ok *ret (caller json_decref) and its *ret_line,
+ * or the exit code after reporting the refusal or the failure. */
+int ctl_ask(struct ctl *c, json_t *req, json_t **ret, const char **ret_line);
 
 /* Reports a reply with "ok":false (message, exit code); with --json the
  * reply itself goes to stdout as well. */
@@ -87,16 +82,16 @@ struct cmd {
 	const char *help;
 };
 
-/* ctl_cmds.c: the commands. */
+/* commands.c: the commands. */
 extern const struct cmd ctl_cmds[];
 extern const size_t ctl_ncmds;
 
-/* ctl_run.c: runs argv (after the global options); returns the exit
+/* run.c: runs argv (after the global options); returns the exit
  * code.  ctl_usage prints the whole usage. */
 int ctl_run(struct ctl *c, int argc, char **argv);
 void ctl_usage(FILE *f);
 
-/* ctl_req.c: request building; each returns 0 or the exit code after
+/* request.c: request building; each returns 0 or the exit code after
  * printing the error.  req_new returns NULL on allocation failure. */
 json_t *req_new(const char *op);
 int ctl_nomem(void);
@@ -111,6 +106,20 @@ int req_mint_opts(json_t *req, const struct opts *o);
  * and done, if any, is printed after.  Returns the exit code. */
 int ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *),
     const char *done);
+/* Sends req (borrowed; its "cursor" set from each reply) and hands
+ * each ok reply, with its raw line, to page (both borrowed until it
+ * returns); page returns 0 for the next page, CTL_LAST to stop there,
+ * or an exit code.  The one loop for listings, backup and scan.  A
+ * THROTTLED refusal is sent again after its retry_after_ms, up to
+ * CTL_THROTTLE_TRIES in a row.  Another refusal is reported
+ * (ctl_reply_error), unless ret_refusal is not NULL: it then gets the
+ * reply (caller json_decref) and 0 is returned.  Returns 0 or the exit
+ * code. */
+#define CTL_LAST		(-1)
+#define CTL_THROTTLE_TRIES	100
+int ctl_pages(struct ctl *c, json_t *req,
+    int (*page)(void *arg, json_t *reply, const char *line), void *arg,
+    json_t **ret_refusal);
 /* A listing (req consumed): one page with --limit/--cursor, else all. */
 int ctl_list(struct ctl *c, json_t *req, const struct opts *o,
     void (*print)(json_t *, int));
@@ -124,10 +133,10 @@ int ctl_confirm(const struct opts *o, const char *question);
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
 
-/* ctl_scan.c: satokenctl scan, the leak sweep. */
+/* scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 
-/* ctl_print.c */
+/* print.c */
 void print_whoami(json_t *r);
 void print_groups(json_t *items, int header);
 void print_policy(json_t *r);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -162,15 +163,9 @@ ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *), const char *done)
 	const char *line;
 	int r;
 
-	if (req == NULL)
-		return ctl_nomem();
-	r = ctl_call(c, req, &reply, &line);
-	json_decref(req);
-	if (r != 0)
+	if ((r = ctl_ask(c, req, &reply, &line)) != 0)
 		return r;
-	if (!json_is_true(json_object_get(reply, "ok")))
-		r = ctl_reply_error(c, reply, line);
-	else if (c->json)
+	if (c->json)
 		fputs(line, stdout);
 	else {
 		if (print != NULL)
@@ -179,7 +174,7 @@ ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *), const char *done)
 			printf("%s\n", done);
 	}
 	json_decref(reply);
-	return r;
+	return 0;
 }
 
 int
@@ -211,14 +206,8 @@ ctl_send_minted(struct ctl *c, json_t *req, const struct opts *o)
 		json_decref(req);
 		goto fail;
 	}
-	r = ctl_call(c, req, &reply, &line);
-	json_decref(req);
-	if (r != 0)
+	if ((r = ctl_ask(c, req, &reply, &line)) != 0)
 		goto fail;
-	if (!json_is_true(json_object_get(reply, "ok"))) {
-		r = ctl_reply_error(c, reply, line);
-		goto fail;
-	}
 	tok = json_string_value(json_object_get(reply, "token"));
 	id = json_string_value(json_object_get(reply, "id"));
 	/* the token alone, no newline: ldapwhoami -y and curl read it as is */
@@ -297,66 +286,128 @@ ctl_confirm(const struct opts *o, const char *question)
 	    "skips the question)");
 }
 
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+ctl_pages(struct ctl *c, json_t *req,
+    int (*page)(void *arg, json_t *reply, const char *line), void *arg,
+    json_t **ret_refusal)
+{
+	json_t *reply = NULL;
+	json_int_t wait;
+	const char *line, *err, *cur;
+	int r, tries = 0;
+
+	for (;;) {
+		if ((r = ctl_call(c, req, &reply, &line)) != 0)
+			return r;
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			err = json_string_value(json_object_get(reply, "error"));
+			/* the rate limit says when to come back: a sweep or a
+			 * long listing waits, rather than stop half-way */
+			if (err != NULL && strcmp(err, "THROTTLED") == 0 &&
+			    ++tries < CTL_THROTTLE_TRIES) {
+				wait = json_integer_value(json_object_get(reply,
+				    "retry_after_ms"));
+				json_decref(reply);
+				sleep_ms(wait > 0 && wait < 10000 ? (long)wait : 100);
+				continue;
+			}
+			if (ret_refusal != NULL) {
+				*ret_refusal = reply;
+				return 0;
+			}
+			r = ctl_reply_error(c, reply, line);
+			break;
+		}
+		tries = 0;
+		if ((r = page(arg, reply, line)) != 0)
+			break;
+		cur = json_string_value(json_object_get(reply, "cursor"));
+		if (cur == NULL)
+			break;
+		if (json_object_set_new(req, "cursor", json_string(cur)) != 0) {
+			r = ctl_nomem();
+			break;
+		}
+		json_decref(reply);
+	}
+	json_decref(reply);
+	return r == CTL_LAST ? 0 : r;
+}
+
+struct listing {
+	struct ctl *c;
+	int single, page;
+	json_t *all;
+	void (*print)(json_t *, int);
+};
+
+static int
+list_page(void *arg, json_t *reply, const char *line)
+{
+	struct listing *l = arg;
+	json_t *items = json_object_get(reply, "items");
+	const char *cur;
+
+	if (l->c->json && l->single)
+		fputs(line, stdout);
+	else if (l->c->json)
+		json_array_extend(l->all, items);
+	else
+		l->print(items, l->page == 0);
+	l->page++;
+	if (!l->single)
+		return 0;
+	cur = json_string_value(json_object_get(reply, "cursor"));
+	if (cur != NULL && !l->c->json)
+		fprintf(stderr, "more: --cursor %s\n", cur);
+	return CTL_LAST;
+}
+
 /* A listing: one page when --limit or --cursor is given, else every
  * page (with --json, merged into one reply). */
 int
 ctl_list(struct ctl *c, json_t *req, const struct opts *o,
     void (*print)(json_t *, int))
 {
-	json_t *reply, *all = NULL, *items;
-	const char *line, *cur;
-	int r = 0, page = 0, single = o->limit != NULL || o->cursor != NULL;
+	struct listing l = { c, o->limit != NULL || o->cursor != NULL, 0,
+	    NULL, print };
+	int r = 0;
 
 	if (req == NULL)
 		return ctl_nomem();
 	if ((r = req_number(req, "limit", "limit", o->limit)) != 0 ||
 	    (r = req_str(req, "cursor", o->cursor)) != 0)
 		goto out;
-	if (!single && o->limit == NULL && (r = req_int(req, "limit", 1000)))
+	if (!l.single && o->limit == NULL && (r = req_int(req, "limit", 1000)))
 		goto out;
-	if (c->json && !single && (all = json_array()) == NULL) {
+	if (c->json && !l.single && (l.all = json_array()) == NULL) {
 		r = ctl_nomem();
 		goto out;
 	}
-	for (;;) {
-		if ((r = ctl_call(c, req, &reply, &line)) != 0)
-			goto out;
-		if (!json_is_true(json_object_get(reply, "ok"))) {
-			r = ctl_reply_error(c, reply, line);
-			json_decref(reply);
-			goto out;
-		}
-		items = json_object_get(reply, "items");
-		if (c->json && single)
-			fputs(line, stdout);
-		else if (c->json)
-			json_array_extend(all, items);
-		else
-			print(items, page == 0);
-		page++;
-		cur = json_string_value(json_object_get(reply, "cursor"));
-		if (cur != NULL && single && !c->json)
-			fprintf(stderr, "more: --cursor %s\n", cur);
-		if (cur == NULL || single ||
-		    json_object_set_new(req, "cursor", json_string(cur)) != 0) {
-			json_decref(reply);
-			break;
-		}
-		json_decref(reply);
-	}
-	if (all != NULL) {
-		json_t *out = json_pack("{s:b, s:O}", "ok", 1, "items", all);
-		char *s = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
+	if ((r = ctl_pages(c, req, list_page, &l, NULL)) != 0)
+		goto out;
+	if (l.all != NULL) {
+		json_t *all = json_pack("{s:b, s:O}", "ok", 1, "items", l.all);
+		char *s = all != NULL ? json_dumps(all, JSON_COMPACT) : NULL;
 
 		if (s == NULL)
 			r = ctl_nomem();
 		else
 			printf("%s\n", s);
 		free(s);
-		json_decref(out);
+		json_decref(all);
 	}
 out:
-	json_decref(all);
+	json_decref(l.all);
 	json_decref(req);
 	return r;
 }

@@ -1,5 +1,5 @@
-/* satokenctl: main, the options every command takes, the connection to
- * satokend and the one place errors become exit codes. */
+/* satokenctl: the connection to satokend, one request and its reply,
+ * and the one place errors become exit codes (common/wire.c's table). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,39 +15,12 @@
 #include "ctl.h"
 #include "err.h"
 #include "fileio.h"
-#include "jsonmem.h"
 #include "mem.h"
-#include "valid.h"
-#include "version.h"
+#include "wire.h"
 
 #define REPLY_MAX	(256 * 1024 * 1024)
 #define TOKEN_FILE_MAX	4096
 #define CALL_TIMEOUT_S	60
-
-static const struct {
-	const char *code;
-	int exit;
-} codes[] = {
-	{ "VALIDATION", EXIT_VALIDATION },
-	{ "PERMISSION_DENIED", EXIT_PERMISSION },
-	{ "NOT_FOUND", EXIT_NOT_FOUND },
-	{ "CONFLICT", EXIT_CONFLICT },
-	{ "QUOTA_EXCEEDED", EXIT_QUOTA },
-	{ "THROTTLED", EXIT_THROTTLED },
-	{ "UNAVAILABLE", EXIT_UNAVAILABLE },
-	{ "INTERNAL", EXIT_UNAVAILABLE },
-};
-
-int
-ctl_exit_code(const char *code)
-{
-	size_t i;
-
-	for (i = 0; code != NULL && i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strcmp(codes[i].code, code) == 0)
-			return codes[i].exit;
-	return EXIT_UNAVAILABLE;
-}
 
 int
 ctl_error(const char *code, const char *fmt, ...)
@@ -59,7 +32,7 @@ ctl_error(const char *code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return ctl_exit_code(code);
+	return wire_exit(code);
 }
 
 int
@@ -89,13 +62,13 @@ resolve_socket(struct ctl *c)
 		return 0;
 	if (cfg_init(&cfg) != 0)
 		return ctl_error("UNAVAILABLE", "out of memory");
-	if (path == NULL && access(SAT_CONF_DEFAULT, R_OK) == 0)
-		path = SAT_CONF_DEFAULT;
 	if (path != NULL && path[0] != '/' &&
 	    (path = abs = realpath(path, NULL)) == NULL)
 		return ctl_error("UNAVAILABLE", "SATOKEN_CONF: %s",
 		    strerror(errno));
-	r = path != NULL ? cfg_load_file(&cfg, path, err, sizeof(err)) : 0;
+	/* an admin who may not read the system file gets the defaults */
+	r = path != NULL || access(SAT_CONF_DEFAULT, R_OK) == 0 ||
+	    errno == ENOENT ? cfg_load(&cfg, path, err, sizeof(err)) : 0;
 	free(abs);
 	if (r != 0)
 		return ctl_error("UNAVAILABLE", "%s", err);
@@ -272,55 +245,22 @@ ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 }
 
 int
-main(int argc, char **argv)
+ctl_ask(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 {
-	struct ctl c;
-	int i = 1, r;
+	json_t *reply;
+	const char *line;
+	int r;
 
-	jsonmem_init();
-	/* JSON carries only UTF-8: say so, rather than fail later as if
-	 * memory had run out */
-	for (i = 1; i < argc; i++)
-		if (!valid_utf8(argv[i], strlen(argv[i])))
-			return ctl_error("VALIDATION", "argument %d is not valid "
-			    "UTF-8", i);
-	i = 1;
-	memset(&c, 0, sizeof(c));
-	c.fd = -1;
-	/* options before the command; each command also takes them */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--json") == 0) {
-			c.json = 1;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("satoken %s\n", SAT_VERSION);
-			return 0;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			ctl_usage(stdout);
-			return 0;
-		} else if ((strcmp(a, "--socket") == 0 ||
-		    strcmp(a, "--token-file") == 0) && i + 1 < argc) {
-			if (a[2] == 's')
-				c.socket = argv[++i];
-			else
-				c.token_file = argv[++i];
-		} else if (strncmp(a, "--socket=", 9) == 0) {
-			c.socket = a + 9;
-		} else if (strncmp(a, "--token-file=", 13) == 0) {
-			c.token_file = a + 13;
-		} else {
-			return ctl_error("VALIDATION", "unknown option %s "
-			    "(satokenctl --help)", a);
-		}
+	r = req != NULL ? ctl_call(c, req, &reply, &line) : ctl_nomem();
+	json_decref(req);
+	if (r != 0)
+		return r;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		r = ctl_reply_error(c, reply, line);
+		json_decref(reply);
+		return r;
 	}
-	if (i >= argc)
-		return ctl_error("VALIDATION", "no command given (satokenctl "
-		    "--help lists them)");
-	r = ctl_run(&c, argc - i, argv + i);
-	if (c.fd >= 0)
-		close(c.fd);
-	sat_free_secret_str(c.auth_token);
-	sat_freezero(c.rbuf, c.rcap);
-	return r;
+	*ret = reply;
+	*ret_line = line;
+	return 0;
 }

@@ -23,7 +23,6 @@
 #include "scan.h"
 
 #define CHUNK		(1024 * 1024)
-#define THROTTLE_TRIES	100
 
 struct seen {
 	char id[TOKEN_ID_LEN + 1];
@@ -49,60 +48,45 @@ struct sweep {
 
 static struct sweep *walk_sweep;	/* nftw has no argument for us */
 
-static void
-sleep_ms(long ms)
+static int
+shown(void *arg, json_t *reply, const char *line)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct seen *s = arg;
+	const char *v;
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	if ((v = json_string_value(json_object_get(reply, "account"))) != NULL)
+		snprintf(s->account, sizeof(s->account), "%s", v);
+	if ((v = json_string_value(json_object_get(reply, "status"))) != NULL)
+		snprintf(s->state, sizeof(s->state), "%s", v);
+	return 0;
 }
 
 /* What the daemon says of id, into s; unreachable: "unknown" from now on. */
 static void
 ask(struct sweep *w, struct seen *s)
 {
-	json_t *req, *reply = NULL;
-	const char *line, *v, *err;
-	json_int_t wait;
-	int r, tries;
+	json_t *req, *refusal = NULL;
+	const char *err;
 
 	snprintf(s->account, sizeof(s->account), "-");
 	snprintf(s->state, sizeof(s->state), "unknown");
-	for (tries = 0; !w->offline && tries < THROTTLE_TRIES; tries++) {
-		if ((req = json_pack("{s:s, s:s}", "op", "token.show", "id",
-		    s->id)) == NULL)
-			return;
-		r = ctl_call(w->c, req, &reply, &line);
-		json_decref(req);
-		if (r != 0) {
-			/* ctl_call said why, once: the states stay unknown */
-			w->offline = 1;
-			return;
-		}
-		if (json_is_true(json_object_get(reply, "ok"))) {
-			if ((v = json_string_value(json_object_get(reply,
-			    "account"))) != NULL)
-				snprintf(s->account, sizeof(s->account), "%s", v);
-			if ((v = json_string_value(json_object_get(reply,
-			    "status"))) != NULL)
-				snprintf(s->state, sizeof(s->state), "%s", v);
-			json_decref(reply);
-			return;
-		}
-		err = json_string_value(json_object_get(reply, "error"));
-		if (err != NULL && strcmp(err, "THROTTLED") == 0) {
-			wait = json_integer_value(json_object_get(reply,
-			    "retry_after_ms"));
-			json_decref(reply);
-			sleep_ms(wait > 0 && wait < 10000 ? (long)wait : 100);
-			continue;
-		}
+	if (w->offline)
+		return;
+	if ((req = json_pack("{s:s, s:s}", "op", "token.show", "id",
+	    s->id)) == NULL)
+		return;
+	if (ctl_pages(w->c, req, shown, s, &refusal) != 0) {
+		/* ctl_call said why, once: the states stay unknown */
+		w->offline = 1;
+	} else if (refusal != NULL) {
+		/* throttled for good, or refused: unknown, unless the
+		 * daemon knows no such token */
+		err = json_string_value(json_object_get(refusal, "error"));
 		if (err != NULL && strcmp(err, "NOT_FOUND") == 0)
 			snprintf(s->state, sizeof(s->state), "not_found");
-		json_decref(reply);
-		return;
+		json_decref(refusal);
 	}
+	json_decref(req);
 }
 
 static const struct seen *
