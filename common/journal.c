@@ -61,14 +61,17 @@ struct journal {
 	uint32_t count;
 };
 
+/* The whole of n bytes at off, or SAT_E_IO; wr: write them.  p is only
+ * read when writing. */
 static int
-pread_all(int fd, void *p, size_t n, uint64_t off)
+pio_all(int fd, void *p, size_t n, uint64_t off, int wr)
 {
 	uint8_t *q = p;
 	ssize_t r;
 
 	while (n > 0) {
-		r = pread(fd, q, n, (off_t)off);
+		r = wr ? pwrite(fd, q, n, (off_t)off) :
+		    pread(fd, q, n, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -81,22 +84,15 @@ pread_all(int fd, void *p, size_t n, uint64_t off)
 }
 
 static int
+pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	return pio_all(fd, p, n, off, 0);
+}
+
+static int
 pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 {
-	const uint8_t *q = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = pwrite(fd, q, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return SAT_E_IO;
-		q += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	return pio_all(fd, (void *)p, n, off, 1);
 }
 
 static int

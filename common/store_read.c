@@ -91,6 +91,20 @@ get_record(struct store *s, const char *key, size_t klen, decode_fn decode,
 	return r;
 }
 
+/* A record whose absence reads as the empty list (list, in ret). */
+static int
+get_or_empty(struct store *s, const char *key, size_t klen, decode_fn decode,
+    int strict, void *ret, struct strlist *list)
+{
+	int r = get_record(s, key, klen, decode, strict, ret);
+
+	if (r == SAT_E_NOTFOUND) {
+		strlist_init(list);
+		return 0;
+	}
+	return r;
+}
+
 int
 store_load_meta(struct store *s)
 {
@@ -219,14 +233,8 @@ store_get_group(struct store *s, const char *name, struct sat_group *ret)
 int
 store_get_policy(struct store *s, struct sat_policy *ret)
 {
-	int r;
-
-	r = get_record(s, "p", 1, (decode_fn)record_decode_policy, 0, ret);
-	if (r == SAT_E_NOTFOUND) {
-		strlist_init(&ret->groups);
-		return 0;
-	}
-	return r;
+	return get_or_empty(s, "p", 1, (decode_fn)record_decode_policy, 0, ret,
+	    &ret->groups);
 }
 
 int
@@ -240,15 +248,12 @@ int
 store_get_token_index(struct store *s, const char *account,
     struct sat_token_index *ret)
 {
-	int r;
+	char key[STORE_KEY_MAX];
 
-	r = get_named(s, 'x', account, valid_name(account),
-	    (decode_fn)record_decode_token_index, ret);
-	if (r == SAT_E_NOTFOUND) {
-		strlist_init(&ret->ids);
-		return 0;
-	}
-	return r;
+	if (!valid_name(account))
+		return SAT_E_NOTFOUND;
+	return get_or_empty(s, key, store_key(key, 'x', account),
+	    (decode_fn)record_decode_token_index, 0, ret, &ret->ids);
 }
 
 /* ---- the paged token index: typed records, no logic (tindex.c) ---- */
@@ -300,16 +305,10 @@ store_get_token_name(struct store *s, const char *account, const char *name,
 int
 store_get_reclaim(struct store *s, struct sat_reclaim *ret)
 {
-	int r;
-
 	/* undecodable is not empty: the accounts in it would keep their
 	 * tokens' records for good */
-	r = get_record(s, "r", 1, (decode_fn)record_decode_reclaim, 1, ret);
-	if (r == SAT_E_NOTFOUND) {
-		strlist_init(&ret->accounts);
-		return 0;
-	}
-	return r;
+	return get_or_empty(s, "r", 1, (decode_fn)record_decode_reclaim, 1, ret,
+	    &ret->accounts);
 }
 
 struct list_ctx {
