@@ -75,7 +75,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# afresh: a member whose source was removed must not linger in it
 $(LIBCOMMON): $(COMMON_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # `make check` and `make demo` start by installing missing Debian packages

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "mem.h"
+#include "storefile.h"
 
 /* Why a journal plus a base copy, and not gdbm_recover:
  *
@@ -60,27 +61,17 @@ struct journal {
 	uint32_t count;
 };
 
-static char *
-concat(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *p;
-
-	if ((p = malloc(la + lb + 1)) == NULL)
-		return NULL;
-	memcpy(p, a, la);
-	memcpy(p + la, b, lb + 1);
-	return p;
-}
-
+/* The whole of n bytes at off, or SAT_E_IO; wr: write them.  p is only
+ * read when writing. */
 static int
-pread_all(int fd, void *p, size_t n, uint64_t off)
+pio_all(int fd, void *p, size_t n, uint64_t off, int wr)
 {
 	uint8_t *q = p;
 	ssize_t r;
 
 	while (n > 0) {
-		r = pread(fd, q, n, (off_t)off);
+		r = wr ? pwrite(fd, q, n, (off_t)off) :
+		    pread(fd, q, n, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -93,22 +84,15 @@ pread_all(int fd, void *p, size_t n, uint64_t off)
 }
 
 static int
+pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	return pio_all(fd, p, n, off, 0);
+}
+
+static int
 pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 {
-	const uint8_t *q = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = pwrite(fd, q, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return SAT_E_IO;
-		q += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	return pio_all(fd, (void *)p, n, off, 1);
 }
 
 static int
@@ -292,20 +276,18 @@ journal_open(const char *db_path, struct journal **ret,
 		return SAT_E_NOMEM;
 	j->fd = -1;
 	wbuf_init(&j->batch);
-	if ((j->db_path = sat_strdup(db_path)) == NULL ||
-	    (j->path = concat(db_path, ".journal")) == NULL ||
-	    (j->base_path = concat(db_path, ".base")) == NULL ||
-	    (j->dir_path = sat_strdup(db_path)) == NULL) {
-		r = SAT_E_NOMEM;
+	if ((r = storefile_path(db_path, "", &j->db_path)) != 0 ||
+	    (r = storefile_path(db_path, ".journal", &j->path)) != 0 ||
+	    (r = storefile_path(db_path, ".base", &j->base_path)) != 0 ||
+	    (r = storefile_path(db_path, "", &j->dir_path)) != 0)
 		goto fail;
-	}
 	slash = strrchr(j->dir_path, '/');
 	slash[slash == j->dir_path ? 1 : 0] = '\0';
 
 	r = fileio_open(j->path, O_RDWR | O_CREAT, 0600,
 	    FILEIO_REGULAR | FILEIO_NOT_WRITABLE, &j->fd);
 	if (r != 0) {
-		r = r == SAT_E_NOMEM ? r : SAT_E_STORE;
+		r = storefile_err(r);
 		goto fail;
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -347,7 +329,7 @@ copy_file(const char *src, const char *dst_tmp, const char *dst,
 	struct stat st;
 
 	if ((r = fileio_open(src, O_RDONLY, 0, FILEIO_REGULAR, &in)) != 0)
-		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+		return storefile_err(r);
 	r = SAT_E_STORE;
 	(void)unlink(dst_tmp);
 	if (fileio_open(dst_tmp, O_WRONLY | O_CREAT | O_EXCL, 0600,
@@ -426,11 +408,11 @@ journal_restore_base(struct journal *j)
 		st.st_mode = 0640;
 		like = &st;
 	}
-	if ((tmp = concat(j->db_path, ".restore")) == NULL)
-		return SAT_E_NOMEM;
+	if ((r = storefile_path(j->db_path, ".restore", &tmp)) != 0)
+		return storefile_err(r);
 	r = copy_file(j->base_path, tmp, j->db_path, j->dir_path, like);
 	free(tmp);
-	return r == SAT_E_NOMEM ? r : r != 0 ? SAT_E_STORE : 0;
+	return storefile_err(r);
 }
 
 /* A write, a truncation or a header update failed (EIO, a full disk),
@@ -644,12 +626,12 @@ journal_checkpoint(struct journal *j)
 
 	if (heal(j) != 0)
 		return SAT_E_STORE;
-	if ((tmp = concat(j->base_path, ".tmp")) == NULL)
-		return SAT_E_NOMEM;
+	if ((r = storefile_path(j->db_path, ".base.tmp", &tmp)) != 0)
+		return storefile_err(r);
 	r = copy_file(j->db_path, tmp, j->base_path, j->dir_path, NULL);
 	free(tmp);
 	if (r != 0)
-		return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+		return storefile_err(r);
 	/* the base now holds every batch: drop them.  A crash before the
 	 * header is synced leaves old batches that replay idempotently */
 	r = 0;

@@ -11,7 +11,7 @@
  *   DB          what readers open; rebuilt from base + journal when the
  *               journal says the writer did not close cleanly
  *
- * Only store.c uses this module (struct store's writer path).  Entries
+ * Only the store's writer (store_write.c) uses this module.  Entries
  * are after-images (the whole new value of a key, or its deletion), so
  * replaying a batch twice gives the same result: a crash between a
  * checkpoint's copy and its truncation is harmless. */

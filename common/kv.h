@@ -1,19 +1,10 @@
-/* satoken: the key-value backend under store.c (GDBM today, in
- * kv_gdbm.c).  Only store.c includes this header; a second backend
- * implements these functions and nothing above store.h changes.
- *
- * Locking protocol (ours, not GDBM's: GDBM's handles are opened with
- * GDBM_NOLOCK and we flock the fd ourselves, so a reader waits at most
- * timeout_ms and a writer holds the file only while committing):
- *   - a reader opens its handle under a shared flock;
- *   - the writer keeps its handle open without a lock and takes an
- *     exclusive flock only inside kv_begin_write/kv_end_write, where it
- *     also makes the counter PATH.gen odd and then even again;
- *   - a resident reader (kv_reader_resume/pause) reads without a lock,
- *     between two readings of that counter, like a seqlock: a login
- *     takes no lock and the writer never waits for one;
- *   - one writer at a time, enforced by an exclusive flock on PATH.lock
- *     held for the writer's life. */
+/* satoken: the key-value backend under the store (GDBM today, in
+ * kv_gdbm.c): the database calls and nothing else.  Who may open the
+ * file, its locks and the counter readers check are the cross-process
+ * protocol's (common/storefile.h), which opens the file and hands its
+ * descriptor here.  Only the store's layers include this header; a
+ * second backend implements these functions and nothing above store.h
+ * changes. */
 #ifndef SATOKEN_KV_H
 #define SATOKEN_KV_H
 
@@ -22,26 +13,15 @@
 
 struct kv;
 
-/* SAT_E_STORE if the file is missing, unsafe, locked past timeout_ms,
- * or not a database. */
-int kv_open_reader(const char *path, unsigned timeout_ms, struct kv **ret);
-/* Creates the file (mode 0640) if missing; *ret_created says so.
- * SAT_E_CONFLICT if another writer holds the store. */
-int kv_open_writer(const char *path, unsigned timeout_ms, struct kv **ret,
-    int *ret_created);
+/* Opens the database on fd (opened and locked by common/storefile.c)
+ * for reading, or for writing (a writer's empty file becomes a new
+ * database, synced).  Takes fd: it is closed by kv_close, and at once
+ * on failure (which drops the caller's lock on it).  SAT_E_STORE if it
+ * is not a database. */
+int kv_open(int fd, const char *path, int writer, int created,
+    struct kv **ret);
+/* Accepts NULL. */
 void kv_close(struct kv *kv);
-
-/* A resident reader (common/view.c) keeps its handle between checks.
- * The handle comes back from kv_open_reader holding the shared lock.
- * resume returns 0 if nothing was written and no new writer started
- * since the handle was opened (the handle may then be read without the
- * lock), 1 if the handle is stale (close it and open a new one).
- * pause ends a check: it drops the lock if held and returns 0 if what
- * was read is whole, 1 if a write began meanwhile (throw the result
- * away, close the handle and check again with a new one), or
- * SAT_E_STORE. */
-int kv_reader_pause(struct kv *kv);
-int kv_reader_resume(struct kv *kv);
 
 /* *ret_val is malloc'd (caller frees, wiping if it may hold a secret).
  * SAT_E_NOTFOUND if absent, SAT_E_STORE on any read error. */
@@ -59,11 +39,7 @@ int kv_iterate(struct kv *kv, kv_iter_fn fn, void *arg);
 /* Bytes the database file takes now (0 if it cannot be told). */
 uint64_t kv_size(struct kv *kv);
 
-/* Writer only: exclusive access for a commit, waiting up to timeout_ms
- * for readers to leave. */
-int kv_begin_write(struct kv *kv, unsigned timeout_ms);
 /* Writes everything to disk (fsync) before returning 0. */
 int kv_sync(struct kv *kv);
-void kv_end_write(struct kv *kv);
 
 #endif

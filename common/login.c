@@ -20,7 +20,7 @@ emit(const struct sat_config *cfg, const char *ident,
 }
 
 /* One lookup on a view: done again, once, on a view opened under the
- * lock when a write overlapped its reads (VIEW_RETRY); a second overlap
+ * lock when a write overlapped its reads (view_end's retry); a second overlap
  * cannot happen there, and is refused if it does. */
 typedef int (*lookup_fn)(struct store *s, void *arg);
 
@@ -28,17 +28,18 @@ static int
 on_view(const struct sat_config *cfg, lookup_fn fn, void *arg)
 {
 	struct store *s = NULL;
-	int r, e, tries;
+	int r, e, retry, tries;
 
 	for (tries = 0;; tries++) {
 		if ((r = view_begin(cfg->database,
 		    (unsigned)cfg->lock_timeout_ms, &s)) != 0)
 			return r;
 		r = fn(s, arg);
-		e = view_end(s, r != 0);
-		if (e == VIEW_RETRY && tries == 0)
+		retry = 0;
+		e = view_end(s, r != 0, &retry);
+		if (e == 0 && retry && tries == 0)
 			continue;
-		return e != 0 && r == 0 ? SAT_E_STORE : r;
+		return (e != 0 || retry) && r == 0 ? SAT_E_STORE : r;
 	}
 }
 

@@ -48,16 +48,19 @@ void store_set_checkpoint_bytes(struct store *s, uint64_t bytes);
 int store_recovered(const struct store *s);
 
 /* Reader only, for a view kept between checks (common/view.h; see
- * kv.h for how): resume returns 0 when the view is still exact (read it
- * without a lock), 1 when the daemon wrote since (close it and open
- * another); pause ends a check and returns 0 when what was read is
- * whole, 1 when a write overlapped it (check again on a new view), or
- * SAT_E_STORE. */
-int store_reader_pause(struct store *s);
-int store_reader_resume(struct store *s);
+ * storefile.h for how): resume sets *ret_stale to 0 when the view is
+ * still exact (read it without a lock), 1 when the daemon wrote since
+ * (close it and open another); pause ends a check and sets *ret_torn to
+ * 0 when what was read is whole, 1 when a write overlapped it (check
+ * again on a new view).  Both return 0 or SAT_E_STORE. */
+int store_reader_pause(struct store *s, int *ret_torn);
+int store_reader_resume(struct store *s, int *ret_stale);
 
 /* Drops staged changes, wipes the key, closes (a writer marks the
- * journal clean after syncing the database).  Accepts NULL. */
+ * journal clean after syncing the database).  Accepts NULL.  A reader's
+ * code (store_read.c) is all that the modules link; the writer's
+ * (store_write.c: overlay, journal, committer, checkpoints) is
+ * satokend's, and satokenctl's offline restore. */
 void store_close(struct store *s);
 
 /* The per-database HMAC key; borrowed, valid until store_close. */
@@ -118,6 +121,23 @@ int store_put_token_index(struct store *s, const char *account,
     const struct sat_token_index *x);
 int store_delete_token_index(struct store *s, const char *account);
 
+/* The one durable entry point.  Every change reaches the file by one
+ * path (store_write.c): staged changes go into a journal frame, which is
+ * written and fdatasync'd, then applied to the database under the
+ * exclusive lock; readers see a batch whole or not at all.
+ *
+ * store_apply commits a batch built apart (common/store_batch.h: put a
+ * raw record, delete a key; a fleet follower applying changes from its
+ * directory, a restore): 0 only once every change in it is durable and
+ * visible; on failure none is, and the store is as before.  b is left
+ * empty either way, ready for the next batch.  SAT_E_INTERNAL (and
+ * nothing applied) while changes are staged or in flight: commit or
+ * roll those back first.  The typed store_put_* and store_delete_* below
+ * stage into the writer's own batch, which store_commit (or the group
+ * commit) sends down the same path. */
+struct store_batch;
+int store_apply(struct store *s, struct store_batch *b);
+
 /* Number of staged changes. */
 size_t store_staged(const struct store *s);
 /* Applies and syncs every staged change; 0 only once durable.  On
@@ -155,5 +175,8 @@ int store_export(struct store *s, store_export_fn fn, void *arg);
 int store_stage_clear(struct store *s);
 int store_stage_raw(struct store *s, const void *key, size_t klen,
     const void *val, size_t vlen);
+/* Stages one key's deletion, raw (SAT_E_INVALID for a key longer than
+ * any of ours). */
+int store_stage_delete(struct store *s, const void *key, size_t klen);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "lockpool.h"
+#include "storefile.h"
 #include "view.h"
 
 /* The state a module keeps between logins (DESIGN: a cached view of
@@ -45,7 +46,7 @@ int
 view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 {
 	struct view_slot *v;
-	int r;
+	int r, stale = 1;
 
 	if (strlen(path) >= sizeof(slots[0].path))
 		return SAT_E_STORE;
@@ -58,16 +59,17 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 		drop(v);
 	if (v->store != NULL && strcmp(v->path, path) == 0 &&
 	    v->timeout == lock_timeout_ms) {
-		if ((r = store_reader_resume(v->store)) == 0) {
+		if ((r = store_reader_resume(v->store, &stale)) == 0 &&
+		    !stale) {
 			held = v;
 			*ret = v->store;
 			return 0;	/* the slot stays held until view_end */
 		}
-		/* stale (1) or unreadable (< 0): never read through it */
+		/* stale or unreadable: never read through it */
 		drop(v);
-		if (r < 0) {
+		if (r != 0) {
 			pthread_mutex_unlock(lock_of(v));
-			return r == SAT_E_NOMEM ? r : SAT_E_STORE;
+			return storefile_err(r);
 		}
 	} else if (v->store != NULL) {
 		drop(v);
@@ -86,21 +88,23 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 }
 
 int
-view_end(struct store *s, int failed)
+view_end(struct store *s, int failed, int *ret_retry)
 {
 	struct view_slot *v = held;
-	int r = 0;
+	int r, torn = 0;
 
 	if (v == NULL || v->store != s)
 		return SAT_E_INTERNAL;	/* not a view this thread began */
 	held = NULL;
 	/* asked even when the check failed: a lookup that failed because
 	 * a write tore what it read is retried, not refused */
-	if ((r = store_reader_pause(s)) != 0)
-		r = r == 1 ? VIEW_RETRY : SAT_E_STORE;
-	if (r != 0 || failed)
+	if ((r = store_reader_pause(s, &torn)) != 0)
+		r = SAT_E_STORE;
+	if (r != 0 || torn || failed)
 		drop(v);
 	pthread_mutex_unlock(lock_of(v));
+	if (r == 0)
+		*ret_retry = torn;
 	return r;
 }
 

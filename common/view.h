@@ -4,7 +4,7 @@
  * checks instead of opening GDBM (and reading its key) at every login.
  * The view never answers from a stale state.  The writer's counter
  * DB.gen is odd while it writes and higher after every write and every
- * writer start (kv.h); at view_begin a view whose counter moved is
+ * writer start (storefile.h); at view_begin a view whose counter moved is
  * reopened, under the shared lock, and at view_end a check whose reads
  * a write overlapped is thrown away and done again (VIEW_RETRY).  A
  * login on a current view thus takes no lock and makes three small
@@ -25,12 +25,12 @@
 int view_begin(const char *path, unsigned lock_timeout_ms,
     struct store **ret);
 /* Ends the check; failed: the view is dropped, not reused.  Returns 0
- * when what the caller read is whole; VIEW_RETRY when a write began
- * while it read (the view is dropped: discard the result and check
- * again, which opens a new view under the lock); SAT_E_STORE when
- * nothing about this check is certain (the caller must refuse). */
-#define VIEW_RETRY	1
-int view_end(struct store *s, int failed);
+ * and sets *ret_retry to 0 when what the caller read is whole, to 1
+ * when a write began while it read (the view is dropped: discard the
+ * result and check again, which opens a new view under the lock);
+ * SAT_E_STORE when nothing about this check is certain (the caller must
+ * refuse). */
+int view_end(struct store *s, int failed, int *ret_retry);
 
 /* Closes the view, so the next check opens the store afresh (tests use
  * it to drive the cold path; nothing else needs it). */

@@ -26,6 +26,7 @@
 #include "kv.h"
 #include "mem.h"
 #include "store.h"
+#include "storefile.h"
 #include "verify.h"
 
 struct keys {
@@ -93,6 +94,7 @@ static int
 digest(const char *db, int dump)
 {
 	struct keys ks = { 0 };
+	struct storefile f;
 	EVP_MD_CTX *md;
 	uint8_t out[32];
 	unsigned olen;
@@ -101,8 +103,13 @@ digest(const char *db, int dump)
 	size_t vlen;
 	int r;
 
-	if ((r = kv_open_reader(db, 1000, &ks.kv)) != 0)
+	storefile_init(&f);
+	if ((r = storefile_open_reader(&f, db, 1000)) != 0)
 		return r;
+	if ((r = kv_open(f.fd, db, 0, 0, &ks.kv)) != 0) {
+		storefile_close(&f);
+		return r;
+	}
 	if ((r = kv_iterate(ks.kv, collect, &ks)) != 0)
 		goto out;
 	if ((idx = calloc(ks.n + 1, sizeof(*idx))) == NULL ||
@@ -146,6 +153,7 @@ out:
 	free(ks.k);
 	free(ks.len);
 	kv_close(ks.kv);
+	storefile_close(&f);
 	return r;
 }
 

@@ -7,6 +7,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "store_batch.h"
+
 struct fx {
 	char *dir;
 	char *db;
@@ -222,6 +224,95 @@ test_in_flight_batch(void **state)
 	assert_int_equal(store_get_account(r, "third", &a), 0);
 	record_free_account(&a);
 	store_close(r);
+}
+
+struct raw {
+	const char *key;
+	void *val;
+	size_t vlen;
+};
+
+static int
+take_raw(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct raw *x = arg;
+
+	if (klen == strlen(x->key) && memcmp(key, x->key, klen) == 0) {
+		assert_non_null(x->val = malloc(vlen));
+		memcpy(x->val, val, vlen);
+		x->vlen = vlen;
+	}
+	return 0;
+}
+
+/* The one durable entry point for a batch built apart (what a fleet
+ * follower applies): raw records put and keys deleted, all visible to a
+ * reader once it returns, the batch left empty; refused, with nothing
+ * applied, while the writer has changes of its own staged or on a
+ * reader; a key longer than any of ours refused before anything. */
+static void
+test_apply_batch_built_apart(void **state)
+{
+	struct fx *f = *state;
+	struct store *w, *r;
+	struct store_batch b = STORE_BATCH_INIT;
+	struct raw alpha = { "a:alpha", NULL, 0 };
+	struct sat_account a;
+	char longkey[STORE_KEY_MAX + 1];
+	void *val;
+	size_t vlen;
+
+	/* raw records as another store holds them */
+	assert_int_equal(store_open_writer(f->db, 1000, &w), 0);
+	tu_put_account(w, "alpha", NULL, 1, 0, 1);
+	tu_put_account(w, "bravo", NULL, 1, 0, 1);
+	assert_int_equal(store_commit(w), 0);
+	assert_int_equal(store_export(w, take_raw, &alpha), 0);
+	assert_non_null(val = alpha.val);
+	vlen = alpha.vlen;
+	assert_int_equal(store_batch_put(&b, "a:charlie", 9, val, vlen), 0);
+	assert_int_equal(store_batch_delete(&b, "a:bravo", 7), 0);
+	memset(longkey, 'k', sizeof(longkey));
+	assert_int_equal(store_batch_put(&b, longkey, sizeof(longkey), val,
+	    vlen), SAT_E_INVALID);
+	assert_int_equal(b.n, 2);
+
+	/* the writer's own staged change comes first: refused, untouched */
+	tu_put_group(w, "ci");
+	assert_int_equal(store_apply(w, &b), SAT_E_INTERNAL);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(store_staged(w), 1);
+	store_rollback(w);
+	assert_int_equal(store_get_account(w, "bravo", &a), 0);
+	record_free_account(&a);
+
+	assert_int_equal(store_batch_put(&b, "a:charlie", 9, val, vlen), 0);
+	assert_int_equal(store_batch_delete(&b, "a:bravo", 7), 0);
+	assert_int_equal(store_apply(w, &b), 0);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(store_staged(w), 0);
+	assert_int_equal(store_open_reader(f->db, 1000, &r), 0);
+	assert_int_equal(store_get_account(r, "charlie", &a), 0);
+	/* the record is alpha's, as it was put: raw, not re-encoded */
+	assert_string_equal(a.name, "alpha");
+	record_free_account(&a);
+	assert_int_equal(store_get_account(r, "bravo", &a), SAT_E_NOTFOUND);
+	/* a reader has no writer's path */
+	assert_int_equal(store_batch_delete(&b, "a:alpha", 7), 0);
+	assert_int_equal(store_apply(r, &b), SAT_E_INTERNAL);
+	assert_int_equal(store_stage_delete(r, "a:alpha", 7), SAT_E_INTERNAL);
+	store_close(r);
+
+	/* the raw delete stages like any change */
+	assert_int_equal(store_stage_delete(w, longkey, sizeof(longkey)),
+	    SAT_E_INVALID);
+	assert_int_equal(store_stage_delete(w, "a:alpha", 7), 0);
+	assert_int_equal(store_commit(w), 0);
+	assert_int_equal(store_get_account(w, "alpha", &a), SAT_E_NOTFOUND);
+	store_close(w);
+	store_batch_free(&b);
+	free(val);
 }
 
 static void
@@ -451,6 +542,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_visible_only_to_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_flight_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_batch_built_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_waits_at_most_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_waits_for_readers_then_fails_cleanly, setup, teardown),

@@ -1,5 +1,5 @@
 /* Helpers shared by the unit tests: temporary directories and a store
- * filled through the real writer (common/store.c over GDBM). */
+ * filled through the real writer (common/store_write.c over GDBM). */
 #ifndef SATOKEN_TESTUTIL_H
 #define SATOKEN_TESTUTIL_H
 
