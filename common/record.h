@@ -83,6 +83,11 @@ struct sat_token {
 	struct strlist sources;		/* CIDRs; empty: any source */
 	int64_t revoked_at;	/* 0: not revoked */
 	char replaced_by[TOKEN_ID_LEN + 1];	/* "" unless rotated */
+	/* Lifecycle: a tagged tail that older records lack (read as empty);
+	 * each field is written only when set, so an old token keeps its
+	 * one encoding. */
+	char *description;	/* owned, may be NULL */
+	int64_t disabled_at;	/* 0: enabled */
 };
 
 /* An account's token ids, live and retained, in one record: the first

@@ -27,6 +27,7 @@ verify_reason_name(enum verify_reason r)
 	case VERIFY_POLICY_DENIED:	return "policy_denied";
 	case VERIFY_SERVICE_DENIED:	return "service_denied";
 	case VERIFY_SOURCE_DENIED:	return "source_denied";
+	case VERIFY_TOKEN_DISABLED:	return "token_disabled";
 	}
 	return "malformed";
 }
@@ -307,6 +308,8 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_WRONG_ACCOUNT;
 	else if (tok.revoked_at != 0)
 		reason = VERIFY_REVOKED;
+	else if (tok.disabled_at != 0)
+		reason = VERIFY_TOKEN_DISABLED;
 	else if (req->now >= tok.expires_at)
 		reason = VERIFY_EXPIRED;
 	else if ((reason = account_reason(acct_found, &acct, &pol, req->now)) !=

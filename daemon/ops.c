@@ -46,14 +46,20 @@ static const struct op ops[] = {
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "account.delete", op_account_delete, F_NAME, F_NAME,
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
-	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS,
+	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS |
+	  F_DESCRIPTION,
 	  F_ACCOUNT | F_NAME, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.create", op_token_create, F_ACCOUNT | F_NAME | F_TOKEN_NAME |
 	  ACCOUNT_FIELDS | MINT_FIELDS, 0, ROLE_CONTRIBUTOR, OP_MUTATES },
-	{ "token.list", op_token_list, F_ACCOUNT | PAGE_FIELDS, 0, ROLE_VIEWER,
-	  0 },
+	{ "token.list", op_token_list, F_ACCOUNT | PAGE_FIELDS | F_STATUS |
+	  F_EXPIRING | F_UNUSED_FOR | F_SERVICE | F_OWNER | F_GROUP, 0,
+	  ROLE_VIEWER, 0 },
 	{ "token.show", op_token_show, F_ID, F_ID, ROLE_VIEWER, 0 },
 	{ "token.revoke", op_token_revoke, F_ID, F_ID, ROLE_CONTRIBUTOR,
+	  OP_MUTATES },
+	{ "token.disable", op_token_disable, F_ID, F_ID, ROLE_CONTRIBUTOR,
+	  OP_MUTATES },
+	{ "token.enable", op_token_enable, F_ID, F_ID, ROLE_CONTRIBUTOR,
 	  OP_MUTATES },
 	{ "token.rotate", op_token_rotate, F_ID | F_GRACE | F_OLD_EXPIRES |
 	  F_TTL, F_ID, ROLE_CONTRIBUTOR, OP_MUTATES },
@@ -306,6 +312,24 @@ op_stage_account(struct op_ctx *c, const struct sat_account *a)
 	return store_put_account(c->st->store, a);
 }
 
+int
+op_account_counts(struct op_ctx *c, const char *account)
+{
+	struct sat_token_head h;
+	int r;
+
+	/* from the index's head, O(1): every token held (live, expired or
+	 * revoked until purged), and the live ones when the head's count is
+	 * exact, i.e. no counted token has expired since (tindex.h) */
+	if ((r = tindex_head(c->st->store, account, &h)) != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	if (proto_set_int(c->reply, "tokens", (int64_t)h.ntokens) != 0 ||
+	    (c->st->now < h.min_expiry || h.nlive == 0 ?
+	    proto_set_int(c->reply, "tokens_live", (int64_t)h.nlive) != 0 : 0))
+		return SAT_E_NOMEM;
+	return 0;
+}
+
 json_t *
 op_account_json(struct op_ctx *c, const struct sat_account *a)
 {
@@ -345,11 +369,13 @@ fail:
 	return NULL;
 }
 
-static const char *
-token_status(const struct sat_token *t, int64_t now)
+const char *
+op_token_status(const struct sat_token *t, int64_t now)
 {
 	if (t->revoked_at != 0)
 		return "revoked";
+	if (t->disabled_at != 0)
+		return "disabled";
 	if (now >= t->expires_at)
 		return "expired";
 	return "active";
@@ -365,7 +391,7 @@ op_token_json(const struct sat_token *t, int64_t now)
 	if (proto_set_str(o, "id", t->id) != 0 ||
 	    proto_set_str(o, "account", t->account) != 0 ||
 	    proto_set_str(o, "name", t->name) != 0 ||
-	    proto_set_str(o, "status", token_status(t, now)) != 0 ||
+	    proto_set_str(o, "status", op_token_status(t, now)) != 0 ||
 	    proto_set_int(o, "created_at", t->created_at) != 0 ||
 	    proto_set_str(o, "created_by", t->created_by) != 0 ||
 	    proto_set_int(o, "expires_at", t->expires_at) != 0 ||
@@ -375,7 +401,11 @@ op_token_json(const struct sat_token *t, int64_t now)
 	    (t->revoked_at != 0 &&
 	    proto_set_int(o, "revoked_at", t->revoked_at) != 0) ||
 	    (t->replaced_by[0] != '\0' &&
-	    proto_set_str(o, "replaced_by", t->replaced_by) != 0)) {
+	    proto_set_str(o, "replaced_by", t->replaced_by) != 0) ||
+	    (t->description != NULL &&
+	    proto_set_str(o, "description", t->description) != 0) ||
+	    (t->disabled_at != 0 &&
+	    proto_set_int(o, "disabled_at", t->disabled_at) != 0)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -91,6 +91,9 @@ int op_may_manage(struct op_ctx *c, const struct sat_account *a);
  * if its name was taken again), or a store error. */
 int op_owner_shown(struct op_ctx *c, const char *owner, char *out,
     size_t cap);
+/* An --owner value to the reference an account records ("uid:N",
+ * "account:NAME#SERIAL"), or fails NOT_FOUND / VALIDATION (ops_account.c). */
+int op_resolve_owner(struct op_ctx *c, const char *who, char *out, size_t cap);
 /* The page size asked for (default 100, at most 1000). */
 size_t op_limit(const struct op_ctx *c);
 /* Adds "key=value" (printf) to the changes the audit line names; a
@@ -117,9 +120,15 @@ typedef int (*op_render_fn)(struct op_ctx *c, const char *name, json_t **ret);
 int op_list_page(struct op_ctx *c, struct names *names,
     op_render_fn fn);
 
+/* Adds account.show's "tokens" (held) and, when exact, "tokens_live"
+ * to the reply.  0, SAT_E_NOMEM or a store error (message set). */
+int op_account_counts(struct op_ctx *c, const char *account);
+
 /* Renderings for replies; NULL on allocation failure. */
 json_t *op_account_json(struct op_ctx *c, const struct sat_account *a);
 json_t *op_token_json(const struct sat_token *t, int64_t now);
+/* "active", "revoked", "disabled" or "expired" (static string). */
+const char *op_token_status(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
@@ -148,6 +157,8 @@ int op_token_create(struct op_ctx *c);
 int op_token_list(struct op_ctx *c);
 int op_token_show(struct op_ctx *c);
 int op_token_revoke(struct op_ctx *c);
+int op_token_disable(struct op_ctx *c);
+int op_token_enable(struct op_ctx *c);
 int op_token_rotate(struct op_ctx *c);
 int op_token_verify(struct op_ctx *c);
 
