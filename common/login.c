@@ -6,6 +6,7 @@
 #include "login.h"
 #include "store.h"
 #include "token.h"
+#include "usage.h"
 #include "valid.h"
 #include "view.h"
 
@@ -123,6 +124,11 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 		r = SAT_E_IO;
 	if (r != 0)
 		ret->reason = VERIFY_MALFORMED;
+	/* last use: one datagram, never waited on, after the login is
+	 * decided and audited, so it cannot change either (usage.h) */
+	else if (ret->reason == VERIFY_OK)
+		usage_send(cfg->usage_socket, ret->token_id, vr.now,
+		    req->service, req->rhost);
 	return r;
 }
 

@@ -774,3 +774,37 @@ record_free_reclaim(struct sat_reclaim *rc)
 		return;
 	strlist_free(&rc->accounts);
 }
+
+/* ---- usage (last use) ---- */
+
+int
+record_encode_usage(const struct sat_usage *u, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_USAGE);
+
+	wbuf_put_i64(out, u->at);
+	wbuf_put_str16(out, u->service);
+	wbuf_put_str16(out, u->rhost);
+	return frame_end(out, s);
+}
+
+int
+record_decode_usage(const void *p, size_t n, struct sat_usage *ret)
+{
+	struct sat_usage u;
+	struct buf b;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = frame_open(p, n, REC_USAGE, &b)) != 0)
+		return r;
+	if (buf_get_i64(&b, &u.at) != 0 ||
+	    buf_get_str16_into(&b, u.service, sizeof(u.service)) != 0 ||
+	    buf_get_str16_into(&b, u.rhost, sizeof(u.rhost)) != 0 ||
+	    buf_expect_end(&b) != 0 || u.at <= 0 ||
+	    (u.service[0] != '\0' && !valid_service(u.service)) ||
+	    !valid_text(u.rhost, sizeof(u.rhost) - 1))
+		return SAT_E_MALFORMED;
+	*ret = u;
+	return 0;
+}

@@ -28,6 +28,7 @@ enum record_type {
 	REC_TOKEN_PAGE = 8,
 	REC_TOKEN_NAME = 9,
 	REC_RECLAIM = 10,
+	REC_USAGE = 11,
 };
 
 #define RECORD_VERSION		1
@@ -129,6 +130,15 @@ struct sat_reclaim {
 	struct strlist accounts;
 };
 
+/* A token's last use, as the modules reported it (common/usage.h):
+ * its own record, written by satokend's periodic flush, so a login
+ * never rewrites the token and the decision never reads this. */
+struct sat_usage {
+	int64_t at;			/* Unix seconds, > 0 */
+	char service[SAT_SERVICE_MAX + 1];	/* "" when none */
+	char rhost[64];			/* address text; "" when none */
+};
+
 /* Encoders append one framed record to out.  0 or SAT_E_NOMEM /
  * SAT_E_INVALID (a field too long to frame). */
 int record_encode_meta(const struct sat_meta *m, struct wbuf *out);
@@ -141,6 +151,7 @@ int record_encode_token_head(const struct sat_token_head *h, struct wbuf *out);
 int record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out);
 int record_encode_token_name(const struct sat_token_name *nm, struct wbuf *out);
 int record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out);
+int record_encode_usage(const struct sat_usage *u, struct wbuf *out);
 
 /* Decoders read the n bytes at p (untrusted) into a zeroed *ret.  On
  * failure *ret is left empty (nothing to free). */
@@ -159,6 +170,8 @@ int record_decode_token_page(const void *p, size_t n,
 int record_decode_token_name(const void *p, size_t n,
     struct sat_token_name *ret);
 int record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret);
+/* Owns nothing: no free. */
+int record_decode_usage(const void *p, size_t n, struct sat_usage *ret);
 void record_free_reclaim(struct sat_reclaim *rc);
 
 /* Release what a record owns and zero it; accept NULL. */

@@ -17,7 +17,7 @@
 #include "store.h"
 
 /* Keys: "m" meta, "p" policy, "r" accounts being reclaimed, "a:NAME" account, "g:NAME" group,
- * "t:ID" token; the account's token index (common/tindex.h): "h:ACCOUNT"
+ * "t:ID" token, "u:ID" its last use; the account's token index (common/tindex.h): "h:ACCOUNT"
  * its head, "y:ACCOUNT:PPPPPPPP" a page (hex number), "n:ACCOUNT:HASH" a
  * token name (24 hex digits of its SHA-256); "x:ACCOUNT" the index of
  * the first stores.  Names hold no ':', so the fixed-length suffixes
@@ -788,9 +788,35 @@ store_put_token(struct store *s, const struct sat_token *t)
 int
 store_delete_token(struct store *s, const char *id)
 {
+	int r;
+
 	if (!token_id_valid(id, strlen(id)))
 		return SAT_E_INVALID;
+	if ((r = delete_key(s, 'u', id)) != 0)
+		return r;
 	return delete_key(s, 't', id);
+}
+
+int
+store_get_usage(struct store *s, const char *id, struct sat_usage *ret)
+{
+	char key[KEY_MAX];
+
+	if (!token_id_valid(id, strlen(id)))
+		return SAT_E_NOTFOUND;
+	return get_record(s, key, make_key(key, 'u', id),
+	    (decode_fn)record_decode_usage, ret);
+}
+
+int
+store_put_usage(struct store *s, const char *id, const struct sat_usage *u)
+{
+	char key[KEY_MAX];
+
+	if (!token_id_valid(id, strlen(id)))
+		return SAT_E_INVALID;
+	return put_record(s, key, make_key(key, 'u', id),
+	    (encode_fn)record_encode_usage, u);
 }
 
 int

@@ -413,6 +413,33 @@ op_token_json(const struct sat_token *t, int64_t now)
 }
 
 int
+op_token_usage(struct op_ctx *c, const char *id, json_t *o, int64_t *ret_at)
+{
+	struct sat_usage u;
+	int r;
+
+	*ret_at = 0;
+	if ((r = store_get_usage(c->st->store, id, &u)) == SAT_E_NOTFOUND) {
+		if (json_object_set_new(o, "last_used_at", json_null()) != 0 ||
+		    json_object_set_new(o, "last_used_service",
+		    json_null()) != 0 ||
+		    json_object_set_new(o, "last_used_rhost", json_null()) != 0)
+			return SAT_E_NOMEM;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	*ret_at = u.at;
+	if (proto_set_int(o, "last_used_at", u.at) != 0 ||
+	    json_object_set_new(o, "last_used_service", u.service[0] != '\0' ?
+	    json_string(u.service) : json_null()) != 0 ||
+	    json_object_set_new(o, "last_used_rhost", u.rhost[0] != '\0' ?
+	    json_string(u.rhost) : json_null()) != 0)
+		return SAT_E_NOMEM;
+	return 0;
+}
+
+int
 op_whoami(struct op_ctx *c)
 {
 	if (proto_set_str(c->reply, "principal", c->p->id) != 0 ||

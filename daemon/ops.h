@@ -127,6 +127,11 @@ int op_account_counts(struct op_ctx *c, const char *account);
 /* Renderings for replies; NULL on allocation failure. */
 json_t *op_account_json(struct op_ctx *c, const struct sat_account *a);
 json_t *op_token_json(const struct sat_token *t, int64_t now);
+/* Adds last_used_at, last_used_service, last_used_rhost (null when
+ * never seen) to o; the time in *ret_at (0: never).  0, SAT_E_NOMEM or
+ * a store error. */
+int op_token_usage(struct op_ctx *c, const char *id, json_t *o,
+    int64_t *ret_at);
 /* "active", "revoked", "disabled" or "expired" (static string). */
 const char *op_token_status(const struct sat_token *t, int64_t now);
 

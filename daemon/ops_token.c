@@ -353,10 +353,15 @@ int
 op_token_show(struct op_ctx *c)
 {
 	struct sat_token t;
+	int64_t at;
 	int r;
 
-	if ((r = load_token(c, &t, NULL)) == 0)
-		r = reply_token(c, &t);
+	/* during a rotation's grace the old token's own last use shows who
+	 * has not switched yet */
+	if ((r = load_token(c, &t, NULL)) == 0 &&
+	    (r = reply_token(c, &t)) == 0 &&
+	    (r = op_token_usage(c, t.id, c->reply, &at)) != 0)
+		r = op_fail(c, r, "store: %s", sat_strerror(r));
 	record_free_token(&t);
 	return r;
 }
@@ -620,7 +625,10 @@ filter_token(const struct list_filter *f, const struct sat_token *t,
 	if (f->expiring_by != 0 && (strcmp(st, "active") != 0 ||
 	    t->expires_at > f->expiring_by))
 		return 0;
-	if (f->unused_since != 0 && last_used >= f->unused_since)
+	/* never used counts from its mint: a token made an hour ago is
+	 * not "unused for 30d" */
+	if (f->unused_since != 0 && (last_used > t->created_at ? last_used :
+	    t->created_at) >= f->unused_since)
 		return 0;
 	/* a token for SVC: one that a login to SVC may use */
 	if (f->service != NULL && t->services.n > 0 &&
@@ -644,6 +652,7 @@ list_account(struct op_ctx *c, const struct list_filter *f,
 	struct tindex_pos at;
 	struct sat_token t;
 	char id[TOKEN_ID_LEN + 1];
+	int64_t used;
 	json_t *o;
 	int r;
 
@@ -664,13 +673,21 @@ list_account(struct op_ctx *c, const struct list_filter *f,
 		/* a skipped token still moves the cursor past it */
 		*ret_last = at;
 		*ret_got = 1;
-		if (!filter_token(f, &t, 0, c->st->now)) {
+		o = op_token_json(&t, c->st->now);
+		if (o == NULL) {
 			record_free_token(&t);
+			return SAT_E_NOMEM;
+		}
+		if ((r = op_token_usage(c, t.id, o, &used)) != 0 ||
+		    !filter_token(f, &t, used, c->st->now)) {
+			record_free_token(&t);
+			json_decref(o);
+			if (r != 0)
+				break;
 			continue;
 		}
-		o = op_token_json(&t, c->st->now);
 		record_free_token(&t);
-		if (o == NULL || json_array_append_new(items, o) != 0)
+		if (json_array_append_new(items, o) != 0)
 			return SAT_E_NOMEM;
 	}
 	if (r == SAT_E_NOTFOUND)

@@ -618,6 +618,8 @@ main(int argc, char **argv)
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
+	if (usage_open(&sv, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
 	sv.max_conns = conn_bound();
 	sv.ep_fd = -1;
 
@@ -645,6 +647,7 @@ main(int argc, char **argv)
 	close(sv.listen_fd);
 	if (!activated)
 		(void)unlink(sv.cfg.socket);
+	usage_close(&sv);
 	store_close(sv.st.store);
 	names_free(&sv.st.accounts);
 	names_free(&sv.st.groups);

@@ -12,6 +12,7 @@
 #include "ratelimit.h"
 
 struct uid_slot;
+struct usage_agg;
 
 struct server {
 	struct sat_config cfg;		/* owned; replaced whole on SIGHUP */
@@ -39,6 +40,11 @@ struct server {
 	int64_t purge_next_ms;		/* when purge_step is next due */
 	int64_t sweep_next_ms;		/* its retention sweep's next step */
 	int64_t reclaim_next_ms;	/* its deleted tokens' next step */
+	/* usage.c: last use (README "Lifecycle") */
+	struct usage_agg *usage;	/* owned; NULL when off */
+	int usage_fd;			/* -1 when off */
+	char usage_path[108];		/* what it bound, to unlink */
+	int64_t usage_next_ms;		/* next flush; INT64_MAX: none held */
 };
 
 /* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
@@ -71,6 +77,14 @@ int server_uid_take(struct server *sv, uid_t uid, uint64_t gen);
 
 /* purge.c: one step of the retention sweep, when due. */
 void purge_step(struct server *sv);
+
+/* usage.c: binds usage_socket (when set): 0, or -1 with err.  drain
+ * reads what arrived; step writes what is held when usage_flush is due,
+ * never over a batch; close flushes nothing (a report is advisory). */
+int usage_open(struct server *sv, char *err, size_t errlen);
+void usage_drain(struct server *sv);
+void usage_step(struct server *sv);
+void usage_close(struct server *sv);
 
 /* loop.c: serves until SIGTERM; 0, or -1 on a fatal error. */
 int server_loop(struct server *sv);

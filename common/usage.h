@@ -1,0 +1,45 @@
+/* satoken: last use, reported without a store write at login.
+ *
+ * A module that accepted a login sends one datagram to satokend's
+ * usage_socket: no secret, only the token's public id, the time, the
+ * service and the remote address:
+ *
+ *   "satu1 ID TIME SERVICE RHOST"     ("-" for an empty field)
+ *
+ * The send never waits and is never retried: satokend stopped, its
+ * socket missing or its buffer full lose the report, and the login goes
+ * on exactly as it would have.  satokend (daemon/usage.c) aggregates the
+ * reports and writes each token's latest at most every usage_flush. */
+#ifndef SATOKEN_USAGE_H
+#define SATOKEN_USAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "token.h"
+#include "valid.h"
+
+#define USAGE_MSG_MAX	256
+
+struct usage_report {
+	char id[TOKEN_ID_LEN + 1];
+	int64_t at;
+	char service[SAT_SERVICE_MAX + 1];	/* "" when none */
+	char rhost[64];				/* "" when none */
+};
+
+/* Sends one report to the socket at path (NULL: reporting is off).
+ * Returns nothing: a lost report must not change a login. */
+void usage_send(const char *path, const char *id, int64_t at,
+    const char *service, const char *rhost);
+
+/* Formats a report into out (at least USAGE_MSG_MAX bytes); its length,
+ * or 0 when a field cannot be carried (an id that is not one). */
+size_t usage_format(char *out, const char *id, int64_t at,
+    const char *service, const char *rhost);
+
+/* Parses the n bytes at p (untrusted: any local sender).  0 with *ret,
+ * or SAT_E_MALFORMED. */
+int usage_parse(const void *p, size_t n, struct usage_report *ret);
+
+#endif
