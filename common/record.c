@@ -407,6 +407,7 @@ record_free_policy(struct sat_policy *p)
 enum {
 	TTAG_DESCRIPTION = 1,	/* str16 */
 	TTAG_DISABLED_AT = 2,	/* i64, not 0 */
+	TTAG_WARNED_AT = 3,	/* i64, not 0 */
 };
 
 static void
@@ -419,6 +420,10 @@ put_token_life(struct wbuf *out, const struct sat_token *t)
 	if (t->disabled_at != 0) {
 		wbuf_put_u8(out, TTAG_DISABLED_AT);
 		wbuf_put_i64(out, t->disabled_at);
+	}
+	if (t->warned_at != 0) {
+		wbuf_put_u8(out, TTAG_WARNED_AT);
+		wbuf_put_i64(out, t->warned_at);
 	}
 }
 
@@ -446,6 +451,12 @@ get_token_life(struct buf *b, struct sat_token *t)
 			if ((r = buf_get_i64(b, &t->disabled_at)) != 0)
 				return r;
 			if (t->disabled_at == 0)
+				return SAT_E_MALFORMED;
+			break;
+		case TTAG_WARNED_AT:
+			if ((r = buf_get_i64(b, &t->warned_at)) != 0)
+				return r;
+			if (t->warned_at == 0)
 				return SAT_E_MALFORMED;
 			break;
 		default:

@@ -89,6 +89,7 @@ struct sat_token {
 	 * one encoding. */
 	char *description;	/* owned, may be NULL */
 	int64_t disabled_at;	/* 0: enabled */
+	int64_t warned_at;	/* 0: no token.expiring line yet */
 };
 
 /* An account's token ids, live and retained, in one record: the first

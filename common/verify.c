@@ -323,8 +323,10 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_OK;
 
 	/* name the token's owner only once the secret proved it */
-	if (secret_ok)
+	if (secret_ok) {
 		strcpy(ret->account, tok.account);
+		ret->expires_at = tok.expires_at;
+	}
 	ret->reason = reason;
 	r = 0;
 out:

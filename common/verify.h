@@ -55,6 +55,8 @@ struct verify_result {
 	char account[SAT_NAME_MAX + 1];	/* the token's account if known,
 					   else the claimed one, else "" */
 	int64_t pad_until_ns;	/* CLOCK_MONOTONIC; 0: nothing to wait */
+	int64_t expires_at;	/* the token's end once its secret matched,
+				   else 0 (expiry warnings) */
 };
 
 /* Returns 0 with *ret filled (reason VERIFY_OK only when every check

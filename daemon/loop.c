@@ -408,6 +408,8 @@ server_loop(struct server *sv)
 			deadline = sv->purge_next_ms;
 		if (sv->usage_next_ms < deadline)
 			deadline = sv->usage_next_ms;
+		if (sv->expiry_next_ms < deadline)
+			deadline = sv->expiry_next_ms;
 		/* refusals counted in the last second, into the audit */
 		if ((d = ratelimit_flush(sv->rl, t)) < deadline)
 			deadline = d;
@@ -444,6 +446,7 @@ server_loop(struct server *sv)
 		if (!sv->stopping) {
 			purge_step(sv);
 			usage_step(sv);
+			expiry_step(sv);
 		}
 	}
 	r = 0;

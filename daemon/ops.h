@@ -28,7 +28,14 @@ struct dstate {
 	struct names accounts;		/* sorted names, staged view */
 	struct names groups;		/* sorted names, staged view */
 	int64_t now;			/* Unix seconds of this batch */
+	/* tokens minted within warn_before, warned once committed
+	 * (expiry.c) */
+	char warn_ids[32][TOKEN_ID_LEN + 1];
+	size_t nwarn;
 };
+
+/* expiry.c: notes a token minted already within warn_before. */
+void expiry_note(struct dstate *st, const char *id);
 
 /* Rebuilds the name lists from the store (at start, after a failed
  * commit).  SAT_E_STORE / SAT_E_NOMEM. */

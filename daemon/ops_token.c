@@ -199,6 +199,8 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 		goto out;
 	snprintf(c->ev_token, sizeof(c->ev_token), "%s", t.id);
 	c->ev->token = c->ev_token;
+	if (t.expires_at - c->st->now <= (int64_t)c->st->cfg->warn_before)
+		expiry_note(c->st, t.id);
 	snprintf(c->ev_name, sizeof(c->ev_name), "%s", m->name);
 	c->ev->name = c->ev_name;
 	op_change(c, "ttl", "%llu", (unsigned long long)t.ttl);

@@ -45,6 +45,8 @@ struct server {
 	int usage_fd;			/* -1 when off */
 	char usage_path[108];		/* what it bound, to unlink */
 	int64_t usage_next_ms;		/* next flush; INT64_MAX: none held */
+	size_t expiry_pos;		/* expiry.c: next account of the pass */
+	int64_t expiry_next_ms;		/* its next step */
 };
 
 /* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
@@ -85,6 +87,9 @@ int usage_open(struct server *sv, char *err, size_t errlen);
 void usage_drain(struct server *sv);
 void usage_step(struct server *sv);
 void usage_close(struct server *sv);
+
+/* expiry.c: the token.expiring lines, when due, never over a batch. */
+void expiry_step(struct server *sv);
 
 /* loop.c: serves until SIGTERM; 0, or -1 on a fatal error. */
 int server_loop(struct server *sv);

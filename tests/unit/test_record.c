@@ -457,7 +457,7 @@ test_token_lifecycle_tail(void **state)
 	/* an unknown tag where disabled_at's is */
 	tag_at = w.len - 4 - 8 - 1;
 	assert_int_equal(w.p[tag_at], 2);
-	w.p[tag_at] = 3;
+	w.p[tag_at] = 4;
 	reseal(&w);
 	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
 	/* a tag out of order */

@@ -5,7 +5,9 @@
 # order, account show's expiry and token count.  One daemon.
 . "$(dirname "$0")/lib.sh"
 
-write_conf
+write_conf "warn_before = 1h"
+# the expiry pass every 200 ms instead of every minute
+export SATOKEND_EXPIRY_PASS_MS=200
 start_daemon || { fail "satokend did not start: $(cat "$T/daemon.log")"; finish; }
 t "setup" 0 eval 'ctl group create ci && ctl group create ops &&
 	ctl policy add ci ops &&
@@ -108,6 +110,33 @@ check "  ...SERVICES, SOURCES and LAST USED columns" '$hdr == *SERVICES*SOURCES*
 line=$(grep "$IDL" <<<"$OUT")
 check "  ...a long account and name are whole" '$line == *"$LONG a-long-token-name-that-does-not-fit-twenty "*'
 check "  ...columns line up (LAST USED at the same offset)" '$(awk -v h="$hdr" "BEGIN{print index(h, \"LAST USED\")}") == $(awk "{print index(\$0, \"never\")}" <<<"$line")'
+
+# ---- expiry warnings ----
+# wait_line PATTERN N: polls the audit log until N lines match
+wait_line() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(grep -c -- "$1" "$AUDIT")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+t "mint 30m (within warn_before = 1h)" 0 ctl --json token mint bot --name soon --ttl 30m
+IDS=$(jfield id)
+EXPS=$(jfield expires_at)
+t "  ...token.expiring at once" 0 wait_line "action=token.expiring outcome=ok principal=satokend account=bot token=$IDS .*expires_at=$EXPS" 1
+t "mint 1h+2s (not yet within it)" 0 ctl --json token mint bot --name later --ttl 3602
+IDN=$(jfield id)
+check "  ...no line yet" '$(grep -c "action=token.expiring .*token=$IDN" "$AUDIT") == 0'
+t "  ...one once it comes within 1h (the pass)" 0 wait_line "action=token.expiring .*token=$IDN" 1
+t "the imap token (1h, minted before) was warned once" 0 wait_line "action=token.expiring .*token=$IDI" 1
+stop_daemon
+start_daemon || fail "satokend did not restart"
+t "after a restart and passes" 0 ctl token list
+sleep 0.5
+check "  ...each token warned once, never twice" '$(grep "action=token.expiring" "$AUDIT" | grep -o "token=[0-9A-Za-z]*" | sort | uniq -d | wc -l) == 0'
+check "  ...not the rotated-away d1 in its grace" '$(grep -c "action=token.expiring .*token=$ID1 " "$AUDIT") == 0'
+check "  ...no secret in those lines" '$(grep "action=token.expiring" "$AUDIT" | grep -c sat_) == 0'
 
 # ---- account show ----
 t "account show bot" 0 ctl --json account show bot

@@ -97,6 +97,15 @@ t "a login with the new one" 0 pt bot "$NEWTOK"
 wait_used "$NEW"
 check "  ...shows on the new token" '$(jfield last_used_service) == sattest'
 
+# ---- expiry notice at login (warn_before, default 7d) ----
+t "mint a token that ends in 1h" 0 ctl --json token mint bot --name soon --ttl 1h
+SOONTOK=$(jfield token)
+SOONEXP=$(date -u -d "@$(jfield expires_at)" +%Y-%m-%dT%H:%M:%SZ)
+t "a PAM login with it" 0 pt bot "$SOONTOK"
+check "  ...gets pam_info: satoken: this token expires at TIME" '$OUT == *"satoken: this token expires at $SOONEXP"*'
+t "a PAM login with a 30-day token" 0 pt bot "$NEWTOK"
+check "  ...no notice" '$OUT != *"expires at"*'
+
 # ---- a hostile sender ----
 now=$(date +%s)
 python3 - "$USOCK" "$NEW" "$IDLE" <<'EOF'
