@@ -28,22 +28,37 @@ field(const char *s, size_t max)
 	return s;
 }
 
+static int
+reason_ok(const char *s)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n >= 32)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((s[i] < 'a' || s[i] > 'z') && s[i] != '_')
+			return 0;
+	return 1;
+}
+
 size_t
 usage_format(char *out, const char *id, int64_t at, const char *service,
-    const char *rhost)
+    const char *rhost, const char *reason)
 {
-	int n;
+	int have_id = id != NULL && id[0] != '\0', n;
 
-	if (id == NULL || !token_id_valid(id, strlen(id)) || at <= 0)
+	if ((have_id && !token_id_valid(id, strlen(id))) || at <= 0 ||
+	    !reason_ok(reason) || (!have_id && strcmp(reason, "ok") == 0))
 		return 0;
-	n = snprintf(out, USAGE_MSG_MAX, "%s %s %lld %s %s", magic, id,
-	    (long long)at, field(service, SAT_SERVICE_MAX), field(rhost, 63));
+	n = snprintf(out, USAGE_MSG_MAX, "%s %s %lld %s %s %s", magic,
+	    have_id ? id : "-", (long long)at, field(service, SAT_SERVICE_MAX),
+	    field(rhost, 63), reason);
 	return n > 0 && n < USAGE_MSG_MAX ? (size_t)n : 0;
 }
 
 void
 usage_send(const char *path, const char *id, int64_t at,
-    const char *service, const char *rhost)
+    const char *service, const char *rhost, const char *reason)
 {
 	struct sockaddr_un sa;
 	char msg[USAGE_MSG_MAX];
@@ -51,7 +66,7 @@ usage_send(const char *path, const char *id, int64_t at,
 	int fd, saved = errno;
 
 	if (path == NULL || strlen(path) >= sizeof(sa.sun_path) ||
-	    (n = usage_format(msg, id, at, service, rhost)) == 0)
+	    (n = usage_format(msg, id, at, service, rhost, reason)) == 0)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -100,12 +115,19 @@ usage_parse(const void *p, size_t n, struct usage_report *ret)
 	buf_init(&b, p, n);
 	if (get_word(&b, m, sizeof(m), 0) != 0 || strcmp(m, magic) != 0 ||
 	    get_word(&b, u.id, sizeof(u.id), 0) != 0 ||
-	    !token_id_valid(u.id, strlen(u.id)) ||
+	    (strcmp(u.id, "-") != 0 && !token_id_valid(u.id, strlen(u.id))) ||
 	    get_word(&b, num, sizeof(num), 0) != 0 ||
 	    parse_u64(num, 1, INT64_MAX / 2, &at) != 0 ||
 	    get_word(&b, u.service, sizeof(u.service), 0) != 0 ||
-	    get_word(&b, u.rhost, sizeof(u.rhost), 1) != 0)
+	    get_word(&b, u.rhost, sizeof(u.rhost), 0) != 0 ||
+	    get_word(&b, u.reason, sizeof(u.reason), 1) != 0 ||
+	    !reason_ok(u.reason))
 		return SAT_E_MALFORMED;
+	if (strcmp(u.id, "-") == 0) {
+		if (strcmp(u.reason, "ok") == 0)
+			return SAT_E_MALFORMED;
+		u.id[0] = '\0';
+	}
 	if (strcmp(u.service, "-") == 0)
 		u.service[0] = '\0';
 	else if (!valid_service(u.service))

@@ -130,6 +130,7 @@ int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 
 /* ctl_print.c */
 void print_whoami(json_t *r);
+void print_status(json_t *r);
 void print_groups(json_t *items, int header);
 void print_policy(json_t *r);
 void print_accounts(json_t *items, int header);

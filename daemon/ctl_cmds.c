@@ -21,6 +21,12 @@ c_whoami(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	return ctl_send(c, req_new("whoami"), print_whoami, NULL);
 }
 
+static int
+c_status(struct ctl *c, const struct cmd *cmd, struct opts *o)
+{
+	return ctl_send(c, req_new("status"), print_status, NULL);
+}
+
 /* One chunk of the backup reply into w, checked against what came so
  * far.  Returns 0 or the exit code. */
 static int
@@ -618,6 +624,10 @@ c_token_verify(struct ctl *c, const struct cmd *cmd, struct opts *o)
 const struct cmd ctl_cmds[] = {
 	{ NULL, "whoami", 0, 0, 0, c_whoami, "whoami",
 	  "Shows who satokend takes you for, and your role." },
+	{ NULL, "status", 0, 0, 0, c_status, "status",
+	  "Shows satokend's version, store size, accounts, tokens by state\n"
+	  "(as of the last pass, at most a minute old), the last commit's\n"
+	  "latency and the last hour's logins by outcome and reason." },
 	{ NULL, "scan", 0, -1, 0, c_scan, "scan [PATH...]",
 	  "Finds every token in the files (directories recursively, stdin\n"
 	  "when no path) by its checksum, with no daemon needed, and prints\n"

@@ -61,6 +61,41 @@ print_whoami(json_t *r)
 }
 
 void
+print_status(json_t *r)
+{
+	json_t *tok = json_object_get(r, "tokens"), *l, *v;
+	const char *k;
+	size_t i;
+
+	printf("version:      satoken %s\n", str(r, "version"));
+	printf("store:        %lld bytes\n", (long long)json_integer_value(
+	    json_object_get(r, "store_bytes")));
+	printf("accounts:     %lld (groups %lld)\n", (long long)
+	    json_integer_value(json_object_get(r, "accounts")), (long long)
+	    json_integer_value(json_object_get(r, "groups")));
+	if (json_is_object(tok)) {
+		printf("tokens:      ");
+		json_object_foreach(tok, k, v)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+	} else {
+		printf("tokens:       not counted yet\n");
+	}
+	if (json_is_number(json_object_get(r, "last_commit_ms")))
+		printf("last commit:  %.3f ms\n", json_number_value(
+		    json_object_get(r, "last_commit_ms")));
+	else
+		printf("last commit:  none yet\n");
+	printf("logins, last hour:\n");
+	l = json_object_get(r, "logins_last_hour");
+	if (json_array_size(l) == 0)
+		printf("  none\n");
+	json_array_foreach(l, i, v)
+		printf("  %-7s %-18s %lld\n", str(v, "outcome"), str(v, "reason"),
+		    (long long)json_integer_value(json_object_get(v, "count")));
+}
+
+void
 print_groups(json_t *items, int header)
 {
 	json_t *g;

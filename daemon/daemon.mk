@@ -3,7 +3,7 @@ SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/request.c daemon/proto.c daemon/principal.c daemon/ratelimit.c \
 	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
 	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c \
-	daemon/usage.c daemon/expiry.c
+	daemon/usage.c daemon/expiry.c daemon/metrics.c
 SATOKENCTL_SRC := daemon/satokenctl.c daemon/ctl_run.c daemon/ctl_cmds.c \
 	daemon/ctl_req.c daemon/ctl_print.c daemon/ctl_scan.c \
 	daemon/jsonmem.c

@@ -73,7 +73,7 @@ warn_one(struct server *sv, struct sat_token *t, int64_t now)
 }
 
 static int
-check_id(struct server *sv, const char *id, int64_t now)
+check_id(struct server *sv, const char *id, int64_t now, int tally)
 {
 	struct sat_token t;
 	int r;
@@ -81,6 +81,9 @@ check_id(struct server *sv, const char *id, int64_t now)
 	memset(&t, 0, sizeof(t));
 	if ((r = store_get_token(sv->st.store, id, &t)) == SAT_E_NOTFOUND)
 		return 0;
+	/* the pass sees every token: it counts them by state for status */
+	if (r == 0 && tally)
+		metrics_tally(&sv->metrics, op_token_status(&t, now));
 	if (r == 0)
 		r = warn_one(sv, &t, now);
 	record_free_token(&t);
@@ -99,18 +102,9 @@ check_account(struct server *sv, const char *account, int64_t now)
 	if ((r = tindex_iter_init(s, account, from, &it)) != 0)
 		return r == SAT_E_NOTFOUND ? 0 : r;
 	while ((r = tindex_iter_next(s, account, &it, id, &at)) == 0)
-		if ((r = check_id(sv, id, now)) != 0)
+		if ((r = check_id(sv, id, now, 1)) != 0)
 			return r;
 	return r == SAT_E_NOTFOUND ? 0 : r;
-}
-
-void
-expiry_note(struct dstate *st, const char *id)
-{
-	if (st->nwarn < sizeof(st->warn_ids) / sizeof(st->warn_ids[0]))
-		snprintf(st->warn_ids[st->nwarn++], sizeof(st->warn_ids[0]),
-		    "%s", id);
-	/* more in one batch: the next pass finds them */
 }
 
 void
@@ -125,15 +119,19 @@ expiry_step(struct server *sv)
 		return;
 	/* the tokens a batch just minted that close: at once */
 	for (i = 0; i < sv->st.nwarn && r == 0; i++)
-		r = check_id(sv, sv->st.warn_ids[i], now);
+		r = check_id(sv, sv->st.warn_ids[i], now, 0);
 	sv->st.nwarn = 0;
 	if (r == 0 && t >= sv->expiry_next_ms) {
-		if (sv->expiry_pos >= l->n)
+		if (sv->expiry_pos >= l->n) {
 			sv->expiry_pos = 0;
+			memset(sv->metrics.tally, 0, sizeof(sv->metrics.tally));
+		}
 		end = sv->expiry_pos + EXPIRY_ACCOUNTS_PER_STEP;
 		for (i = sv->expiry_pos; i < l->n && i < end && r == 0; i++)
 			r = check_account(sv, names_at(l, i), now);
 		sv->expiry_pos = i;
+		if (r == 0 && i >= l->n)
+			metrics_pass_done(&sv->metrics, now);
 		sv->expiry_next_ms = t + (i >= l->n ? pass_ms() :
 		    EXPIRY_STEP_MS);
 	}
@@ -144,5 +142,27 @@ expiry_step(struct server *sv)
 		dlog(LOG_ERR, "expiry warnings: %s; retrying later",
 		    sat_strerror(r));
 		sv->expiry_next_ms = t + pass_ms();
+	}
+}
+
+/* metrics.c's file, written from here with the other periodic jobs so
+ * that metrics.c itself stays free of the server (the fuzzer links it). */
+void
+metrics_step(struct server *sv)
+{
+	int64_t t = now_ms();
+	static int warned;
+
+	if (sv->cfg.metrics_file == NULL || t < sv->metrics_next_ms)
+		return;
+	sv->metrics_next_ms = t + (int64_t)sv->cfg.metrics_interval * 1000;
+	if (metrics_write(&sv->metrics, &sv->cfg, sv->st.accounts.n,
+	    sv->st.groups.n, (int64_t)time(NULL)) != 0) {
+		if (!warned)
+			dlog(LOG_ERR, "metrics_file %s: cannot write it",
+			    sv->cfg.metrics_file);
+		warned = 1;
+	} else {
+		warned = 0;
 	}
 }

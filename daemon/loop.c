@@ -410,6 +410,9 @@ server_loop(struct server *sv)
 			deadline = sv->usage_next_ms;
 		if (sv->expiry_next_ms < deadline)
 			deadline = sv->expiry_next_ms;
+		if (sv->cfg.metrics_file != NULL &&
+		    sv->metrics_next_ms < deadline)
+			deadline = sv->metrics_next_ms;
 		/* refusals counted in the last second, into the audit */
 		if ((d = ratelimit_flush(sv->rl, t)) < deadline)
 			deadline = d;
@@ -447,6 +450,7 @@ server_loop(struct server *sv)
 			purge_step(sv);
 			usage_step(sv);
 			expiry_step(sv);
+			metrics_step(sv);
 		}
 	}
 	r = 0;

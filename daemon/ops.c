@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "metrics.h"
 #include "names.h"
 #include "ops.h"
 #include "policy.h"
@@ -17,6 +18,7 @@
 
 static const struct op ops[] = {
 	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
+	{ "status", op_status, 0, 0, ROLE_VIEWER, 0 },
 	{ "backup", op_backup, F_CURSOR, 0, ROLE_ADMIN, OP_SECRET },
 	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
 	  ROLE_ADMIN, OP_MUTATES },
@@ -437,6 +439,22 @@ op_token_usage(struct op_ctx *c, const char *id, json_t *o, int64_t *ret_at)
 	    json_string(u.rhost) : json_null()) != 0)
 		return SAT_E_NOMEM;
 	return 0;
+}
+
+void
+expiry_note(struct dstate *st, const char *id)
+{
+	if (st->nwarn < sizeof(st->warn_ids) / sizeof(st->warn_ids[0]))
+		snprintf(st->warn_ids[st->nwarn++], sizeof(st->warn_ids[0]),
+		    "%s", id);
+	/* more in one batch: the next pass finds them */
+}
+
+int
+op_status(struct op_ctx *c)
+{
+	return metrics_status_json(c->st->metrics, c->st->cfg,
+	    c->st->accounts.n, c->st->groups.n, c->st->now, c->reply);
 }
 
 int

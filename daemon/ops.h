@@ -21,6 +21,8 @@
 #include "record.h"
 #include "store.h"
 
+struct metrics;
+
 /* What the handlers work on. */
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
@@ -32,9 +34,11 @@ struct dstate {
 	 * (expiry.c) */
 	char warn_ids[32][TOKEN_ID_LEN + 1];
 	size_t nwarn;
+	struct metrics *metrics;	/* borrowed from the server */
 };
 
-/* expiry.c: notes a token minted already within warn_before. */
+/* ops.c: notes a token minted already within warn_before, for expiry.c
+ * to warn about once the batch is committed. */
 void expiry_note(struct dstate *st, const char *id);
 
 /* Rebuilds the name lists from the store (at start, after a failed
@@ -144,6 +148,7 @@ const char *op_token_status(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+int op_status(struct op_ctx *c);
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */

@@ -590,6 +590,7 @@ main(int argc, char **argv)
 	if (ratelimit_new(throttle_report, &sv, &sv.rl) != 0)
 		fail_start(ready_fd, "out of memory");
 	sv.st.cfg = &sv.cfg;
+	sv.st.metrics = &sv.metrics;
 	r = store_open_writer(sv.cfg.database, (unsigned)sv.cfg.lock_timeout_ms,
 	    &sv.st.store);
 	if (r != 0) {

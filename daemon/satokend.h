@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "config.h"
 #include "conn.h"
+#include "metrics.h"
 #include "ops.h"
 #include "ratelimit.h"
 
@@ -47,6 +48,9 @@ struct server {
 	int64_t usage_next_ms;		/* next flush; INT64_MAX: none held */
 	size_t expiry_pos;		/* expiry.c: next account of the pass */
 	int64_t expiry_next_ms;		/* its next step */
+	struct metrics metrics;		/* metrics.c; st.metrics points here */
+	int64_t metrics_next_ms;	/* next write of metrics_file */
+	int64_t commit_t0_ns;		/* request.c: the commit under way */
 };
 
 /* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
@@ -87,6 +91,9 @@ int usage_open(struct server *sv, char *err, size_t errlen);
 void usage_drain(struct server *sv);
 void usage_step(struct server *sv);
 void usage_close(struct server *sv);
+
+/* metrics.c's file, every metrics_interval (loop.c). */
+void metrics_step(struct server *sv);
 
 /* expiry.c: the token.expiring lines, when due, never over a batch. */
 void expiry_step(struct server *sv);

@@ -166,12 +166,17 @@ usage_drain(struct server *sv)
 			break;
 		u->received++;
 		if (usage_parse(buf, (size_t)n, &r) != 0) {
-			u->malformed++;
+			sv->metrics.usage_malformed++;
 			continue;
 		}
+		/* counted when it arrives: the sender's clock is not ours */
+		metrics_login(&sv->metrics, r.reason, now);
+		if (strcmp(r.reason, "ok") != 0 || r.id[0] == '\0')
+			continue;
 		if (r.at > now + USAGE_SKEW)
 			r.at = now;
 		hold(u, &r);
+		sv->metrics.usage_dropped = u->dropped;
 	}
 	if (u->held > 0 && sv->usage_next_ms == INT64_MAX)
 		sv->usage_next_ms = now_ms() +

@@ -17,33 +17,45 @@ test_round_trip(void **state)
 	size_t n;
 
 	(void)state;
-	n = usage_format(m, "AbCdEf012345", 1763900000, "imap", "2001:db8::1");
+	n = usage_format(m, "AbCdEf012345", 1763900000, "imap", "2001:db8::1",
+	    "ok");
 	assert_true(n > 0);
 	assert_int_equal(usage_parse(m, n, &r), 0);
 	assert_string_equal(r.id, "AbCdEf012345");
 	assert_int_equal(r.at, 1763900000);
 	assert_string_equal(r.service, "imap");
 	assert_string_equal(r.rhost, "2001:db8::1");
+	assert_string_equal(r.reason, "ok");
+	/* a refusal without a token id (not a token at all) */
+	n = usage_format(m, NULL, 5, "imap", NULL, "malformed");
+	assert_int_equal(usage_parse(m, n, &r), 0);
+	assert_string_equal(r.id, "");
+	assert_string_equal(r.reason, "malformed");
+	/* but never an ok without one, nor a reason that is not a word */
+	assert_int_equal(usage_format(m, NULL, 5, "x", "y", "ok"), 0);
+	assert_int_equal(usage_format(m, "AbCdEf012345", 5, "x", "y", "o k"), 0);
 	/* empty and unsendable fields travel as "-" and come back empty */
-	n = usage_format(m, "AbCdEf012345", 5, NULL, "a b");
+	n = usage_format(m, "AbCdEf012345", 5, NULL, "a b", "ok");
 	assert_int_equal(usage_parse(m, n, &r), 0);
 	assert_string_equal(r.service, "");
 	assert_string_equal(r.rhost, "");
 	/* no report for what is not a token id or a time */
-	assert_int_equal(usage_format(m, "sat_AbCdEf012345", 5, "x", "y"), 0);
-	assert_int_equal(usage_format(m, "AbCdEf012345", 0, "x", "y"), 0);
+	assert_int_equal(usage_format(m, "sat_AbCdEf012345", 5, "x", "y", "ok"), 0);
+	assert_int_equal(usage_format(m, "AbCdEf012345", 0, "x", "y", "ok"), 0);
 }
 
 static void
 test_hostile_refused(void **state)
 {
 	static const char *bad[] = {
-		"", "satu1", "satu2 AbCdEf012345 5 - -",
-		"satu1 AbCdEf01234 5 - -", "satu1 AbCdEf012345 0 - -",
-		"satu1 AbCdEf012345 -5 - -", "satu1 AbCdEf012345 5x - -",
-		"satu1 AbCdEf012345 5 bad/svc -", "satu1 AbCdEf012345 5 - -\n",
-		"satu1 AbCdEf012345 5 - a b", "satu1 AbCdEf012345 5  -",
-		"satu1 AbCdEf012345 5 - \x01",
+		"", "satu1", "satu2 AbCdEf012345 5 - - ok",
+		"satu1 AbCdEf01234 5 - - ok", "satu1 AbCdEf012345 0 - - ok",
+		"satu1 AbCdEf012345 -5 - - ok", "satu1 AbCdEf012345 5x - - ok",
+		"satu1 AbCdEf012345 5 bad/svc - ok",
+		"satu1 AbCdEf012345 5 - - ok\n", "satu1 AbCdEf012345 5 - - ok x",
+		"satu1 AbCdEf012345 5  - ok", "satu1 AbCdEf012345 5 - \x01 ok",
+		"satu1 AbCdEf012345 5 - -", "satu1 - 5 - - ok",
+		"satu1 AbCdEf012345 5 - - OK",
 	};
 	struct usage_report r;
 	size_t i;
@@ -68,7 +80,7 @@ test_send_never_blocks(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/u.sock", dir);
 	errno = 1234;
-	usage_send(path, "AbCdEf012345", 5, "x", "y");
+	usage_send(path, "AbCdEf012345", 5, "x", "y", "ok");
 	assert_int_equal(errno, 1234);
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -77,9 +89,9 @@ test_send_never_blocks(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	/* nobody reads: past the queue's length every send would block */
 	for (i = 0; i < 2000; i++)
-		usage_send(path, "AbCdEf012345", 5, "x", "y");
+		usage_send(path, "AbCdEf012345", 5, "x", "y", "ok");
 	assert_int_equal(errno, 1234);
-	usage_send(NULL, "AbCdEf012345", 5, "x", "y");
+	usage_send(NULL, "AbCdEf012345", 5, "x", "y", "ok");
 	close(fd);
 	unlink(path);
 	rmdir(dir);

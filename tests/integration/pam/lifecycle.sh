@@ -13,7 +13,10 @@ SATOKEND=${SATOKEND:-$SATOKEND}
 CTL=${SATOKENCTL:-$CTL}
 USOCK=$T/run/usage.sock
 
-write_conf "usage_flush = 1s"
+PROM=$T/satoken.prom
+write_conf "usage_flush = 1s" "metrics_file = $PROM" "metrics_interval = 1s"
+# the pass that counts tokens by state every 200 ms, not every minute
+export SATOKEND_EXPIRY_PASS_MS=200
 start_daemon || { fail "satokend did not start: $(cat "$T/daemon.log")"; finish; }
 t "setup" 0 eval 'ctl group create ci && ctl policy add ci &&
 	ctl account create bot --role viewer --group ci'
@@ -106,15 +109,50 @@ check "  ...gets pam_info: satoken: this token expires at TIME" '$OUT == *"satok
 t "a PAM login with a 30-day token" 0 pt bot "$NEWTOK"
 check "  ...no notice" '$OUT != *"expires at"*'
 
+# ---- status and the Prometheus textfile ----
+t "revoke the 1h token" 0 ctl token revoke "$(ctl --json token list bot | jq -r '.items[] | select(.name == "soon") | .id')"
+t "a PAM login with it: refused" 1 pt bot "$SOONTOK"
+# polls status until the refusal and the revoked token both show
+for i in $(seq 1 200); do
+	run ctl --json status
+	[ "$(jq '[.logins_last_hour[] | select(.reason == "revoked")][0].count' <<<"$OUT")" = 1 ] &&
+		[ "$(jq '.tokens.revoked // 0' <<<"$OUT")" -ge 1 ] && break
+	sleep 0.05
+done
+VERSION=$(jfield version)
+check "satokenctl status --json: the version" '$VERSION == "$("$SATOKEND" --version | cut -d" " -f2)"'
+check "  ...logins: denied/revoked 1" '$(jq "[.logins_last_hour[] | select(.outcome == \"denied\" and .reason == \"revoked\")][0].count" <<<"$OUT") == 1'
+check "  ...logins: ok, as many as were accepted" '$(jq "[.logins_last_hour[] | select(.reason == \"ok\")][0].count" <<<"$OUT") -ge 5'
+check "  ...tokens by state: the revoked one" '$(jq ".tokens.revoked" <<<"$OUT") -ge 1 && $(jq ".tokens.active" <<<"$OUT") -ge 3'
+check "  ...store size, accounts, a commit latency" '$(jfield store_bytes) -gt 0 && $(jfield accounts) == 1 && -n $(jfield last_commit_ms)'
+t "satokenctl status (text)" 0 ctl status
+check "  ...reads as a summary" '$OUT == *"version:      satoken "* && $OUT == *"denied  revoked"*'
+for i in $(seq 1 100); do
+	grep -q 'satoken_logins_total{outcome="denied",reason="revoked"} 1' "$PROM" 2>/dev/null && break
+	sleep 0.05
+done
+t "metrics_file is written" 0 test -f "$PROM"
+check "  ...with the refusal counted" '$(grep -c "^satoken_logins_total{outcome=\"denied\",reason=\"revoked\"} 1$" "$PROM") == 1'
+check "  ...and the version" '$(grep -c "^satoken_build_info{version=\"$VERSION\"} 1$" "$PROM") == 1'
+check "  ...mode 0644, no temporary left" '$(stat -c %a "$PROM") == 644 && ! -e $PROM.tmp'
+t "  ...a valid exposition (strict parser)" 0 python3 "$ROOT/tests/integration/promcheck.py" "$PROM"
+if command -v promtool >/dev/null; then
+	t "  ...promtool check metrics" 0 sh -c 'promtool check metrics <"$1"' sh "$PROM"
+fi
+printf 'satoken_x 1\n' >"$T/bad.prom"
+t "  ...the parser refuses a sample without TYPE" 1 python3 "$ROOT/tests/integration/promcheck.py" "$T/bad.prom"
+printf '# TYPE satoken_c counter\nsatoken_c 1\n' >"$T/bad.prom"
+t "  ...and a counter not named _total" 1 python3 "$ROOT/tests/integration/promcheck.py" "$T/bad.prom"
+
 # ---- a hostile sender ----
 now=$(date +%s)
 python3 - "$USOCK" "$NEW" "$IDLE" <<'EOF'
 import socket, sys
 path, new, idle = sys.argv[1:4]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-for m in [b"garbage", b"satu1 " + b"A" * 12 + b" 1 x y", b"\x00" * 200,
-          ("satu1 %s 99999999999 evil 1.2.3.4" % idle).encode(),
-          ("satu1 %s 5 old 1.2.3.4" % new).encode(), b"satu1 " + b"x" * 300]:
+for m in [b"garbage", b"satu1 " + b"A" * 12 + b" 1 x y ok", b"\x00" * 200,
+          ("satu1 %s 99999999999 evil 1.2.3.4 ok" % idle).encode(),
+          ("satu1 %s 5 old 1.2.3.4 ok" % new).encode(), b"satu1 " + b"x" * 300]:
     try:
         s.sendto(m, path)
     except OSError:
