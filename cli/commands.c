@@ -21,6 +21,12 @@ c_whoami(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	return ctl_send(c, req_new("whoami"), print_whoami, NULL);
 }
 
+static int
+c_status(struct ctl *c, const struct cmd *cmd, struct opts *o)
+{
+	return ctl_send(c, req_new("status"), print_status, NULL);
+}
+
 /* One chunk of the backup reply into w, checked against what came so
  * far.  Returns 0 or the exit code. */
 static int
@@ -424,7 +430,8 @@ c_token_mint(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	    o->pos[0], "name", o->name);
 	if (req == NULL)
 		return ctl_nomem();
-	if ((r = req_mint_opts(req, o)) != 0) {
+	if ((r = req_mint_opts(req, o)) != 0 ||
+	    (r = req_str(req, "description", o->description)) != 0) {
 		json_decref(req);
 		return r;
 	}
@@ -449,15 +456,39 @@ c_token_create(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	return ctl_send_minted(c, req, o);
 }
 
+/* token list's filters, each as the daemon's field of that name */
+static int
+req_token_filters(json_t *req, const struct opts *o)
+{
+	int r;
+
+	if (o->services.n > 1 || o->groups.n > 1)
+		return ctl_error("VALIDATION", "token list takes one --service "
+		    "and one --group");
+	if ((r = req_str(req, "status", o->status)) != 0 ||
+	    (r = req_duration(req, "expiring", "expiring", o->expiring)) != 0 ||
+	    (r = req_duration(req, "unused_for", "unused-for",
+	    o->unused_for)) != 0 ||
+	    (r = req_str(req, "owner", o->owner)) != 0 ||
+	    (o->services.n == 1 &&
+	    (r = req_str(req, "service", o->services.v[0])) != 0) ||
+	    (o->groups.n == 1 && (r = req_str(req, "group", o->groups.v[0])) != 0))
+		return r;
+	return 0;
+}
+
 static int
 c_token_list(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
 	json_t *req = req_new("token.list");
+	int r;
 
-	if (req != NULL && o->npos == 1 &&
-	    req_str(req, "account", o->pos[0]) != 0) {
+	if (req == NULL)
+		return ctl_nomem();
+	if ((o->npos == 1 && (r = req_str(req, "account", o->pos[0])) != 0) ||
+	    (r = req_token_filters(req, o)) != 0) {
 		json_decref(req);
-		return EXIT_UNAVAILABLE;
+		return r;
 	}
 	return ctl_list(c, req, o, print_tokens);
 }
@@ -477,6 +508,28 @@ c_token_revoke(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	snprintf(done, sizeof(done), "revoked token %.64s", o->pos[0]);
 	return ctl_send(c, json_pack("{s:s, s:s}", "op", "token.revoke", "id",
 	    o->pos[0]), NULL, done);
+}
+
+static int
+token_state(struct ctl *c, struct opts *o, const char *op, const char *what)
+{
+	char done[160];
+
+	snprintf(done, sizeof(done), "%s token %.64s", what, o->pos[0]);
+	return ctl_send(c, json_pack("{s:s, s:s}", "op", op, "id", o->pos[0]),
+	    NULL, done);
+}
+
+static int
+c_token_disable(struct ctl *c, const struct cmd *cmd, struct opts *o)
+{
+	return token_state(c, o, "token.disable", "disabled");
+}
+
+static int
+c_token_enable(struct ctl *c, const struct cmd *cmd, struct opts *o)
+{
+	return token_state(c, o, "token.enable", "enabled");
 }
 
 static int
@@ -549,6 +602,10 @@ c_token_verify(struct ctl *c, const struct cmd *cmd, struct opts *o)
 const struct cmd ctl_cmds[] = {
 	{ NULL, "whoami", 0, 0, 0, c_whoami, "whoami",
 	  "Shows who satokend takes you for, and your role." },
+	{ NULL, "status", 0, 0, 0, c_status, "status",
+	  "Shows satokend's version, store size, accounts, tokens by state\n"
+	  "(as of the last pass, at most a minute old), the last commit's\n"
+	  "latency and the last hour's logins by outcome and reason." },
 	{ NULL, "scan", 0, -1, 0, c_scan, "scan [PATH...]",
 	  "Finds every token in the files (directories recursively, stdin\n"
 	  "when no path) by its checksum, with no daemon needed, and prints\n"
@@ -608,10 +665,11 @@ const struct cmd ctl_cmds[] = {
 	  "account delete NAME [--yes]",
 	  "Deletes a service account and all its tokens.  On a terminal it\n"
 	  "asks first; --yes (or no terminal) does not." },
-	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT,
-	  c_token_mint,
+	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT |
+	  O_DESC, c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
-	  "                 [--from CIDR]... [--output FILE]",
+	  "                 [--from CIDR]... [--output FILE] "
+	  "[--description TEXT]",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
 	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds.\n"
 	  "--output FILE writes it to a new file instead (mode 0600, no\n"
@@ -624,12 +682,22 @@ const struct cmd ctl_cmds[] = {
 	  "                 [--output FILE]",
 	  "Creates a service account and its first token (named --name, else\n"
 	  "'default') in one step; the token alone on stdout." },
-	{ "token", "list", 0, 1, O_PAGE, c_token_list, "token list [ACCOUNT]",
-	  "Lists tokens (never their secrets), live, expired and revoked." },
+	{ "token", "list", 0, 1, O_PAGE | O_FILTER | O_SERVICE | O_OWNER |
+	  O_GROUP, c_token_list,
+	  "token list [ACCOUNT] [--status active|revoked|expired|disabled]\n"
+	  "                 [--expiring DURATION] [--unused-for DURATION]\n"
+	  "                 [--service SVC] [--owner WHO] [--group G]",
+	  "Lists tokens (never their secrets), soonest expiry first.  Filters:\n"
+	  "--expiring: active and ending within DURATION; --unused-for: no\n"
+	  "login seen for DURATION (or never); --service: usable for SVC." },
 	{ "token", "show", 1, 1, 0, c_token_show, "token show ID",
 	  "Shows one token's metadata." },
 	{ "token", "revoke", 1, 1, 0, c_token_revoke, "token revoke ID",
 	  "Revokes a token at once (revoking it again is fine)." },
+	{ "token", "disable", 1, 1, 0, c_token_disable, "token disable ID",
+	  "Stops a token until it is enabled again (logins: token_disabled)." },
+	{ "token", "enable", 1, 1, 0, c_token_enable, "token enable ID",
+	  "Lets a disabled token authenticate again." },
 	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT,
 	  c_token_rotate,
 	  "token rotate ID [--grace DURATION | --old-expires TIME] "

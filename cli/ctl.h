@@ -34,6 +34,7 @@ struct opts {
 	const char *limit, *cursor;
 	const char *output;	/* --output FILE: the minted token goes there */
 	int yes;		/* --yes: do not ask before a destructive act */
+	const char *status, *expiring, *unused_for;	/* token list */
 	struct strlist groups, services, froms;
 	char **pos;		/* positional arguments (borrowed argv) */
 	int npos;
@@ -67,7 +68,7 @@ enum {
 	O_EXTID = 1u << 6, O_NAME = 1u << 7, O_TTL = 1u << 8,
 	O_SERVICE = 1u << 9, O_FROM = 1u << 10, O_GRACE = 1u << 11,
 	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13, O_OUTPUT = 1u << 14,
-	O_YES = 1u << 15,
+	O_YES = 1u << 15, O_FILTER = 1u << 16,	/* token list's filters */
 };
 #define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
 	O_EXTID)
@@ -138,6 +139,7 @@ int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 
 /* print.c */
 void print_whoami(json_t *r);
+void print_status(json_t *r);
 void print_groups(json_t *items, int header);
 void print_policy(json_t *r);
 void print_accounts(json_t *items, int header);

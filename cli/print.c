@@ -61,6 +61,41 @@ print_whoami(json_t *r)
 }
 
 void
+print_status(json_t *r)
+{
+	json_t *tok = json_object_get(r, "tokens"), *l, *v;
+	const char *k;
+	size_t i;
+
+	printf("version:      satoken %s\n", str(r, "version"));
+	printf("store:        %lld bytes\n", (long long)json_integer_value(
+	    json_object_get(r, "store_bytes")));
+	printf("accounts:     %lld (groups %lld)\n", (long long)
+	    json_integer_value(json_object_get(r, "accounts")), (long long)
+	    json_integer_value(json_object_get(r, "groups")));
+	if (json_is_object(tok)) {
+		printf("tokens:      ");
+		json_object_foreach(tok, k, v)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+	} else {
+		printf("tokens:       not counted yet\n");
+	}
+	if (json_is_number(json_object_get(r, "last_commit_ms")))
+		printf("last commit:  %.3f ms\n", json_number_value(
+		    json_object_get(r, "last_commit_ms")));
+	else
+		printf("last commit:  none yet\n");
+	printf("logins, last hour:\n");
+	l = json_object_get(r, "logins_last_hour");
+	if (json_array_size(l) == 0)
+		printf("  none\n");
+	json_array_foreach(l, i, v)
+		printf("  %-7s %-18s %lld\n", str(v, "outcome"), str(v, "reason"),
+		    (long long)json_integer_value(json_object_get(v, "count")));
+}
+
+void
 print_groups(json_t *items, int header)
 {
 	json_t *g;
@@ -115,6 +150,15 @@ print_account(json_t *a)
 	    "enabled")) ? "enabled" : "disabled");
 	printf("created:      %s by %s\n", when(a, "created_at", tb,
 	    sizeof(tb)), str(a, "created_by"));
+	if (json_object_get(a, "days_valid") == NULL)
+		printf("valid until:  never\n");
+	if (json_object_get(a, "tokens_live") != NULL)
+		printf("tokens:       %lld live, %lld held\n", (long long)
+		    json_integer_value(json_object_get(a, "tokens_live")),
+		    (long long)json_integer_value(json_object_get(a, "tokens")));
+	else if (json_object_get(a, "tokens") != NULL)
+		printf("tokens:       %lld held\n", (long long)
+		    json_integer_value(json_object_get(a, "tokens")));
 	if (json_object_get(a, "days_valid") != NULL)
 		printf("valid until:  %s (%lld days)\n", when(a, "expires_at",
 		    tb, sizeof(tb)), (long long)json_integer_value(
@@ -126,20 +170,46 @@ print_account(json_t *a)
 		    str(a, "public_key_fingerprint"));
 }
 
+/* The width of column k over items: long names widen it rather than
+ * run into the next column. */
+static int
+col_width(json_t *items, const char *k, const char *head, int list)
+{
+	char lb[1024];
+	size_t i, w = strlen(head), n;
+	json_t *t;
+
+	json_array_foreach(items, i, t) {
+		n = strlen(list ? joined(t, k, lb, sizeof(lb)) : str(t, k));
+		if (n > w)
+			w = n;
+	}
+	return w > 64 ? 64 : (int)w;
+}
+
 void
 print_tokens(json_t *items, int header)
 {
-	char tb[32];
+	char tb[32], ub[32], sb[1024], fb[1024];
+	int wa = col_width(items, "account", "ACCOUNT", 0);
+	int wn = col_width(items, "name", "NAME", 0);
+	int ws = col_width(items, "services", "SERVICES", 1);
+	int wf = col_width(items, "sources", "SOURCES", 1);
 	json_t *t;
 	size_t i;
 
 	if (header)
-		printf("%-12s %-20s %-20s %-8s %s\n", "ID", "ACCOUNT", "NAME",
-		    "STATUS", "EXPIRES");
+		printf("%-12s %-*s %-*s %-8s %-20s %-*s %-*s %s\n", "ID",
+		    wa, "ACCOUNT", wn, "NAME", "STATUS", "EXPIRES", ws,
+		    "SERVICES", wf, "SOURCES", "LAST USED");
 	json_array_foreach(items, i, t)
-		printf("%-12s %-20s %-20s %-8s %s\n", str(t, "id"),
-		    str(t, "account"), str(t, "name"), str(t, "status"),
-		    when(t, "expires_at", tb, sizeof(tb)));
+		printf("%-12s %-*s %-*s %-8s %-20s %-*s %-*s %s\n",
+		    str(t, "id"), wa, str(t, "account"), wn, str(t, "name"),
+		    str(t, "status"), when(t, "expires_at", tb, sizeof(tb)),
+		    ws, joined(t, "services", sb, sizeof(sb)),
+		    wf, joined(t, "sources", fb, sizeof(fb)),
+		    json_is_integer(json_object_get(t, "last_used_at")) ?
+		    when(t, "last_used_at", ub, sizeof(ub)) : "never");
 }
 
 void
@@ -150,7 +220,12 @@ print_token(json_t *t)
 	printf("id:           %s\n", str(t, "id"));
 	printf("account:      %s\n", str(t, "account"));
 	printf("name:         %s\n", str(t, "name"));
+	if (json_object_get(t, "description") != NULL)
+		printf("description:  %s\n", str(t, "description"));
 	printf("status:       %s\n", str(t, "status"));
+	if (json_object_get(t, "disabled_at") != NULL)
+		printf("disabled:     %s\n", when(t, "disabled_at", tb,
+		    sizeof(tb)));
 	printf("created:      %s by %s\n", when(t, "created_at", tb, sizeof(tb)),
 	    str(t, "created_by"));
 	printf("expires:      %s\n", when(t, "expires_at", tb, sizeof(tb)));

@@ -82,6 +82,8 @@ static const struct {
 	{ "old-expires", O_OLDEXP, 1, 'E' }, { "limit", O_PAGE, 1, 'l' },
 	{ "cursor", O_PAGE, 1, 'C' }, { "output", O_OUTPUT, 1, 'O' },
 	{ "yes", O_YES, 0, 'y' },
+	{ "status", O_FILTER, 1, 'u' }, { "expiring", O_FILTER, 1, 'e' },
+	{ "unused-for", O_FILTER, 1, 'U' },
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -129,6 +131,9 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'C': o->cursor = optarg; break;
 		case 'O': o->output = optarg; break;
 		case 'y': o->yes = 1; break;
+		case 'u': o->status = optarg; break;
+		case 'e': o->expiring = optarg; break;
+		case 'U': o->unused_for = optarg; break;
 		case 'j': c->json = 1; break;
 		case 'S': c->socket = optarg; break;
 		case 'T': c->token_file = optarg; break;

@@ -25,7 +25,11 @@ cfg_init(struct sat_config *c)
 	c->rate_limit = 50;
 	c->lock_timeout_ms = 1000;
 	c->retain_days = 30;
+	c->usage_flush = 60;
+	c->warn_before = 7 * 86400;
+	c->metrics_interval = 15;
 	if ((c->database = sat_strdup(SAT_DB_DEFAULT)) == NULL ||
+	    (c->usage_socket = sat_strdup(SAT_USAGE_SOCKET_DEFAULT)) == NULL ||
 	    (c->socket = sat_strdup(SAT_SOCKET_DEFAULT)) == NULL ||
 	    (c->audit = sat_strdup("syslog")) == NULL) {
 		cfg_free(c);
@@ -42,6 +46,8 @@ cfg_free(struct sat_config *c)
 	free(c->database);
 	free(c->socket);
 	free(c->audit);
+	free(c->usage_socket);
+	free(c->metrics_file);
 	strlist_free(&c->admin_groups);
 	strlist_free(&c->admin_users);
 	strlist_free(&c->contributor_groups);
@@ -68,6 +74,18 @@ set_path(char **dst, const char *v)
 	if (v[0] != '/' || strlen(v) > 4000)
 		return SAT_E_CONFIG;
 	return replace_str(dst, v);
+}
+
+/* An optional path: "none" (or empty) turns the feature off. */
+static int
+set_opt_path(char **dst, const char *v)
+{
+	if (v[0] == '\0' || strcmp(v, "none") == 0) {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	return set_path(dst, v);
 }
 
 static int
@@ -103,7 +121,7 @@ set_audit(char **dst, const char *v)
 }
 
 enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT,
-    K_BOOL };
+    K_BOOL, K_OPTPATH };
 
 static const struct key {
 	const char *name;
@@ -141,6 +159,16 @@ static const struct key {
 	{ "allow_system_names", K_LIST, O(allow_system_names), 0, 0,
 	  "a comma-separated list of account names" },
 	{ "audit_reads", K_BOOL, O(audit_reads), 0, 0, "yes or no" },
+	{ "usage_socket", K_OPTPATH, O(usage_socket), 0, 0,
+	  "an absolute path or none" },
+	{ "usage_flush", K_DURATION, O(usage_flush), 1, 86400,
+	  "a duration from 1s to 1d" },
+	{ "warn_before", K_DURATION, O(warn_before), 0, TEN_YEARS,
+	  "a duration from 0 (off) to 3650d" },
+	{ "metrics_file", K_OPTPATH, O(metrics_file), 0, 0,
+	  "an absolute path or none" },
+	{ "metrics_interval", K_DURATION, O(metrics_interval), 1, 3600,
+	  "a duration from 1s to 1h" },
 #undef O
 };
 
@@ -165,6 +193,9 @@ cfg_set(struct sat_config *c, const char *key, const char *value,
 	switch (k->kind) {
 	case K_PATH:
 		r = set_path(field, value);
+		break;
+	case K_OPTPATH:
+		r = set_opt_path(field, value);
 		break;
 	case K_LIST:
 		r = set_list(field, value, 0);

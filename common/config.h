@@ -15,6 +15,7 @@
 #define SAT_CONF_DEFAULT	"/etc/satoken/satoken.conf"
 #define SAT_DB_DEFAULT		"/var/lib/satoken/satoken.db"
 #define SAT_SOCKET_DEFAULT	"/run/satoken/satokend.sock"
+#define SAT_USAGE_SOCKET_DEFAULT	"/run/satoken/usage.sock"
 #define SAT_CONF_MAX		(256 * 1024)
 #define SAT_ERRMSG_MAX		256
 
@@ -35,6 +36,12 @@ struct sat_config {
 	char *audit;			/* owned: syslog | stderr | file:PATH */
 	struct strlist allow_system_names;	/* root, nobody, uid < 100 */
 	int audit_reads;		/* list/show lines too */
+	/* Lifecycle (README "Lifecycle") */
+	char *usage_socket;		/* owned path; NULL: "none", off */
+	uint64_t usage_flush;		/* seconds between last-use writes */
+	uint64_t warn_before;		/* seconds; 0: no expiry warnings */
+	char *metrics_file;		/* owned path; NULL: none */
+	uint64_t metrics_interval;	/* seconds */
 };
 
 /* Fills c with the defaults of DESIGN.md.  SAT_E_NOMEM on failure. */

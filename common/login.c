@@ -6,6 +6,7 @@
 #include "login.h"
 #include "store.h"
 #include "token.h"
+#include "usage.h"
 #include "valid.h"
 #include "view.h"
 
@@ -122,6 +123,12 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 	if (emit(cfg, req->ident, &ev) != 0 && r == 0 &&
 	    ret->reason == VERIFY_OK)
 		r = SAT_E_IO;
+	/* last use and the login counts: one datagram, never waited on,
+	 * after the login is decided and audited, so it can change neither
+	 * (usage.h); the reason as the audit line has it */
+	usage_send(cfg->usage_socket, ret->token_id, vr.now, req->service,
+	    req->rhost, r == 0 ? verify_reason_name(ret->reason) :
+	    r == SAT_E_STORE ? "store_unavailable" : "internal_error");
 	if (r != 0)
 		ret->reason = VERIFY_MALFORMED;
 	return r;

@@ -400,6 +400,72 @@ record_free_policy(struct sat_policy *p)
 
 /* ---- token ---- */
 
+/* The token's lifecycle fields, after the fixed ones: each a tag byte
+ * and its value, in ascending tag order, only those that are set.  A
+ * record from before them ends at the fixed fields and decodes as
+ * before; an unknown, repeated or out-of-order tag is malformed. */
+enum {
+	TTAG_DESCRIPTION = 1,	/* str16 */
+	TTAG_DISABLED_AT = 2,	/* i64, not 0 */
+	TTAG_WARNED_AT = 3,	/* i64, not 0 */
+};
+
+static void
+put_token_life(struct wbuf *out, const struct sat_token *t)
+{
+	if (t->description != NULL && t->description[0] != '\0') {
+		wbuf_put_u8(out, TTAG_DESCRIPTION);
+		wbuf_put_str16(out, t->description);
+	}
+	if (t->disabled_at != 0) {
+		wbuf_put_u8(out, TTAG_DISABLED_AT);
+		wbuf_put_i64(out, t->disabled_at);
+	}
+	if (t->warned_at != 0) {
+		wbuf_put_u8(out, TTAG_WARNED_AT);
+		wbuf_put_i64(out, t->warned_at);
+	}
+}
+
+static int
+get_token_life(struct buf *b, struct sat_token *t)
+{
+	uint8_t tag, last = 0;
+	int r;
+
+	while (buf_remaining(b) > 0) {
+		if ((r = buf_get_u8(b, &tag)) != 0)
+			return r;
+		if (tag <= last)
+			return SAT_E_MALFORMED;
+		last = tag;
+		switch (tag) {
+		case TTAG_DESCRIPTION:
+			if ((r = buf_get_str16(b, SAT_DESCRIPTION_MAX,
+			    &t->description)) != 0)
+				return r;
+			if (t->description[0] == '\0')
+				return SAT_E_MALFORMED;
+			break;
+		case TTAG_DISABLED_AT:
+			if ((r = buf_get_i64(b, &t->disabled_at)) != 0)
+				return r;
+			if (t->disabled_at == 0)
+				return SAT_E_MALFORMED;
+			break;
+		case TTAG_WARNED_AT:
+			if ((r = buf_get_i64(b, &t->warned_at)) != 0)
+				return r;
+			if (t->warned_at == 0)
+				return SAT_E_MALFORMED;
+			break;
+		default:
+			return SAT_E_MALFORMED;
+		}
+	}
+	return 0;
+}
+
 int
 record_encode_token(const struct sat_token *t, struct wbuf *out)
 {
@@ -417,6 +483,7 @@ record_encode_token(const struct sat_token *t, struct wbuf *out)
 	put_list(out, &t->sources);
 	wbuf_put_i64(out, t->revoked_at);
 	wbuf_put_str16(out, t->replaced_by);
+	put_token_life(out, t);
 	return frame_end(out, s);
 }
 
@@ -449,6 +516,7 @@ record_decode_token(const void *p, size_t n, struct sat_token *ret)
 	    (r = buf_get_i64(&b, &t.revoked_at)) != 0 ||
 	    (r = buf_get_str16_into(&b, t.replaced_by,
 	    sizeof(t.replaced_by))) != 0 ||
+	    (r = get_token_life(&b, &t)) != 0 ||
 	    (r = buf_expect_end(&b)) != 0)
 		goto fail;
 	t.id[TOKEN_ID_LEN] = '\0';
@@ -472,6 +540,7 @@ record_free_token(struct sat_token *t)
 		return;
 	free(t->name);
 	free(t->created_by);
+	free(t->description);
 	strlist_free(&t->services);
 	strlist_free(&t->sources);
 	memset(t, 0, sizeof(*t));
@@ -485,10 +554,12 @@ record_copy_token(struct sat_token *dst, const struct sat_token *src)
 	t = *src;
 	t.name = NULL;
 	t.created_by = NULL;
+	t.description = NULL;
 	strlist_init(&t.services);
 	strlist_init(&t.sources);
 	if (dup_opt(&t.name, src->name) != 0 ||
 	    dup_opt(&t.created_by, src->created_by) != 0 ||
+	    dup_opt(&t.description, src->description) != 0 ||
 	    strlist_copy(&t.services, &src->services) != 0 ||
 	    strlist_copy(&t.sources, &src->sources) != 0) {
 		record_free_token(&t);
@@ -721,4 +792,38 @@ record_free_reclaim(struct sat_reclaim *rc)
 	if (rc == NULL)
 		return;
 	strlist_free(&rc->accounts);
+}
+
+/* ---- usage (last use) ---- */
+
+int
+record_encode_usage(const struct sat_usage *u, struct wbuf *out)
+{
+	size_t s = frame_begin(out, REC_USAGE);
+
+	wbuf_put_i64(out, u->at);
+	wbuf_put_str16(out, u->service);
+	wbuf_put_str16(out, u->rhost);
+	return frame_end(out, s);
+}
+
+int
+record_decode_usage(const void *p, size_t n, struct sat_usage *ret)
+{
+	struct sat_usage u;
+	struct buf b;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = frame_open(p, n, REC_USAGE, &b)) != 0)
+		return r;
+	if (buf_get_i64(&b, &u.at) != 0 ||
+	    buf_get_str16_into(&b, u.service, sizeof(u.service)) != 0 ||
+	    buf_get_str16_into(&b, u.rhost, sizeof(u.rhost)) != 0 ||
+	    buf_expect_end(&b) != 0 || u.at <= 0 ||
+	    (u.service[0] != '\0' && !valid_service(u.service)) ||
+	    !valid_text(u.rhost, sizeof(u.rhost) - 1))
+		return SAT_E_MALFORMED;
+	*ret = u;
+	return 0;
 }

@@ -28,6 +28,7 @@ enum record_type {
 	REC_TOKEN_PAGE = 8,
 	REC_TOKEN_NAME = 9,
 	REC_RECLAIM = 10,
+	REC_USAGE = 11,
 };
 
 #define RECORD_VERSION		1
@@ -83,6 +84,12 @@ struct sat_token {
 	struct strlist sources;		/* CIDRs; empty: any source */
 	int64_t revoked_at;	/* 0: not revoked */
 	char replaced_by[TOKEN_ID_LEN + 1];	/* "" unless rotated */
+	/* Lifecycle: a tagged tail that older records lack (read as empty);
+	 * each field is written only when set, so an old token keeps its
+	 * one encoding. */
+	char *description;	/* owned, may be NULL */
+	int64_t disabled_at;	/* 0: enabled */
+	int64_t warned_at;	/* 0: no token.expiring line yet */
 };
 
 /* An account's token ids, live and retained, in one record: the first
@@ -124,6 +131,15 @@ struct sat_reclaim {
 	struct strlist accounts;
 };
 
+/* A token's last use, as the modules reported it (common/usage.h):
+ * its own record, written by satokend's periodic flush, so a login
+ * never rewrites the token and the decision never reads this. */
+struct sat_usage {
+	int64_t at;			/* Unix seconds, > 0 */
+	char service[SAT_SERVICE_MAX + 1];	/* "" when none */
+	char rhost[64];			/* address text; "" when none */
+};
+
 /* Encoders append one framed record to out.  0 or SAT_E_NOMEM /
  * SAT_E_INVALID (a field too long to frame). */
 int record_encode_meta(const struct sat_meta *m, struct wbuf *out);
@@ -136,6 +152,7 @@ int record_encode_token_head(const struct sat_token_head *h, struct wbuf *out);
 int record_encode_token_page(const struct sat_token_page *pg, struct wbuf *out);
 int record_encode_token_name(const struct sat_token_name *nm, struct wbuf *out);
 int record_encode_reclaim(const struct sat_reclaim *rc, struct wbuf *out);
+int record_encode_usage(const struct sat_usage *u, struct wbuf *out);
 
 /* Decoders read the n bytes at p (untrusted) into a zeroed *ret.  On
  * failure *ret is left empty (nothing to free). */
@@ -154,6 +171,8 @@ int record_decode_token_page(const void *p, size_t n,
 int record_decode_token_name(const void *p, size_t n,
     struct sat_token_name *ret);
 int record_decode_reclaim(const void *p, size_t n, struct sat_reclaim *ret);
+/* Owns nothing: no free. */
+int record_decode_usage(const void *p, size_t n, struct sat_usage *ret);
 void record_free_reclaim(struct sat_reclaim *rc);
 
 /* Release what a record owns and zero it; accept NULL. */

@@ -116,6 +116,11 @@ int store_put_group(struct store *s, const struct sat_group *g);
 int store_delete_group(struct store *s, const char *name);
 int store_put_policy(struct store *s, const struct sat_policy *p);
 int store_put_token(struct store *s, const struct sat_token *t);
+/* A token's last use ("u:ID"); SAT_E_NOTFOUND when none was recorded.
+ * Deleting the token deletes it too. */
+int store_get_usage(struct store *s, const char *id, struct sat_usage *ret);
+int store_put_usage(struct store *s, const char *id,
+    const struct sat_usage *u);
 int store_delete_token(struct store *s, const char *id);
 int store_put_token_index(struct store *s, const char *account,
     const struct sat_token_index *x);

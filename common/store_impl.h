@@ -52,8 +52,8 @@ int store_stage(struct store *s, const void *key, size_t klen,
     uint8_t *val, size_t vlen);
 
 /* Keys (store_read.c): "m" meta, "p" policy, "r" accounts being
- * reclaimed, "a:NAME" account, "g:NAME" group, "t:ID" token; the
- * account's token index (common/tindex.h): "h:ACCOUNT" its head,
+ * reclaimed, "a:NAME" account, "g:NAME" group, "t:ID" token, "u:ID"
+ * its last use; the account's token index (common/tindex.h): "h:ACCOUNT" its head,
  * "y:ACCOUNT:PPPPPPPP" a page (hex number), "n:ACCOUNT:HASH" a token
  * name (24 hex digits of its SHA-256); "x:ACCOUNT" the index of the
  * first stores.  Names hold no ':', so the fixed-length suffixes cannot

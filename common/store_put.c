@@ -84,8 +84,20 @@ store_put_token(struct store *s, const struct sat_token *t)
 int
 store_delete_token(struct store *s, const char *id)
 {
+	int r;
+
+	if ((r = put_named(s, 'u', id, token_id_valid(id, strlen(id)), NULL,
+	    NULL)) != 0)
+		return r;
 	return put_named(s, 't', id, token_id_valid(id, strlen(id)), NULL,
 	    NULL);
+}
+
+int
+store_put_usage(struct store *s, const char *id, const struct sat_usage *u)
+{
+	return put_named(s, 'u', id, token_id_valid(id, strlen(id)),
+	    (encode_fn)record_encode_usage, u);
 }
 
 int

@@ -245,6 +245,13 @@ store_get_token(struct store *s, const char *id, struct sat_token *ret)
 }
 
 int
+store_get_usage(struct store *s, const char *id, struct sat_usage *ret)
+{
+	return get_named(s, 'u', id, token_id_valid(id, strlen(id)),
+	    (decode_fn)record_decode_usage, ret);
+}
+
+int
 store_get_token_index(struct store *s, const char *account,
     struct sat_token_index *ret)
 {

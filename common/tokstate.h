@@ -4,7 +4,12 @@
  * expires_at on (the second itself included), and active before that.
  * The login decision (verify.c), the listings (ops.c), rotation
  * (ops_token.c) and the token index's counts and purge (tindex.c) all
- * ask here, so they cannot disagree about the second a token ends. */
+ * ask here, so they cannot disagree about the second a token ends.
+ *
+ * A disabled token (token disable) is neither: it may be enabled again,
+ * so the index still counts it live against the quota and tokstate()
+ * does not see it; what a login refuses and a listing shows is
+ * tokstate_shown(), where disabled comes after revoked. */
 #ifndef SATOKEN_TOKSTATE_H
 #define SATOKEN_TOKSTATE_H
 
@@ -16,6 +21,7 @@ enum tokstate {
 	TOKSTATE_ACTIVE = 0,
 	TOKSTATE_REVOKED,	/* wins over expired: it was ended on purpose */
 	TOKSTATE_EXPIRED,
+	TOKSTATE_DISABLED,	/* tokstate_shown() only */
 };
 
 /* The state of t at now (Unix seconds). */
@@ -27,6 +33,18 @@ tokstate(const struct sat_token *t, int64_t now)
 	return now >= t->expires_at ? TOKSTATE_EXPIRED : TOKSTATE_ACTIVE;
 }
 
+/* The state a login and a listing see: revoked, disabled, expired or
+ * active, in that order. */
+static inline enum tokstate
+tokstate_shown(const struct sat_token *t, int64_t now)
+{
+	if (t->revoked_at != 0)
+		return TOKSTATE_REVOKED;
+	if (t->disabled_at != 0)
+		return TOKSTATE_DISABLED;
+	return tokstate(t, now);
+}
+
 /* Whether t has ended (revoked or expired) at or before cutoff: what
  * the retention purge may remove. */
 static inline int
@@ -36,7 +54,8 @@ tokstate_ended_by(const struct sat_token *t, int64_t cutoff)
 	    t->expires_at <= cutoff;
 }
 
-/* The protocol's name of a state: "active", "revoked", "expired". */
+/* The protocol's name of a state: "active", "revoked", "expired",
+ * "disabled". */
 const char *tokstate_name(enum tokstate s);
 
 #endif

@@ -29,6 +29,7 @@ verify_reason_name(enum verify_reason r)
 	case VERIFY_POLICY_DENIED:	return "policy_denied";
 	case VERIFY_SERVICE_DENIED:	return "service_denied";
 	case VERIFY_SOURCE_DENIED:	return "source_denied";
+	case VERIFY_TOKEN_DISABLED:	return "token_disabled";
 	}
 	return "malformed";
 }
@@ -295,9 +296,11 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_BAD_SECRET;
 	else if (!empty(req->account) && strcmp(req->account, tok.account) != 0)
 		reason = VERIFY_WRONG_ACCOUNT;
-	else if (tokstate(&tok, req->now) == TOKSTATE_REVOKED)
+	else if (tokstate_shown(&tok, req->now) == TOKSTATE_REVOKED)
 		reason = VERIFY_REVOKED;
-	else if (tokstate(&tok, req->now) == TOKSTATE_EXPIRED)
+	else if (tokstate_shown(&tok, req->now) == TOKSTATE_DISABLED)
+		reason = VERIFY_TOKEN_DISABLED;
+	else if (tokstate_shown(&tok, req->now) == TOKSTATE_EXPIRED)
 		reason = VERIFY_EXPIRED;
 	else if (!acct_found)
 		reason = VERIFY_UNKNOWN_ACCOUNT;
@@ -312,8 +315,10 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_OK;
 
 	/* name the token's owner only once the secret proved it */
-	if (secret_ok)
+	if (secret_ok) {
 		strcpy(ret->account, tok.account);
+		ret->expires_at = tok.expires_at;
+	}
 	ret->reason = reason;
 	r = 0;
 out:

@@ -3,7 +3,7 @@
  *
  * Checks, in order, each refusal with its reason code:
  *   malformed, unknown_token, bad_secret, wrong_account, revoked,
- *   expired, unknown_account, account_disabled, account_expired,
+ *   token_disabled, expired, unknown_account, account_disabled, account_expired,
  *   policy_denied, service_denied, source_denied, then ok.
  * Past the format check the same work is done on every path (one token
  * fetch, one HMAC, one constant-time compare, one account fetch, one
@@ -32,6 +32,7 @@ enum verify_reason {
 	VERIFY_POLICY_DENIED,
 	VERIFY_SERVICE_DENIED,
 	VERIFY_SOURCE_DENIED,
+	VERIFY_TOKEN_DISABLED,	/* checked after revoked, before expired */
 };
 
 /* "ok", "malformed", "unknown_token"...  Static string. */
@@ -54,6 +55,8 @@ struct verify_result {
 	char account[SAT_NAME_MAX + 1];	/* the token's account if known,
 					   else the claimed one, else "" */
 	int64_t pad_until_ns;	/* CLOCK_MONOTONIC; 0: nothing to wait */
+	int64_t expires_at;	/* the token's end once its secret matched,
+				   else 0 (expiry warnings) */
 };
 
 /* Returns 0 with *ret filled (reason VERIFY_OK only when every check

@@ -49,7 +49,7 @@ struct uid_slot {
 };
 
 /* epoll's data for the two descriptors that are not conns */
-static char sig_tag, listen_tag;
+static char sig_tag, listen_tag, usage_tag;
 
 /* Answers a connection we will not serve, without waiting for it. */
 static void
@@ -366,7 +366,8 @@ server_loop(struct server *sv)
 
 	if ((sv->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    watch_fd(sv, sv->sig_fd, &sig_tag) != 0 ||
-	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0) {
+	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0 ||
+	    (sv->usage_fd >= 0 && watch_fd(sv, sv->usage_fd, &usage_tag) != 0)) {
 		dlog(LOG_ERR, "epoll: %s", strerror(errno));
 		goto out;
 	}
@@ -387,6 +388,13 @@ server_loop(struct server *sv)
 			break;
 		if (sv->purge_next_ms < deadline)
 			deadline = sv->purge_next_ms;
+		if (sv->usage_next_ms < deadline)
+			deadline = sv->usage_next_ms;
+		if (sv->expiry_next_ms < deadline)
+			deadline = sv->expiry_next_ms;
+		if (sv->cfg.metrics_file != NULL &&
+		    sv->metrics_next_ms < deadline)
+			deadline = sv->metrics_next_ms;
 		/* refusals counted in the last second, into the audit */
 		if ((d = ratelimit_flush(sv->rl, t)) < deadline)
 			deadline = d;
@@ -404,7 +412,7 @@ server_loop(struct server *sv)
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
-			if (p != &sig_tag && p != &listen_tag &&
+			if (p != &sig_tag && p != &listen_tag && p != &usage_tag &&
 			    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
 			    EPOLLRDHUP)))
 				conn_fill(p, t);
@@ -415,11 +423,17 @@ server_loop(struct server *sv)
 			else if (evs[i].data.ptr == &listen_tag &&
 			    !sv->stopping)
 				accept_some(sv);
+			else if (evs[i].data.ptr == &usage_tag)
+				usage_drain(sv);
 		}
 		(void)batch_run(sv);
 		deadline = sweep(sv, now_ms(), &waiting);
-		if (!sv->stopping)
+		if (!sv->stopping) {
 			purge_step(sv);
+			usage_step(sv);
+			expiry_step(sv);
+			metrics_step(sv);
+		}
 	}
 	r = 0;
 out:

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "metrics.h"
 #include "names.h"
 #include "ops.h"
 #include "policy.h"
@@ -18,6 +19,7 @@
 
 static const struct op ops[] = {
 	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
+	{ "status", op_status, 0, 0, ROLE_VIEWER, 0 },
 	{ "backup", op_backup, F_CURSOR, 0, ROLE_ADMIN, OP_SECRET },
 	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
 	  ROLE_ADMIN, OP_MUTATES },
@@ -47,14 +49,20 @@ static const struct op ops[] = {
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "account.delete", op_account_delete, F_NAME, F_NAME,
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
-	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS,
+	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS |
+	  F_DESCRIPTION,
 	  F_ACCOUNT | F_NAME, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.create", op_token_create, F_ACCOUNT | F_NAME | F_TOKEN_NAME |
 	  ACCOUNT_FIELDS | MINT_FIELDS, 0, ROLE_CONTRIBUTOR, OP_MUTATES },
-	{ "token.list", op_token_list, F_ACCOUNT | PAGE_FIELDS, 0, ROLE_VIEWER,
-	  0 },
+	{ "token.list", op_token_list, F_ACCOUNT | PAGE_FIELDS | F_STATUS |
+	  F_EXPIRING | F_UNUSED_FOR | F_SERVICE | F_OWNER | F_GROUP, 0,
+	  ROLE_VIEWER, 0 },
 	{ "token.show", op_token_show, F_ID, F_ID, ROLE_VIEWER, 0 },
 	{ "token.revoke", op_token_revoke, F_ID, F_ID, ROLE_CONTRIBUTOR,
+	  OP_MUTATES },
+	{ "token.disable", op_token_disable, F_ID, F_ID, ROLE_CONTRIBUTOR,
+	  OP_MUTATES },
+	{ "token.enable", op_token_enable, F_ID, F_ID, ROLE_CONTRIBUTOR,
 	  OP_MUTATES },
 	{ "token.rotate", op_token_rotate, F_ID | F_GRACE | F_OLD_EXPIRES |
 	  F_TTL, F_ID, ROLE_CONTRIBUTOR, OP_MUTATES },
@@ -307,6 +315,24 @@ op_stage_account(struct op_ctx *c, const struct sat_account *a)
 	return store_put_account(c->st->store, a);
 }
 
+int
+op_account_counts(struct op_ctx *c, const char *account)
+{
+	struct sat_token_head h;
+	int r;
+
+	/* from the index's head, O(1): every token held (live, expired or
+	 * revoked until purged), and the live ones when the head's count is
+	 * exact, i.e. no counted token has expired since (tindex.h) */
+	if ((r = tindex_head(c->st->store, account, &h)) != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	if (proto_set_int(c->reply, "tokens", (int64_t)h.ntokens) != 0 ||
+	    (c->st->now < h.min_expiry || h.nlive == 0 ?
+	    proto_set_int(c->reply, "tokens_live", (int64_t)h.nlive) != 0 : 0))
+		return SAT_E_NOMEM;
+	return 0;
+}
+
 json_t *
 op_account_json(struct op_ctx *c, const struct sat_account *a)
 {
@@ -346,6 +372,12 @@ fail:
 	return NULL;
 }
 
+const char *
+op_token_status(const struct sat_token *t, int64_t now)
+{
+	return tokstate_name(tokstate_shown(t, now));
+}
+
 json_t *
 op_token_json(const struct sat_token *t, int64_t now)
 {
@@ -356,7 +388,7 @@ op_token_json(const struct sat_token *t, int64_t now)
 	if (proto_set_str(o, "id", t->id) != 0 ||
 	    proto_set_str(o, "account", t->account) != 0 ||
 	    proto_set_str(o, "name", t->name) != 0 ||
-	    proto_set_str(o, "status", tokstate_name(tokstate(t, now))) != 0 ||
+	    proto_set_str(o, "status", op_token_status(t, now)) != 0 ||
 	    proto_set_int(o, "created_at", t->created_at) != 0 ||
 	    proto_set_str(o, "created_by", t->created_by) != 0 ||
 	    proto_set_int(o, "expires_at", t->expires_at) != 0 ||
@@ -366,11 +398,58 @@ op_token_json(const struct sat_token *t, int64_t now)
 	    (t->revoked_at != 0 &&
 	    proto_set_int(o, "revoked_at", t->revoked_at) != 0) ||
 	    (t->replaced_by[0] != '\0' &&
-	    proto_set_str(o, "replaced_by", t->replaced_by) != 0)) {
+	    proto_set_str(o, "replaced_by", t->replaced_by) != 0) ||
+	    (t->description != NULL &&
+	    proto_set_str(o, "description", t->description) != 0) ||
+	    (t->disabled_at != 0 &&
+	    proto_set_int(o, "disabled_at", t->disabled_at) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+int
+op_token_usage(struct op_ctx *c, const char *id, json_t *o, int64_t *ret_at)
+{
+	struct sat_usage u;
+	int r;
+
+	*ret_at = 0;
+	if ((r = store_get_usage(c->st->store, id, &u)) == SAT_E_NOTFOUND) {
+		if (json_object_set_new(o, "last_used_at", json_null()) != 0 ||
+		    json_object_set_new(o, "last_used_service",
+		    json_null()) != 0 ||
+		    json_object_set_new(o, "last_used_rhost", json_null()) != 0)
+			return SAT_E_NOMEM;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	*ret_at = u.at;
+	if (proto_set_int(o, "last_used_at", u.at) != 0 ||
+	    json_object_set_new(o, "last_used_service", u.service[0] != '\0' ?
+	    json_string(u.service) : json_null()) != 0 ||
+	    json_object_set_new(o, "last_used_rhost", u.rhost[0] != '\0' ?
+	    json_string(u.rhost) : json_null()) != 0)
+		return SAT_E_NOMEM;
+	return 0;
+}
+
+void
+expiry_note(struct dstate *st, const char *id)
+{
+	if (st->nwarn < sizeof(st->warn_ids) / sizeof(st->warn_ids[0]))
+		snprintf(st->warn_ids[st->nwarn++], sizeof(st->warn_ids[0]),
+		    "%s", id);
+	/* more in one batch: the next pass finds them */
+}
+
+int
+op_status(struct op_ctx *c)
+{
+	return metrics_status_json(c->st->metrics, c->st->cfg,
+	    c->st->accounts.n, c->st->groups.n, c->st->now, c->reply);
 }
 
 int

@@ -21,6 +21,8 @@
 #include "record.h"
 #include "store.h"
 
+struct metrics;
+
 /* What the handlers work on. */
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
@@ -28,7 +30,16 @@ struct dstate {
 	struct names accounts;		/* sorted names, staged view */
 	struct names groups;		/* sorted names, staged view */
 	int64_t now;			/* Unix seconds of this batch */
+	/* tokens minted within warn_before, warned once committed
+	 * (expiry.c) */
+	char warn_ids[32][TOKEN_ID_LEN + 1];
+	size_t nwarn;
+	struct metrics *metrics;	/* borrowed from the server */
 };
+
+/* ops.c: notes a token minted already within warn_before, for expiry.c
+ * to warn about once the batch is committed. */
+void expiry_note(struct dstate *st, const char *id);
 
 /* Rebuilds the name lists from the store (at start, after a failed
  * commit).  SAT_E_STORE / SAT_E_NOMEM. */
@@ -91,6 +102,9 @@ int op_may_manage(struct op_ctx *c, const struct sat_account *a);
  * if its name was taken again), or a store error. */
 int op_owner_shown(struct op_ctx *c, const char *owner, char *out,
     size_t cap);
+/* An --owner value to the reference an account records ("uid:N",
+ * "account:NAME#SERIAL"), or fails NOT_FOUND / VALIDATION (ops_account.c). */
+int op_resolve_owner(struct op_ctx *c, const char *who, char *out, size_t cap);
 /* The page size asked for (default 100, at most 1000). */
 size_t op_limit(const struct op_ctx *c);
 /* Adds "key=value" (printf) to the changes the audit line names; a
@@ -117,12 +131,24 @@ typedef int (*op_render_fn)(struct op_ctx *c, const char *name, json_t **ret);
 int op_list_page(struct op_ctx *c, struct names *names,
     op_render_fn fn);
 
+/* Adds account.show's "tokens" (held) and, when exact, "tokens_live"
+ * to the reply.  0, SAT_E_NOMEM or a store error (message set). */
+int op_account_counts(struct op_ctx *c, const char *account);
+
 /* Renderings for replies; NULL on allocation failure. */
 json_t *op_account_json(struct op_ctx *c, const struct sat_account *a);
 json_t *op_token_json(const struct sat_token *t, int64_t now);
+/* Adds last_used_at, last_used_service, last_used_rhost (null when
+ * never seen) to o; the time in *ret_at (0: never).  0, SAT_E_NOMEM or
+ * a store error. */
+int op_token_usage(struct op_ctx *c, const char *id, json_t *o,
+    int64_t *ret_at);
+/* "active", "revoked", "disabled" or "expired" (static string). */
+const char *op_token_status(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+int op_status(struct op_ctx *c);
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */
@@ -148,6 +174,8 @@ int op_token_create(struct op_ctx *c);
 int op_token_list(struct op_ctx *c);
 int op_token_show(struct op_ctx *c);
 int op_token_revoke(struct op_ctx *c);
+int op_token_disable(struct op_ctx *c);
+int op_token_enable(struct op_ctx *c);
 int op_token_rotate(struct op_ctx *c);
 int op_token_verify(struct op_ctx *c);
 

@@ -31,8 +31,8 @@ set_opt(char **dst, const char *s)
 /* An --owner value to the reference an account records: "uid:N" for a
  * local user, "account:NAME#SERIAL" for a service account (by identity,
  * so that the name deleted and made again owns nothing of it). */
-static int
-resolve_owner(struct op_ctx *c, const char *who, char *out, size_t cap)
+int
+op_resolve_owner(struct op_ctx *c, const char *who, char *out, size_t cap)
 {
 	struct sat_account o;
 	int r;
@@ -169,7 +169,7 @@ apply_fields(struct op_ctx *c, struct sat_account *a, int creating)
 		a->public_key = pem;
 	}
 	if (rq->present & F_OWNER) {
-		if ((r = resolve_owner(c, rq->owner, owner, sizeof(owner))) != 0)
+		if ((r = op_resolve_owner(c, rq->owner, owner, sizeof(owner))) != 0)
 			return r;
 		if (c->p->role != ROLE_ADMIN && strcmp(owner, c->p->owner_ref) != 0)
 			return op_fail(c, SAT_E_PERM, "only an admin may give "
@@ -387,8 +387,9 @@ op_account_show(struct op_ctx *c)
 
 	snprintf(c->ev_account, sizeof(c->ev_account), "%.64s", c->rq->name);
 	c->ev->account = c->ev_account;
-	if ((r = op_get_account(c, c->rq->name, &a)) == 0)
-		r = reply_account(c, &a);
+	if ((r = op_get_account(c, c->rq->name, &a)) == 0 &&
+	    (r = reply_account(c, &a)) == 0)
+		r = op_account_counts(c, a.name);
 	record_free_account(&a);
 	return r;
 }

@@ -21,6 +21,7 @@ struct mint {
 	struct strlist services;
 	struct strlist sources;	/* canonical CIDR text */
 	int clipped;		/* ttl cut to the account's expiry */
+	const char *description;	/* borrowed, may be NULL */
 };
 
 static void
@@ -180,6 +181,8 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	t.expires_at = c->st->now + (int64_t)m->ttl;
 	if ((t.name = sat_strdup(m->name)) == NULL ||
 	    (t.created_by = sat_strdup(c->p->id)) == NULL ||
+	    (m->description != NULL && m->description[0] != '\0' &&
+	    (t.description = sat_strdup(m->description)) == NULL) ||
 	    strlist_copy(&t.services, &m->services) != 0 ||
 	    strlist_copy(&t.sources, &m->sources) != 0) {
 		r = SAT_E_NOMEM;
@@ -207,12 +210,16 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 		goto out;
 	snprintf(c->ev_token, sizeof(c->ev_token), "%s", t.id);
 	c->ev->token = c->ev_token;
+	if (t.expires_at - c->st->now <= (int64_t)c->st->cfg->warn_before)
+		expiry_note(c->st, t.id);
 	snprintf(c->ev_name, sizeof(c->ev_name), "%s", m->name);
 	c->ev->name = c->ev_name;
 	op_change(c, "ttl", "%llu", (unsigned long long)t.ttl);
 	op_change(c, "expires_at", "%lld", (long long)t.expires_at);
 	op_change_list(c, "services", &t.services);
 	op_change_list(c, "sources", &t.sources);
+	if (t.description != NULL)
+		op_change(c, "description", "%s", t.description);
 	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
@@ -224,6 +231,21 @@ out:
 	sat_wipe(tok, sizeof(tok));
 	record_free_token(&t);
 	return r;
+}
+
+/* token.mint's description (token.create's names the account). */
+static int
+token_description(struct op_ctx *c, struct mint *m)
+{
+	const char *d = c->rq->description;
+
+	if (!(c->rq->present & F_DESCRIPTION) || d[0] == '\0')
+		return 0;
+	if (!valid_text(d, SAT_DESCRIPTION_MAX) || !valid_not_blank(d))
+		return op_fail(c, SAT_E_INVALID, "description: at most 256 "
+		    "bytes of text, no control characters, not only spaces");
+	m->description = d;
+	return 0;
 }
 
 int
@@ -240,6 +262,7 @@ op_token_mint(struct op_ctx *c)
 	if ((r = op_get_account(c, c->rq->account, &a)) == 0 &&
 	    (r = op_may_manage(c, &a)) == 0 &&
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
+	    (r = token_description(c, &m)) == 0 &&
 	    (r = mint_check(c, &a, m.name, 1)) == 0) {
 		clip_ttl(c, &a, &m);
 		if ((r = mint_stage(c, a.name, &m, NULL)) == 0)
@@ -343,10 +366,15 @@ int
 op_token_show(struct op_ctx *c)
 {
 	struct sat_token t;
+	int64_t at;
 	int r;
 
-	if ((r = load_token(c, &t, NULL)) == 0)
-		r = reply_token(c, &t);
+	/* during a rotation's grace the old token's own last use shows who
+	 * has not switched yet */
+	if ((r = load_token(c, &t, NULL)) == 0 &&
+	    (r = reply_token(c, &t)) == 0 &&
+	    (r = op_token_usage(c, t.id, c->reply, &at)) != 0)
+		r = op_fail(c, r, "store: %s", sat_strerror(r));
 	record_free_token(&t);
 	return r;
 }
@@ -375,6 +403,51 @@ op_token_revoke(struct op_ctx *c)
 	record_free_token(&t);
 	record_free_account(&a);
 	return r;
+}
+
+/* token.disable / token.enable: a reversible stop, unlike revoke.  A
+ * revoked token cannot be enabled (nor disabled: there is nothing left
+ * to stop), and repeating either is ok and keeps the first time. */
+static int
+token_set_disabled(struct op_ctx *c, int disable)
+{
+	struct sat_token t;
+	struct sat_account a;
+	int r;
+
+	if ((r = load_token(c, &t, &a)) != 0 ||
+	    (r = op_may_manage(c, &a)) != 0)
+		goto out;
+	if (t.revoked_at != 0) {
+		r = op_fail(c, SAT_E_CONFLICT, "token %s is revoked", t.id);
+		goto out;
+	}
+	if ((t.disabled_at != 0) != disable) {
+		/* the live count (tindex.h) is unchanged: a disabled token
+		 * keeps its name and its slot, since it may come back */
+		t.disabled_at = disable ? c->st->now : 0;
+		c->staged = 1;
+		if ((r = store_put_token(c->st->store, &t)) != 0)
+			goto out;
+		op_change(c, "disabled", "%s", disable ? "yes" : "no");
+	}
+	r = reply_token(c, &t);
+out:
+	record_free_token(&t);
+	record_free_account(&a);
+	return r;
+}
+
+int
+op_token_disable(struct op_ctx *c)
+{
+	return token_set_disabled(c, 1);
+}
+
+int
+op_token_enable(struct op_ctx *c)
+{
+	return token_set_disabled(c, 0);
 }
 
 int
@@ -422,6 +495,7 @@ op_token_rotate(struct op_ctx *c)
 	/* same name and scope; the original ttl unless one is given,
 	 * never past today's max_ttl */
 	m.name = t.name;
+	m.description = t.description;
 	if (rq->present & F_TTL) {
 		if ((r = check_ttl(c, rq->ttl)) != 0)
 			goto out;
@@ -472,12 +546,117 @@ out:
 	return r;
 }
 
+/* token.list's filters; an absent one matches everything. */
+struct list_filter {
+	const char *status;
+	int64_t expiring_by;	/* 0: any; else live and ending before it */
+	int64_t unused_since;	/* 0: any; else not used since it */
+	const char *service;
+	const char *group;
+	char owner[SAT_PRINCIPAL_MAX + 1];	/* "" any, "-" none */
+};
+
+static int
+filter_init(struct op_ctx *c, struct list_filter *f)
+{
+	const struct request *rq = c->rq;
+	static const char *const states[] = { "active", "revoked", "expired",
+	    "disabled" };
+	size_t i;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (rq->present & F_STATUS) {
+		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			if (strcmp(rq->status, states[i]) == 0)
+				f->status = states[i];
+		if (f->status == NULL)
+			return op_fail(c, SAT_E_INVALID, "status must be active, "
+			    "revoked, expired or disabled");
+	}
+	if (rq->present & F_EXPIRING)
+		f->expiring_by = c->st->now + (int64_t)rq->expiring;
+	if (rq->present & F_UNUSED_FOR)
+		f->unused_since = c->st->now - (int64_t)rq->unused_for;
+	if (rq->present & F_SERVICE) {
+		if (!valid_service(rq->service))
+			return op_fail(c, SAT_E_INVALID, "service '%.64s': 1 to "
+			    "64 of A-Z a-z 0-9 _ . -", rq->service);
+		f->service = rq->service;
+	}
+	if (rq->present & F_GROUP) {
+		if (!valid_name(rq->group))
+			return op_fail(c, SAT_E_INVALID, "bad group name");
+		f->group = rq->group;
+	}
+	if (rq->present & F_OWNER) {
+		if (strcmp(rq->owner, "-") == 0)
+			snprintf(f->owner, sizeof(f->owner), "-");
+		else if ((r = op_resolve_owner(c, rq->owner, f->owner,
+		    sizeof(f->owner))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Whether the account's tokens may match at all (owner, group): one
+ * account read, not one per token. */
+static int
+filter_account(struct op_ctx *c, const struct list_filter *f,
+    const char *account, int *ret_ok)
+{
+	struct sat_account a;
+	char shown[SAT_PRINCIPAL_MAX + 1];
+	int r;
+
+	*ret_ok = 1;
+	if (f->group == NULL && f->owner[0] == '\0')
+		return 0;
+	memset(&a, 0, sizeof(a));
+	if ((r = store_get_account(c->st->store, account, &a)) != 0) {
+		*ret_ok = 0;
+		return r == SAT_E_NOTFOUND || r == SAT_E_MALFORMED ? 0 : r;
+	}
+	if (f->group != NULL && !strlist_contains(&a.groups, f->group))
+		*ret_ok = 0;
+	if (strcmp(f->owner, "-") == 0)
+		*ret_ok &= op_owner_shown(c, a.owner, shown, sizeof(shown)) != 0;
+	else if (f->owner[0] != '\0')
+		*ret_ok &= a.owner != NULL && strcmp(a.owner, f->owner) == 0;
+	record_free_account(&a);
+	return 0;
+}
+
+static int
+filter_token(const struct list_filter *f, const struct sat_token *t,
+    int64_t last_used, int64_t now)
+{
+	const char *st = op_token_status(t, now);
+
+	if (f->status != NULL && strcmp(st, f->status) != 0)
+		return 0;
+	if (f->expiring_by != 0 && (strcmp(st, "active") != 0 ||
+	    t->expires_at > f->expiring_by))
+		return 0;
+	/* never used counts from its mint: a token made an hour ago is
+	 * not "unused for 30d" */
+	if (f->unused_since != 0 && (last_used > t->created_at ? last_used :
+	    t->created_at) >= f->unused_since)
+		return 0;
+	/* a token for SVC: one that a login to SVC may use */
+	if (f->service != NULL && t->services.n > 0 &&
+	    !strlist_contains(&t->services, f->service))
+		return 0;
+	return 1;
+}
+
 /* One account's tokens, in mint order from from on, into items while
  * fewer than lim: O(items), whatever the account has held.  *ret_last
  * gets where the last one taken sits (*ret_got 1); *ret_more when ids
  * remain past it. */
 static int
-list_account(struct op_ctx *c, const char *account, struct tindex_pos from,
+list_account(struct op_ctx *c, const struct list_filter *f,
+    const char *account, struct tindex_pos from,
     json_t *items, size_t lim, struct tindex_pos *ret_last, int *ret_got,
     int *ret_more)
 {
@@ -486,6 +665,7 @@ list_account(struct op_ctx *c, const char *account, struct tindex_pos from,
 	struct tindex_pos at;
 	struct sat_token t;
 	char id[TOKEN_ID_LEN + 1];
+	int64_t used;
 	json_t *o;
 	int r;
 
@@ -503,12 +683,25 @@ list_account(struct op_ctx *c, const char *account, struct tindex_pos from,
 			continue;
 		if (r != 0)
 			break;
-		o = op_token_json(&t, c->st->now);
-		record_free_token(&t);
-		if (o == NULL || json_array_append_new(items, o) != 0)
-			return SAT_E_NOMEM;
+		/* a skipped token still moves the cursor past it */
 		*ret_last = at;
 		*ret_got = 1;
+		o = op_token_json(&t, c->st->now);
+		if (o == NULL) {
+			record_free_token(&t);
+			return SAT_E_NOMEM;
+		}
+		if ((r = op_token_usage(c, t.id, o, &used)) != 0 ||
+		    !filter_token(f, &t, used, c->st->now)) {
+			record_free_token(&t);
+			json_decref(o);
+			if (r != 0)
+				break;
+			continue;
+		}
+		record_free_token(&t);
+		if (json_array_append_new(items, o) != 0)
+			return SAT_E_NOMEM;
 	}
 	if (r == SAT_E_NOTFOUND)
 		r = 0;
@@ -541,6 +734,37 @@ parse_cursor(const char *cur, char acct[SAT_NAME_MAX + 1],
 	return 0;
 }
 
+static int
+cmp_expiry(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
+	    "expires_at"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b,
+	    "expires_at"));
+
+	return x < y ? -1 : x > y;
+}
+
+/* A page sorted by expiry, soonest first: what ends next is what a
+ * sysadmin looks for.  Pages follow the cursor (mint order per account),
+ * so the order holds within a page; README says so. */
+static void
+sort_by_expiry(json_t *items)
+{
+	size_t i, n = json_array_size(items);
+	json_t **v;
+
+	if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(items, i));
+	qsort(v, n, sizeof(*v), cmp_expiry);
+	json_array_clear(items);
+	for (i = 0; i < n; i++)
+		json_array_append_new(items, v[i]);
+	free(v);
+}
+
 int
 op_token_list(struct op_ctx *c)
 {
@@ -551,9 +775,12 @@ op_token_list(struct op_ctx *c)
 	struct tindex_pos from = { 0, 0 }, last = { 0, 0 }, got_at;
 	struct sat_token_head h;
 	size_t i, lim = op_limit(c);
+	struct list_filter f;
 	json_t *items;
-	int more = 0, have_cursor = 0, have_last = 0, got, r;
+	int more = 0, have_cursor = 0, have_last = 0, got, ok, r;
 
+	if ((r = filter_init(c, &f)) != 0)
+		return r;
 	if (rq->cursor != NULL && rq->cursor[0] != '\0') {
 		if (parse_cursor(rq->cursor, acct, &from) != 0)
 			return op_fail(c, SAT_E_INVALID, "bad cursor");
@@ -574,16 +801,21 @@ op_token_list(struct op_ctx *c)
 	if (rq->account != NULL) {
 		if (have_cursor && strcmp(acct, rq->account) != 0)
 			return op_fail(c, SAT_E_INVALID, "bad cursor");
-		if ((r = list_account(c, rq->account, from, items, lim,
-		    &last, &have_last, &more)) != 0)
+		if ((r = filter_account(c, &f, rq->account, &ok)) != 0)
+			return op_fail(c, r, "store: %s", sat_strerror(r));
+		if (ok && (r = list_account(c, &f, rq->account, from, items,
+		    lim, &last, &have_last, &more)) != 0)
 			return r;
 		snprintf(acct, sizeof(acct), "%s", rq->account);
 	} else {
 		/* from the cursor's account on (it may have been deleted) */
 		i = have_cursor ? names_after(l, acct) : 0;
 		if (have_cursor && names_contains(l, acct)) {
-			if ((r = list_account(c, acct, from, items, lim, &last,
-			    &have_last, &more)) != 0)
+			if ((r = filter_account(c, &f, acct, &ok)) != 0)
+				return op_fail(c, r, "store: %s",
+				    sat_strerror(r));
+			if (ok && (r = list_account(c, &f, acct, from, items,
+			    lim, &last, &have_last, &more)) != 0)
 				return r;
 		}
 		for (; !more && i < l->n; i++) {
@@ -595,8 +827,14 @@ op_token_list(struct op_ctx *c)
 				continue;
 			}
 			from.page = from.slot = 0;
-			if ((r = list_account(c, names_at(l, i), from, items,
-			    lim, &got_at, &got, &more)) != 0)
+			if ((r = filter_account(c, &f, names_at(l, i),
+			    &ok)) != 0)
+				return op_fail(c, r, "store: %s",
+				    sat_strerror(r));
+			if (!ok)
+				continue;
+			if ((r = list_account(c, &f, names_at(l, i), from,
+			    items, lim, &got_at, &got, &more)) != 0)
 				return r;
 			if (got) {
 				snprintf(acct, sizeof(acct), "%s",
@@ -606,6 +844,7 @@ op_token_list(struct op_ctx *c)
 			}
 		}
 	}
+	sort_by_expiry(items);
 	if (more && have_last) {
 		snprintf(cur, sizeof(cur), "%s/%u.%u", acct,
 		    (unsigned)last.page, (unsigned)last.slot);

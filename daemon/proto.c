@@ -46,6 +46,9 @@ static const struct field {
 	I("grace", F_GRACE, grace),
 	I("old_expires", F_OLD_EXPIRES, old_expires),
 	I("limit", F_LIMIT, limit),
+	S("status", F_STATUS, status),
+	I("expiring", F_EXPIRING, expiring),
+	I("unused_for", F_UNUSED_FOR, unused_for),
 #undef S
 #undef I
 #undef L

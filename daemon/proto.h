@@ -32,6 +32,8 @@ enum {
 	F_SERVICES = 1u << 15, F_SOURCES = 1u << 16, F_TTL = 1u << 17,
 	F_DAYS_VALID = 1u << 18, F_GRACE = 1u << 19, F_OLD_EXPIRES = 1u << 20,
 	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
+	/* token.list's filters (lifecycle) */
+	F_STATUS = 1u << 23, F_EXPIRING = 1u << 24, F_UNUSED_FOR = 1u << 25,
 };
 
 struct op;
@@ -46,10 +48,10 @@ struct request {
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
 	    *public_key, *external_id, *token, *service, *from, *cursor,
-	    *token_name;
+	    *token_name, *status;
 	size_t token_len;
 	struct strlist groups, accounts, services, sources;	/* owned */
-	uint64_t ttl, days_valid, grace, limit;
+	uint64_t ttl, days_valid, grace, limit, expiring, unused_for;
 	int64_t old_expires;
 };
 

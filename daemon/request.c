@@ -650,7 +650,10 @@ batch_run(struct server *sv)
 	for (stage = 0;; stage++) {
 		if (store_in_flight(st)) {
 			gather_while_syncing(sv, &cur);
-			if (store_commit_end(st) != 0) {
+			if (store_commit_end(st) == 0)
+				sv->metrics.last_commit_ns = now_ns() -
+				    sv->commit_t0_ns;
+			else {
 				batch_fail(sv, &prev, 0);
 				/* cur ran against changes that are gone */
 				store_rollback(st);
@@ -676,6 +679,7 @@ batch_run(struct server *sv)
 		}
 		if (cur.n > 0 && !cur.failed && store_staged(st) > 0 &&
 		    stage + 1 < PIPE_STAGES) {
+			sv->commit_t0_ns = now_ns();
 			if ((r = store_commit_begin(st)) == 0) {
 				/* cur's frame is on its way to the disk:
 				 * prev's replies are written while it syncs */
@@ -703,7 +707,10 @@ batch_run(struct server *sv)
 			if (store_staged(st) == 0)
 				break;
 			/* the last stage commits on this thread */
-			r = store_commit(st);
+			sv->commit_t0_ns = now_ns();
+			if ((r = store_commit(st)) == 0)
+				sv->metrics.last_commit_ns = now_ns() -
+				    sv->commit_t0_ns;
 		}
 		if (r != 0) {
 			batch_fail(sv, &cur, 0);

@@ -587,6 +587,7 @@ main(int argc, char **argv)
 	if (ratelimit_new(throttle_report, &sv, &sv.rl) != 0)
 		fail_start(ready_fd, "out of memory");
 	sv.st.cfg = &sv.cfg;
+	sv.st.metrics = &sv.metrics;
 	r = store_open_writer(sv.cfg.database, (unsigned)sv.cfg.lock_timeout_ms,
 	    &sv.st.store);
 	if (r != 0) {
@@ -615,6 +616,8 @@ main(int argc, char **argv)
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);
+	if (usage_open(&sv, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
 	sv.max_conns = conn_bound();
 	sv.ep_fd = -1;
 
@@ -642,6 +645,7 @@ main(int argc, char **argv)
 	close(sv.listen_fd);
 	if (!activated)
 		(void)unlink(sv.cfg.socket);
+	usage_close(&sv);
 	store_close(sv.st.store);
 	names_free(&sv.st.accounts);
 	names_free(&sv.st.groups);

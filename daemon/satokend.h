@@ -9,10 +9,12 @@
 #include "clock.h"
 #include "config.h"
 #include "conn.h"
+#include "metrics.h"
 #include "ops.h"
 #include "ratelimit.h"
 
 struct uid_slot;
+struct usage_agg;
 
 struct server {
 	struct sat_config cfg;		/* owned; replaced whole on SIGHUP */
@@ -40,6 +42,16 @@ struct server {
 	int64_t purge_next_ms;		/* when purge_step is next due */
 	int64_t sweep_next_ms;		/* its retention sweep's next step */
 	int64_t reclaim_next_ms;	/* its deleted tokens' next step */
+	/* usage.c: last use (README "Lifecycle") */
+	struct usage_agg *usage;	/* owned; NULL when off */
+	int usage_fd;			/* -1 when off */
+	char usage_path[108];		/* what it bound, to unlink */
+	int64_t usage_next_ms;		/* next flush; INT64_MAX: none held */
+	size_t expiry_pos;		/* expiry.c: next account of the pass */
+	int64_t expiry_next_ms;		/* its next step */
+	struct metrics metrics;		/* metrics.c; st.metrics points here */
+	int64_t metrics_next_ms;	/* next write of metrics_file */
+	int64_t commit_t0_ns;		/* request.c: the commit under way */
 };
 
 /* Milliseconds, nanoseconds of the one monotonic clock (common/clock.c),
@@ -73,6 +85,20 @@ int server_uid_take(struct server *sv, uid_t uid, uint64_t gen);
 
 /* purge.c: one step of the retention sweep, when due. */
 void purge_step(struct server *sv);
+
+/* usage.c: binds usage_socket (when set): 0, or -1 with err.  drain
+ * reads what arrived; step writes what is held when usage_flush is due,
+ * never over a batch; close flushes nothing (a report is advisory). */
+int usage_open(struct server *sv, char *err, size_t errlen);
+void usage_drain(struct server *sv);
+void usage_step(struct server *sv);
+void usage_close(struct server *sv);
+
+/* metrics.c's file, every metrics_interval (loop.c). */
+void metrics_step(struct server *sv);
+
+/* expiry.c: the token.expiring lines, when due, never over a batch. */
+void expiry_step(struct server *sv);
 
 /* loop.c: serves until SIGTERM; 0, or -1 on a fatal error. */
 int server_loop(struct server *sv);

@@ -18,6 +18,7 @@
  * several threads. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <syslog.h>
 
 #define PAM_SM_AUTH
@@ -243,6 +244,26 @@ not_a_token(pam_handle_t *pamh, int argc, const char **argv,
 	return flags->ignore_non_token ? PAM_IGNORE : PAM_AUTH_ERR;
 }
 
+/* A login with a token within warn_before of its end tells the user
+ * (sshd shows it before the session).  A conversation that cannot show
+ * it changes nothing: the login was decided already. */
+static void
+warn_expiry(pam_handle_t *pamh, int flags, const struct sat_config *cfg,
+    const struct verify_result *res)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)res->expires_at;
+
+	if ((flags & PAM_SILENT) || cfg->warn_before == 0 ||
+	    res->expires_at == 0 ||
+	    res->expires_at - (int64_t)time(NULL) > (int64_t)cfg->warn_before ||
+	    gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return;
+	(void)pam_info(pamh, "satoken: this token expires at %s", when);
+}
+
 SAT_PAM_EXPORT int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
@@ -303,6 +324,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    PAM_SUCCESS) {
 		free(id);
 		rc = refuse(r);
+	} else {
+		warn_expiry(pamh, flags, &args->cfg, &res);
 	}
 out:
 	sat_free_secret_str(owned);

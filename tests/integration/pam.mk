@@ -117,3 +117,13 @@ check-pam-sshd: $(PAMT_VG_MODULE) $(SATOKEND) $(SATOKENCTL)
 	@env $(PAMT_DAEMON_ENV) PAM_MODULE=$(CURDIR)/$(PAMT_VG_MODULE) $(PAMT_DIR)/sshd.sh
 
 CHECK_TARGETS += check-pam-pamtester check-pam-sshd
+
+# Issue 18: last use and the login's independence from it, through
+# pamtester against the real satokend (about 12 s).
+.PHONY: check-pam-lifecycle
+check-pam-lifecycle: $(PAM_MODULE) $(SATOKEND) $(SATOKENCTL)
+	@echo "== pam: last use (usage_socket) with pamtester and satokend"
+	@env B=$(B) $(PAMT_DAEMON_ENV) PAM_MODULE=$(CURDIR)/$(PAM_MODULE) \
+		PAMT_PRELOAD="$(PAMT_PRELOAD)" bash $(PAMT_DIR)/lifecycle.sh
+
+CHECK_TARGETS += check-pam-lifecycle

@@ -413,6 +413,67 @@ test_invalid_fields_refused(void **state)
 	record_free_token(&t);
 }
 
+/* Re-seals a record whose bytes a test changed: the CRC covers them. */
+static void
+reseal(struct wbuf *w)
+{
+	uint32_t crc = crc32_ieee(0, w->p, w->len - 4);
+
+	w->p[w->len - 4] = (uint8_t)(crc >> 24);
+	w->p[w->len - 3] = (uint8_t)(crc >> 16);
+	w->p[w->len - 2] = (uint8_t)(crc >> 8);
+	w->p[w->len - 1] = (uint8_t)crc;
+}
+
+/* The lifecycle tail: absent on a token that sets none of it (so records
+ * from before it decode, and encode to the same bytes), round-trips when
+ * set, and an unknown or zero field is refused. */
+static void
+test_token_lifecycle_tail(void **state)
+{
+	struct sat_token t, u;
+	struct wbuf w0, w;
+	size_t tag_at;
+
+	(void)state;
+	fill_token(&t);
+	wbuf_init(&w0);
+	wbuf_init(&w);
+	assert_int_equal(record_encode_token(&t, &w0), 0);
+	assert_int_equal(record_decode_token(w0.p, w0.len, &u), 0);
+	assert_null(u.description);
+	assert_int_equal(u.disabled_at, 0);
+	record_free_token(&u);
+
+	t.description = sat_strdup("relay on mx1");
+	t.disabled_at = 1763902000;
+	assert_int_equal(record_encode_token(&t, &w), 0);
+	assert_int_equal(w.len, w0.len + 1 + 2 + 12 + 1 + 8);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), 0);
+	assert_string_equal(u.description, "relay on mx1");
+	assert_int_equal(u.disabled_at, 1763902000);
+	record_free_token(&u);
+
+	/* an unknown tag where disabled_at's is */
+	tag_at = w.len - 4 - 8 - 1;
+	assert_int_equal(w.p[tag_at], 2);
+	w.p[tag_at] = 4;
+	reseal(&w);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
+	/* a tag out of order */
+	w.p[tag_at] = 1;
+	reseal(&w);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
+	/* disabled_at written as 0 */
+	w.p[tag_at] = 2;
+	memset(&w.p[tag_at + 1], 0, 8);
+	reseal(&w);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
+	wbuf_free(&w0);
+	wbuf_free(&w);
+	record_free_token(&t);
+}
+
 int
 main(void)
 {
@@ -424,6 +485,7 @@ main(void)
 		cmocka_unit_test(test_invalid_fields_refused),
 		cmocka_unit_test(test_random_mutations),
 		cmocka_unit_test(test_account_without_tail),
+		cmocka_unit_test(test_token_lifecycle_tail),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

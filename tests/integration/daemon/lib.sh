@@ -84,6 +84,8 @@ write_conf() {
 		# functional tests run satokenctl back to back, faster than
 		# the default 50 requests/s; t_limits tests the limiter
 		echo "rate_limit = 0"
+		# never the system's /run/satoken/usage.sock
+		echo "usage_socket = $T/run/usage.sock"
 		printf '%s\n' "$@"
 	} >"$CONF"
 	chmod 0644 "$CONF"

@@ -93,8 +93,8 @@ else
 		fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
 		print -r -- ${_comps[satokenctl]}' _ "$(dirname "$ZSHCOMP")")" = _satokenctl
 	top=$(sed -nE "s/.*':command:\(([^)]*)\)'.*/\1/p" "$ZSHCOMP")
-	check "its top level: whoami, backup, help and the command groups" \
-		test "$(words $top)" = "$(words whoami backup help $groups)"
+	check "its top level: whoami, status, backup, help and the command groups" \
+		test "$(words $top)" = "$(words whoami status backup help $groups)"
 	for g in $groups; do
 		want=$(sed -nE "s/^  $g ([a-z-]+)( .*)?\$/\\1/p" <<<"$help")
 		got=$(sed -nE "s/^[[:space:]]+$g\) compadd (.*) ;;\$/\\1/p" "$ZSHCOMP")

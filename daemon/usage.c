@@ -1,0 +1,263 @@
+/* satokend: last use, aggregated.  The modules' datagrams (common/
+ * usage.h) arrive on usage_socket; each token's latest report is kept
+ * in memory and written as its "u:ID" record at most every
+ * usage_flush, through the store's ordinary commit, never over a
+ * request's batch.  A login therefore never causes a store write, and
+ * a token record is never rewritten for its use. */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "satokend.h"
+#include "usage.h"
+
+/* Distinct tokens held between two flushes; past that a report for a
+ * token not yet held is dropped (and counted): memory stays bounded
+ * whatever a sender floods us with. */
+#define USAGE_SLOTS	8192	/* power of two */
+#define USAGE_HELD_MAX	(USAGE_SLOTS * 3 / 4)
+#define USAGE_READS	256	/* datagrams per wake-up, then the loop */
+/* a report from the future is a wrong clock or a forgery: it is taken
+ * as now, so it cannot pin "last used" ahead */
+#define USAGE_SKEW	60
+
+struct usage_slot {
+	struct usage_report r;	/* r.id[0] == '\0': empty */
+};
+
+struct usage_agg {
+	struct usage_slot *slots;
+	size_t held;
+	uint64_t dropped, received, malformed;
+};
+
+static size_t
+slot_hash(const char *id)
+{
+	size_t h = 5381, i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		h = h * 33 + (unsigned char)id[i];
+	return h & (USAGE_SLOTS - 1);
+}
+
+static void
+hold(struct usage_agg *u, const struct usage_report *r)
+{
+	size_t i = slot_hash(r->id);
+
+	while (u->slots[i].r.id[0] != '\0' &&
+	    strcmp(u->slots[i].r.id, r->id) != 0)
+		i = (i + 1) & (USAGE_SLOTS - 1);
+	if (u->slots[i].r.id[0] == '\0') {
+		if (u->held >= USAGE_HELD_MAX) {
+			u->dropped++;
+			return;
+		}
+		u->held++;
+	} else if (u->slots[i].r.at > r->at) {
+		return;		/* an older report arriving late */
+	}
+	u->slots[i].r = *r;
+}
+
+/* The socket: the group of the store (the modules' processes are in it
+ * to read the store), mode 0660, so only those who may read every
+ * token's digest already can report a use.  Reports stay advisory: a
+ * member of that group can claim a use that did not happen. */
+static int
+bind_usage(const char *path, const char *database, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "usage_socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		/* someone bound to it answers a connect: another daemon's,
+		 * not ours to take; else it was left behind */
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "usage_socket %s is another "
+			    "daemon's", path);
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+		(void)unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "usage_socket %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (stat(database, &st) == 0 && chown(path, (uid_t)-1, st.st_gid) != 0)
+		dlog(LOG_WARNING, "usage_socket %s: cannot give it the store's "
+		    "group (%s); modules outside this daemon's group cannot "
+		    "report use", path, strerror(errno));
+	return fd;
+}
+
+/* A usage socket that cannot be bound costs the last-use column, not
+ * the daemon: it serves on without it, saying so. */
+int
+usage_open(struct server *sv, char *err, size_t errlen)
+{
+	sv->usage_fd = -1;
+	sv->usage_next_ms = INT64_MAX;
+	if (sv->cfg.usage_socket == NULL)
+		return 0;
+	if ((sv->usage = calloc(1, sizeof(*sv->usage))) == NULL ||
+	    (sv->usage->slots = calloc(USAGE_SLOTS,
+	    sizeof(*sv->usage->slots))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((sv->usage_fd = bind_usage(sv->cfg.usage_socket,
+	    sv->cfg.database, err, errlen)) < 0) {
+		dlog(LOG_WARNING, "%s; last use is not recorded", err);
+		return 0;
+	}
+	snprintf(sv->usage_path, sizeof(sv->usage_path), "%s",
+	    sv->cfg.usage_socket);
+	return 0;
+}
+
+void
+usage_drain(struct server *sv)
+{
+	struct usage_agg *u = sv->usage;
+	struct usage_report r;
+	char buf[USAGE_MSG_MAX];
+	int64_t now = (int64_t)time(NULL);
+	ssize_t n;
+	int i;
+
+	if (u == NULL || sv->usage_fd < 0)
+		return;
+	for (i = 0; i < USAGE_READS; i++) {
+		n = recv(sv->usage_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		u->received++;
+		if (usage_parse(buf, (size_t)n, &r) != 0) {
+			sv->metrics.usage_malformed++;
+			continue;
+		}
+		/* counted when it arrives: the sender's clock is not ours */
+		metrics_login(&sv->metrics, r.reason, now);
+		if (strcmp(r.reason, "ok") != 0 || r.id[0] == '\0')
+			continue;
+		if (r.at > now + USAGE_SKEW)
+			r.at = now;
+		hold(u, &r);
+		sv->metrics.usage_dropped = u->dropped;
+	}
+	if (u->held > 0 && sv->usage_next_ms == INT64_MAX)
+		sv->usage_next_ms = now_ms() +
+		    (int64_t)sv->cfg.usage_flush * 1000;
+}
+
+/* Writes what is held: a token that no longer exists is skipped (a
+ * report cannot make a record for a token that is not there), an older
+ * use than the one recorded changes nothing. */
+static int
+flush(struct server *sv)
+{
+	struct usage_agg *u = sv->usage;
+	struct store *s = sv->st.store;
+	struct sat_token t;
+	struct sat_usage cur, nu;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < USAGE_SLOTS && r == 0; i++) {
+		struct usage_report *rep = &u->slots[i].r;
+
+		if (rep->id[0] == '\0')
+			continue;
+		memset(&t, 0, sizeof(t));
+		if ((r = store_get_token(s, rep->id, &t)) == SAT_E_NOTFOUND) {
+			r = 0;
+			continue;
+		}
+		record_free_token(&t);
+		if (r != 0)
+			break;
+		if ((r = store_get_usage(s, rep->id, &cur)) == 0 &&
+		    cur.at >= rep->at)
+			continue;
+		if (r != 0 && r != SAT_E_NOTFOUND)
+			break;
+		memset(&nu, 0, sizeof(nu));
+		nu.at = rep->at;
+		snprintf(nu.service, sizeof(nu.service), "%s", rep->service);
+		snprintf(nu.rhost, sizeof(nu.rhost), "%s", rep->rhost);
+		r = store_put_usage(s, rep->id, &nu);
+	}
+	if (r == 0 && store_staged(s) > 0)
+		r = store_commit(s);
+	return r;
+}
+
+void
+usage_step(struct server *sv)
+{
+	struct usage_agg *u = sv->usage;
+	int64_t t = now_ms();
+
+	if (u == NULL || t < sv->usage_next_ms || u->held == 0)
+		return;
+	/* never over a request's batch: it commits what it staged itself */
+	if (store_in_flight(sv->st.store) || store_staged(sv->st.store) > 0)
+		return;
+	if (flush(sv) != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "last use: writing %zu tokens' last use failed; "
+		    "retrying later", u->held);
+		sv->usage_next_ms = t + (int64_t)sv->cfg.usage_flush * 1000;
+		return;
+	}
+	memset(u->slots, 0, USAGE_SLOTS * sizeof(*u->slots));
+	u->held = 0;
+	sv->usage_next_ms = INT64_MAX;
+}
+
+void
+usage_close(struct server *sv)
+{
+	if (sv->usage_fd >= 0) {
+		close(sv->usage_fd);
+		(void)unlink(sv->usage_path);
+	}
+	sv->usage_fd = -1;
+	if (sv->usage != NULL)
+		free(sv->usage->slots);
+	free(sv->usage);
+	sv->usage = NULL;
+}

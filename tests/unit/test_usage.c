@@ -1,0 +1,110 @@
+/* Last-use datagrams: what a module formats parses back; whatever a
+ * local sender makes up is refused or carried harmlessly. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "usage.h"
+
+static void
+test_round_trip(void **state)
+{
+	char m[USAGE_MSG_MAX];
+	struct usage_report r;
+	size_t n;
+
+	(void)state;
+	n = usage_format(m, "AbCdEf012345", 1763900000, "imap", "2001:db8::1",
+	    "ok");
+	assert_true(n > 0);
+	assert_int_equal(usage_parse(m, n, &r), 0);
+	assert_string_equal(r.id, "AbCdEf012345");
+	assert_int_equal(r.at, 1763900000);
+	assert_string_equal(r.service, "imap");
+	assert_string_equal(r.rhost, "2001:db8::1");
+	assert_string_equal(r.reason, "ok");
+	/* a refusal without a token id (not a token at all) */
+	n = usage_format(m, NULL, 5, "imap", NULL, "malformed");
+	assert_int_equal(usage_parse(m, n, &r), 0);
+	assert_string_equal(r.id, "");
+	assert_string_equal(r.reason, "malformed");
+	/* but never an ok without one, nor a reason that is not a word */
+	assert_int_equal(usage_format(m, NULL, 5, "x", "y", "ok"), 0);
+	assert_int_equal(usage_format(m, "AbCdEf012345", 5, "x", "y", "o k"), 0);
+	/* empty and unsendable fields travel as "-" and come back empty */
+	n = usage_format(m, "AbCdEf012345", 5, NULL, "a b", "ok");
+	assert_int_equal(usage_parse(m, n, &r), 0);
+	assert_string_equal(r.service, "");
+	assert_string_equal(r.rhost, "");
+	/* no report for what is not a token id or a time */
+	assert_int_equal(usage_format(m, "sat_AbCdEf012345", 5, "x", "y", "ok"), 0);
+	assert_int_equal(usage_format(m, "AbCdEf012345", 0, "x", "y", "ok"), 0);
+}
+
+static void
+test_hostile_refused(void **state)
+{
+	static const char *bad[] = {
+		"", "satu1", "satu2 AbCdEf012345 5 - - ok",
+		"satu1 AbCdEf01234 5 - - ok", "satu1 AbCdEf012345 0 - - ok",
+		"satu1 AbCdEf012345 -5 - - ok", "satu1 AbCdEf012345 5x - - ok",
+		"satu1 AbCdEf012345 5 bad/svc - ok",
+		"satu1 AbCdEf012345 5 - - ok\n", "satu1 AbCdEf012345 5 - - ok x",
+		"satu1 AbCdEf012345 5  - ok", "satu1 AbCdEf012345 5 - \x01 ok",
+		"satu1 AbCdEf012345 5 - -", "satu1 - 5 - - ok",
+		"satu1 AbCdEf012345 5 - - OK",
+	};
+	struct usage_report r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(usage_parse(bad[i], strlen(bad[i]), &r),
+		    SAT_E_MALFORMED);
+	assert_int_equal(usage_parse(NULL, 0, &r), SAT_E_MALFORMED);
+}
+
+/* A missing socket, and one whose queue is full, cost the sender
+ * nothing and leave its errno alone. */
+static void
+test_send_never_blocks(void **state)
+{
+	char dir[] = "/tmp/test_usage.XXXXXX", path[128];
+	struct sockaddr_un sa;
+	int fd, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/u.sock", dir);
+	errno = 1234;
+	usage_send(path, "AbCdEf012345", 5, "x", "y", "ok");
+	assert_int_equal(errno, 1234);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* nobody reads: past the queue's length every send would block */
+	for (i = 0; i < 2000; i++)
+		usage_send(path, "AbCdEf012345", 5, "x", "y", "ok");
+	assert_int_equal(errno, 1234);
+	usage_send(NULL, "AbCdEf012345", 5, "x", "y", "ok");
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_hostile_refused),
+		cmocka_unit_test(test_send_never_blocks),
+	};
+
+	return cmocka_run_group_tests_name("usage", tests, NULL, NULL);
+}
