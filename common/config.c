@@ -141,6 +141,7 @@ static const struct key {
 	{ "allow_system_names", K_LIST, O(allow_system_names), 0, 0,
 	  "a comma-separated list of account names" },
 	{ "audit_reads", K_BOOL, O(audit_reads), 0, 0, "yes or no" },
+	{ "canary_disables", K_BOOL, O(canary_disables), 0, 0, "yes or no" },
 #undef O
 };
 

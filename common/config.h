@@ -35,6 +35,7 @@ struct sat_config {
 	char *audit;			/* owned: syslog | stderr | file:PATH */
 	struct strlist allow_system_names;	/* root, nobody, uid < 100 */
 	int audit_reads;		/* list/show lines too */
+	int canary_disables;		/* a canary's use disables its account */
 };
 
 /* Fills c with the defaults of DESIGN.md.  SAT_E_NOMEM on failure. */

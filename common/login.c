@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "canary.h"
 #include "err.h"
 #include "login.h"
 #include "store.h"
@@ -121,6 +122,9 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 	if (emit(cfg, req->ident, &ev) != 0 && r == 0 &&
 	    ret->reason == VERIFY_OK)
 		r = SAT_E_IO;
+	/* the store is read-only here: the daemon disables the account */
+	if (r == 0 && ret->reason == VERIFY_CANARY)
+		canary_report(cfg, req->token, req->token_len);
 	if (r != 0)
 		ret->reason = VERIFY_MALFORMED;
 	return r;

@@ -83,6 +83,12 @@ struct sat_token {
 	struct strlist sources;		/* CIDRs; empty: any source */
 	int64_t revoked_at;	/* 0: not revoked */
 	char replaced_by[TOKEN_ID_LEN + 1];	/* "" unless rotated */
+	/* Workload identity: a tail tagged 'W' that older records lack
+	 * (read as 0), written only when one of these is set. */
+	int canary;		/* never authenticates: reason canary */
+	uint32_t bind_pid;	/* 0: not bound to a process */
+	uint64_t bind_start;	/* that process's start time, clock ticks
+				 * after boot (/proc/PID/stat field 22) */
 };
 
 /* An account's token ids, live and retained, in one record: the first

@@ -2,7 +2,7 @@
  * module, the SASL plugin and the daemon's token.verify.
  *
  * Checks, in order, each refusal with its reason code:
- *   malformed, unknown_token, bad_secret, wrong_account, revoked,
+ *   malformed, unknown_token, bad_secret, wrong_account, canary, revoked,
  *   expired, unknown_account, account_disabled, account_expired,
  *   policy_denied, service_denied, source_denied, then ok.
  * Past the format check the same work is done on every path (one token
@@ -32,6 +32,7 @@ enum verify_reason {
 	VERIFY_POLICY_DENIED,
 	VERIFY_SERVICE_DENIED,
 	VERIFY_SOURCE_DENIED,
+	VERIFY_CANARY,		/* a canary token: it never authenticates */
 };
 
 /* "ok", "malformed", "unknown_token"...  Static string. */

@@ -440,7 +440,9 @@ c_token_mint(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	    o->pos[0], "name", o->name);
 	if (req == NULL)
 		return ctl_nomem();
-	if ((r = req_mint_opts(req, o)) != 0) {
+	if ((r = req_mint_opts(req, o)) != 0 ||
+	    (r = req_workload_opts(req, o)) != 0 ||
+	    (r = ctl_self_sign(c, req, o)) != 0) {
 		json_decref(req);
 		return r;
 	}
@@ -515,7 +517,8 @@ c_token_rotate(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	if ((r = req_duration(req, "grace", "grace", o->grace)) != 0 ||
 	    (r = req_duration(req, "ttl", "ttl", o->ttl)) != 0 ||
 	    (o->old_expires != NULL &&
-	    (r = req_int(req, "old_expires", (uint64_t)t)) != 0)) {
+	    (r = req_int(req, "old_expires", (uint64_t)t)) != 0) ||
+	    (r = ctl_self_sign(c, req, o)) != 0) {
 		json_decref(req);
 		return r;
 	}
@@ -630,14 +633,19 @@ const struct cmd ctl_cmds[] = {
 	  "account delete NAME [--yes]",
 	  "Deletes a service account and all its tokens.  On a terminal it\n"
 	  "asks first; --yes (or no terminal) does not." },
-	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT,
+	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT |
+	  O_CANARY | O_BINDPID | O_SELF,
 	  c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
-	  "                 [--from CIDR]... [--output FILE]",
+	  "                 [--from CIDR]... [--output FILE] [--canary]\n"
+	  "                 [--bind-pid PID] [--self --key PRIVATE.pem]",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
 	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds.\n"
 	  "--output FILE writes it to a new file instead (mode 0600, no\n"
-	  "newline; an existing file is refused and nothing is minted)." },
+	  "newline; an existing file is refused and nothing is minted).\n"
+	  "--canary: a token that never authenticates; its use is an alert.\n"
+	  "--bind-pid PID: revoked when that process exits.\n"
+	  "--self --key: as the account itself, signed with its private key." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
 	  O_FROM | O_OUTPUT, c_token_create,
 	  "token create NAME " ACCT_USAGE "\n"
@@ -652,14 +660,16 @@ const struct cmd ctl_cmds[] = {
 	  "Shows one token's metadata." },
 	{ "token", "revoke", 1, 1, 0, c_token_revoke, "token revoke ID",
 	  "Revokes a token at once (revoking it again is fine)." },
-	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT,
+	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT |
+	  O_SELF,
 	  c_token_rotate,
 	  "token rotate ID [--grace DURATION | --old-expires TIME] "
 	  "[--ttl DURATION]\n"
-	  "                 [--output FILE]",
+	  "                 [--output FILE] [--self --key PRIVATE.pem]",
 	  "Issues a new token with the same name and scope; the old one ends\n"
 	  "now, after --grace, or at --old-expires (Unix seconds or RFC 3339).\n"
-	  "The new token alone on stdout." },
+	  "The new token alone on stdout.  --self --key: the account rotates\n"
+	  "its own token, signing a challenge with its private key." },
 	{ "token", "verify", 1, 1, O_SERVICE | O_FROM, c_token_verify,
 	  "token verify ACCOUNT [--service SVC] [--from ADDR]",
 	  "Reads a token from stdin and checks it as a login of ACCOUNT would:\n"

@@ -82,6 +82,8 @@ static const struct {
 	{ "old-expires", O_OLDEXP, 1, 'E' }, { "limit", O_PAGE, 1, 'l' },
 	{ "cursor", O_PAGE, 1, 'C' }, { "output", O_OUTPUT, 1, 'O' },
 	{ "yes", O_YES, 0, 'y' },
+	{ "canary", O_CANARY, 0, 'Y' }, { "bind-pid", O_BINDPID, 1, 'P' },
+	{ "self", O_SELF, 0, 'Z' }, { "key", O_SELF, 1, 'K' },
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -129,6 +131,10 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'C': o->cursor = optarg; break;
 		case 'O': o->output = optarg; break;
 		case 'y': o->yes = 1; break;
+		case 'Y': o->canary = 1; break;
+		case 'P': o->bind_pid = optarg; break;
+		case 'Z': o->self = 1; break;
+		case 'K': o->key = optarg; break;
 		case 'j': c->json = 1; break;
 		case 'S': c->socket = optarg; break;
 		case 'T': c->token_file = optarg; break;

@@ -52,6 +52,7 @@ struct op_ctx {
 	char ev_values[2048];			/* their values */
 	size_t ev_used;				/* bytes of ev_values taken */
 	int staged;			/* set once anything was staged */
+	uint64_t conn_serial;		/* the connection it came on */
 	const char *outcome;		/* audit overrides (token.verify) */
 	const char *reason;
 };
@@ -123,6 +124,11 @@ json_t *op_token_json(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+/* ops_self.c: self-rotation by key.  self.challenge gives this
+ * connection a nonce; a token.mint or token.rotate carrying
+ * "signature" then runs as the account, by ops_self_principal. */
+int op_self_challenge(struct op_ctx *c);
+int ops_self_principal(struct op_ctx *c, struct principal *ret);
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */

@@ -25,6 +25,8 @@ struct principal {
 	char owner_ref[SAT_PRINCIPAL_MAX + 1];
 	enum sat_role role;
 	int is_account;
+	int by_key;	/* the account itself, by its key (ops_self.c):
+			 * may mint and rotate only its own tokens */
 	uid_t uid;	/* the socket peer, also for a token principal */
 	gid_t gid;
 };

@@ -10,7 +10,7 @@
 #include "proto.h"
 #include "valid.h"
 
-enum ftype { T_STR, T_INT, T_LIST };
+enum ftype { T_STR, T_INT, T_LIST, T_BOOL };
 
 static const struct field {
 	const char *key;
@@ -45,6 +45,8 @@ static const struct field {
 	I("grace", F_GRACE, grace),
 	I("old_expires", F_OLD_EXPIRES, old_expires),
 	I("limit", F_LIMIT, limit),
+	{ "canary", F_CANARY, T_BOOL, offsetof(struct request, canary) },
+	I("bind_pid", F_BIND_PID, bind_pid),
 #undef S
 #undef I
 #undef L
@@ -108,6 +110,11 @@ set_field(struct request *rq, const struct field *f, json_t *v)
 		return 0;
 	case T_LIST:
 		return get_list(v, (struct strlist *)base);
+	case T_BOOL:
+		if (!json_is_boolean(v))
+			return SAT_E_INVALID;
+		*(int *)base = json_is_true(v);
+		return 0;
 	}
 	return SAT_E_INTERNAL;
 }
@@ -116,7 +123,8 @@ static const char *
 type_name(enum ftype t)
 {
 	return t == T_STR ? "a string" : t == T_INT ?
-	    "a non-negative integer" : "an array of strings";
+	    "a non-negative integer" : t == T_BOOL ? "true or false" :
+	    "an array of strings";
 }
 
 static int
@@ -219,6 +227,15 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 			}
 			rq.auth_token = json_string_value(v);
 			rq.auth_token_len = json_string_length(v);
+			continue;
+		}
+		if (strcmp(key, "signature") == 0) {
+			if (!json_is_string(v)) {
+				snprintf(err, errlen,
+				    "field 'signature' must be a string");
+				goto fail;
+			}
+			rq.signature = json_string_value(v);
 			continue;
 		}
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)

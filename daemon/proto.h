@@ -31,6 +31,8 @@ enum {
 	F_SERVICES = 1u << 15, F_SOURCES = 1u << 16, F_TTL = 1u << 17,
 	F_DAYS_VALID = 1u << 18, F_GRACE = 1u << 19, F_OLD_EXPIRES = 1u << 20,
 	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
+	/* workload identity, from the top down to keep clear of others */
+	F_CANARY = 1u << 31, F_BIND_PID = 1u << 30,
 };
 
 struct op;
@@ -42,6 +44,8 @@ struct request {
 	const char *op_name;		/* "" until known */
 	const char *auth_token;		/* secret: wiped with root */
 	size_t auth_token_len;
+	const char *signature;		/* self-rotation by key (ops_self.c):
+					 * base64, over the nonce and the rest */
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
 	    *public_key, *external_id, *token, *service, *from, *cursor,
@@ -50,6 +54,8 @@ struct request {
 	struct strlist groups, accounts, services, sources;	/* owned */
 	uint64_t ttl, days_valid, grace, limit;
 	int64_t old_expires;
+	int canary;			/* token.mint: a canary token */
+	uint64_t bind_pid;		/* token.mint: revoked when it exits */
 };
 
 /* Parses one line.  0 with *ret filled (release with proto_free), or
