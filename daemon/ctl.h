@@ -48,6 +48,7 @@ struct opts {
 	const char *bind_pid;	/* --bind-pid PID */
 	int self;		/* --self: signed with --key, no other principal */
 	const char *key;	/* --key PRIVATE.pem */
+	int revoke;		/* scan --revoke */
 	struct strlist groups, services, froms;
 	char **pos;		/* positional arguments (borrowed argv) */
 	int npos;
@@ -79,6 +80,7 @@ enum {
 	O_YES = 1u << 15,
 	/* workload identity, from the top down to keep clear of others */
 	O_CANARY = 1u << 31, O_BINDPID = 1u << 30, O_SELF = 1u << 29,
+	O_REVOKE = 1u << 28,
 };
 #define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
 	O_EXTID)

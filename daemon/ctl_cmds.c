@@ -574,12 +574,14 @@ c_token_verify(struct ctl *c, const struct cmd *cmd, struct opts *o)
 const struct cmd ctl_cmds[] = {
 	{ NULL, "whoami", 0, 0, 0, c_whoami, "whoami",
 	  "Shows who satokend takes you for, and your role." },
-	{ NULL, "scan", 0, -1, 0, c_scan, "scan [PATH...]",
+	{ NULL, "scan", 0, -1, O_REVOKE, c_scan, "scan [--revoke] [PATH...]",
 	  "Finds every token in the files (directories recursively, stdin\n"
 	  "when no path) by its checksum, with no daemon needed, and prints\n"
 	  "FILE:LINE: ID ACCOUNT STATE, the state from satokend when it\n"
-	  "answers.  Exit 3 when a token found is active or its state\n"
-	  "cannot be known; 0 when every one is revoked or expired." },
+	  "answers.  --revoke revokes the active ones the caller may manage\n"
+	  "(audited action=token.leaked with the file).  Exit 3 when a token\n"
+	  "found is still active or its state cannot be known; 0 when every\n"
+	  "one is revoked (now or before) or expired." },
 	{ NULL, "backup", 1, 1, 0, c_backup, "backup FILE",
 	  "Writes a consistent copy of the store, HMAC key included, to FILE\n"
 	  "(a new file, mode 0600) while satokend runs (admin).  satokend\n"

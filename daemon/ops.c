@@ -57,6 +57,8 @@ static const struct op ops[] = {
 	{ "token.show", op_token_show, F_ID, F_ID, ROLE_VIEWER, 0 },
 	{ "token.revoke", op_token_revoke, F_ID, F_ID, ROLE_CONTRIBUTOR,
 	  OP_MUTATES },
+	{ "token.leaked", op_token_leaked, F_ID | F_FILE, F_ID | F_FILE,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.rotate", op_token_rotate, F_ID | F_GRACE | F_OLD_EXPIRES |
 	  F_TTL, F_ID, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.verify", op_token_verify, F_ACCOUNT | F_TOKEN | F_SERVICE |

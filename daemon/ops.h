@@ -154,6 +154,8 @@ int op_token_create(struct op_ctx *c);
 int op_token_list(struct op_ctx *c);
 int op_token_show(struct op_ctx *c);
 int op_token_revoke(struct op_ctx *c);
+/* scan --revoke: a revocation that says in which file it was found */
+int op_token_leaked(struct op_ctx *c);
 int op_token_rotate(struct op_ctx *c);
 int op_token_verify(struct op_ctx *c);
 

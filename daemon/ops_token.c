@@ -399,6 +399,16 @@ op_token_revoke(struct op_ctx *c)
 }
 
 int
+op_token_leaked(struct op_ctx *c)
+{
+	if (strlen(c->rq->file) > 1024)
+		return op_fail(c, SAT_E_INVALID, "file: at most 1024 bytes");
+	snprintf(c->ev_detail, sizeof(c->ev_detail), "file=%.500s", c->rq->file);
+	c->ev->detail = c->ev_detail;
+	return op_token_revoke(c);
+}
+
+int
 op_token_rotate(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;

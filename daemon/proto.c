@@ -47,6 +47,7 @@ static const struct field {
 	I("limit", F_LIMIT, limit),
 	{ "canary", F_CANARY, T_BOOL, offsetof(struct request, canary) },
 	I("bind_pid", F_BIND_PID, bind_pid),
+	S("file", F_FILE, file),
 #undef S
 #undef I
 #undef L

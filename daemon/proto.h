@@ -32,7 +32,7 @@ enum {
 	F_DAYS_VALID = 1u << 18, F_GRACE = 1u << 19, F_OLD_EXPIRES = 1u << 20,
 	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
 	/* workload identity, from the top down to keep clear of others */
-	F_CANARY = 1u << 31, F_BIND_PID = 1u << 30,
+	F_CANARY = 1u << 31, F_BIND_PID = 1u << 30, F_FILE = 1u << 29,
 };
 
 struct op;
@@ -49,7 +49,7 @@ struct request {
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
 	    *public_key, *external_id, *token, *service, *from, *cursor,
-	    *token_name;
+	    *token_name, *file;
 	size_t token_len;
 	struct strlist groups, accounts, services, sources;	/* owned */
 	uint64_t ttl, days_valid, grace, limit;
