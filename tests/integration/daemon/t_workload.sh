@@ -107,9 +107,13 @@ check "a canary is minted and shown as one" \
 mkdir "$T/pam.d"
 printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
 	"$PAM_MODULE" "$CONF" "$PAM_MODULE" "$CONF" >"$T/pam.d/wltest"
+# a sanitized module needs the ASan runtime ahead of pam_wrapper
+PRELOAD=libpam_wrapper.so
+ldd "$PAM_MODULE" | grep -q libasan &&
+	PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) libpam_wrapper.so"
 pt() {
 	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
-		LD_PRELOAD=libpam_wrapper.so ASAN_OPTIONS=detect_leaks=0 \
+		LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 \
 		pamtester wltest "$1" authenticate <"$2" >/dev/null 2>&1
 }
 t "PAM: a canary is refused" 1 pt cn "$T/canary.tok"
