@@ -245,9 +245,11 @@ start_account(struct server *sv, const char *account, int64_t now,
 		if (r != 0)
 			return r;
 		if (t.bind_pid != 0 && t.revoked_at == 0 && now < t.expires_at) {
+			/* fail closed: a process /proc cannot vouch for
+			 * is not taken to be the one the token was bound to */
 			same = pidstart_same(t.bind_pid, t.bind_start);
-			if (same == 0 || (same == 1 && watch_add(t.id,
-			    t.bind_pid, t.bind_start) == SAT_E_NOTFOUND))
+			if (same != 1 || watch_add(t.id, t.bind_pid,
+			    t.bind_start) == SAT_E_NOTFOUND)
 				r = revoke_bound(sv, t.id, t.bind_pid, 1);
 			else if (same == 1 && nwatch >= BINDPID_MAX)
 				(*unwatched)++;
