@@ -189,16 +189,9 @@ ops_self_principal(struct op_ctx *c, struct principal *ret)
 		    "key, or over another request)", a.name);
 		goto out;
 	}
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->id, sizeof(ret->id), "account:%s", a.name);
+	principal_of_account(&a, c->p->uid, c->p->gid, ret);
 	snprintf(ret->display, sizeof(ret->display), "%s(key)", ret->id);
-	principal_account_ref(a.name, a.serial, ret->owner_ref,
-	    sizeof(ret->owner_ref));
-	ret->role = role_valid(a.role) ? (enum sat_role)a.role : ROLE_VIEWER;
-	ret->is_account = 1;
 	ret->by_key = 1;
-	ret->uid = c->p->uid;
-	ret->gid = c->p->gid;
 	r = 0;
 out:
 	free(text);

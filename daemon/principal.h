@@ -45,6 +45,12 @@ int principal_from_token(struct store *s, const char *token, size_t len,
     int64_t now, uid_t uid, gid_t gid, struct principal *ret,
     enum verify_reason *ret_reason);
 
+/* Fills ret for service account a (its role), held by the socket peer
+ * uid/gid: what principal_from_token and a request signed by the
+ * account's key (ops_self.c) act as. */
+void principal_of_account(const struct sat_account *a, uid_t uid, gid_t gid,
+    struct principal *ret);
+
 /* Resolves an --owner value naming a local user to "uid:N": "uid:N" or
  * a number, or a user name.  SAT_E_NOTFOUND for a user or uid the
  * system does not know, SAT_E_INVALID for anything else ("account:"
