@@ -12,7 +12,9 @@
  * Who may bind: the caller's socket uid must be the process's real uid,
  * or the caller an admin.  At most BINDPID_MAX processes are watched; a
  * mint past that is QUOTA_EXCEEDED (a token nobody watches would not
- * die with its process). */
+ * die with its process).  The pidfds come out of the descriptor limit
+ * the connections share (conn_bound does not reserve them): when none
+ * is left, pidfd_open fails and the mint is refused, never unwatched. */
 #ifndef SATOKEND_BINDPID_H
 #define SATOKEND_BINDPID_H
 
