@@ -431,7 +431,9 @@ c_token_mint(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	if (req == NULL)
 		return ctl_nomem();
 	if ((r = req_mint_opts(req, o)) != 0 ||
-	    (r = req_str(req, "description", o->description)) != 0) {
+	    (r = req_str(req, "description", o->description)) != 0 ||
+	    (r = req_workload_opts(req, o)) != 0 ||
+	    (r = ctl_self_sign(c, req, o)) != 0) {
 		json_decref(req);
 		return r;
 	}
@@ -552,7 +554,8 @@ c_token_rotate(struct ctl *c, const struct cmd *cmd, struct opts *o)
 	if ((r = req_duration(req, "grace", "grace", o->grace)) != 0 ||
 	    (r = req_duration(req, "ttl", "ttl", o->ttl)) != 0 ||
 	    (o->old_expires != NULL &&
-	    (r = req_int(req, "old_expires", (uint64_t)t)) != 0)) {
+	    (r = req_int(req, "old_expires", (uint64_t)t)) != 0) ||
+	    (r = ctl_self_sign(c, req, o)) != 0) {
 		json_decref(req);
 		return r;
 	}
@@ -606,12 +609,14 @@ const struct cmd ctl_cmds[] = {
 	  "Shows satokend's version, store size, accounts, tokens by state\n"
 	  "(as of the last pass, at most a minute old), the last commit's\n"
 	  "latency and the last hour's logins by outcome and reason." },
-	{ NULL, "scan", 0, -1, 0, c_scan, "scan [PATH...]",
+	{ NULL, "scan", 0, -1, O_REVOKE, c_scan, "scan [--revoke] [PATH...]",
 	  "Finds every token in the files (directories recursively, stdin\n"
 	  "when no path) by its checksum, with no daemon needed, and prints\n"
 	  "FILE:LINE: ID ACCOUNT STATE, the state from satokend when it\n"
-	  "answers.  Exit 3 when a token found is active or its state\n"
-	  "cannot be known; 0 when every one is revoked or expired." },
+	  "answers.  --revoke revokes the active ones the caller may manage\n"
+	  "(audited action=token.leaked with the file).  Exit 3 when a token\n"
+	  "found is still active or its state cannot be known; 0 when every\n"
+	  "one is revoked (now or before) or expired." },
 	{ NULL, "backup", 1, 1, 0, c_backup, "backup FILE",
 	  "Writes a consistent copy of the store, HMAC key included, to FILE\n"
 	  "(a new file, mode 0600) while satokend runs (admin).  satokend\n"
@@ -666,14 +671,18 @@ const struct cmd ctl_cmds[] = {
 	  "Deletes a service account and all its tokens.  On a terminal it\n"
 	  "asks first; --yes (or no terminal) does not." },
 	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT |
-	  O_DESC, c_token_mint,
+	  O_DESC | O_CANARY | O_BINDPID | O_SELF, c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
 	  "                 [--from CIDR]... [--output FILE] "
-	  "[--description TEXT]",
+	  "[--description TEXT]\n"
+	  "                 [--canary] [--bind-pid PID] [--self --key PRIVATE.pem]",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
 	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds.\n"
 	  "--output FILE writes it to a new file instead (mode 0600, no\n"
-	  "newline; an existing file is refused and nothing is minted)." },
+	  "newline; an existing file is refused and nothing is minted).\n"
+	  "--canary: a token that never authenticates; its use is an alert.\n"
+	  "--bind-pid PID: revoked when that process exits.\n"
+	  "--self --key: as the account itself, signed with its private key." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
 	  O_FROM | O_OUTPUT, c_token_create,
 	  "token create NAME " ACCT_USAGE "\n"
@@ -698,14 +707,16 @@ const struct cmd ctl_cmds[] = {
 	  "Stops a token until it is enabled again (logins: token_disabled)." },
 	{ "token", "enable", 1, 1, 0, c_token_enable, "token enable ID",
 	  "Lets a disabled token authenticate again." },
-	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT,
+	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT |
+	  O_SELF,
 	  c_token_rotate,
 	  "token rotate ID [--grace DURATION | --old-expires TIME] "
 	  "[--ttl DURATION]\n"
-	  "                 [--output FILE]",
+	  "                 [--output FILE] [--self --key PRIVATE.pem]",
 	  "Issues a new token with the same name and scope; the old one ends\n"
 	  "now, after --grace, or at --old-expires (Unix seconds or RFC 3339).\n"
-	  "The new token alone on stdout." },
+	  "The new token alone on stdout.  --self --key: the account rotates\n"
+	  "its own token, signing a challenge with its private key." },
 	{ "token", "verify", 1, 1, O_SERVICE | O_FROM, c_token_verify,
 	  "token verify ACCOUNT [--service SVC] [--from ADDR]",
 	  "Reads a token from stdin and checks it as a login of ACCOUNT would:\n"

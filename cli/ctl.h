@@ -35,6 +35,11 @@ struct opts {
 	const char *output;	/* --output FILE: the minted token goes there */
 	int yes;		/* --yes: do not ask before a destructive act */
 	const char *status, *expiring, *unused_for;	/* token list */
+	int canary;		/* --canary */
+	const char *bind_pid;	/* --bind-pid PID */
+	int self;		/* --self: signed with --key, no other principal */
+	const char *key;	/* --key PRIVATE.pem */
+	int revoke;		/* scan --revoke */
 	struct strlist groups, services, froms;
 	char **pos;		/* positional arguments (borrowed argv) */
 	int npos;
@@ -69,6 +74,9 @@ enum {
 	O_SERVICE = 1u << 9, O_FROM = 1u << 10, O_GRACE = 1u << 11,
 	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13, O_OUTPUT = 1u << 14,
 	O_YES = 1u << 15, O_FILTER = 1u << 16,	/* token list's filters */
+	/* workload identity, from the top down to keep clear of others */
+	O_CANARY = 1u << 31, O_BINDPID = 1u << 30, O_SELF = 1u << 29,
+	O_REVOKE = 1u << 28,
 };
 #define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
 	O_EXTID)
@@ -133,6 +141,13 @@ int ctl_send_minted(struct ctl *c, json_t *req, const struct opts *o);
 int ctl_confirm(const struct opts *o, const char *question);
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
+
+/* self.c: token mint's --canary and --bind-pid into req. */
+int req_workload_opts(json_t *req, const struct opts *o);
+/* self.c: --self --key: asks the daemon for a challenge on this
+ * connection and signs req with the key (fields "signature").  Returns
+ * 0 or the exit code after printing the error. */
+int ctl_self_sign(struct ctl *c, json_t *req, const struct opts *o);
 
 /* scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);

@@ -84,6 +84,9 @@ static const struct {
 	{ "yes", O_YES, 0, 'y' },
 	{ "status", O_FILTER, 1, 'u' }, { "expiring", O_FILTER, 1, 'e' },
 	{ "unused-for", O_FILTER, 1, 'U' },
+	{ "canary", O_CANARY, 0, 'Y' }, { "bind-pid", O_BINDPID, 1, 'P' },
+	{ "self", O_SELF, 0, 'Z' }, { "key", O_SELF, 1, 'K' },
+	{ "revoke", O_REVOKE, 0, 'R' },
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -134,6 +137,11 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'u': o->status = optarg; break;
 		case 'e': o->expiring = optarg; break;
 		case 'U': o->unused_for = optarg; break;
+		case 'Y': o->canary = 1; break;
+		case 'P': o->bind_pid = optarg; break;
+		case 'Z': o->self = 1; break;
+		case 'K': o->key = optarg; break;
+		case 'R': o->revoke = 1; break;
 		case 'j': c->json = 1; break;
 		case 'S': c->socket = optarg; break;
 		case 'T': c->token_file = optarg; break;

@@ -33,6 +33,7 @@ struct seen {
 struct sweep {
 	struct ctl *c;
 	int offline;		/* the daemon could not be reached */
+	int revoke;		/* --revoke: revoke the live ones found */
 	int live;		/* a token found is live or unknown */
 	int failed;		/* a path could not be read */
 	struct seen *seen;
@@ -89,6 +90,38 @@ ask(struct sweep *w, struct seen *s)
 	json_decref(req);
 }
 
+/* --revoke: a live token found in file is revoked as leaked, if the
+ * caller may (action=token.leaked names the file).  s->state says what
+ * it is after; a refusal is said on stderr and leaves it live. */
+static void
+revoke_leaked(struct sweep *w, struct seen *s, const char *file)
+{
+	json_t *req, *reply = NULL;
+	const char *line, *msg;
+
+	if (w->offline || strcmp(s->state, "active") != 0)
+		return;
+	if ((req = json_pack("{s:s, s:s, s:s}", "op", "token.leaked", "id",
+	    s->id, "file", file)) == NULL)
+		return;
+	if (ctl_call(w->c, req, &reply, &line) != 0) {
+		json_decref(req);
+		w->offline = 1;
+		return;
+	}
+	json_decref(req);
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		snprintf(s->state, sizeof(s->state), "revoked");
+		fprintf(stderr, "satokenctl: scan: revoked %s, leaked in %s\n",
+		    s->id, file);
+	} else {
+		msg = json_string_value(json_object_get(reply, "message"));
+		fprintf(stderr, "satokenctl: scan: cannot revoke %s: %s\n",
+		    s->id, msg != NULL ? msg : "refused");
+	}
+	json_decref(reply);
+}
+
 static const struct seen *
 lookup(struct sweep *w, const char *id)
 {
@@ -108,6 +141,8 @@ lookup(struct sweep *w, const char *id)
 	s = &w->seen[w->nseen++];
 	memcpy(s->id, id, sizeof(s->id));
 	ask(w, s);
+	if (w->revoke)
+		revoke_leaked(w, s, w->file);
 	return s;
 }
 
@@ -214,7 +249,7 @@ walk_one(const char *path, const struct stat *st, int type, struct FTW *f)
 int
 c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o)
 {
-	struct sweep w = { .c = c };
+	struct sweep w = { .c = c, .revoke = o->revoke };
 	struct stat st;
 	int i, r = 0;
 

@@ -120,6 +120,9 @@ syslog_send(int *fd, const char *msg, size_t n)
 static int
 syslog_prio(const struct audit_event *ev)
 {
+	/* a canary token was used: someone holds what they should not */
+	if (ev->reason != NULL && strcmp(ev->reason, "canary") == 0)
+		return LOG_AUTHPRIV | LOG_ALERT;
 	return LOG_AUTHPRIV | (ev->outcome != NULL &&
 	    strcmp(ev->outcome, "ok") == 0 ? LOG_INFO : LOG_NOTICE);
 }

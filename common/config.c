@@ -169,6 +169,7 @@ static const struct key {
 	  "an absolute path or none" },
 	{ "metrics_interval", K_DURATION, O(metrics_interval), 1, 3600,
 	  "a duration from 1s to 1h" },
+	{ "canary_disables", K_BOOL, O(canary_disables), 0, 0, "yes or no" },
 #undef O
 };
 

@@ -42,6 +42,7 @@ struct sat_config {
 	uint64_t warn_before;		/* seconds; 0: no expiry warnings */
 	char *metrics_file;		/* owned path; NULL: none */
 	uint64_t metrics_interval;	/* seconds */
+	int canary_disables;		/* a canary's use disables its account */
 };
 
 /* Fills c with the defaults of DESIGN.md.  SAT_E_NOMEM on failure. */

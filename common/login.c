@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "canary.h"
 #include "err.h"
 #include "login.h"
 #include "store.h"
@@ -129,6 +130,9 @@ login_check(const struct sat_config *cfg, const struct login_request *req,
 	usage_send(cfg->usage_socket, ret->token_id, vr.now, req->service,
 	    req->rhost, r == 0 ? verify_reason_name(ret->reason) :
 	    r == SAT_E_STORE ? "store_unavailable" : "internal_error");
+	/* the store is read-only here: the daemon disables the account */
+	if (r == 0 && ret->reason == VERIFY_CANARY)
+		canary_report(cfg, req->token, req->token_len);
 	if (r != 0)
 		ret->reason = VERIFY_MALFORMED;
 	return r;

@@ -466,6 +466,43 @@ get_token_life(struct buf *b, struct sat_token *t)
 	return 0;
 }
 
+/* Written before the lifecycle tags, whose tags are below 'W'. */
+#define TOKEN_TAIL_WORKLOAD	0x57	/* 'W' */
+
+/* The workload tail: tagged, so that it reads the same wherever other
+ * tails land beside it, and absent when it says nothing, so that a
+ * record from before it keeps its one encoding. */
+static void
+put_workload(struct wbuf *out, const struct sat_token *t)
+{
+	if (!t->canary && t->bind_pid == 0)
+		return;
+	wbuf_put_u8(out, TOKEN_TAIL_WORKLOAD);
+	wbuf_put_u8(out, t->canary ? 1 : 0);
+	wbuf_put_u32(out, t->bind_pid);
+	wbuf_put_u64(out, t->bind_start);
+}
+
+/* Reads the workload tail if one is next.  A tail that says nothing, or
+ * a start time without a pid, is not one the encoder writes. */
+static int
+get_workload(struct buf *b, struct sat_token *t)
+{
+	struct buf peek = *b;
+	uint8_t tag, canary;
+
+	if (buf_get_u8(&peek, &tag) != 0 || tag != TOKEN_TAIL_WORKLOAD)
+		return 0;
+	*b = peek;
+	if (buf_get_u8(b, &canary) != 0 || buf_get_u32(b, &t->bind_pid) != 0 ||
+	    buf_get_u64(b, &t->bind_start) != 0 || canary > 1 ||
+	    (canary == 0 && t->bind_pid == 0) ||
+	    (t->bind_pid == 0 && t->bind_start != 0))
+		return SAT_E_MALFORMED;
+	t->canary = canary;
+	return 0;
+}
+
 int
 record_encode_token(const struct sat_token *t, struct wbuf *out)
 {
@@ -483,6 +520,7 @@ record_encode_token(const struct sat_token *t, struct wbuf *out)
 	put_list(out, &t->sources);
 	wbuf_put_i64(out, t->revoked_at);
 	wbuf_put_str16(out, t->replaced_by);
+	put_workload(out, t);
 	put_token_life(out, t);
 	return frame_end(out, s);
 }
@@ -516,6 +554,7 @@ record_decode_token(const void *p, size_t n, struct sat_token *ret)
 	    (r = buf_get_i64(&b, &t.revoked_at)) != 0 ||
 	    (r = buf_get_str16_into(&b, t.replaced_by,
 	    sizeof(t.replaced_by))) != 0 ||
+	    (r = get_workload(&b, &t)) != 0 ||
 	    (r = get_token_life(&b, &t)) != 0 ||
 	    (r = buf_expect_end(&b)) != 0)
 		goto fail;

@@ -90,6 +90,12 @@ struct sat_token {
 	char *description;	/* owned, may be NULL */
 	int64_t disabled_at;	/* 0: enabled */
 	int64_t warned_at;	/* 0: no token.expiring line yet */
+	/* Workload identity: a tail tagged 'W' that older records lack
+	 * (read as 0), written only when one of these is set. */
+	int canary;		/* never authenticates: reason canary */
+	uint32_t bind_pid;	/* 0: not bound to a process */
+	uint64_t bind_start;	/* that process's start time, clock ticks
+				 * after boot (/proc/PID/stat field 22) */
 };
 
 /* An account's token ids, live and retained, in one record: the first

@@ -30,6 +30,7 @@ verify_reason_name(enum verify_reason r)
 	case VERIFY_SERVICE_DENIED:	return "service_denied";
 	case VERIFY_SOURCE_DENIED:	return "source_denied";
 	case VERIFY_TOKEN_DISABLED:	return "token_disabled";
+	case VERIFY_CANARY:		return "canary";
 	}
 	return "malformed";
 }
@@ -296,6 +297,10 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_BAD_SECRET;
 	else if (!empty(req->account) && strcmp(req->account, tok.account) != 0)
 		reason = VERIFY_WRONG_ACCOUNT;
+	else if (tok.canary)
+		/* before revoked and expired: a canary's use is an alarm
+		 * whatever became of it since */
+		reason = VERIFY_CANARY;
 	else if (tokstate_shown(&tok, req->now) == TOKSTATE_REVOKED)
 		reason = VERIFY_REVOKED;
 	else if (tokstate_shown(&tok, req->now) == TOKSTATE_DISABLED)

@@ -2,9 +2,10 @@
  * module, the SASL plugin and the daemon's token.verify.
  *
  * Checks, in order, each refusal with its reason code:
- *   malformed, unknown_token, bad_secret, wrong_account, revoked,
- *   token_disabled, expired, unknown_account, account_disabled, account_expired,
- *   policy_denied, service_denied, source_denied, then ok.
+ *   malformed, unknown_token, bad_secret, wrong_account, canary, revoked,
+ *   token_disabled, expired, unknown_account, account_disabled,
+ *   account_expired, policy_denied, service_denied, source_denied, then
+ *   ok.
  * Past the format check the same work is done on every path (one token
  * fetch, one HMAC, one constant-time compare, one account fetch, one
  * policy fetch), so timing does not tell the reasons apart. */
@@ -33,6 +34,7 @@ enum verify_reason {
 	VERIFY_SERVICE_DENIED,
 	VERIFY_SOURCE_DENIED,
 	VERIFY_TOKEN_DISABLED,	/* checked after revoked, before expired */
+	VERIFY_CANARY,		/* a canary token: it never authenticates */
 };
 
 /* "ok", "malformed", "unknown_token"...  Static string. */

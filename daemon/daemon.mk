@@ -3,7 +3,8 @@ SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/request.c daemon/proto.c daemon/principal.c daemon/ratelimit.c \
 	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
 	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c \
-	daemon/usage.c daemon/expiry.c daemon/metrics.c
+	daemon/usage.c daemon/expiry.c daemon/metrics.c \
+	daemon/canaryd.c daemon/bindpid.c daemon/ops_self.c
 
 SATOKEND   := $(B)/daemon/satokend
 DAEMON_LIBS := -ljansson

@@ -24,6 +24,8 @@
 
 #include "err.h"
 #include "satokend.h"
+#include "bindpid.h"
+#include "canaryd.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
 /* Requests one local user adds to a batch: a user with a backlog waits
@@ -50,6 +52,10 @@ struct uid_slot {
 
 /* epoll's data for the two descriptors that are not conns */
 static char sig_tag, listen_tag, usage_tag;
+/* workload identity: canary reports, exits of bound processes */
+static char canary_tag, bindpid_tag;
+#define SIDE_TAG(p)	((p) == &sig_tag || (p) == &listen_tag || \
+	(p) == &usage_tag || (p) == &canary_tag || (p) == &bindpid_tag)
 
 /* Answers a connection we will not serve, without waiting for it. */
 static void
@@ -346,7 +352,7 @@ server_fill_ready(struct server *sv, struct conn **ret, size_t cap)
 	for (i = 0; i < n; i++) {
 		void *p = evs[i].data.ptr;
 
-		if (p == &sig_tag || p == &listen_tag ||
+		if (SIDE_TAG(p) ||
 		    !(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
 		    EPOLLRDHUP)))
 			continue;
@@ -361,13 +367,15 @@ server_loop(struct server *sv)
 {
 	struct epoll_event evs[EVENTS_PER_ROUND];
 	int64_t t, d, deadline, stop_at = 0;
-	int i, n, timeout, waiting = 0, r = -1;
+	int i, n, timeout, waiting = 0, r = -1, e;
 	size_t k;
 
 	if ((sv->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    watch_fd(sv, sv->sig_fd, &sig_tag) != 0 ||
 	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0 ||
-	    (sv->usage_fd >= 0 && watch_fd(sv, sv->usage_fd, &usage_tag) != 0)) {
+	    (sv->usage_fd >= 0 && watch_fd(sv, sv->usage_fd, &usage_tag) != 0) ||
+	    (canary_fd(sv) >= 0 && watch_fd(sv, canary_fd(sv), &canary_tag) != 0) ||
+	    (bindpid_fd() >= 0 && watch_fd(sv, bindpid_fd(), &bindpid_tag) != 0)) {
 		dlog(LOG_ERR, "epoll: %s", strerror(errno));
 		goto out;
 	}
@@ -412,7 +420,7 @@ server_loop(struct server *sv)
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
-			if (p != &sig_tag && p != &listen_tag && p != &usage_tag &&
+			if (!SIDE_TAG(p) &&
 			    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
 			    EPOLLRDHUP)))
 				conn_fill(p, t);
@@ -425,8 +433,16 @@ server_loop(struct server *sv)
 				accept_some(sv);
 			else if (evs[i].data.ptr == &usage_tag)
 				usage_drain(sv);
+			else if (evs[i].data.ptr == &canary_tag)
+				canary_read(sv);
+			else if (evs[i].data.ptr == &bindpid_tag)
+				bindpid_read(sv);
 		}
 		(void)batch_run(sv);
+		canary_step(sv);
+		if ((e = bindpid_step(sv)) != 0)
+			dlog(LOG_ERR, "bind-pid: cannot revoke the token of an "
+			    "exited process: %s; trying again", sat_strerror(e));
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping) {
 			purge_step(sv);

@@ -20,6 +20,7 @@
 static const struct op ops[] = {
 	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
 	{ "status", op_status, 0, 0, ROLE_VIEWER, 0 },
+	{ "self.challenge", op_self_challenge, 0, 0, ROLE_VIEWER, 0 },
 	{ "backup", op_backup, F_CURSOR, 0, ROLE_ADMIN, OP_SECRET },
 	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
 	  ROLE_ADMIN, OP_MUTATES },
@@ -50,7 +51,7 @@ static const struct op ops[] = {
 	{ "account.delete", op_account_delete, F_NAME, F_NAME,
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS |
-	  F_DESCRIPTION,
+	  F_DESCRIPTION | F_CANARY | F_BIND_PID,
 	  F_ACCOUNT | F_NAME, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.create", op_token_create, F_ACCOUNT | F_NAME | F_TOKEN_NAME |
 	  ACCOUNT_FIELDS | MINT_FIELDS, 0, ROLE_CONTRIBUTOR, OP_MUTATES },
@@ -64,6 +65,8 @@ static const struct op ops[] = {
 	  OP_MUTATES },
 	{ "token.enable", op_token_enable, F_ID, F_ID, ROLE_CONTRIBUTOR,
 	  OP_MUTATES },
+	{ "token.leaked", op_token_leaked, F_ID | F_FILE, F_ID | F_FILE,
+	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.rotate", op_token_rotate, F_ID | F_GRACE | F_OLD_EXPIRES |
 	  F_TTL, F_ID, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.verify", op_token_verify, F_ACCOUNT | F_TOKEN | F_SERVICE |
@@ -86,7 +89,9 @@ ops_run(struct op_ctx *c)
 {
 	const struct op *op = c->rq->op;
 
-	if (c->p->role < op->min_role)
+	/* an account's own key renews its own tokens whatever its role
+	 * (ops_self.c lets it reach token.mint and token.rotate only) */
+	if (c->p->role < op->min_role && !c->p->by_key)
 		return op_fail(c, SAT_E_PERM, "%s needs the %s role; %s is %s",
 		    op->name, role_name(op->min_role), c->p->display,
 		    role_name(c->p->role));
@@ -160,6 +165,12 @@ op_may_manage(struct op_ctx *c, const struct sat_account *a)
 {
 	char shown[SAT_PRINCIPAL_MAX + 1];
 
+	/* an account by its key manages its own tokens, nothing else */
+	if (c->p->by_key)
+		return strncmp(c->p->id, "account:", 8) == 0 &&
+		    strcmp(c->p->id + 8, a->name) == 0 ? 0 :
+		    op_fail(c, SAT_E_PERM, "%s may act only on its own "
+		    "tokens", c->p->display);
 	/* the ceiling first: owning an account whose role is above one's
 	 * own (an admin's gift, or a demotion since) gives nothing */
 	if (role_valid(a->role) && a->role > (int)c->p->role)
@@ -402,7 +413,10 @@ op_token_json(const struct sat_token *t, int64_t now)
 	    (t->description != NULL &&
 	    proto_set_str(o, "description", t->description) != 0) ||
 	    (t->disabled_at != 0 &&
-	    proto_set_int(o, "disabled_at", t->disabled_at) != 0)) {
+	    proto_set_int(o, "disabled_at", t->disabled_at) != 0) ||
+	    (t->canary && proto_set_bool(o, "canary", 1) != 0) ||
+	    (t->bind_pid != 0 &&
+	    proto_set_int(o, "bind_pid", (int64_t)t->bind_pid) != 0)) {
 		json_decref(o);
 		return NULL;
 	}

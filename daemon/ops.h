@@ -63,6 +63,7 @@ struct op_ctx {
 	char ev_values[2048];			/* their values */
 	size_t ev_used;				/* bytes of ev_values taken */
 	int staged;			/* set once anything was staged */
+	uint64_t conn_serial;		/* the connection it came on */
 	const char *outcome;		/* audit overrides (token.verify) */
 	const char *reason;
 };
@@ -149,6 +150,11 @@ const char *op_token_status(const struct sat_token *t, int64_t now);
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
 int op_status(struct op_ctx *c);
+/* ops_self.c: self-rotation by key.  self.challenge gives this
+ * connection a nonce; a token.mint or token.rotate carrying
+ * "signature" then runs as the account, by ops_self_principal. */
+int op_self_challenge(struct op_ctx *c);
+int ops_self_principal(struct op_ctx *c, struct principal *ret);
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */
@@ -176,6 +182,8 @@ int op_token_show(struct op_ctx *c);
 int op_token_revoke(struct op_ctx *c);
 int op_token_disable(struct op_ctx *c);
 int op_token_enable(struct op_ctx *c);
+/* scan --revoke: a revocation that says in which file it was found */
+int op_token_leaked(struct op_ctx *c);
 int op_token_rotate(struct op_ctx *c);
 int op_token_verify(struct op_ctx *c);
 

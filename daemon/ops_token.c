@@ -13,6 +13,7 @@
 #include "tokstate.h"
 #include "token.h"
 #include "verify.h"
+#include "bindpid.h"
 
 /* What a mint needs besides the account. */
 struct mint {
@@ -22,6 +23,10 @@ struct mint {
 	struct strlist sources;	/* canonical CIDR text */
 	int clipped;		/* ttl cut to the account's expiry */
 	const char *description;	/* borrowed, may be NULL */
+	/* workload identity: carried to the token as they are */
+	int canary;
+	uint32_t bind_pid;
+	uint64_t bind_start;
 };
 
 static void
@@ -84,6 +89,20 @@ mint_params(struct op_ctx *c, const char *name, struct mint *m)
 			return r;
 	}
 	return 0;
+}
+
+/* token.mint's workload fields: a canary, a process to die with. */
+static int
+mint_workload(struct op_ctx *c, struct mint *m)
+{
+	m->canary = c->rq->canary;
+	if (!(c->rq->present & F_BIND_PID))
+		return 0;
+	if (m->canary)
+		return op_fail(c, SAT_E_INVALID, "a canary token is never used: "
+		    "it cannot be bound to a process");
+	return bindpid_check(c, c->rq->bind_pid, &m->bind_pid,
+	    &m->bind_start);
 }
 
 /* The policy, the account's state, the name among its live tokens and
@@ -179,6 +198,9 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	t.created_at = c->st->now;
 	t.ttl = m->ttl;
 	t.expires_at = c->st->now + (int64_t)m->ttl;
+	t.canary = m->canary;
+	t.bind_pid = m->bind_pid;
+	t.bind_start = m->bind_start;
 	if ((t.name = sat_strdup(m->name)) == NULL ||
 	    (t.created_by = sat_strdup(c->p->id)) == NULL ||
 	    (m->description != NULL && m->description[0] != '\0' &&
@@ -204,6 +226,11 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	}
 	if ((r = token_digest(store_hmac_key(s), tok, t.digest)) != 0)
 		goto out;
+	/* before anything is staged: a process that exited meanwhile
+	 * refuses this mint, not the whole batch */
+	if (t.bind_pid != 0 &&
+	    (r = bindpid_watch(c, t.id, t.bind_pid, t.bind_start)) != 0)
+		goto out;
 	c->staged = 1;
 	if ((r = store_put_token(s, &t)) != 0 ||
 	    (r = tindex_add(s, &t)) != 0)
@@ -220,6 +247,10 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	op_change_list(c, "sources", &t.sources);
 	if (t.description != NULL)
 		op_change(c, "description", "%s", t.description);
+	if (t.canary)
+		op_change(c, "canary", "yes");
+	if (t.bind_pid != 0)
+		op_change(c, "bind_pid", "%u", (unsigned)t.bind_pid);
 	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
@@ -263,6 +294,7 @@ op_token_mint(struct op_ctx *c)
 	    (r = op_may_manage(c, &a)) == 0 &&
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
 	    (r = token_description(c, &m)) == 0 &&
+	    (r = mint_workload(c, &m)) == 0 &&
 	    (r = mint_check(c, &a, m.name, 1)) == 0) {
 		clip_ttl(c, &a, &m);
 		if ((r = mint_stage(c, a.name, &m, NULL)) == 0)
@@ -451,6 +483,16 @@ op_token_enable(struct op_ctx *c)
 }
 
 int
+op_token_leaked(struct op_ctx *c)
+{
+	if (strlen(c->rq->file) > 1024)
+		return op_fail(c, SAT_E_INVALID, "file: at most 1024 bytes");
+	snprintf(c->ev_detail, sizeof(c->ev_detail), "file=%.500s", c->rq->file);
+	c->ev->detail = c->ev_detail;
+	return op_token_revoke(c);
+}
+
+int
 op_token_rotate(struct op_ctx *c)
 {
 	const struct request *rq = c->rq;
@@ -505,6 +547,10 @@ op_token_rotate(struct op_ctx *c)
 		if (m.ttl == 0)
 			m.ttl = 1;
 	}
+	/* a canary stays one, a bound token stays bound to its process */
+	m.canary = t.canary;
+	m.bind_pid = t.bind_pid;
+	m.bind_start = t.bind_start;
 	if ((r = strlist_copy(&m.services, &t.services)) != 0 ||
 	    (r = strlist_copy(&m.sources, &t.sources)) != 0)
 		goto out;

@@ -122,17 +122,24 @@ principal_from_token(struct store *s, const char *token, size_t len,
 	memset(&a, 0, sizeof(a));
 	if ((r = store_get_account(s, res.account, &a)) != 0)
 		return r == SAT_E_NOTFOUND ? SAT_E_PERM : r;
+	principal_of_account(&a, uid, gid, ret);
+	record_free_account(&a);
+	return 0;
+}
+
+void
+principal_of_account(const struct sat_account *a, uid_t uid, gid_t gid,
+    struct principal *ret)
+{
 	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->id, sizeof(ret->id), "account:%s", a.name);
+	snprintf(ret->id, sizeof(ret->id), "account:%s", a->name);
 	snprintf(ret->display, sizeof(ret->display), "%s", ret->id);
-	principal_account_ref(a.name, a.serial, ret->owner_ref,
+	principal_account_ref(a->name, a->serial, ret->owner_ref,
 	    sizeof(ret->owner_ref));
-	ret->role = role_valid(a.role) ? (enum sat_role)a.role : ROLE_VIEWER;
+	ret->role = role_valid(a->role) ? (enum sat_role)a->role : ROLE_VIEWER;
 	ret->is_account = 1;
 	ret->uid = uid;
 	ret->gid = gid;
-	record_free_account(&a);
-	return 0;
 }
 
 int

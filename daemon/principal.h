@@ -25,6 +25,8 @@ struct principal {
 	char owner_ref[SAT_PRINCIPAL_MAX + 1];
 	enum sat_role role;
 	int is_account;
+	int by_key;	/* the account itself, by its key (ops_self.c):
+			 * may mint and rotate only its own tokens */
 	uid_t uid;	/* the socket peer, also for a token principal */
 	gid_t gid;
 };
@@ -42,6 +44,12 @@ int principal_from_uid(const struct sat_config *cfg, uid_t uid, gid_t gid,
 int principal_from_token(struct store *s, const char *token, size_t len,
     int64_t now, uid_t uid, gid_t gid, struct principal *ret,
     enum verify_reason *ret_reason);
+
+/* Fills ret for service account a (its role), held by the socket peer
+ * uid/gid: what principal_from_token and a request signed by the
+ * account's key (ops_self.c) act as. */
+void principal_of_account(const struct sat_account *a, uid_t uid, gid_t gid,
+    struct principal *ret);
 
 /* Resolves an --owner value naming a local user to "uid:N": "uid:N" or
  * a number, or a user name.  SAT_E_NOTFOUND for a user or uid the

@@ -11,7 +11,7 @@
 #include "valid.h"
 #include "wire.h"
 
-enum ftype { T_STR, T_INT, T_LIST };
+enum ftype { T_STR, T_INT, T_LIST, T_BOOL };
 
 static const struct field {
 	const char *key;
@@ -49,6 +49,9 @@ static const struct field {
 	S("status", F_STATUS, status),
 	I("expiring", F_EXPIRING, expiring),
 	I("unused_for", F_UNUSED_FOR, unused_for),
+	{ "canary", F_CANARY, T_BOOL, offsetof(struct request, canary) },
+	I("bind_pid", F_BIND_PID, bind_pid),
+	S("file", F_FILE, file),
 #undef S
 #undef I
 #undef L
@@ -112,6 +115,11 @@ set_field(struct request *rq, const struct field *f, json_t *v)
 		return 0;
 	case T_LIST:
 		return get_list(v, (struct strlist *)base);
+	case T_BOOL:
+		if (!json_is_boolean(v))
+			return SAT_E_INVALID;
+		*(int *)base = json_is_true(v);
+		return 0;
 	}
 	return SAT_E_INTERNAL;
 }
@@ -120,7 +128,8 @@ static const char *
 type_name(enum ftype t)
 {
 	return t == T_STR ? "a string" : t == T_INT ?
-	    "a non-negative integer" : "an array of strings";
+	    "a non-negative integer" : t == T_BOOL ? "true or false" :
+	    "an array of strings";
 }
 
 static int
@@ -223,6 +232,15 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 			}
 			rq.auth_token = json_string_value(v);
 			rq.auth_token_len = json_string_length(v);
+			continue;
+		}
+		if (strcmp(key, "signature") == 0) {
+			if (!json_is_string(v)) {
+				snprintf(err, errlen,
+				    "field 'signature' must be a string");
+				goto fail;
+			}
+			rq.signature = json_string_value(v);
 			continue;
 		}
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)

@@ -34,6 +34,8 @@ enum {
 	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
 	/* token.list's filters (lifecycle) */
 	F_STATUS = 1u << 23, F_EXPIRING = 1u << 24, F_UNUSED_FOR = 1u << 25,
+	/* workload identity, from the top down to keep clear of others */
+	F_CANARY = 1u << 31, F_BIND_PID = 1u << 30, F_FILE = 1u << 29,
 };
 
 struct op;
@@ -45,14 +47,18 @@ struct request {
 	const char *op_name;		/* "" until known */
 	const char *auth_token;		/* secret: wiped with root */
 	size_t auth_token_len;
+	const char *signature;		/* self-rotation by key (ops_self.c):
+					 * base64, over the nonce and the rest */
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
 	    *public_key, *external_id, *token, *service, *from, *cursor,
-	    *token_name, *status;
+	    *token_name, *status, *file;
 	size_t token_len;
 	struct strlist groups, accounts, services, sources;	/* owned */
 	uint64_t ttl, days_valid, grace, limit, expiring, unused_for;
 	int64_t old_expires;
+	int canary;			/* token.mint: a canary token */
+	uint64_t bind_pid;		/* token.mint: revoked when it exits */
 };
 
 /* Parses one line.  0 with *ret filled (release with proto_free), or

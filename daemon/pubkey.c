@@ -84,6 +84,45 @@ out:
 }
 
 int
+pubkey_verify(const char *pem, const void *msg, size_t n, const char *sig_b64)
+{
+	unsigned char sig[256];
+	const char *type;
+	char err[128];
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *k;
+	size_t blen = strlen(sig_b64), pad = 0;
+	int len, r = SAT_E_PERM;
+
+	/* 4/3 of a DER ECDSA signature (at most 72 bytes) fits easily */
+	if (blen == 0 || blen % 4 != 0 || blen > 4 * sizeof(sig) / 3)
+		return SAT_E_PERM;
+	if ((len = EVP_DecodeBlock(sig, (const unsigned char *)sig_b64,
+	    (int)blen)) < 0)
+		return SAT_E_PERM;
+	/* EVP_DecodeBlock counts the padding as zero bytes */
+	while (pad < 2 && sig_b64[blen - 1 - pad] == '=')
+		pad++;
+	len -= (int)pad;
+	if ((k = load(pem, &type, err, sizeof(err))) == NULL)
+		return SAT_E_INVALID;
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		r = SAT_E_NOMEM;
+		goto out;
+	}
+	/* Ed25519 hashes by itself; P-256 signs SHA-256 */
+	if (EVP_DigestVerifyInit(ctx, NULL, strcmp(type, "ed25519") == 0 ?
+	    NULL : EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestVerify(ctx, sig, (size_t)len, msg, n) == 1)
+		r = 0;
+out:
+	ERR_clear_error();	/* a refused signature leaves nothing queued */
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+int
 pubkey_describe(const char *pem, char fp[PUBKEY_FP_MAX], const char **ret_type)
 {
 	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE], b64[80];

@@ -19,4 +19,12 @@ int pubkey_check(const char *pem, char **ret_pem, char *err, size_t errlen);
 int pubkey_describe(const char *pem, char fp[PUBKEY_FP_MAX],
     const char **ret_type);
 
+/* Checks sig_b64 (base64: Ed25519's 64 bytes, or an ECDSA P-256
+ * signature in DER over SHA-256) over the n bytes of msg with the
+ * account's public key pem.  0 when it verifies; SAT_E_PERM when it
+ * does not or is not base64; SAT_E_INVALID if pem is not a key
+ * pubkey_check accepts; SAT_E_NOMEM. */
+int pubkey_verify(const char *pem, const void *msg, size_t n,
+    const char *sig_b64);
+
 #endif

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "mem.h"
 #include "satokend.h"
+#include "canaryd.h"
 #include "wire.h"
 
 /* The work a batch takes on before it is answered (take_turns). */
@@ -35,6 +36,7 @@ struct result {
 	char via[SAT_PRINCIPAL_MAX + 80];	/* a token principal's uid */
 	int audited;		/* its line went out before the commit */
 	int audited_r;		/* ... for this r */
+	int canary;		/* it presented a canary token */
 };
 
 static void
@@ -60,6 +62,11 @@ token_principal(struct server *sv, struct result *res)
 	r = principal_from_token(sv->st.store, res->rq.auth_token,
 	    res->rq.auth_token_len, sv->st.now, res->p.uid, res->p.gid, &tp,
 	    &why);
+	if (r == SAT_E_PERM && why == VERIFY_CANARY) {
+		/* never a principal, and an alarm */
+		res->canary = 1;
+		canary_seen(sv, res->rq.auth_token, res->rq.auth_token_len);
+	}
 	if (r == SAT_E_PERM)
 		return op_fail(&res->ctx, r, "the presented token is not "
 		    "accepted (%s)", verify_reason_name(why));
@@ -68,6 +75,21 @@ token_principal(struct server *sv, struct result *res)
 	/* the audit line keeps who held the token */
 	snprintf(res->via, sizeof(res->via), "via %s", res->p.display);
 	res->p = tp;
+	return 0;
+}
+
+/* A request signed with an account's key (ops_self.c) runs as that
+ * account; the audit line keeps the socket's user. */
+static int
+self_principal(struct server *sv, struct result *res)
+{
+	struct principal kp;
+	int r;
+
+	if ((r = ops_self_principal(&res->ctx, &kp)) != 0)
+		return r;
+	snprintf(res->via, sizeof(res->via), "via %s", res->p.display);
+	res->p = kp;
 	return 0;
 }
 
@@ -101,13 +123,18 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	ctx->p = &res->p;
 	ctx->rq = &res->rq;
 	ctx->ev = &res->ev;
+	ctx->conn_serial = c->serial;
 	/* before any work, the socket's uid pays, whatever the request
 	 * says or presents: a refusal costs no parse and no verification,
 	 * and no uid escapes its limit by sending tokens, good or bad */
 	if (limited(sv, res, &c->peer))
 		return;
 	r = proto_parse(line, len, &res->rq, ctx->msg, sizeof(ctx->msg));
-	if (r == 0 && res->rq.auth_token != NULL) {
+	if (r == 0 && res->rq.signature != NULL) {
+		r = self_principal(sv, res);
+		if (r == 0 && limited(sv, res, &res->p))
+			return;
+	} else if (r == 0 && res->rq.auth_token != NULL) {
 		r = token_principal(sv, res);
 		/* and a service account is one principal, whichever of the
 		 * users holding its token presents it */
@@ -119,6 +146,10 @@ run_line(struct server *sv, struct conn *c, const char *line, size_t len,
 	if (r == 0) {
 		ctx->reply = res->reply;
 		r = ops_run(ctx);
+		/* token.verify of a canary: refused there, noted here */
+		if (r == 0 && ctx->reason != NULL &&
+		    strcmp(ctx->reason, "canary") == 0 && res->rq.token != NULL)
+			canary_seen(sv, res->rq.token, res->rq.token_len);
 	}
 	res->r = r;
 }
@@ -157,7 +188,8 @@ audit_fill(struct result *res)
 	else
 		ev->outcome = r == SAT_E_PERM || r == SAT_E_THROTTLED ?
 		    "denied" : "error";
-	ev->reason = r == 0 ? res->ctx.reason : wire_name(r);
+	ev->reason = r == 0 ? res->ctx.reason : res->canary ? "canary" :
+	    wire_name(r);
 	ev->principal = res->p.display;
 	ev->role = role_name(res->p.role);
 	if (r != 0)

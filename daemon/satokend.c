@@ -27,6 +27,8 @@
 #include "jsonmem.h"
 #include "proto.h"
 #include "satokend.h"
+#include "bindpid.h"
+#include "canaryd.h"
 #include "version.h"
 
 #define MAX_CONNS	16384	/* idle ones are cheap: a struct and a socket */
@@ -496,6 +498,7 @@ main(int argc, char **argv)
 	};
 	struct server sv;
 	struct rlimit rl = { 0, 0 };
+	size_t unwatched = 0;
 	char err[SAT_ERRMSG_MAX + 64];
 	const char *conf = NULL, *knob, *restore_file = NULL;
 	char *abs_conf = NULL;
@@ -620,6 +623,15 @@ main(int argc, char **argv)
 		fail_start(ready_fd, err);
 	sv.max_conns = conn_bound();
 	sv.ep_fd = -1;
+	/* workload identity: the canary socket; bound tokens whose process
+	 * died while we were down are revoked before anyone is served */
+	if (canary_open(&sv, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
+	if (bindpid_start(&sv, &unwatched, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
+	if (unwatched > 0)
+		dlog(LOG_ERR, "bind-pid: %zu bound tokens past %d processes are "
+		    "not watched until the next start", unwatched, BINDPID_MAX);
 
 	dlog(LOG_INFO, "serving %s on %s (%zu accounts, %zu groups)",
 	    sv.cfg.database, activated ? "a systemd socket" : sv.cfg.socket,
@@ -642,6 +654,8 @@ main(int argc, char **argv)
 	r = server_loop(&sv);
 
 	sd_notify_msg("STOPPING=1");
+	canary_close(&sv);
+	bindpid_stop();
 	close(sv.listen_fd);
 	if (!activated)
 		(void)unlink(sv.cfg.socket);

@@ -21,7 +21,7 @@ ETC_EXAMPLES := satoken.conf pam.d/satoken-only pam.d/satoken-shared \
 	sasl/smtpd.conf sasl/slapd.conf fail2ban/filter.d/satoken.conf \
 	fail2ban/jail.d/satoken.conf ldap/satoken.schema ldap/satoken.ldif \
 	ldap/base.ldif ldap/provider.conf ldap/hub.conf ldap/multi-provider.conf \
-	git/pre-commit
+	git/pre-commit systemd/satoken-bound@.service
 ETC_CONF     := $(DESTDIR)$(SYSCONFDIR)/satoken/satoken.conf
 ETC_UNITS    := satokend.service satokend.socket
 ETC_INSTALLED = $(ETC_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
@@ -41,7 +41,8 @@ install-etc:
 		$(DESTDIR)$(DOCDIR)/examples/sasl \
 		$(DESTDIR)$(DOCDIR)/examples/fail2ban/filter.d \
 		$(DESTDIR)$(DOCDIR)/examples/fail2ban/jail.d \
-		$(DESTDIR)$(DOCDIR)/examples/ldap $(DESTDIR)$(DOCDIR)/examples/git
+		$(DESTDIR)$(DOCDIR)/examples/ldap $(DESTDIR)$(DOCDIR)/examples/git \
+		$(DESTDIR)$(DOCDIR)/examples/systemd
 	@if [ -e $(ETC_CONF) ]; then \
 		echo "keeping the existing $(ETC_CONF) (the sample is in $(DOCDIR)/examples)"; \
 	else \
@@ -73,7 +74,7 @@ uninstall-etc:
 	fi
 	rm -f $(ETC_INSTALLED)
 	@for d in examples/pam.d examples/sasl examples/fail2ban/filter.d \
-	    examples/fail2ban/jail.d examples/fail2ban examples/ldap examples/git examples ""; do \
+	    examples/fail2ban/jail.d examples/fail2ban examples/ldap examples/git examples/systemd examples ""; do \
 		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null || true; \
 	done
 

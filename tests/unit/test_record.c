@@ -474,6 +474,70 @@ test_token_lifecycle_tail(void **state)
 	record_free_token(&t);
 }
 
+/* Rewrites a record's CRC after a test changed a byte of its body, so
+ * that it is the field the decoder refuses, not the checksum. */
+static void
+recrc(uint8_t *p, size_t n)
+{
+	uint32_t crc = crc32_ieee(0, p, n - 4);
+
+	p[n - 4] = (uint8_t)(crc >> 24);
+	p[n - 3] = (uint8_t)(crc >> 16);
+	p[n - 2] = (uint8_t)(crc >> 8);
+	p[n - 1] = (uint8_t)crc;
+}
+
+/* The workload tail: absent when unset (a record from before it has
+ * one encoding), round-trips when set, and a tail the encoder would
+ * never write is refused. */
+static void
+test_token_workload_tail(void **state)
+{
+	struct sat_token t, u;
+	struct wbuf w, plain;
+	uint8_t *p;
+
+	(void)state;
+	fill_token(&t);
+	wbuf_init(&plain);
+	assert_int_equal(record_encode_token(&t, &plain), 0);
+	t.canary = 1;
+	t.bind_pid = 4242;
+	t.bind_start = 123456789;
+	wbuf_init(&w);
+	assert_int_equal(record_encode_token(&t, &w), 0);
+	assert_int_equal(w.len, plain.len + 14);
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(record_decode_token(w.p, w.len, &u), 0);
+	assert_int_equal(u.canary, 1);
+	assert_int_equal(u.bind_pid, 4242);
+	assert_int_equal(u.bind_start, 123456789);
+	record_free_token(&u);
+	assert_int_equal(record_decode_token(plain.p, plain.len, &u), 0);
+	assert_int_equal(u.canary, 0);
+	assert_int_equal(u.bind_pid, 0);
+	record_free_token(&u);
+	wbuf_free(&w);
+
+	/* canary 2: not a flag; then a tail that says nothing */
+	wbuf_init(&w);
+	assert_int_equal(record_encode_token(&t, &w), 0);
+	p = (uint8_t *)w.p;
+	p[w.len - 4 - 13] = 2;
+	recrc(p, w.len);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
+	wbuf_free(&w);
+	t.canary = 0;
+	t.bind_pid = 0;
+	t.bind_start = 7;	/* a start time with no pid */
+	wbuf_init(&w);
+	assert_int_equal(record_encode_token(&t, &w), 0);
+	assert_int_equal(w.len, plain.len);	/* not written: says nothing */
+	wbuf_free(&w);
+	wbuf_free(&plain);
+	record_free_token(&t);
+}
+
 int
 main(void)
 {
@@ -486,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_random_mutations),
 		cmocka_unit_test(test_account_without_tail),
 		cmocka_unit_test(test_token_lifecycle_tail),
+		cmocka_unit_test(test_token_workload_tail),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

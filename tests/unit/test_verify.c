@@ -295,6 +295,33 @@ test_verify_account(void **state)
 	store_close(r);
 }
 
+/* A canary never authenticates: after the secret and the account match
+ * (a wrong account says nothing of it), before revoked and
+ * expired (its use is an alarm whatever became of it since). */
+static void
+test_canary(void **state)
+{
+	struct fx *f = *state;
+	struct sat_token t;
+	const char *ids[] = { f->ok_id, f->revoked_id, f->expired_id };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_get_token(f->w, ids[i], &t), 0);
+		t.canary = 1;
+		assert_int_equal(store_put_token(f->w, &t), 0);
+		record_free_token(&t);
+	}
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(CHECK(f->ok, "svc", "sshd", NULL), VERIFY_CANARY);
+	assert_int_equal(CHECK(f->ok, NULL, NULL, NULL), VERIFY_CANARY);
+	assert_int_equal(CHECK(f->revoked, "svc", "sshd", NULL), VERIFY_CANARY);
+	assert_int_equal(CHECK(f->expired, "svc", "sshd", NULL), VERIFY_CANARY);
+	assert_int_equal(CHECK(f->ok, "other", "sshd", NULL),
+	    VERIFY_WRONG_ACCOUNT);
+	assert_string_equal(verify_reason_name(VERIFY_CANARY), "canary");
+}
+
 static void
 test_reason_names(void **state)
 {
@@ -322,6 +349,7 @@ main(void)
 		T(test_source_scope),
 		T(test_verify_account),
 		T(test_reason_names),
+		T(test_canary),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

@@ -100,6 +100,29 @@ else
 	fail "git is not installed (.ci/packages has it)"
 fi
 
+# ---- scan --revoke ----
+leak=$(ctl token mint ci --name leak 2>/dev/null)
+printf 'x\nexport TOKEN=%s\n' "$leak" >"$T/leak.env"
+chmod 0644 "$T/leak.env"
+# (not need_root: id() above is the token's id here)
+if [ "$EUID" -eq 0 ]; then
+	run as_nobody nogroup "$CTL" --socket "$SOCK" scan --revoke "$T/leak.env"
+	check "--revoke by a viewer: not allowed to revoke, still live, exit 3" \
+		'$RC == 3 && $OUT == "$T/leak.env:2: $(id "$leak") ci active" && $ERR == *"cannot revoke"*'
+fi
+t "--revoke by an admin: the live token revoked, exit 0" 0 ctl scan --revoke "$T/leak.env" "$tree/src/deep/old.txt"
+check "  ...printed as revoked" '$OUT == *"$T/leak.env:2: $(id "$leak") ci revoked"*'
+check "  ...saying so on stderr" '$ERR == *"revoked $(id "$leak"), leaked in $T/leak.env"*'
+check "  ...revoked in the store" \
+	'$(ctl --json token show "$(id "$leak")" | jq -r .status) == revoked'
+check "  ...audited as token.leaked with the file" \
+	'$(grep -c "action=token.leaked outcome=ok principal=uid:0(root) role=admin account=ci token=$(id "$leak") detail=\"file=$T/leak.env\"" "$AUDIT") == 1'
+check "  ...the already revoked one left alone" \
+	'$(grep -c "action=token.leaked.*$(id "$dead")" "$AUDIT") == 0'
+t "--revoke again: nothing live, exit 0" 0 ctl scan --revoke "$T/leak.env"
+check "  ...no second revocation" '$(grep -c "action=token.leaked outcome=ok" "$AUDIT") == 1'
+check "no secret in what --revoke prints" '$OUT$ERR != *"${leak:16:32}"*'
+
 stop_daemon
 t "satokend down: a dead token's state cannot be known: exit 3" 3 ctl scan "$tree/src/deep/old.txt"
 check "  ...still found, state unknown" '$OUT == *"old.txt:1: $(id "$dead") - unknown"*'

@@ -58,6 +58,7 @@ want=(
 	usr/share/doc/satoken/examples/ldap/hub.conf
 	usr/share/doc/satoken/examples/ldap/multi-provider.conf
 	usr/share/doc/satoken/examples/git/pre-commit
+	usr/share/doc/satoken/examples/systemd/satoken-bound@.service
 )
 missing=
 for f in "${want[@]}"; do
