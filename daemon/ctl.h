@@ -25,6 +25,7 @@ enum {
 	EXIT_CONFLICT = 5,
 	EXIT_QUOTA = 6,
 	EXIT_THROTTLED = 7,
+	EXIT_READ_ONLY = 8,
 };
 
 struct ctl {

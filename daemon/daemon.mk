@@ -2,7 +2,8 @@
 SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/request.c daemon/proto.c daemon/principal.c daemon/ratelimit.c \
 	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
-	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c
+	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c \
+	daemon/follower.c daemon/syncrepl.c
 SATOKENCTL_SRC := daemon/satokenctl.c daemon/ctl_run.c daemon/ctl_cmds.c \
 	daemon/ctl_req.c daemon/ctl_print.c daemon/ctl_scan.c \
 	daemon/jsonmem.c
@@ -13,7 +14,7 @@ DAEMON_LIBS := -ljansson
 
 $(SATOKEND): $(SATOKEND_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \
-		$(LIBCOMMON) $(DAEMON_LIBS) $(COMMON_LIBS)
+		$(LIBCOMMON) $(DAEMON_LIBS) -lldap -llber $(COMMON_LIBS)
 
 $(SATOKENCTL): $(SATOKENCTL_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \

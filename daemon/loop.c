@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fleet.h"
 #include "satokend.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
@@ -49,7 +50,7 @@ struct uid_slot {
 };
 
 /* epoll's data for the two descriptors that are not conns */
-static char sig_tag, listen_tag;
+static char sig_tag, listen_tag, fleet_tag;
 
 int64_t
 now_ms(void)
@@ -364,7 +365,7 @@ server_fill_ready(struct server *sv, struct conn **ret, size_t cap)
 	for (i = 0; i < n; i++) {
 		void *p = evs[i].data.ptr;
 
-		if (p == &sig_tag || p == &listen_tag ||
+		if (p == &sig_tag || p == &listen_tag || p == &fleet_tag ||
 		    !(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
 		    EPOLLRDHUP)))
 			continue;
@@ -384,7 +385,9 @@ server_loop(struct server *sv)
 
 	if ((sv->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    watch_fd(sv, sv->sig_fd, &sig_tag) != 0 ||
-	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0) {
+	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0 ||
+	    (sv->fleet != NULL &&
+	    watch_fd(sv, fleet_fd(sv->fleet), &fleet_tag) != 0)) {
 		dlog(LOG_ERR, "epoll: %s", strerror(errno));
 		goto out;
 	}
@@ -423,7 +426,7 @@ server_loop(struct server *sv)
 			void *p = evs[i].data.ptr;
 
 			if (p != &sig_tag && p != &listen_tag &&
-			    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
+			    p != &fleet_tag && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR |
 			    EPOLLRDHUP)))
 				conn_fill(p, t);
 		}
@@ -435,6 +438,8 @@ server_loop(struct server *sv)
 				accept_some(sv);
 		}
 		(void)batch_run(sv);
+		/* the directory's changes, between request batches */
+		fleet_apply(sv);
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping)
 			purge_step(sv);

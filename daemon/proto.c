@@ -275,6 +275,7 @@ proto_error_name(int r)
 	case SAT_E_CONFLICT:	return "CONFLICT";
 	case SAT_E_QUOTA:	return "QUOTA_EXCEEDED";
 	case SAT_E_THROTTLED:	return "THROTTLED";
+	case SAT_E_READ_ONLY:	return "READ_ONLY";
 	case SAT_E_STORE:
 	case SAT_E_IO:
 	case SAT_E_NOMEM:	return "UNAVAILABLE";

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "num.h"
 #include "jsonmem.h"
+#include "fleet.h"
 #include "proto.h"
 #include "satokend.h"
 #include "version.h"
@@ -613,6 +614,9 @@ main(int argc, char **argv)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
 	if (ops_token_upgrade(&sv.st, err, sizeof(err)) != 0)
 		fail_start(ready_fd, err);
+	if (sv.cfg.directory != NULL &&
+	    fleet_start(&sv, &sv.fleet, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&
@@ -640,6 +644,7 @@ main(int argc, char **argv)
 	sd_notify_msg("READY=1");
 
 	r = server_loop(&sv);
+	fleet_stop(sv.fleet);
 
 	sd_notify_msg("STOPPING=1");
 	close(sv.listen_fd);

@@ -39,6 +39,7 @@ struct server {
 	int64_t purge_next_ms;		/* when purge_step is next due */
 	int64_t sweep_next_ms;		/* its retention sweep's next step */
 	int64_t reclaim_next_ms;	/* its deleted tokens' next step */
+	struct fleet *fleet;		/* follower.c; NULL: standalone */
 };
 
 /* Milliseconds, nanoseconds of CLOCK_MONOTONIC. */
