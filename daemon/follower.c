@@ -30,6 +30,9 @@
 #define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
 #define NET_TIMEOUT_S	3
 #define PASSWORD_MAX	1024
+#define APPLIED_MAX	256	/* satokenApplied's bound in the schema */
+#define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
+#define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
 
 enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY };
@@ -73,8 +76,13 @@ struct fleet {
 	int stop;			/* mu */
 	_Atomic uint64_t want_gen;	/* searches before it are dropped */
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
+	char applied[APPLIED_MAX + 1];	/* mu: CSN applied, to report */
+	int applied_dirty;		/* mu */
 	/* the thread's own */
-	char *uris, *base, *bind_dn, *pwfile;
+	char *uris, *base, *bind_dn, *pwfile, *host_dn;
+	int heartbeat_ms;
+	int64_t written_ms;		/* the host entry's last write */
+	int write_rc;			/* its result, logged when it changes */
 	int backoff_max_ms;
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
@@ -90,7 +98,8 @@ struct fleet {
 	uint8_t *cookie;		/* held until the refresh ends */
 	size_t cookie_len;
 	int have_cookie;
-	int64_t contact_written;
+	int changed;			/* a record changed since the last
+					 * cookie committed */
 };
 
 /* ---- a small string map ---------------------------------------------- */
@@ -682,6 +691,63 @@ out:
 	return ld;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The host's entry: the position applied (when it moved, at most once a
+ * second) and the time of contact (every heartbeat), for fleet status
+ * and --wait.  Only record changes move the position: the host entries'
+ * own writes replicate too, and counting them would make every host
+ * write again for every other host's write, forever. */
+static void
+host_write(struct fleet *f, LDAP *ld)
+{
+	char applied[APPLIED_MAX + 1], contact[24];
+	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
+	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
+	int64_t t = mono_ms();
+	int dirty, rc;
+
+	pthread_mutex_lock(&f->mu);
+	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS;
+	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	memcpy(applied, f->applied, sizeof(applied));
+	f->applied_dirty = 0;
+	pthread_mutex_unlock(&f->mu);
+	snprintf(contact, sizeof(contact), "%lld", (long long)time(NULL));
+	memset(&mc, 0, sizeof(mc));
+	mc.mod_op = LDAP_MOD_REPLACE;
+	mc.mod_type = "satokenLastContact";
+	mc.mod_values = cvals;
+	if (applied[0] != '\0') {
+		memset(&ma, 0, sizeof(ma));
+		ma.mod_op = LDAP_MOD_REPLACE;
+		ma.mod_type = "satokenApplied";
+		ma.mod_values = avals;
+		mods[1] = &ma;
+	}
+	rc = ldap_modify_ext_s(ld, f->host_dn, mods, NULL, NULL);
+	f->written_ms = t;
+	if (rc != LDAP_SUCCESS) {
+		pthread_mutex_lock(&f->mu);
+		f->applied_dirty |= dirty;
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (rc != f->write_rc && rc != LDAP_SUCCESS)
+		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
+		    ldap_err2string(rc));
+	f->write_rc = rc;
+}
+
 static void *
 fleet_main(void *arg)
 {
@@ -730,6 +796,7 @@ fleet_main(void *arg)
 			goto drop;
 		atomic_store(&f->contact, (int64_t)time(NULL));
 		flush(f);
+		host_write(f, ld);
 		if (state == SYNC_REFRESH_REQUIRED) {
 			dlog(LOG_NOTICE, "directory: cookie too old; full "
 			    "refresh");
@@ -1006,6 +1073,31 @@ request_full(struct fleet *f, uint64_t gen)
 		atomic_store(&f->want_gen, g + 1);
 }
 
+/* What the host entry reports as applied: the cookie's CSNs (several
+ * with several providers), once committed. */
+static void
+publish_applied(struct fleet *f)
+{
+	const uint8_t *p;
+	size_t n, i;
+
+	p = memmem(f->cookie, f->cookie_len, "csn=", 4);
+	if (p == NULL)
+		return;
+	p += 4;
+	n = f->cookie_len - (size_t)(p - f->cookie);
+	if (n == 0 || n > APPLIED_MAX)
+		return;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return;
+	pthread_mutex_lock(&f->mu);
+	memcpy(f->applied, p, n);
+	f->applied[n] = '\0';
+	f->applied_dirty = 1;
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* The directory thinks we hold what we do not: only a search from
  * nothing can mend that. */
 static int
@@ -1041,7 +1133,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 	char lk[LKEY_MAX];
 	const char *old;
 	size_t i;
-	int found, r = 0, sweep = 0;
+	int found, r = 0, sweep = 0, publish;
 
 	for (i = 0; i < b->n && r == 0; i++) {
 		struct fev *e = &b->v[i];
@@ -1064,6 +1156,8 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 				r = del_local(sv, old);
 			if (r == 0)
 				r = put_local(sv, e, key_changed);
+			f->changed |= e->rk != R_OTHER ||
+			    (found && old != NULL && strcmp(old, "-") != 0);
 			if (r == 0)
 				r = smap_put(&f->map, e->uuid, lk);
 			if (r == 0)
@@ -1078,6 +1172,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 			/* unknown: an entry that came and went while we were
 			 * away; our map holds every entry we have applied */
 			if (found && old != NULL) {
+				f->changed |= strcmp(old, "-") != 0;
 				r = del_local(sv, old);
 				if (r == 0)
 					r = smap_put(&f->map, e->uuid, NULL);
@@ -1116,12 +1211,18 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 			sweep = 0;
 		}
 	}
+	publish = 0;
 	if (r == 0 && f->have_cookie && !f->refreshing) {
 		r = store_stage_raw(s, "F:c", 3, f->cookie, f->cookie_len);
 		f->have_cookie = 0;
+		publish = f->changed;
 	}
 	if (r == 0)
 		r = store_commit(s);
+	if (r == 0 && publish) {
+		publish_applied(f);
+		f->changed = 0;
+	}
 	return r;
 }
 
@@ -1214,6 +1315,7 @@ fleet_free(struct fleet *f)
 	free(f->base);
 	free(f->bind_dn);
 	free(f->pwfile);
+	free(f->host_dn);
 	free(f->resume.bv_val);
 	free(f->pending.bv_val);
 	free(f->cookie);
@@ -1229,7 +1331,7 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 	const struct sat_config *c = &sv->cfg;
 	struct fleet *f;
 	const char *knob;
-	char sub[1200];
+	char sub[1200], hdn[1500], host[256];
 	int r;
 
 	*ret = NULL;
@@ -1241,11 +1343,31 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 	if ((knob = getenv("SATOKEND_FLEET_BACKOFF_MS")) != NULL &&
 	    atoi(knob) >= BACKOFF_MIN_MS)
 		f->backoff_max_ms = atoi(knob);
+	if ((knob = getenv("SATOKEND_FLEET_HEARTBEAT_MS")) != NULL &&
+	    atoi(knob) >= HOST_WRITE_MS)
+		f->heartbeat_ms = atoi(knob);
+	else
+		f->heartbeat_ms = HEARTBEAT_MS;
+	if (c->host_name != NULL)
+		snprintf(host, sizeof(host), "%s", c->host_name);
+	else if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	/* a name that would need escaping in a DN is no host's name */
+	if (host[0] == '\0' || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != strlen(host)) {
+		snprintf(err, errlen, "host_name '%.64s': letters, digits, "
+		    "'.', '-' and '_' only", host);
+		r = SAT_E_CONFIG;
+		goto out;
+	}
 	snprintf(sub, sizeof(sub), "ou=satoken,%s", c->directory_base);
+	snprintf(hdn, sizeof(hdn), "cn=%s,ou=hosts,%s", host, sub);
 	if ((f->uris = dup_or_null(c->directory)) == NULL ||
 	    (f->base = dup_or_null(sub)) == NULL ||
 	    (f->bind_dn = dup_or_null(c->directory_bind_dn)) == NULL ||
-	    (f->pwfile = dup_or_null(c->directory_password_file)) == NULL) {
+	    (f->pwfile = dup_or_null(c->directory_password_file)) == NULL ||
+	    (f->host_dn = dup_or_null(hdn)) == NULL) {
 		r = SAT_E_NOMEM;
 		goto out;
 	}

@@ -126,7 +126,8 @@ EOF
 		>"$d/pam.d/sattest"
 	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
 		>"$d/pam.d/other"
-	SATOKEND_FLEET_BACKOFF_MS=200 "$SATOKEND" --foreground \
+	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
+		"$SATOKEND" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	eval "FPID_$n=$!"
 	SATD_PIDS+=("$!")
@@ -172,6 +173,28 @@ for n in 1 2; do
 	check "follower$n: ...the store is the directory's copy" \
 		bash -c "'$SATOKENCTL' --socket '$T/f$n/satokend.sock' --json token show '$ID_one' | grep -q revoked_at"
 done
+
+# --- each follower reports in its host entry how far it has applied -----
+csn_of() {	# DN ATTR
+	as_root prov ldapsearch -LLL -b "$1" -s base "$2" | sed -n "s/^$2: //p"
+}
+rev_csn=$(csn_of "satokenTokenId=$ID_one,ou=tokens,$SUB" entryCSN)
+applied_past() {	# N: host entry's satokenApplied at or past the revocation
+	local a
+	a=$(csn_of "cn=follower$1,ou=hosts,$SUB" satokenApplied)
+	[ -n "$a" ] && [[ ! "$a" < "$rev_csn" ]]
+}
+for n in 1 2; do
+	wait_for "follower$n: its host entry names the revocation applied" applied_past $n
+	check "follower$n: ...and its last contact" \
+		test -n "$(csn_of "cn=follower$n,ou=hosts,$SUB" satokenLastContact)"
+done
+# the host entries' own writes replicate too: they must not count as
+# applied changes, or every host would write for every other, forever
+h1=$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)
+sleep 2.5
+check "a quiet fleet writes no host entry" \
+	test "$h1" = "$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)"
 
 # --- followers do not take mutations -------------------------------------
 expect_rc "follower1: a mint is READ_ONLY (exit 8)" 8 \
