@@ -108,16 +108,22 @@ set_audit(char **dst, const char *v)
 }
 
 enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT,
-    K_BOOL, K_TEXT, K_FLEET_ROLE };
+    K_BOOL, K_TEXT, K_OPT_PATH, K_FLEET_ROLE };
 
 /* A DN, a list of URIs or a host name: printable ASCII, nothing that
- * could end a line in a log or an LDAP filter. */
+ * could end a line in a log or an LDAP filter.  Empty: unset, as the
+ * sample's "#directory =" says when uncommented. */
 static int
 set_text(char **dst, const char *v)
 {
 	const char *p;
 
-	if (v[0] == '\0' || strlen(v) > 1024)
+	if (v[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (strlen(v) > 1024)
 		return SAT_E_CONFIG;
 	for (p = v; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e ||
@@ -166,8 +172,8 @@ static const struct key {
 	  "space-separated LDAP URIs (ldap://, ldaps://, ldapi://)" },
 	{ "directory_base", K_TEXT, O(directory_base), 0, 0, "a DN" },
 	{ "directory_bind_dn", K_TEXT, O(directory_bind_dn), 0, 0, "a DN" },
-	{ "directory_password_file", K_PATH, O(directory_password_file), 0, 0,
-	  "an absolute path" },
+	{ "directory_password_file", K_OPT_PATH, O(directory_password_file), 0,
+	  0, "an absolute path" },
 	{ "directory_role", K_FLEET_ROLE, O(directory_role), 0, 0,
 	  "follower or control" },
 	{ "host_name", K_TEXT, O(host_name), 0, 0, "a host name" },
@@ -224,6 +230,10 @@ cfg_set(struct sat_config *c, const char *key, const char *value,
 		break;
 	case K_TEXT:
 		r = set_text(field, value);
+		break;
+	case K_OPT_PATH:
+		r = value[0] == '\0' ? set_text(field, value) :
+		    set_path(field, value);
 		break;
 	case K_FLEET_ROLE:
 		r = strcmp(value, "follower") == 0 || strcmp(value, "control") ==

@@ -125,6 +125,9 @@ int ctl_confirm(const struct opts *o, const char *question);
 /* One line from stdin (no echo on a terminal) into buf; its length. */
 int ctl_read_secret(char *buf, size_t cap);
 
+/* ctl_fleet.c: satokenctl fleet status. */
+int c_fleet_status(struct ctl *c, const struct cmd *cmd, struct opts *o);
+
 /* ctl_scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 

@@ -3,9 +3,9 @@ SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/request.c daemon/proto.c daemon/principal.c daemon/ratelimit.c \
 	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
 	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c \
-	daemon/follower.c daemon/syncrepl.c
+	daemon/follower.c daemon/syncrepl.c daemon/ops_fleet.c
 SATOKENCTL_SRC := daemon/satokenctl.c daemon/ctl_run.c daemon/ctl_cmds.c \
-	daemon/ctl_req.c daemon/ctl_print.c daemon/ctl_scan.c \
+	daemon/ctl_req.c daemon/ctl_print.c daemon/ctl_scan.c daemon/ctl_fleet.c \
 	daemon/jsonmem.c
 
 SATOKEND   := $(B)/daemon/satokend

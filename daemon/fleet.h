@@ -26,6 +26,26 @@
 struct server;
 struct fleet;
 
+#define FLEET_APPLIED_MAX	256	/* satokenApplied's bound in the schema */
+
+/* The hosts as the directory last said (their cn=HOST,ou=hosts
+ * entries), for fleet status: kept by the loop, read by ops_fleet.c. */
+struct fleet_host {
+	char name[65];
+	char applied[FLEET_APPLIED_MAX + 1];	/* CSNs; "" before any */
+	int64_t last_contact;			/* Unix seconds; 0: never */
+};
+
+struct fleet_view {
+	struct fleet_host *hosts;	/* sorted by name */
+	size_t n, cap;
+};
+
+/* Milliseconds since the epoch of the newest CSN in a satokenApplied
+ * value ("20261204205643.640027Z#000000#000#000000", ';'-separated when
+ * several providers), or -1 when none reads. */
+int64_t fleet_csn_ms(const char *csns);
+
 /* Loads the cookie and the UUID map from the store and starts the
  * thread.  0, or a SAT_E_* with a message in err. */
 int fleet_start(struct server *sv, struct fleet **ret, char *err,
@@ -35,6 +55,8 @@ int fleet_fd(const struct fleet *f);
 /* Applies the waiting batches, when the store has nothing staged or in
  * flight; otherwise leaves them for the next round. */
 void fleet_apply(struct server *sv);
+/* The hosts' view (never NULL while f lives). */
+const struct fleet_view *fleet_view(const struct fleet *f);
 /* Stops the thread and frees f.  Accepts NULL. */
 void fleet_stop(struct fleet *f);
 

@@ -30,12 +30,12 @@
 #define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
 #define NET_TIMEOUT_S	3
 #define PASSWORD_MAX	1024
-#define APPLIED_MAX	256	/* satokenApplied's bound in the schema */
+#define APPLIED_MAX	FLEET_APPLIED_MAX
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
 
-enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY };
+enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST };
 enum ekind { E_PUT, E_DELETE, E_PRESENT, E_COOKIE, E_BEGIN, E_DONE };
 
 /* One decoded change.  E_PUT carries the record of its kind; E_BEGIN's
@@ -50,6 +50,7 @@ struct fev {
 	struct sat_policy p;
 	struct sat_token t;
 	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
+	struct fleet_host h;
 	uint8_t *cookie;
 	size_t cookie_len;
 };
@@ -100,6 +101,7 @@ struct fleet {
 	int have_cookie;
 	int changed;			/* a record changed since the last
 					 * cookie committed */
+	struct fleet_view view;		/* the host entries */
 };
 
 /* ---- a small string map ---------------------------------------------- */
@@ -397,7 +399,7 @@ entry_kind(LDAP *ld, LDAPMessage *e)
 	static const struct { const char *oc; enum rkind k; } ocs[] = {
 		{ "satokenAccount", R_ACCOUNT }, { "satokenGroup", R_GROUP },
 		{ "satokenPolicy", R_POLICY }, { "satokenToken", R_TOKEN },
-		{ "satokenKey", R_KEY },
+		{ "satokenKey", R_KEY }, { "satokenHost", R_HOST },
 	};
 	struct berval **v;
 	enum rkind k = R_OTHER;
@@ -517,6 +519,18 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 	case R_KEY:
 		r = attr_bytes(ld, e, "satokenHmacKey", ev->key,
 		    sizeof(ev->key));
+		break;
+	case R_HOST:
+		if ((r = attr_str(ld, e, "cn", ev->h.name,
+		    sizeof(ev->h.name))) != 0)
+			break;
+		r = attr_str(ld, e, "satokenApplied", ev->h.applied,
+		    sizeof(ev->h.applied));
+		if (r == SAT_E_NOTFOUND)
+			r = 0;
+		if (r == 0)
+			r = attr_i64(ld, e, "satokenLastContact", 0,
+			    &ev->h.last_contact);
 		break;
 	case R_OTHER:
 		break;
@@ -848,6 +862,7 @@ local_key(const struct fev *e, char out[LKEY_MAX])
 	case R_POLICY:	snprintf(out, LKEY_MAX, "P"); break;
 	case R_TOKEN:	snprintf(out, LKEY_MAX, "T%s", e->t.id); break;
 	case R_KEY:	snprintf(out, LKEY_MAX, "K"); break;
+	case R_HOST:	snprintf(out, LKEY_MAX, "H%s", e->h.name); break;
 	default:	snprintf(out, LKEY_MAX, "-"); break;
 	}
 }
@@ -877,6 +892,89 @@ del_token(struct store *s, const char *id, int64_t now)
 	return r;
 }
 
+static struct fleet_host *
+view_find(struct fleet_view *v, const char *name, size_t *at)
+{
+	size_t lo = 0, hi = v->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(v->hosts[mid].name, name)) == 0) {
+			*at = mid;
+			return &v->hosts[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
+static int
+view_put(struct fleet_view *v, const struct fleet_host *h)
+{
+	struct fleet_host *x, *nh;
+	size_t at;
+
+	if ((x = view_find(v, h->name, &at)) != NULL) {
+		*x = *h;
+		return 0;
+	}
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 16;
+
+		if ((nh = realloc(v->hosts, ncap * sizeof(*nh))) == NULL)
+			return SAT_E_NOMEM;
+		v->hosts = nh;
+		v->cap = ncap;
+	}
+	memmove(&v->hosts[at + 1], &v->hosts[at],
+	    (v->n - at) * sizeof(*v->hosts));
+	v->hosts[at] = *h;
+	v->n++;
+	return 0;
+}
+
+static void
+view_remove(struct fleet_view *v, const char *name)
+{
+	size_t at;
+
+	if (view_find(v, name, &at) == NULL)
+		return;
+	memmove(&v->hosts[at], &v->hosts[at + 1],
+	    (v->n - at - 1) * sizeof(*v->hosts));
+	v->n--;
+}
+
+/* A host entry, kept in the store too ("F:h:NAME" = "APPLIED CONTACT")
+ * so that fleet status knows every host after a restart; "" once the
+ * host is gone. */
+static int
+stage_host(struct store *s, const char *name, const struct fleet_host *h)
+{
+	char k[80], v[FLEET_APPLIED_MAX + 32];
+	int n = 0;
+
+	snprintf(k, sizeof(k), "F:h:%s", name);
+	if (h != NULL)
+		n = snprintf(v, sizeof(v), "%s %lld", h->applied[0] ?
+		    h->applied : "-", (long long)h->last_contact);
+	else
+		v[0] = '\0';
+	return store_stage_raw(s, k, strlen(k), v, (size_t)n);
+}
+
+/* 1 for a local key that names a record the logins read. */
+static int
+is_record(const char *lk)
+{
+	return strchr("AGPTK", lk[0]) != NULL && lk[0] != '\0';
+}
+
 /* Removes what local key k names from the store. */
 static int
 del_local(struct server *sv, const char *k)
@@ -896,6 +994,9 @@ del_local(struct server *sv, const char *k)
 	case 'P':
 		memset(&none, 0, sizeof(none));
 		return store_put_policy(s, &none);
+	case 'H':
+		view_remove(&sv->fleet->view, k + 1);
+		return stage_host(s, k + 1, NULL);
 	default:
 		/* the key stays: tokens that remain were made with it */
 		return 0;
@@ -975,6 +1076,10 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		return put_token(s, &e->t);
 	case R_KEY:
 		return put_key(s, e->key, key_changed);
+	case R_HOST:
+		if ((r = view_put(&sv->fleet->view, &e->h)) != 0)
+			return r;
+		return stage_host(s, e->h.name, &e->h);
 	default:
 		return 0;
 	}
@@ -996,7 +1101,14 @@ sweep_cb(void *arg, const void *key, size_t klen, const void *val,
 	int found;
 
 	(void)val;
-	(void)vlen;
+	if (klen > 4 && klen - 4 < sizeof(lk) - 1 && vlen > 0 &&
+	    memcmp(k, "F:h:", 4) == 0) {
+		lk[0] = 'H';
+		memcpy(lk + 1, k + 4, klen - 4);
+		lk[klen - 3] = '\0';
+		(void)smap_get(&w->f->seen, lk, &found);
+		return found ? 0 : strlist_add(&w->gone, lk);
+	}
 	if (klen < 3 || k[1] != ':' || klen - 2 > SAT_NAME_MAX ||
 	    (k[0] != 'a' && k[0] != 'g' && k[0] != 't'))
 		return 0;
@@ -1040,7 +1152,9 @@ map_load_cb(void *arg, const void *key, size_t klen, const void *val,
     size_t vlen)
 {
 	struct fleet *f = arg;
-	char k[40], v[LKEY_MAX];
+	char k[40], v[LKEY_MAX], hv[FLEET_APPLIED_MAX + 32];
+	struct fleet_host h;
+	long long lc;
 
 	if (klen == 3 && memcmp(key, "F:c", 3) == 0) {
 		free(f->resume.bv_val);
@@ -1049,6 +1163,19 @@ map_load_cb(void *arg, const void *key, size_t klen, const void *val,
 		memcpy(f->resume.bv_val, val, vlen);
 		f->resume.bv_len = vlen;
 		return 0;
+	}
+	if (klen > 4 && klen - 4 < sizeof(h.name) && vlen > 0 &&
+	    vlen < sizeof(hv) && memcmp(key, "F:h:", 4) == 0) {
+		memset(&h, 0, sizeof(h));
+		memcpy(h.name, (const char *)key + 4, klen - 4);
+		memcpy(hv, val, vlen);
+		hv[vlen] = '\0';
+		if (sscanf(hv, "%256s %lld", h.applied, &lc) != 2)
+			return 0;
+		if (strcmp(h.applied, "-") == 0)
+			h.applied[0] = '\0';
+		h.last_contact = lc;
+		return view_put(&f->view, &h);
 	}
 	if (klen != 36 || memcmp(key, "F:u:", 4) != 0 || vlen == 0 ||
 	    vlen >= sizeof(v))
@@ -1156,8 +1283,8 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 				r = del_local(sv, old);
 			if (r == 0)
 				r = put_local(sv, e, key_changed);
-			f->changed |= e->rk != R_OTHER ||
-			    (found && old != NULL && strcmp(old, "-") != 0);
+			f->changed |= is_record(lk) ||
+			    (found && old != NULL && is_record(old));
 			if (r == 0)
 				r = smap_put(&f->map, e->uuid, lk);
 			if (r == 0)
@@ -1172,7 +1299,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 			/* unknown: an entry that came and went while we were
 			 * away; our map holds every entry we have applied */
 			if (found && old != NULL) {
-				f->changed |= strcmp(old, "-") != 0;
+				f->changed |= is_record(old);
 				r = del_local(sv, old);
 				if (r == 0)
 					r = smap_put(&f->map, e->uuid, NULL);
@@ -1252,6 +1379,7 @@ failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
 	smap_free(&f->map);
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
+	f->view.n = 0;
 	f->refreshing = 0;
 	f->have_cookie = 0;
 	if (store_export(sv->st.store, map_load_cb, f) != 0 ||
@@ -1285,6 +1413,12 @@ fleet_apply(struct server *sv)
 	}
 	if (key_changed)
 		reopen_store(sv);
+}
+
+const struct fleet_view *
+fleet_view(const struct fleet *f)
+{
+	return &f->view;
 }
 
 int
@@ -1322,6 +1456,7 @@ fleet_free(struct fleet *f)
 	smap_free(&f->map);
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
+	free(f->view.hosts);
 	free(f);
 }
 

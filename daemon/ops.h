@@ -22,12 +22,15 @@
 #include "store.h"
 
 /* What the handlers work on. */
+struct fleet_view;
+
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
 	struct store *store;		/* the one writer handle */
 	struct names accounts;		/* sorted names, staged view */
 	struct names groups;		/* sorted names, staged view */
 	int64_t now;			/* Unix seconds of this batch */
+	const struct fleet_view *fleet;	/* NULL: a standalone host */
 };
 
 /* Rebuilds the name lists from the store (at start, after a failed
@@ -123,6 +126,7 @@ json_t *op_token_json(const struct sat_token *t, int64_t now);
 
 /* The handlers, by file. */
 int op_whoami(struct op_ctx *c);
+int op_fleet_status(struct op_ctx *c);	/* ops_fleet.c */
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */

@@ -617,6 +617,8 @@ main(int argc, char **argv)
 	if (sv.cfg.directory != NULL &&
 	    fleet_start(&sv, &sv.fleet, err, sizeof(err)) != 0)
 		fail_start(ready_fd, err);
+	if (sv.fleet != NULL)
+		sv.st.fleet = fleet_view(sv.fleet);
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&
