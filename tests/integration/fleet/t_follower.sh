@@ -257,4 +257,16 @@ follower_start 1
 wait_for "follower1: a lost store is rebuilt from the directory" login 1 five
 check "follower1: ...without the tokens deleted or revoked" refused 1 four
 
+# stopped as a service manager stops them: cleanly, and (under
+# SANITIZE=1) with nothing for ASan or UBSan to report
+for n in 1 2; do
+	v=FPID_$n
+	kill "${!v}"
+	wait "${!v}"
+	rc=$?
+	check "follower$n: stops cleanly on SIGTERM" test "$rc" = 0
+done
+check "the followers logged no sanitizer report" \
+	bash -c "! grep -qE 'Sanitizer|runtime error' '$T'/f*/satokend.log"
+
 finish
