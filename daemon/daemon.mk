@@ -10,11 +10,13 @@ SATOKENCTL_SRC := daemon/satokenctl.c daemon/ctl_run.c daemon/ctl_cmds.c \
 
 SATOKEND   := $(B)/daemon/satokend
 SATOKENCTL := $(B)/daemon/satokenctl
-DAEMON_LIBS := -ljansson
+# libldap and liblber: satokend's follower (--as-needed keeps them out
+# of satokenctl)
+DAEMON_LIBS := -ljansson -lldap -llber
 
 $(SATOKEND): $(SATOKEND_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \
-		$(LIBCOMMON) $(DAEMON_LIBS) -lldap -llber $(COMMON_LIBS)
+		$(LIBCOMMON) $(DAEMON_LIBS) $(COMMON_LIBS)
 
 $(SATOKENCTL): $(SATOKENCTL_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \
