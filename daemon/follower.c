@@ -26,6 +26,9 @@
 #include "tindex.h"
 
 #define STEP_MS		200	/* the thread looks at stop this often */
+#define QUEUE_MAX	64	/* batches waiting for the loop: a full
+				 * refresh of 100k entries is not held in
+				 * memory whole when the disk is slower */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
 #define NET_TIMEOUT_S	3
@@ -74,6 +77,7 @@ struct fleet {
 	int efd;
 	pthread_mutex_t mu;
 	struct fbatch *head, *tail;	/* mu */
+	size_t queued;			/* mu: batches from head on */
 	int stop;			/* mu */
 	_Atomic uint64_t want_gen;	/* searches before it are dropped */
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
@@ -257,6 +261,14 @@ fev_new(struct fleet *f, enum ekind kind, const struct berval *uuid)
 	return e;
 }
 
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
 /* Hands the batch being built to the loop. */
 static void
 flush(struct fleet *f)
@@ -266,6 +278,14 @@ flush(struct fleet *f)
 	if (f->cur == NULL)
 		return;
 	pthread_mutex_lock(&f->mu);
+	/* the loop applies them in order; wait while it is far behind
+	 * (the search's messages wait in the socket meanwhile) */
+	while (f->queued >= QUEUE_MAX && !f->stop) {
+		pthread_mutex_unlock(&f->mu);
+		nap_ms(10);
+		pthread_mutex_lock(&f->mu);
+	}
+	f->queued++;
 	if (f->tail != NULL)
 		f->tail->next = f->cur;
 	else
@@ -1402,6 +1422,7 @@ fleet_apply(struct server *sv)
 	pthread_mutex_lock(&f->mu);
 	b = f->head;
 	f->head = f->tail = NULL;
+	f->queued = 0;
 	pthread_mutex_unlock(&f->mu);
 	sv->st.now = (int64_t)time(NULL);
 	for (; b != NULL; b = next) {

@@ -83,11 +83,14 @@ ops_run(struct op_ctx *c)
 		    op->name, role_name(op->min_role), c->p->display,
 		    role_name(c->p->role));
 	/* a fleet host's store is the directory's copy: a change made
-	 * here alone would be undone by the next refresh (follower.c) */
-	if ((op->flags & OP_MUTATES) && c->st->cfg->directory != NULL)
+	 * here alone would be undone by the next refresh (follower.c).
+	 * Whether it follows is fixed at start: a SIGHUP that drops the
+	 * directory key does not stop the follower */
+	if ((op->flags & OP_MUTATES) && c->st->fleet != NULL)
 		return op_fail(c, SAT_E_READ_ONLY, "this host follows the "
 		    "directory %s: make changes on a control host",
-		    c->st->cfg->directory);
+		    c->st->cfg->directory != NULL ? c->st->cfg->directory :
+		    "named at its start");
 	/* a page of nothing, or of more than a reply should carry, is a
 	 * mistake to report, not to round */
 	if ((c->rq->present & F_LIMIT) &&

@@ -266,6 +266,12 @@ server_reload(struct server *sv)
 	    strcmp(n.socket, sv->cfg.socket) != 0)
 		dlog(LOG_WARNING, "reload: database and socket changes take "
 		    "effect on restart");
+	/* the follower runs on what it started with (follower.c) */
+	if ((n.directory == NULL) != (sv->cfg.directory == NULL) ||
+	    (n.directory != NULL &&
+	    strcmp(n.directory, sv->cfg.directory) != 0))
+		dlog(LOG_WARNING, "reload: directory changes take effect on "
+		    "restart");
 	free(n.database);
 	free(n.socket);
 	if ((n.database = sat_strdup(sv->cfg.database)) == NULL ||

@@ -250,6 +250,17 @@ wait_for "follower2: past the session log, it converges" login 2 five
 check "follower2: ...and the token deleted meanwhile is gone" refused 2 four
 check "follower2: ...revocations made before still hold" refused 2 two
 
+# --- a SIGHUP that drops the directory keys does not open the store ------
+cp "$T/f1/satoken.conf" "$T/f1/fleet.conf"
+grep -vE '^(directory|host_name)' "$T/f1/fleet.conf" >"$T/f1/satoken.conf"
+kill -HUP "$FPID_1"
+wait_for "follower1 reloads a configuration without the directory keys" \
+	grep -q 'configuration reloaded' "$T/f1/satokend.log"
+check "  ...and says they change on restart" \
+	grep -q 'directory changes take effect on restart' "$T/f1/satokend.log"
+expect_rc "  ...and still refuses changes (READ_ONLY)" 8 fctl 1 token mint ci --name hup
+cp "$T/f1/fleet.conf" "$T/f1/satoken.conf"
+
 # --- a lost store: rebuilt from nothing ---------------------------------
 follower_stop 1
 rm -f "$T"/f1/satoken.db*
