@@ -77,11 +77,13 @@ EOF
 done
 last=$(tail -1 "$T/pairs" | cut -d' ' -f1)
 for n in $(seq "$NF"); do
+	ok=
 	for _ in $(seq 600); do
 		"$ROOT/$B/daemon/satokenctl" --socket "$T/f$n/satokend.sock" \
-			token show "$last" >/dev/null 2>&1 && break
+			token show "$last" >/dev/null 2>&1 && { ok=1; break; }
 		sleep 0.1
 	done
+	[ -n "$ok" ] || { echo "bench-fleet: follower f$n did not sync:" >&2; tail -3 "$T/f$n/satokend.log" >&2; exit 1; }
 done
 line=$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" "$T/pw.control1" "$SUB" \
 	"$T/pairs" "${confs[@]}") || exit 1
