@@ -250,6 +250,31 @@ wait_for "follower2: past the session log, it converges" login 2 five
 check "follower2: ...and the token deleted meanwhile is gone" refused 2 four
 check "follower2: ...revocations made before still hold" refused 2 two
 
+# --- the account's state and a malformed entry, as the directory says ---
+set_enabled() {
+	ctl_ldap ldapmodify <<-EOF
+	dn: satokenName=ci,ou=accounts,$SUB
+	changetype: modify
+	replace: satokenEnabled
+	satokenEnabled: $1
+	EOF
+}
+set_enabled FALSE || fail "disable ci"
+wait_for "follower1: the account disabled in the directory, its token is refused" refused 1 five
+set_enabled TRUE || fail "enable ci"
+wait_for "follower1: ...and enabled again, accepted" login 1 five
+# a digest of the wrong length cannot be a token's: the entry does not
+# decode, and its last good copy must not go on authenticating
+ctl_ldap ldapmodify <<EOF || fail "bad digest"
+dn: satokenTokenId=$ID_xa,ou=tokens,$SUB
+changetype: modify
+replace: satokenDigest
+satokenDigest:: AAAA
+EOF
+wait_for "follower1: a token entry that no longer decodes is refused" refused 1 xa
+check "  ...and said so in the log" grep -q "does not decode" "$T/f1/satokend.log"
+check "  ...the others still log in" login 1 xb
+
 # --- a SIGHUP that drops the directory keys does not open the store ------
 cp "$T/f1/satoken.conf" "$T/f1/fleet.conf"
 grep -vE '^(directory|host_name)' "$T/f1/fleet.conf" >"$T/f1/satoken.conf"
