@@ -4,7 +4,9 @@
 # (default 5), BENCH_REVOCATIONS tokens (default 200) revoked one after
 # another in the directory as the control identity; bench_fleet times
 # each until every follower's local store refuses it, read as the PAM
-# module reads it.  Appends its line to bench/fleet-results.txt.
+# module reads it.  Then follower f1 is stopped while BENCH_CATCHUP
+# tokens (default 1000) are added, and restarted: the time until it
+# holds the last one.  Appends its line to bench/fleet-results.txt.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
@@ -88,6 +90,28 @@ done
 line=$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" "$T/pw.control1" "$SUB" \
 	"$T/pairs" "${confs[@]}") || exit 1
 read -r nl nf p50 p99 max misses <<<"$line"
-res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses ($(nproc) cores)"
+
+# catch-up: f1 down while BENCH_CATCHUP tokens are added, then restarted;
+# the time from its start until it holds the last one
+NC=${BENCH_CATCHUP:-1000}
+kill "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null
+now=$(date +%s)
+for i in $(seq "$NC"); do
+	out=$("$FLEETTOK" "$T/fleet.key" "$T/tok")
+	printf 'dn: satokenTokenId=%s,ou=tokens,%s\nobjectClass: satokenToken\nsatokenTokenId: %s\nsatokenAccount: ci\nsatokenTokenName: c%s\nsatokenDigest:: %s\nsatokenCreatedAt: %s\nsatokenExpiresAt: %s\n\n' \
+		"${out%% *}" "$SUB" "${out%% *}" "$i" "${out#* }" "$now" "$((now + 86400))"
+done >"$T/catchup.ldif"
+last=$(sed -n 's/^satokenTokenId: //p' "$T/catchup.ldif" | tail -1)
+as_host "$P" control1 ldapadd -f "$T/catchup.ldif" >/dev/null
+t0=$(date +%s%N)
+"$SATOKEND" --foreground --config "$T/f1/satoken.conf" 2>>"$T/f1/satokend.log" &
+PIDS[0]=$!
+until "$ROOT/$B/daemon/satokenctl" --socket "$T/f1/satokend.sock" token show "$last" >/dev/null 2>&1; do
+	sleep 0.02
+	[ $((($(date +%s%N) - t0) / 1000000000)) -lt 120 ] || { echo "bench-fleet: no catch-up in 120 s" >&2; exit 1; }
+done
+catchup_ms=$((($(date +%s%N) - t0) / 1000000))
+res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses catchup_${NC}_changes_ms=$catchup_ms ($(nproc) cores)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
