@@ -37,3 +37,15 @@ bench: bench-build
 .PHONY: bench-scan
 bench-scan: $(SATOKENCTL)
 	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/scan.sh
+
+# bench-fleet: a revocation until every follower refuses it (bench/fleet.sh)
+#   BENCH_FOLLOWERS (default 5), BENCH_REVOCATIONS (default 200)
+$(BENCH_B)/bench_fleet: $(BENCH_B)/bench_fleet.o $(BENCH_B)/stats.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lldap -llber $(COMMON_LIBS)
+
+.PHONY: bench-fleet
+# (daemon.mk is read after this file: its programs are named by path)
+bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/daemon/satokenctl \
+		$(B)/tests/integration/fleet/fleettok
+	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
+		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" bash bench/fleet.sh

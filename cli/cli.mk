@@ -1,7 +1,7 @@
 # satokenctl, satokend's socket client.  It shares daemon/jsonmem.c (jansson's
 # allocations wiped) with the daemon.
 SATOKENCTL_SRC := cli/main.c cli/call.c cli/run.c cli/commands.c cli/request.c \
-	cli/print.c cli/scan.c cli/self.c daemon/jsonmem.c
+	cli/print.c cli/scan.c cli/self.c cli/fleet.c daemon/jsonmem.c
 
 SATOKENCTL := $(B)/cli/satokenctl
 

@@ -617,6 +617,10 @@ const struct cmd ctl_cmds[] = {
 	  "(audited action=token.leaked with the file).  Exit 3 when a token\n"
 	  "found is still active or its state cannot be known; 0 when every\n"
 	  "one is revoked (now or before) or expired." },
+	{ "fleet", "status", 0, 0, 0, c_fleet_status, "fleet status",
+	  "Lists the fleet's hosts as the directory reports them: how far\n"
+	  "each is behind the newest change any has applied (LAG) and its\n"
+	  "last contact with the directory.  A fleet host only." },
 	{ NULL, "backup", 1, 1, 0, c_backup, "backup FILE",
 	  "Writes a consistent copy of the store, HMAC key included, to FILE\n"
 	  "(a new file, mode 0600) while satokend runs (admin).  satokend\n"

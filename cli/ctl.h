@@ -149,6 +149,9 @@ int req_workload_opts(json_t *req, const struct opts *o);
  * 0 or the exit code after printing the error. */
 int ctl_self_sign(struct ctl *c, json_t *req, const struct opts *o);
 
+/* fleet.c: satokenctl fleet status. */
+int c_fleet_status(struct ctl *c, const struct cmd *cmd, struct opts *o);
+
 /* scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);
 

@@ -52,6 +52,11 @@ cfg_free(struct sat_config *c)
 	strlist_free(&c->admin_users);
 	strlist_free(&c->contributor_groups);
 	strlist_free(&c->allow_system_names);
+	free(c->directory);
+	free(c->directory_base);
+	free(c->directory_bind_dn);
+	free(c->directory_password_file);
+	free(c->host_name);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -121,7 +126,29 @@ set_audit(char **dst, const char *v)
 }
 
 enum kind { K_PATH, K_LIST, K_USERLIST, K_DURATION, K_NUMBER, K_AUDIT,
-    K_BOOL, K_OPTPATH };
+    K_BOOL, K_OPTPATH, K_TEXT, K_FLEET_ROLE };
+
+/* A DN, a list of URIs or a host name: printable ASCII, nothing that
+ * could end a line in a log or an LDAP filter.  Empty: unset, as the
+ * sample's "#directory =" says when uncommented. */
+static int
+set_text(char **dst, const char *v)
+{
+	const char *p;
+
+	if (v[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	if (strlen(v) > 1024)
+		return SAT_E_CONFIG;
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e ||
+		    *p == '(' || *p == ')' || *p == '*')
+			return SAT_E_CONFIG;
+	return replace_str(dst, v);
+}
 
 static const struct key {
 	const char *name;
@@ -170,6 +197,15 @@ static const struct key {
 	{ "metrics_interval", K_DURATION, O(metrics_interval), 1, 3600,
 	  "a duration from 1s to 1h" },
 	{ "canary_disables", K_BOOL, O(canary_disables), 0, 0, "yes or no" },
+	{ "directory", K_TEXT, O(directory), 0, 0,
+	  "space-separated LDAP URIs (ldap://, ldaps://, ldapi://)" },
+	{ "directory_base", K_TEXT, O(directory_base), 0, 0, "a DN" },
+	{ "directory_bind_dn", K_TEXT, O(directory_bind_dn), 0, 0, "a DN" },
+	{ "directory_password_file", K_OPTPATH, O(directory_password_file), 0,
+	  0, "an absolute path" },
+	{ "directory_role", K_FLEET_ROLE, O(directory_role), 0, 0,
+	  "follower or control" },
+	{ "host_name", K_TEXT, O(host_name), 0, 0, "a host name" },
 #undef O
 };
 
@@ -223,6 +259,16 @@ cfg_set(struct sat_config *c, const char *key, const char *value,
 		    SAT_E_CONFIG;
 		if (r == 0)
 			*(int *)field = value[0] == 'y';
+		break;
+	case K_TEXT:
+		r = set_text(field, value);
+		break;
+	case K_FLEET_ROLE:
+		r = strcmp(value, "follower") == 0 || strcmp(value, "control") ==
+		    0 ? 0 : SAT_E_CONFIG;
+		if (r == 0)
+			*(int *)field = value[0] == 'c' ? SAT_FLEET_CONTROL :
+			    SAT_FLEET_FOLLOWER;
 		break;
 	default:
 		r = SAT_E_INTERNAL;
@@ -362,6 +408,13 @@ cfg_check(const struct sat_config *c, char *err, size_t errlen)
 {
 	if (c->default_ttl > c->max_ttl) {
 		snprintf(err, errlen, "default_ttl is longer than max_ttl");
+		return SAT_E_CONFIG;
+	}
+	/* half a fleet setup would run as a standalone host unnoticed */
+	if (c->directory != NULL && (c->directory_base == NULL ||
+	    c->directory_bind_dn == NULL || c->directory_password_file == NULL)) {
+		snprintf(err, errlen, "directory needs directory_base, "
+		    "directory_bind_dn and directory_password_file");
 		return SAT_E_CONFIG;
 	}
 	return 0;

@@ -43,7 +43,17 @@ struct sat_config {
 	char *metrics_file;		/* owned path; NULL: none */
 	uint64_t metrics_interval;	/* seconds */
 	int canary_disables;		/* a canary's use disables its account */
+	/* The fleet (DESIGN "Fleet"); directory NULL: a standalone host */
+	char *directory;		/* owned: LDAP URIs, space-separated */
+	char *directory_base;		/* owned DN */
+	char *directory_bind_dn;	/* owned DN */
+	char *directory_password_file;	/* owned, absolute path */
+	int directory_role;		/* SAT_FLEET_FOLLOWER or _CONTROL */
+	char *host_name;		/* owned; NULL: gethostname() */
 };
+
+#define SAT_FLEET_FOLLOWER	0
+#define SAT_FLEET_CONTROL	1
 
 /* Fills c with the defaults of DESIGN.md.  SAT_E_NOMEM on failure. */
 int cfg_init(struct sat_config *c);

@@ -19,6 +19,7 @@ sat_strerror(int err)
 	case SAT_E_CRYPTO:	return "cryptographic library failure";
 	case SAT_E_FILEPERM:	return "unsafe file ownership or permissions";
 	case SAT_E_INTERNAL:	return "internal error";
+	case SAT_E_READ_ONLY:	return "read-only follower";
 	default:		return "unknown error";
 	}
 }

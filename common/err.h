@@ -23,6 +23,7 @@ enum {
 	SAT_E_CRYPTO = -12,	/* OpenSSL failed (random, HMAC) */
 	SAT_E_FILEPERM = -13,	/* a file is not ours or is writable by others */
 	SAT_E_INTERNAL = -14,	/* a bug */
+	SAT_E_READ_ONLY = -15,	/* a fleet follower: mutations go elsewhere */
 };
 
 /* Returns a static English description; never NULL. */

@@ -18,6 +18,7 @@ enum {
 	EXIT_CONFLICT = 5,
 	EXIT_QUOTA = 6,
 	EXIT_THROTTLED = 7,
+	EXIT_READ_ONLY = 8,	/* a fleet follower */
 };
 
 /* The wire name of a SAT_E_* code ("VALIDATION"...); static, never

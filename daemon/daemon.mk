@@ -4,10 +4,12 @@ SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/names.c daemon/ops.c daemon/ops_account.c daemon/ops_group.c \
 	daemon/ops_token.c daemon/ops_backup.c daemon/pubkey.c daemon/purge.c daemon/jsonmem.c \
 	daemon/usage.c daemon/expiry.c daemon/metrics.c \
-	daemon/canaryd.c daemon/bindpid.c daemon/ops_self.c
+	daemon/canaryd.c daemon/bindpid.c daemon/ops_self.c \
+	daemon/follower.c daemon/syncrepl.c daemon/ops_fleet.c
 
 SATOKEND   := $(B)/daemon/satokend
-DAEMON_LIBS := -ljansson
+# libldap and liblber: satokend's follower
+DAEMON_LIBS := -ljansson -lldap -llber
 
 $(SATOKEND): $(SATOKEND_SRC:%.c=$(B)/%.o) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $(filter %.o,$^) \

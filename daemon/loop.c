@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fleet.h"
 #include "satokend.h"
 #include "bindpid.h"
 #include "canaryd.h"
@@ -51,11 +52,12 @@ struct uid_slot {
 };
 
 /* epoll's data for the two descriptors that are not conns */
-static char sig_tag, listen_tag, usage_tag;
+static char sig_tag, listen_tag, usage_tag, fleet_tag;
 /* workload identity: canary reports, exits of bound processes */
 static char canary_tag, bindpid_tag;
 #define SIDE_TAG(p)	((p) == &sig_tag || (p) == &listen_tag || \
-	(p) == &usage_tag || (p) == &canary_tag || (p) == &bindpid_tag)
+	(p) == &usage_tag || (p) == &canary_tag || (p) == &bindpid_tag || \
+	(p) == &fleet_tag)
 
 /* Answers a connection we will not serve, without waiting for it. */
 static void
@@ -375,7 +377,9 @@ server_loop(struct server *sv)
 	    watch_fd(sv, sv->listen_fd, &listen_tag) != 0 ||
 	    (sv->usage_fd >= 0 && watch_fd(sv, sv->usage_fd, &usage_tag) != 0) ||
 	    (canary_fd(sv) >= 0 && watch_fd(sv, canary_fd(sv), &canary_tag) != 0) ||
-	    (bindpid_fd() >= 0 && watch_fd(sv, bindpid_fd(), &bindpid_tag) != 0)) {
+	    (bindpid_fd() >= 0 && watch_fd(sv, bindpid_fd(), &bindpid_tag) != 0) ||
+	    (sv->fleet != NULL &&
+	    watch_fd(sv, fleet_fd(sv->fleet), &fleet_tag) != 0)) {
 		dlog(LOG_ERR, "epoll: %s", strerror(errno));
 		goto out;
 	}
@@ -443,6 +447,8 @@ server_loop(struct server *sv)
 		if ((e = bindpid_step(sv)) != 0)
 			dlog(LOG_ERR, "bind-pid: cannot revoke the token of an "
 			    "exited process: %s; trying again", sat_strerror(e));
+		/* the directory's changes, between request batches */
+		fleet_apply(sv);
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping) {
 			purge_step(sv);

@@ -21,6 +21,7 @@ static const struct op ops[] = {
 	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
 	{ "status", op_status, 0, 0, ROLE_VIEWER, 0 },
 	{ "self.challenge", op_self_challenge, 0, 0, ROLE_VIEWER, 0 },
+	{ "fleet.status", op_fleet_status, 0, 0, ROLE_VIEWER, 0 },
 	{ "backup", op_backup, F_CURSOR, 0, ROLE_ADMIN, OP_SECRET },
 	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
 	  ROLE_ADMIN, OP_MUTATES },
@@ -95,6 +96,15 @@ ops_run(struct op_ctx *c)
 		return op_fail(c, SAT_E_PERM, "%s needs the %s role; %s is %s",
 		    op->name, role_name(op->min_role), c->p->display,
 		    role_name(c->p->role));
+	/* a fleet host's store is the directory's copy: a change made
+	 * here alone would be undone by the next refresh (follower.c).
+	 * Whether it follows is fixed at start: a SIGHUP that drops the
+	 * directory key does not stop the follower */
+	if ((op->flags & OP_MUTATES) && c->st->fleet != NULL)
+		return op_fail(c, SAT_E_READ_ONLY, "this host follows the "
+		    "directory %s: make changes on a control host",
+		    c->st->cfg->directory != NULL ? c->st->cfg->directory :
+		    "named at its start");
 	/* a page of nothing, or of more than a reply should carry, is a
 	 * mistake to report, not to round */
 	if ((c->rq->present & F_LIMIT) &&

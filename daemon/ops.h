@@ -24,6 +24,8 @@
 struct metrics;
 
 /* What the handlers work on. */
+struct fleet_view;
+
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
 	struct store *store;		/* the one writer handle */
@@ -35,6 +37,7 @@ struct dstate {
 	char warn_ids[32][TOKEN_ID_LEN + 1];
 	size_t nwarn;
 	struct metrics *metrics;	/* borrowed from the server */
+	const struct fleet_view *fleet;	/* NULL: a standalone host */
 };
 
 /* ops.c: notes a token minted already within warn_before, for expiry.c
@@ -155,6 +158,7 @@ int op_status(struct op_ctx *c);
  * "signature" then runs as the account, by ops_self_principal. */
 int op_self_challenge(struct op_ctx *c);
 int ops_self_principal(struct op_ctx *c, struct principal *ret);
+int op_fleet_status(struct op_ctx *c);	/* ops_fleet.c */
 int op_backup(struct op_ctx *c);	/* ops_backup.c */
 /* Bytes of the copy per backup reply (tests make it small, so that a
  * small store takes several replies); 0 or too large: the default. */

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "num.h"
 #include "jsonmem.h"
+#include "fleet.h"
 #include "proto.h"
 #include "satokend.h"
 #include "bindpid.h"
@@ -264,6 +265,12 @@ server_reload(struct server *sv)
 	    strcmp(n.socket, sv->cfg.socket) != 0)
 		dlog(LOG_WARNING, "reload: database and socket changes take "
 		    "effect on restart");
+	/* the follower runs on what it started with (follower.c) */
+	if ((n.directory == NULL) != (sv->cfg.directory == NULL) ||
+	    (n.directory != NULL &&
+	    strcmp(n.directory, sv->cfg.directory) != 0))
+		dlog(LOG_WARNING, "reload: directory changes take effect on "
+		    "restart");
 	free(n.database);
 	free(n.socket);
 	if ((n.database = sat_strdup(sv->cfg.database)) == NULL ||
@@ -614,6 +621,11 @@ main(int argc, char **argv)
 		fail_start(ready_fd, "store: cannot list accounts and groups");
 	if (ops_token_upgrade(&sv.st, err, sizeof(err)) != 0)
 		fail_start(ready_fd, err);
+	if (sv.cfg.directory != NULL &&
+	    fleet_start(&sv, &sv.fleet, err, sizeof(err)) != 0)
+		fail_start(ready_fd, err);
+	if (sv.fleet != NULL)
+		sv.st.fleet = fleet_view(sv.fleet);
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
 	if (!activated &&
@@ -652,6 +664,7 @@ main(int argc, char **argv)
 	sd_notify_msg("READY=1");
 
 	r = server_loop(&sv);
+	fleet_stop(sv.fleet);
 
 	sd_notify_msg("STOPPING=1");
 	canary_close(&sv);

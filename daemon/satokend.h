@@ -52,6 +52,7 @@ struct server {
 	struct metrics metrics;		/* metrics.c; st.metrics points here */
 	int64_t metrics_next_ms;	/* next write of metrics_file */
 	int64_t commit_t0_ns;		/* request.c: the commit under way */
+	struct fleet *fleet;		/* follower.c; NULL: standalone */
 };
 
 /* Milliseconds, nanoseconds of the one monotonic clock (common/clock.c),

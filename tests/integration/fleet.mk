@@ -12,9 +12,19 @@ LDAP_LIBS  := -lldap -llber
 $(SYNCWATCH): $(B)/$(FLEETT_DIR)/syncwatch.o $(B)/daemon/syncrepl.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(LDAP_LIBS)
 
+FLEETTOK   := $(B)/$(FLEETT_DIR)/fleettok
+
+$(FLEETTOK): $(B)/$(FLEETT_DIR)/fleettok.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(COMMON_LIBS)
+
+# t_follower: a provider and two satokend followers, logins through the
+# real PAM module (pamtester under pam_wrapper) on each
 .PHONY: check-fleet
-check-fleet: $(SYNCWATCH)
-	@echo "== fleet: the directory side (slapd with etc/ldap/)"
-	@env SYNCWATCH=$(SYNCWATCH) bash $(FLEETT_DIR)/run.sh
+check-fleet: $(SYNCWATCH) $(FLEETTOK) $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE)
+	@echo "== fleet: the directory side (slapd with etc/ldap/) and followers"
+	@env SYNCWATCH=$(SYNCWATCH) FLEETTOK=$(CURDIR)/$(FLEETTOK) \
+		SATOKEND=$(CURDIR)/$(SATOKEND) SATOKENCTL=$(CURDIR)/$(SATOKENCTL) \
+		PAM_MODULE=$(CURDIR)/$(PAM_MODULE) PAMT_PRELOAD="$(PAMT_PRELOAD)" \
+		bash $(FLEETT_DIR)/run.sh
 
 CHECK_TARGETS += check-fleet

@@ -156,6 +156,49 @@ test_set_arg_and_check(void **state)
 	cfg_free(&c);
 }
 
+/* The fleet's keys: half a setup, a role or a name that is not one are
+ * refused, so a host never runs standalone by mistake. */
+static void
+test_fleet_keys(void **state)
+{
+	char err[SAT_ERRMSG_MAX];
+	struct sat_config c;
+
+	(void)state;
+	assert_int_equal(cfg_init(&c), 0);
+	assert_null(c.directory);
+	assert_int_equal(c.directory_role, SAT_FLEET_FOLLOWER);
+	assert_int_equal(cfg_set(&c, "directory", "ldaps://a ldaps://b", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), SAT_E_CONFIG);
+	assert_non_null(strstr(err, "directory_base"));
+	assert_int_equal(cfg_set(&c, "directory_base", "dc=example,dc=org",
+	    err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "directory_bind_dn",
+	    "cn=h1,ou=hosts,ou=satoken,dc=example,dc=org", err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "directory_password_file", "pw", err,
+	    sizeof(err)), SAT_E_CONFIG);
+	assert_int_equal(cfg_set(&c, "directory_password_file", "/etc/pw", err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(cfg_set(&c, "directory_role", "leader", err,
+	    sizeof(err)), SAT_E_CONFIG);
+	assert_non_null(strstr(err, "follower or control"));
+	assert_int_equal(cfg_set(&c, "directory_role", "control", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.directory_role, SAT_FLEET_CONTROL);
+	/* nothing that could reach a log line or a filter unquoted */
+	assert_int_equal(cfg_set(&c, "directory_base", "dc=x\n", err,
+	    sizeof(err)), SAT_E_CONFIG);
+	assert_int_equal(cfg_set(&c, "host_name", "h*", err, sizeof(err)),
+	    SAT_E_CONFIG);
+	assert_string_equal(c.directory_base, "dc=example,dc=org");
+	/* empty: unset, a standalone host again */
+	assert_int_equal(cfg_set(&c, "directory", "", err, sizeof(err)), 0);
+	assert_null(c.directory);
+	cfg_free(&c);
+}
+
 static void
 test_load_file(void **state)
 {
@@ -205,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_error_changes_nothing_after_it),
 		cmocka_unit_test(test_set_arg_and_check),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_fleet_keys),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

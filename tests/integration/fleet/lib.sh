@@ -22,7 +22,7 @@ cleanup() {
 	for p in "${SLAPD_PIDS[@]}"; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
-	rm -rf --one-file-system "$T"
+	[ -n "${KEEP:-}" ] || rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

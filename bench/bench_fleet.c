@@ -1,0 +1,132 @@
+/* bench_fleet: how long a revocation takes to be refused on every
+ * follower's local store, read as the modules read it (login_check on
+ * each follower's satoken.conf: the view, the decision, the audit line).
+ *
+ *   bench_fleet URI BINDDN PWFILE SUB PAIRS CONF...
+ *
+ * PAIRS holds "ID TOKEN" lines of live tokens of account ci.  For each,
+ * in turn: the login is accepted on every follower first (else it is
+ * not counted), then the token entry is revoked in the directory (bound
+ * as BINDDN, as a control host writes), and each follower is polled
+ * until it refuses.  Prints "revocations followers p50_ms p99_ms max_ms
+ * misses"; a follower that still accepts after 5 s is a miss. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ldap.h>
+
+#include "config.h"
+#include "err.h"
+#include "login.h"
+#include "stats.h"
+
+#define MISS_NS	(5ULL * 1000000000ULL)
+
+static int
+accepted(const struct sat_config *cfg, const char *tok)
+{
+	struct login_request rq;
+	struct verify_result res;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.token = tok;
+	rq.token_len = strlen(tok);
+	rq.account = "ci";
+	rq.service = "bench";
+	rq.ident = "bench_fleet";
+	return login_check(cfg, &rq, &res) == 0 && res.reason == VERIFY_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sat_config *cfgs;
+	char **ids, **toks, err[SAT_ERRMSG_MAX], dn[512], when[24], pw[256];
+	char *vals[2] = { when, NULL };
+	LDAPMod mod, *mods[2] = { &mod, NULL };
+	struct berval cred;
+	uint64_t *lat, t0, t, worst = 0;
+	size_t n, i, k, nf, nl = 0, misses = 0, skipped = 0;
+	LDAP *ld;
+	FILE *pf;
+	int v3 = LDAP_VERSION3, rc;
+
+	if (argc < 7) {
+		fprintf(stderr, "usage: bench_fleet URI BINDDN PWFILE SUB PAIRS "
+		    "CONF...\n");
+		return 2;
+	}
+	nf = (size_t)argc - 6;
+	cfgs = calloc(nf, sizeof(*cfgs));
+	for (k = 0; k < nf; k++)
+		if (cfg_init(&cfgs[k]) != 0 ||
+		    cfg_load_file(&cfgs[k], argv[6 + k], err, sizeof(err)) != 0) {
+			fprintf(stderr, "bench_fleet: %s\n", err);
+			return 1;
+		}
+	n = bench_load_pairs(argv[5], &ids, &toks);
+	lat = calloc(n * nf + 1, sizeof(*lat));
+	if ((pf = fopen(argv[3], "r")) == NULL ||
+	    fgets(pw, sizeof(pw), pf) == NULL) {
+		perror(argv[3]);
+		return 1;
+	}
+	fclose(pf);
+	pw[strcspn(pw, "\n")] = '\0';
+	cred.bv_val = pw;
+	cred.bv_len = strlen(pw);
+	if (ldap_initialize(&ld, argv[1]) != LDAP_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != 0 ||
+	    (rc = ldap_sasl_bind_s(ld, argv[2], LDAP_SASL_SIMPLE, &cred, NULL,
+	    NULL, NULL)) != LDAP_SUCCESS) {
+		fprintf(stderr, "bench_fleet: cannot bind as %s\n", argv[2]);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nf; k++)
+			if (!accepted(&cfgs[k], toks[i]))
+				break;
+		if (k < nf) {
+			skipped++;
+			continue;
+		}
+		snprintf(dn, sizeof(dn), "satokenTokenId=%s,ou=tokens,%s", ids[i],
+		    argv[4]);
+		snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+		memset(&mod, 0, sizeof(mod));
+		mod.mod_op = LDAP_MOD_REPLACE;
+		mod.mod_type = "satokenRevokedAt";
+		mod.mod_values = vals;
+		if ((rc = ldap_modify_ext_s(ld, dn, mods, NULL, NULL)) !=
+		    LDAP_SUCCESS) {
+			fprintf(stderr, "bench_fleet: revoke %s: %s\n", ids[i],
+			    ldap_err2string(rc));
+			return 1;
+		}
+		/* from the directory's acknowledgement on */
+		t0 = bench_now_ns();
+		for (k = 0; k < nf; k++) {
+			while (accepted(&cfgs[k], toks[i]) &&
+			    bench_now_ns() - t0 < MISS_NS)
+				;
+			t = bench_now_ns() - t0;
+			if (t >= MISS_NS)
+				misses++;
+			if (t > worst)
+				worst = t;
+		}
+		/* the revocation is refused everywhere once the last
+		 * follower refuses it */
+		lat[nl++] = t;
+	}
+	printf("%zu %zu %.1f %.1f %.1f %zu\n", nl, nf,
+	    bench_pct(lat, nl, 50) / 1e6, bench_pct(lat, nl, 99) / 1e6,
+	    worst / 1e6, misses);
+	if (skipped > 0)
+		fprintf(stderr, "bench_fleet: %zu tokens not live on every "
+		    "follower at the start were skipped\n", skipped);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return 0;
+}

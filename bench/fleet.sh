@@ -1,0 +1,117 @@
+#!/bin/bash
+# make bench-fleet: revocation on a fleet, on one machine.  The sample
+# provider (etc/ldap/provider.conf), BENCH_FOLLOWERS satokend followers
+# (default 5), BENCH_REVOCATIONS tokens (default 200) revoked one after
+# another in the directory as the control identity; bench_fleet times
+# each until every follower's local store refuses it, read as the PAM
+# module reads it.  Then follower f1 is stopped while BENCH_CATCHUP
+# tokens (default 1000) are added, and restarted: the time until it
+# holds the last one.  Appends its line to bench/fleet-results.txt.
+. "$(dirname "$0")/../tests/integration/fleet/lib.sh"
+B=${B:-build}
+NF=${BENCH_FOLLOWERS:-5}
+NR=${BENCH_REVOCATIONS:-200}
+SATOKEND=$ROOT/$B/daemon/satokend
+FLEETTOK=$ROOT/$B/tests/integration/fleet/fleettok
+PROBE=$ROOT/$B/bench/bench_fleet
+[ -x "$SATOKEND" ] && [ -x "$PROBE" ] && [ -x "$FLEETTOK" ] || { echo "bench-fleet: build first (make bench-fleet)" >&2; exit 1; }
+PIDS=()
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	cleanup
+}
+trap stop_all EXIT
+
+mkdir -p "$T/prov"
+sample_conf provider.conf prov >"$T/prov/slapd.conf"
+start_slapd prov || exit 1
+P=$URI_prov
+host_secret control1
+as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null
+as_root prov ldappasswd -T "$T/pw.control1" "cn=control1,ou=hosts,$SUB" >/dev/null
+head -c 32 /dev/urandom >"$T/fleet.key"
+{
+	printf 'dn: cn=key,%s\nobjectClass: satokenKey\ncn: key\nsatokenHmacKey:: %s\n\n' \
+		"$SUB" "$(base64 -w0 <"$T/fleet.key")"
+	for n in $(seq "$NF"); do
+		printf 'dn: cn=f%s,ou=hosts,%s\nobjectClass: satokenHost\ncn: f%s\n\n' "$n" "$SUB" "$n"
+	done
+} | as_root prov ldapadd >/dev/null
+for n in $(seq "$NF"); do
+	host_secret "f$n"
+	as_root prov ldappasswd -T "$T/pw.f$n" "cn=f$n,ou=hosts,$SUB" >/dev/null
+done
+now=$(date +%s)
+{
+	printf 'dn: satokenName=svc,ou=groups,%s\nobjectClass: satokenGroup\nsatokenName: svc\nsatokenCreatedAt: %s\n\n' "$SUB" "$now"
+	printf 'dn: satokenName=ci,ou=accounts,%s\nobjectClass: satokenAccount\nsatokenName: ci\nsatokenSerial: 1f2e3d4c5b6a7988\nsatokenRole: viewer\nsatokenEnabled: TRUE\nsatokenCreatedAt: %s\nsatokenMemberOf: svc\n\n' "$SUB" "$now"
+	: >"$T/pairs"
+	for i in $(seq "$NR"); do
+		out=$("$FLEETTOK" "$T/fleet.key" "$T/tok")
+		printf '%s %s\n' "${out%% *}" "$(cat "$T/tok")" >>"$T/pairs"
+		printf 'dn: satokenTokenId=%s,ou=tokens,%s\nobjectClass: satokenToken\nsatokenTokenId: %s\nsatokenAccount: ci\nsatokenTokenName: t%s\nsatokenDigest:: %s\nsatokenCreatedAt: %s\nsatokenExpiresAt: %s\n\n' \
+			"${out%% *}" "$SUB" "${out%% *}" "$i" "${out#* }" "$now" "$((now + 86400))"
+	done
+} | as_host "$P" control1 ldapadd >/dev/null
+printf 'dn: cn=policy,%s\nchangetype: modify\nadd: satokenPolicyGroup\nsatokenPolicyGroup: svc\n' "$SUB" |
+	as_host "$P" control1 ldapmodify >/dev/null
+chmod 0600 "$T/pairs"
+
+confs=()
+for n in $(seq "$NF"); do
+	d=$T/f$n
+	mkdir -p "$d"
+	cat >"$d/satoken.conf" <<EOF
+database = $d/satoken.db
+socket = $d/satokend.sock
+audit = file:$d/audit.log
+directory = $P
+directory_base = $BASE
+directory_bind_dn = cn=f$n,ou=hosts,$SUB
+directory_password_file = $T/pw.f$n
+host_name = f$n
+EOF
+	chmod 0644 "$d/satoken.conf"
+	"$SATOKEND" --foreground --config "$d/satoken.conf" 2>>"$d/satokend.log" &
+	PIDS+=($!)
+	confs+=("$d/satoken.conf")
+done
+last=$(tail -1 "$T/pairs" | cut -d' ' -f1)
+for n in $(seq "$NF"); do
+	ok=
+	for _ in $(seq 600); do
+		"$ROOT/$B/daemon/satokenctl" --socket "$T/f$n/satokend.sock" \
+			token show "$last" >/dev/null 2>&1 && { ok=1; break; }
+		sleep 0.1
+	done
+	[ -n "$ok" ] || { echo "bench-fleet: follower f$n did not sync:" >&2; tail -3 "$T/f$n/satokend.log" >&2; exit 1; }
+done
+line=$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" "$T/pw.control1" "$SUB" \
+	"$T/pairs" "${confs[@]}") || exit 1
+read -r nl nf p50 p99 max misses <<<"$line"
+
+# catch-up: f1 down while BENCH_CATCHUP tokens are added, then restarted;
+# the time from its start until it holds the last one
+NC=${BENCH_CATCHUP:-1000}
+kill "${PIDS[0]}"
+wait "${PIDS[0]}" 2>/dev/null
+now=$(date +%s)
+for i in $(seq "$NC"); do
+	out=$("$FLEETTOK" "$T/fleet.key" "$T/tok")
+	printf 'dn: satokenTokenId=%s,ou=tokens,%s\nobjectClass: satokenToken\nsatokenTokenId: %s\nsatokenAccount: ci\nsatokenTokenName: c%s\nsatokenDigest:: %s\nsatokenCreatedAt: %s\nsatokenExpiresAt: %s\n\n' \
+		"${out%% *}" "$SUB" "${out%% *}" "$i" "${out#* }" "$now" "$((now + 86400))"
+done >"$T/catchup.ldif"
+last=$(sed -n 's/^satokenTokenId: //p' "$T/catchup.ldif" | tail -1)
+as_host "$P" control1 ldapadd -f "$T/catchup.ldif" >/dev/null
+t0=$(date +%s%N)
+"$SATOKEND" --foreground --config "$T/f1/satoken.conf" 2>>"$T/f1/satokend.log" &
+PIDS[0]=$!
+until "$ROOT/$B/daemon/satokenctl" --socket "$T/f1/satokend.sock" token show "$last" >/dev/null 2>&1; do
+	sleep 0.02
+	[ $((($(date +%s%N) - t0) / 1000000000)) -lt 120 ] || { echo "bench-fleet: no catch-up in 120 s" >&2; exit 1; }
+done
+catchup_ms=$((($(date +%s%N) - t0) / 1000000))
+res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses catchup_${NC}_changes_ms=$catchup_ms ($(nproc) cores)"
+echo "$res"
+echo "$res" >>"$ROOT/bench/fleet-results.txt"

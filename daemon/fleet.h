@@ -1,0 +1,63 @@
+/* satokend: a fleet host's copy of the directory (DESIGN "Fleet").
+ *
+ * A thread (follower.c) holds the one RFC 4533 refreshAndPersist search
+ * (syncrepl.c): it connects, binds, searches, decodes each entry into a
+ * record, and hands the changes to the event loop in batches through a
+ * queue and an eventfd.  It never touches the store.  The loop applies
+ * a batch when no request batch is staged or in flight, through
+ * fleet_apply_batch, the one place the follower writes the store; so
+ * serving requests never waits for the network, only for the commit of
+ * what arrived.
+ *
+ * What the store keeps besides the records (raw keys of our own):
+ *   "F:c"        the sync cookie, committed with the changes it covers,
+ *                and only once a refresh has ended (a cookie from the
+ *                middle of a refresh would skip its deletions)
+ *   "F:u:UUID"   what the directory entry UUID (32 hex) maps to locally
+ *                ("A"name, "G"name, "P", "T"id, "K", or "-" for entries
+ *                that are not records); "" once it is gone
+ *   "F:t"        the Unix seconds of the last contact with the directory
+ *                (the modules read it for --max-offline) */
+#ifndef SATOKEND_FLEET_H
+#define SATOKEND_FLEET_H
+
+#include <stdint.h>
+
+struct server;
+struct fleet;
+
+#define FLEET_APPLIED_MAX	256	/* satokenApplied's bound in the schema */
+
+/* The hosts as the directory last said (their cn=HOST,ou=hosts
+ * entries), for fleet status: kept by the loop, read by ops_fleet.c. */
+struct fleet_host {
+	char name[65];
+	char applied[FLEET_APPLIED_MAX + 1];	/* CSNs; "" before any */
+	int64_t last_contact;			/* Unix seconds; 0: never */
+};
+
+struct fleet_view {
+	struct fleet_host *hosts;	/* sorted by name */
+	size_t n, cap;
+};
+
+/* Milliseconds since the epoch of the newest CSN in a satokenApplied
+ * value ("20261204205643.640027Z#000000#000#000000", ';'-separated when
+ * several providers), or -1 when none reads. */
+int64_t fleet_csn_ms(const char *csns);
+
+/* Loads the cookie and the UUID map from the store and starts the
+ * thread.  0, or a SAT_E_* with a message in err. */
+int fleet_start(struct server *sv, struct fleet **ret, char *err,
+    size_t errlen);
+/* Readable while batches wait (the loop's epoll watches it). */
+int fleet_fd(const struct fleet *f);
+/* Applies the waiting batches, when the store has nothing staged or in
+ * flight; otherwise leaves them for the next round. */
+void fleet_apply(struct server *sv);
+/* The hosts' view (never NULL while f lives). */
+const struct fleet_view *fleet_view(const struct fleet *f);
+/* Stops the thread and frees f.  Accepts NULL. */
+void fleet_stop(struct fleet *f);
+
+#endif

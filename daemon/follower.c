@@ -1,0 +1,1564 @@
+/* satokend: the follower, a fleet host's copy of the directory (fleet.h
+ * says how the thread and the loop share the work). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldap.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "fleet.h"
+#include "mem.h"
+#include "role.h"
+#include "satokend.h"
+#include "syncrepl.h"
+#include "tindex.h"
+
+#define STEP_MS		200	/* the thread looks at stop this often */
+#define QUEUE_MAX	64	/* batches waiting for the loop: a full
+				 * refresh of 100k entries is not held in
+				 * memory whole when the disk is slower */
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
+#define NET_TIMEOUT_S	3
+#define PASSWORD_MAX	1024
+#define APPLIED_MAX	FLEET_APPLIED_MAX
+#define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
+#define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
+#define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
+
+enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST };
+enum ekind { E_PUT, E_DELETE, E_PRESENT, E_COOKIE, E_BEGIN, E_DONE };
+
+/* One decoded change.  E_PUT carries the record of its kind; E_BEGIN's
+ * flag is 1 for a refresh from no cookie, E_DONE's for a present phase. */
+struct fev {
+	enum ekind kind;
+	char uuid[33];		/* hex */
+	int flag;
+	enum rkind rk;
+	struct sat_account a;
+	struct sat_group g;
+	struct sat_policy p;
+	struct sat_token t;
+	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
+	struct fleet_host h;
+	uint8_t *cookie;
+	size_t cookie_len;
+};
+
+struct fbatch {
+	struct fev *v;
+	size_t n, cap;
+	uint64_t gen;		/* the search it came from */
+	struct fbatch *next;
+};
+
+/* string -> string (or a set: value NULL), open addressing */
+struct smap {
+	char **k, **v;
+	size_t n, cap;
+};
+
+struct fleet {
+	pthread_t th;
+	int started;
+	int efd;
+	pthread_mutex_t mu;
+	struct fbatch *head, *tail;	/* mu */
+	size_t queued;			/* mu: batches from head on */
+	int stop;			/* mu */
+	_Atomic uint64_t want_gen;	/* searches before it are dropped */
+	_Atomic int64_t contact;	/* Unix seconds of the last contact */
+	char applied[APPLIED_MAX + 1];	/* mu: CSN applied, to report */
+	int applied_dirty;		/* mu */
+	/* the thread's own */
+	char *uris, *base, *bind_dn, *pwfile, *host_dn;
+	int heartbeat_ms;
+	int64_t written_ms;		/* the host entry's last write */
+	int write_rc;			/* its result, logged when it changes */
+	int backoff_max_ms;
+	_Atomic uint64_t gen;		/* the search going on */
+	struct fbatch *cur;
+	struct berval resume;		/* cookie a reconnect resumes from */
+	struct berval pending;		/* cookie of a refresh not ended */
+	int in_refresh;
+	/* the loop's own */
+	struct smap map;		/* uuid -> local key */
+	struct smap seen;		/* local keys a refresh reported */
+	struct smap unknown;		/* uuids reported present, not yet
+					 * sent whole (value non-NULL) */
+	int refreshing, full;
+	uint8_t *cookie;		/* held until the refresh ends */
+	size_t cookie_len;
+	int have_cookie;
+	int changed;			/* a record changed since the last
+					 * cookie committed */
+	struct fleet_view view;		/* the host entries */
+};
+
+/* ---- a small string map ---------------------------------------------- */
+
+static size_t
+shash(const char *s, size_t cap)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h & (cap - 1);
+}
+
+static size_t
+sfind(const struct smap *m, const char *k)
+{
+	size_t i;
+
+	for (i = shash(k, m->cap); m->k[i] != NULL; i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->k[i], k) == 0)
+			break;
+	return i;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		free(m->k[i]);
+		free(m->v[i]);
+	}
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static const char *
+smap_get(const struct smap *m, const char *k, int *found)
+{
+	size_t i;
+
+	*found = 0;
+	if (m->cap == 0)
+		return NULL;
+	i = sfind(m, k);
+	if (m->k[i] == NULL)
+		return NULL;
+	*found = 1;
+	return m->v[i];
+}
+
+static int
+smap_put(struct smap *m, const char *k, const char *v)
+{
+	struct smap nm;
+	size_t i;
+	char *nk, *nv = NULL;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		nm.cap = m->cap ? m->cap * 2 : 256;
+		nm.n = m->n;
+		if ((nm.k = calloc(nm.cap, sizeof(char *))) == NULL ||
+		    (nm.v = calloc(nm.cap, sizeof(char *))) == NULL) {
+			free(nm.k);
+			return SAT_E_NOMEM;
+		}
+		for (i = 0; i < m->cap; i++)
+			if (m->k[i] != NULL) {
+				size_t j = sfind(&nm, m->k[i]);
+
+				nm.k[j] = m->k[i];
+				nm.v[j] = m->v[i];
+			}
+		free(m->k);
+		free(m->v);
+		*m = nm;
+	}
+	if (v != NULL && (nv = sat_strdup(v)) == NULL)
+		return SAT_E_NOMEM;
+	i = sfind(m, k);
+	if (m->k[i] != NULL) {
+		free(m->v[i]);
+		m->v[i] = nv;
+		return 0;
+	}
+	if ((nk = sat_strdup(k)) == NULL) {
+		free(nv);
+		return SAT_E_NOMEM;
+	}
+	m->k[i] = nk;
+	m->v[i] = nv;
+	m->n++;
+	return 0;
+}
+
+/* ---- the thread: entries into records ---------------------------------- */
+
+static void
+fev_free(struct fev *e)
+{
+	record_free_account(&e->a);
+	record_free_group(&e->g);
+	record_free_policy(&e->p);
+	record_free_token(&e->t);
+	sat_wipe(e->key, sizeof(e->key));
+	free(e->cookie);
+}
+
+static void
+batch_free(struct fbatch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		fev_free(&b->v[i]);
+	free(b->v);
+	free(b);
+}
+
+static struct fev *
+fev_new(struct fleet *f, enum ekind kind, const struct berval *uuid)
+{
+	struct fbatch *b = f->cur;
+	struct fev *e, *nv;
+	size_t i;
+
+	if (b == NULL) {
+		if ((b = calloc(1, sizeof(*b))) == NULL)
+			return NULL;
+		b->gen = f->gen;
+		f->cur = b;
+	}
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 16;
+
+		if ((nv = realloc(b->v, ncap * sizeof(*nv))) == NULL)
+			return NULL;
+		b->v = nv;
+		b->cap = ncap;
+	}
+	e = &b->v[b->n++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	if (uuid != NULL)
+		for (i = 0; i < uuid->bv_len && i < 16; i++)
+			snprintf(e->uuid + 2 * i, 3, "%02x",
+			    (unsigned char)uuid->bv_val[i]);
+	return e;
+}
+
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Hands the batch being built to the loop. */
+static void
+flush(struct fleet *f)
+{
+	uint64_t one = 1;
+
+	if (f->cur == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	/* the loop applies them in order; wait while it is far behind
+	 * (the search's messages wait in the socket meanwhile) */
+	while (f->queued >= QUEUE_MAX && !f->stop) {
+		pthread_mutex_unlock(&f->mu);
+		nap_ms(10);
+		pthread_mutex_lock(&f->mu);
+	}
+	f->queued++;
+	if (f->tail != NULL)
+		f->tail->next = f->cur;
+	else
+		f->head = f->cur;
+	f->tail = f->cur;
+	pthread_mutex_unlock(&f->mu);
+	f->cur = NULL;
+	(void)!write(f->efd, &one, sizeof(one));
+}
+
+/* The one value of attr, NUL-terminated in out; SAT_E_NOTFOUND when
+ * absent, SAT_E_INVALID when there are several, it is too long or holds
+ * a NUL. */
+static int
+attr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t cap)
+{
+	struct berval **v;
+	int r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return SAT_E_NOTFOUND;
+	if (v[0] == NULL || v[1] != NULL || v[0]->bv_len >= cap ||
+	    memchr(v[0]->bv_val, '\0', v[0]->bv_len) != NULL)
+		r = SAT_E_INVALID;
+	else {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+	}
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* An optional text attribute into an owned string (NULL when absent). */
+static int
+attr_dup(LDAP *ld, LDAPMessage *e, const char *attr, char **ret)
+{
+	char buf[4200];
+	int r;
+
+	*ret = NULL;
+	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	return (*ret = sat_strdup(buf)) == NULL ? SAT_E_NOMEM : 0;
+}
+
+static int
+attr_i64(LDAP *ld, LDAPMessage *e, const char *attr, int required,
+    int64_t *ret)
+{
+	char buf[24], *end;
+	long long v;
+	int r;
+
+	*ret = 0;
+	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
+		return required ? SAT_E_INVALID : 0;
+	if (r != 0)
+		return r;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\0' || v < 0)
+		return SAT_E_INVALID;
+	*ret = v;
+	return 0;
+}
+
+static int
+attr_bool(LDAP *ld, LDAPMessage *e, const char *attr, int *ret)
+{
+	char buf[8];
+	int r;
+
+	*ret = 0;
+	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if (strcmp(buf, "TRUE") == 0)
+		*ret = 1;
+	else if (strcmp(buf, "FALSE") != 0)
+		return SAT_E_INVALID;
+	return 0;
+}
+
+static int
+attr_list(LDAP *ld, LDAPMessage *e, const char *attr, struct strlist *ret)
+{
+	struct berval **v;
+	char buf[4200];
+	size_t i;
+	int r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL && r == 0; i++) {
+		if (v[i]->bv_len >= sizeof(buf) ||
+		    memchr(v[i]->bv_val, '\0', v[i]->bv_len) != NULL) {
+			r = SAT_E_INVALID;
+			break;
+		}
+		memcpy(buf, v[i]->bv_val, v[i]->bv_len);
+		buf[v[i]->bv_len] = '\0';
+		r = strlist_add(ret, buf);
+	}
+	ldap_value_free_len(v);
+	return r;
+}
+
+static int
+attr_bytes(LDAP *ld, LDAPMessage *e, const char *attr, uint8_t *out,
+    size_t len)
+{
+	struct berval **v;
+	int r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return SAT_E_INVALID;
+	if (v[0] == NULL || v[1] != NULL || v[0]->bv_len != len)
+		r = SAT_E_INVALID;
+	else
+		memcpy(out, v[0]->bv_val, len);
+	ldap_value_free_len(v);
+	return r;
+}
+
+static enum rkind
+entry_kind(LDAP *ld, LDAPMessage *e)
+{
+	static const struct { const char *oc; enum rkind k; } ocs[] = {
+		{ "satokenAccount", R_ACCOUNT }, { "satokenGroup", R_GROUP },
+		{ "satokenPolicy", R_POLICY }, { "satokenToken", R_TOKEN },
+		{ "satokenKey", R_KEY }, { "satokenHost", R_HOST },
+	};
+	struct berval **v;
+	enum rkind k = R_OTHER;
+	size_t i, j;
+
+	if ((v = ldap_get_values_len(ld, e, "objectClass")) == NULL)
+		return R_OTHER;
+	for (i = 0; v[i] != NULL; i++)
+		for (j = 0; j < sizeof(ocs) / sizeof(ocs[0]); j++)
+			if (v[i]->bv_len == strlen(ocs[j].oc) &&
+			    strncasecmp(v[i]->bv_val, ocs[j].oc,
+			    v[i]->bv_len) == 0)
+				k = ocs[j].k;
+	ldap_value_free_len(v);
+	return k;
+}
+
+static int
+decode_account(LDAP *ld, LDAPMessage *e, struct sat_account *a)
+{
+	char buf[64], *end;
+	enum sat_role role;
+	int64_t v;
+	int r;
+
+	if ((r = attr_str(ld, e, "satokenName", a->name, sizeof(a->name))) ||
+	    !valid_name(a->name) ||
+	    (r = attr_str(ld, e, "satokenRole", buf, sizeof(buf))) ||
+	    role_parse(buf, &role) != 0)
+		return SAT_E_INVALID;
+	a->role = role;
+	if ((r = attr_str(ld, e, "satokenSerial", buf, sizeof(buf))) != 0)
+		return SAT_E_INVALID;
+	errno = 0;
+	a->serial = strtoull(buf, &end, 16);
+	if (errno != 0 || end == buf || *end != '\0' || a->serial == 0)
+		return SAT_E_INVALID;
+	if ((r = attr_bool(ld, e, "satokenEnabled", &a->enabled)) ||
+	    (r = attr_i64(ld, e, "satokenCreatedAt", 1, &a->created_at)) ||
+	    (r = attr_i64(ld, e, "satokenDaysValid", 0, &v)) ||
+	    v > SAT_DAYS_VALID_MAX ||
+	    (r = attr_dup(ld, e, "description", &a->description)) ||
+	    (r = attr_dup(ld, e, "satokenOwner", &a->owner)) ||
+	    (r = attr_dup(ld, e, "satokenPublicKey", &a->public_key)) ||
+	    (r = attr_dup(ld, e, "satokenExternalId", &a->external_id)) ||
+	    (r = attr_dup(ld, e, "satokenCreatedBy", &a->created_by)) ||
+	    (r = attr_list(ld, e, "satokenMemberOf", &a->groups)))
+		return r != 0 ? r : SAT_E_INVALID;
+	a->days_valid = (uint32_t)v;
+	/* who disabled it is not in the directory: the strictest reading */
+	a->disabled_by = a->enabled ? 0 : ROLE_ADMIN;
+	return 0;
+}
+
+static int
+decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
+{
+	char buf[SAT_TOKEN_NAME_MAX * 4 + 1];
+	int64_t ttl;
+	int disabled = 0, canary = 0, r;
+
+	if ((r = attr_str(ld, e, "satokenTokenId", t->id, sizeof(t->id))) ||
+	    strlen(t->id) != TOKEN_ID_LEN ||
+	    (r = attr_str(ld, e, "satokenAccount", t->account,
+	    sizeof(t->account))) || !valid_name(t->account) ||
+	    (r = attr_str(ld, e, "satokenTokenName", buf, sizeof(buf))) ||
+	    (t->name = sat_strdup(buf)) == NULL ||
+	    (r = attr_bytes(ld, e, "satokenDigest", t->digest,
+	    sizeof(t->digest))) ||
+	    (r = attr_i64(ld, e, "satokenCreatedAt", 1, &t->created_at)) ||
+	    (r = attr_i64(ld, e, "satokenExpiresAt", 1, &t->expires_at)) ||
+	    (r = attr_i64(ld, e, "satokenTtl", 0, &ttl)) ||
+	    (r = attr_i64(ld, e, "satokenRevokedAt", 0, &t->revoked_at)) ||
+	    (r = attr_dup(ld, e, "satokenCreatedBy", &t->created_by)) ||
+	    (r = attr_list(ld, e, "satokenService", &t->services)) ||
+	    (r = attr_list(ld, e, "satokenSource", &t->sources)) ||
+	    (r = attr_bool(ld, e, "satokenDisabled", &disabled)) ||
+	    (r = attr_bool(ld, e, "satokenCanary", &canary)))
+		return r != 0 ? r : SAT_E_INVALID;
+	t->ttl = (uint64_t)ttl;
+	r = attr_str(ld, e, "satokenReplacedBy", t->replaced_by,
+	    sizeof(t->replaced_by));
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	/* the store has no field for these yet: a token the directory says
+	 * must not authenticate does not, here (fail closed) */
+	if ((disabled || canary) && t->revoked_at == 0)
+		t->revoked_at = t->created_at > 0 ? t->created_at : 1;
+	return 0;
+}
+
+static int
+decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
+{
+	int r = 0;
+
+	ev->rk = entry_kind(ld, e);
+	switch (ev->rk) {
+	case R_ACCOUNT:
+		r = decode_account(ld, e, &ev->a);
+		break;
+	case R_GROUP:
+		if ((r = attr_str(ld, e, "satokenName", ev->g.name,
+		    sizeof(ev->g.name))) || !valid_name(ev->g.name) ||
+		    (r = attr_i64(ld, e, "satokenCreatedAt", 1,
+		    &ev->g.created_at)) ||
+		    (r = attr_dup(ld, e, "description", &ev->g.description)) ||
+		    (r = attr_dup(ld, e, "satokenCreatedBy", &ev->g.created_by)))
+			r = r != 0 ? r : SAT_E_INVALID;
+		break;
+	case R_POLICY:
+		r = attr_list(ld, e, "satokenPolicyGroup", &ev->p.groups);
+		break;
+	case R_TOKEN:
+		r = decode_token(ld, e, &ev->t);
+		break;
+	case R_KEY:
+		r = attr_bytes(ld, e, "satokenHmacKey", ev->key,
+		    sizeof(ev->key));
+		break;
+	case R_HOST:
+		if ((r = attr_str(ld, e, "cn", ev->h.name,
+		    sizeof(ev->h.name))) != 0)
+			break;
+		r = attr_str(ld, e, "satokenApplied", ev->h.applied,
+		    sizeof(ev->h.applied));
+		if (r == SAT_E_NOTFOUND)
+			r = 0;
+		if (r == 0)
+			r = attr_i64(ld, e, "satokenLastContact", 0,
+			    &ev->h.last_contact);
+		break;
+	case R_OTHER:
+		break;
+	}
+	return r;
+}
+
+static int
+on_entry(void *arg, int state, const struct berval *uuid, LDAP *ld,
+    LDAPMessage *e)
+{
+	struct fleet *f = arg;
+	struct fev *ev;
+	char *dn;
+
+	if ((ev = fev_new(f, state == LDAP_SYNC_PRESENT ? E_PRESENT : E_PUT,
+	    uuid)) == NULL)
+		return SAT_E_NOMEM;
+	if (state == LDAP_SYNC_PRESENT)
+		return 0;
+	if (decode_entry(ld, e, ev) != 0) {
+		/* what the entry was here goes: an entry we cannot read must
+		 * not leave its last good version authenticating */
+		dn = ldap_get_dn(ld, e);
+		dlog(LOG_WARNING, "directory: entry %s does not decode; its "
+		    "local copy is removed", dn != NULL ? dn : "?");
+		ldap_memfree(dn);
+		fev_free(ev);
+		memset(&ev->a, 0, sizeof(*ev) - offsetof(struct fev, a));
+		ev->rk = R_OTHER;
+	}
+	return 0;
+}
+
+static int
+on_deleted(void *arg, const struct berval *uuid, const char *dn)
+{
+	(void)dn;
+	return fev_new(arg, E_DELETE, uuid) == NULL ? SAT_E_NOMEM : 0;
+}
+
+static int
+on_idset(void *arg, int deletes, BerVarray uuids)
+{
+	size_t i;
+
+	for (i = 0; uuids != NULL && uuids[i].bv_val != NULL; i++)
+		if (fev_new(arg, deletes ? E_DELETE : E_PRESENT,
+		    &uuids[i]) == NULL)
+			return SAT_E_NOMEM;
+	return 0;
+}
+
+static int
+bv_set(struct berval *dst, const struct berval *src)
+{
+	char *p;
+
+	if ((p = malloc(src->bv_len + 1)) == NULL)
+		return SAT_E_NOMEM;
+	memcpy(p, src->bv_val, src->bv_len);
+	free(dst->bv_val);
+	dst->bv_val = p;
+	dst->bv_len = src->bv_len;
+	return 0;
+}
+
+static int
+on_cookie(void *arg, const struct berval *cookie)
+{
+	struct fleet *f = arg;
+	struct fev *ev;
+
+	/* a reconnect resumes from a cookie that ended a refresh, never
+	 * from one in its middle (the deletions it implies would be lost) */
+	if (bv_set(f->in_refresh ? &f->pending : &f->resume, cookie) != 0 ||
+	    (ev = fev_new(f, E_COOKIE, NULL)) == NULL ||
+	    (ev->cookie = malloc(cookie->bv_len + 1)) == NULL)
+		return SAT_E_NOMEM;
+	memcpy(ev->cookie, cookie->bv_val, cookie->bv_len);
+	ev->cookie_len = cookie->bv_len;
+	return 0;
+}
+
+static int
+on_refresh_done(void *arg, int present)
+{
+	struct fleet *f = arg;
+	struct fev *ev;
+
+	if ((ev = fev_new(f, E_DONE, NULL)) == NULL)
+		return SAT_E_NOMEM;
+	ev->flag = present;
+	f->in_refresh = 0;
+	if (f->pending.bv_val != NULL && bv_set(&f->resume, &f->pending) != 0)
+		return SAT_E_NOMEM;
+	return 0;
+}
+
+static const struct sync_handler handler = {
+	.entry = on_entry,
+	.deleted = on_deleted,
+	.idset = on_idset,
+	.cookie = on_cookie,
+	.refresh_done = on_refresh_done,
+};
+
+static int
+stopping(struct fleet *f)
+{
+	int s;
+
+	pthread_mutex_lock(&f->mu);
+	s = f->stop;
+	pthread_mutex_unlock(&f->mu);
+	return s;
+}
+
+static void
+nap(struct fleet *f, int ms)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	for (; ms > 0 && !stopping(f); ms -= 50)
+		nanosleep(&ts, NULL);
+}
+
+static LDAP *
+connect_bind(struct fleet *f)
+{
+	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	struct berval cred;
+	LDAP *ld = NULL;
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int fd, v3 = LDAP_VERSION3, rc;
+
+	if (fileio_open(f->pwfile, O_RDONLY, 0, FILEIO_REGULAR |
+	    FILEIO_OWNER_TRUSTED | FILEIO_NOT_WRITABLE, &fd) != 0) {
+		dlog(LOG_ERR, "directory_password_file %s: cannot read it "
+		    "safely", f->pwfile);
+		return NULL;
+	}
+	rc = fileio_slurp(fd, PASSWORD_MAX, &pw, &pwlen);
+	close(fd);
+	if (rc != 0)
+		return NULL;
+	/* one line: a trailing newline is not part of the password */
+	while (pwlen > 0 && (pw[pwlen - 1] == '\n' || pw[pwlen - 1] == '\r'))
+		pw[--pwlen] = '\0';
+	if (ldap_initialize(&ld, f->uris) != LDAP_SUCCESS) {
+		dlog(LOG_ERR, "directory %s: not a list of LDAP URIs", f->uris);
+		goto out;
+	}
+	(void)ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	(void)ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	(void)ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	(void)ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	cred.bv_val = pw;
+	cred.bv_len = pwlen;
+	rc = ldap_sasl_bind_s(ld, f->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
+	    NULL, NULL);
+	if (rc != LDAP_SUCCESS) {
+		dlog(LOG_WARNING, "directory %s: bind as %s: %s", f->uris,
+		    f->bind_dn, ldap_err2string(rc));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		ld = NULL;
+	}
+out:
+	if (pw != NULL)
+		sat_freezero(pw, pwlen + 1);
+	return ld;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The host's entry: the position applied (when it moved, at most once a
+ * second) and the time of contact (every heartbeat), for fleet status
+ * and --wait.  Only record changes move the position: the host entries'
+ * own writes replicate too, and counting them would make every host
+ * write again for every other host's write, forever. */
+static void
+host_write(struct fleet *f, LDAP *ld)
+{
+	char applied[APPLIED_MAX + 1], contact[24];
+	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
+	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
+	int64_t t = mono_ms();
+	int dirty, rc;
+
+	pthread_mutex_lock(&f->mu);
+	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS;
+	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	memcpy(applied, f->applied, sizeof(applied));
+	f->applied_dirty = 0;
+	pthread_mutex_unlock(&f->mu);
+	snprintf(contact, sizeof(contact), "%lld", (long long)time(NULL));
+	memset(&mc, 0, sizeof(mc));
+	mc.mod_op = LDAP_MOD_REPLACE;
+	mc.mod_type = "satokenLastContact";
+	mc.mod_values = cvals;
+	if (applied[0] != '\0') {
+		memset(&ma, 0, sizeof(ma));
+		ma.mod_op = LDAP_MOD_REPLACE;
+		ma.mod_type = "satokenApplied";
+		ma.mod_values = avals;
+		mods[1] = &ma;
+	}
+	rc = ldap_modify_ext_s(ld, f->host_dn, mods, NULL, NULL);
+	f->written_ms = t;
+	if (rc != LDAP_SUCCESS) {
+		pthread_mutex_lock(&f->mu);
+		f->applied_dirty |= dirty;
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (rc != f->write_rc && rc != LDAP_SUCCESS)
+		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
+		    ldap_err2string(rc));
+	f->write_rc = rc;
+}
+
+static void *
+fleet_main(void *arg)
+{
+	struct fleet *f = arg;
+	enum sync_state state;
+	LDAP *ld = NULL;
+	struct fev *ev;
+	int msgid = 0, backoff = BACKOFF_MIN_MS, r;
+	uint64_t want;
+
+	while (!stopping(f)) {
+		if (ld == NULL) {
+			if ((ld = connect_bind(f)) == NULL) {
+				nap(f, backoff);
+				backoff = backoff * 2 > f->backoff_max_ms ?
+				    f->backoff_max_ms : backoff * 2;
+				continue;
+			}
+			f->gen++;
+			want = atomic_load(&f->want_gen);
+			if (f->gen < want)
+				f->gen = want;
+			if (f->gen == want && f->resume.bv_val != NULL) {
+				/* the loop asked for a full refresh */
+				free(f->resume.bv_val);
+				f->resume.bv_val = NULL;
+				f->resume.bv_len = 0;
+			}
+			free(f->pending.bv_val);
+			f->pending.bv_val = NULL;
+			f->pending.bv_len = 0;
+			f->in_refresh = 1;
+			if ((ev = fev_new(f, E_BEGIN, NULL)) == NULL ||
+			    syncrepl_start(ld, f->base, &f->resume,
+			    &msgid) != 0) {
+				batch_free(f->cur);
+				f->cur = NULL;
+				goto drop;
+			}
+			ev->flag = f->resume.bv_len == 0;
+			atomic_store(&f->contact, (int64_t)time(NULL));
+			backoff = BACKOFF_MIN_MS;
+		}
+		r = syncrepl_step(ld, msgid, STEP_MS, &handler, f, &state);
+		if (r != 0)
+			goto drop;
+		atomic_store(&f->contact, (int64_t)time(NULL));
+		flush(f);
+		host_write(f, ld);
+		if (state == SYNC_REFRESH_REQUIRED) {
+			dlog(LOG_NOTICE, "directory: cookie too old; full "
+			    "refresh");
+			free(f->resume.bv_val);
+			f->resume.bv_val = NULL;
+			f->resume.bv_len = 0;
+		}
+		if (state != SYNC_GOING ||
+		    atomic_load(&f->want_gen) > f->gen) {
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			ld = NULL;
+		}
+		continue;
+drop:
+		/* what came from a broken search is not applied */
+		batch_free(f->cur);
+		f->cur = NULL;
+		dlog(LOG_WARNING, "directory %s: connection lost; retrying",
+		    f->uris);
+		if (ld != NULL)
+			ldap_unbind_ext_s(ld, NULL, NULL);
+		ld = NULL;
+		nap(f, backoff);
+	}
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	batch_free(f->cur);
+	f->cur = NULL;
+	return NULL;
+}
+
+/* ---- the loop: batches into the store ---------------------------------- */
+
+static int
+stage_map(struct store *s, const char *uuid, const char *lkey)
+{
+	char k[40];
+
+	snprintf(k, sizeof(k), "F:u:%s", uuid);
+	return store_stage_raw(s, k, strlen(k), lkey, strlen(lkey));
+}
+
+static void
+local_key(const struct fev *e, char out[LKEY_MAX])
+{
+	switch (e->rk) {
+	case R_ACCOUNT: snprintf(out, LKEY_MAX, "A%s", e->a.name); break;
+	case R_GROUP:	snprintf(out, LKEY_MAX, "G%s", e->g.name); break;
+	case R_POLICY:	snprintf(out, LKEY_MAX, "P"); break;
+	case R_TOKEN:	snprintf(out, LKEY_MAX, "T%s", e->t.id); break;
+	case R_KEY:	snprintf(out, LKEY_MAX, "K"); break;
+	case R_HOST:	snprintf(out, LKEY_MAX, "H%s", e->h.name); break;
+	default:	snprintf(out, LKEY_MAX, "-"); break;
+	}
+}
+
+static int
+del_token(struct store *s, const char *id, int64_t now)
+{
+	struct sat_token old, after;
+	int r;
+
+	memset(&old, 0, sizeof(old));
+	memset(&after, 0, sizeof(after));
+	if ((r = store_get_token(s, id, &old)) == SAT_E_NOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	/* the index counts live tokens: this one stops being one */
+	if ((r = record_copy_token(&after, &old)) == 0) {
+		if (after.revoked_at == 0)
+			after.revoked_at = now;
+		r = tindex_update(s, &old, &after);
+	}
+	if (r == 0)
+		r = store_delete_token(s, id);
+	record_free_token(&old);
+	record_free_token(&after);
+	return r;
+}
+
+static struct fleet_host *
+view_find(struct fleet_view *v, const char *name, size_t *at)
+{
+	size_t lo = 0, hi = v->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(v->hosts[mid].name, name)) == 0) {
+			*at = mid;
+			return &v->hosts[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
+static int
+view_put(struct fleet_view *v, const struct fleet_host *h)
+{
+	struct fleet_host *x, *nh;
+	size_t at;
+
+	if ((x = view_find(v, h->name, &at)) != NULL) {
+		*x = *h;
+		return 0;
+	}
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 16;
+
+		if ((nh = realloc(v->hosts, ncap * sizeof(*nh))) == NULL)
+			return SAT_E_NOMEM;
+		v->hosts = nh;
+		v->cap = ncap;
+	}
+	memmove(&v->hosts[at + 1], &v->hosts[at],
+	    (v->n - at) * sizeof(*v->hosts));
+	v->hosts[at] = *h;
+	v->n++;
+	return 0;
+}
+
+static void
+view_remove(struct fleet_view *v, const char *name)
+{
+	size_t at;
+
+	if (view_find(v, name, &at) == NULL)
+		return;
+	memmove(&v->hosts[at], &v->hosts[at + 1],
+	    (v->n - at - 1) * sizeof(*v->hosts));
+	v->n--;
+}
+
+/* A host entry, kept in the store too ("F:h:NAME" = "APPLIED CONTACT")
+ * so that fleet status knows every host after a restart; "" once the
+ * host is gone. */
+static int
+stage_host(struct store *s, const char *name, const struct fleet_host *h)
+{
+	char k[80], v[FLEET_APPLIED_MAX + 32];
+	int n = 0;
+
+	snprintf(k, sizeof(k), "F:h:%s", name);
+	if (h != NULL)
+		n = snprintf(v, sizeof(v), "%s %lld", h->applied[0] ?
+		    h->applied : "-", (long long)h->last_contact);
+	else
+		v[0] = '\0';
+	return store_stage_raw(s, k, strlen(k), v, (size_t)n);
+}
+
+/* 1 for a local key that names a record the logins read. */
+static int
+is_record(const char *lk)
+{
+	return strchr("AGPTK", lk[0]) != NULL && lk[0] != '\0';
+}
+
+/* Removes what local key k names from the store. */
+static int
+del_local(struct server *sv, const char *k)
+{
+	struct store *s = sv->st.store;
+	struct sat_policy none;
+
+	switch (k[0]) {
+	case 'A':
+		names_remove(&sv->st.accounts, k + 1);
+		return store_delete_account(s, k + 1);
+	case 'G':
+		names_remove(&sv->st.groups, k + 1);
+		return store_delete_group(s, k + 1);
+	case 'T':
+		return del_token(s, k + 1, sv->st.now);
+	case 'P':
+		memset(&none, 0, sizeof(none));
+		return store_put_policy(s, &none);
+	case 'H':
+		view_remove(&sv->fleet->view, k + 1);
+		return stage_host(s, k + 1, NULL);
+	default:
+		/* the key stays: tokens that remain were made with it */
+		return 0;
+	}
+}
+
+static int
+put_token(struct store *s, const struct sat_token *t)
+{
+	struct sat_token old, live;
+	int r;
+
+	memset(&old, 0, sizeof(old));
+	memset(&live, 0, sizeof(live));
+	r = store_get_token(s, t->id, &old);
+	if (r == 0) {
+		r = tindex_update(s, &old, t);
+		record_free_token(&old);
+		return r != 0 ? r : store_put_token(s, t);
+	}
+	if (r != SAT_E_NOTFOUND)
+		return r;
+	if ((r = store_put_token(s, t)) != 0 ||
+	    (r = record_copy_token(&live, t)) != 0)
+		return r;
+	/* indexed as minted, then as it is now */
+	live.revoked_at = 0;
+	if ((r = tindex_add(s, &live)) == 0 && t->revoked_at != 0)
+		r = tindex_update(s, &live, t);
+	record_free_token(&live);
+	return r;
+}
+
+static int
+put_key(struct store *s, const uint8_t key[TOKEN_KEY_LEN], int *changed)
+{
+	struct sat_meta m;
+	struct wbuf w;
+	int r;
+
+	if (memcmp(store_hmac_key(s), key, TOKEN_KEY_LEN) == 0)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.schema = STORE_SCHEMA;
+	memcpy(m.hmac_key, key, TOKEN_KEY_LEN);
+	m.created_at = (int64_t)time(NULL);
+	wbuf_init(&w);
+	if ((r = record_encode_meta(&m, &w)) == 0)
+		r = store_stage_raw(s, "m", 1, w.p, w.len);
+	wbuf_free(&w);
+	sat_wipe(&m, sizeof(m));
+	if (r == 0)
+		*changed = 1;
+	return r;
+}
+
+static int
+put_local(struct server *sv, const struct fev *e, int *key_changed)
+{
+	struct store *s = sv->st.store;
+	int r;
+
+	switch (e->rk) {
+	case R_ACCOUNT:
+		if ((r = store_put_account(s, &e->a)) == 0 &&
+		    !names_contains(&sv->st.accounts, e->a.name))
+			r = names_insert(&sv->st.accounts, e->a.name);
+		return r;
+	case R_GROUP:
+		if ((r = store_put_group(s, &e->g)) == 0 &&
+		    !names_contains(&sv->st.groups, e->g.name))
+			r = names_insert(&sv->st.groups, e->g.name);
+		return r;
+	case R_POLICY:
+		return store_put_policy(s, &e->p);
+	case R_TOKEN:
+		return put_token(s, &e->t);
+	case R_KEY:
+		return put_key(s, e->key, key_changed);
+	case R_HOST:
+		if ((r = view_put(&sv->fleet->view, &e->h)) != 0)
+			return r;
+		return stage_host(s, e->h.name, &e->h);
+	default:
+		return 0;
+	}
+}
+
+struct sweep {
+	struct server *sv;
+	struct fleet *f;
+	struct strlist gone;
+};
+
+static int
+sweep_cb(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct sweep *w = arg;
+	char lk[LKEY_MAX];
+	const char *k = key;
+	int found;
+
+	(void)val;
+	if (klen > 4 && klen - 4 < sizeof(lk) - 1 && vlen > 0 &&
+	    memcmp(k, "F:h:", 4) == 0) {
+		lk[0] = 'H';
+		memcpy(lk + 1, k + 4, klen - 4);
+		lk[klen - 3] = '\0';
+		(void)smap_get(&w->f->seen, lk, &found);
+		return found ? 0 : strlist_add(&w->gone, lk);
+	}
+	if (klen < 3 || k[1] != ':' || klen - 2 > SAT_NAME_MAX ||
+	    (k[0] != 'a' && k[0] != 'g' && k[0] != 't'))
+		return 0;
+	lk[0] = k[0] == 'a' ? 'A' : k[0] == 'g' ? 'G' : 'T';
+	memcpy(lk + 1, k + 2, klen - 2);
+	lk[klen - 1] = '\0';
+	(void)smap_get(&w->f->seen, lk, &found);
+	return found ? 0 : strlist_add(&w->gone, lk);
+}
+
+/* The end of a present phase: every local account, group and token the
+ * refresh did not report is gone from the directory. */
+static int
+sweep_unseen(struct server *sv, struct fleet *f)
+{
+	struct sweep w;
+	struct sat_policy none;
+	size_t i;
+	int found, r;
+
+	w.sv = sv;
+	w.f = f;
+	strlist_init(&w.gone);
+	r = store_export(sv->st.store, sweep_cb, &w);
+	for (i = 0; r == 0 && i < w.gone.n; i++)
+		r = del_local(sv, w.gone.v[i]);
+	if (r == 0 && w.gone.n > 0)
+		dlog(LOG_NOTICE, "directory: %zu local records the directory "
+		    "no longer has were removed", w.gone.n);
+	(void)smap_get(&f->seen, "P", &found);
+	if (r == 0 && !found) {
+		memset(&none, 0, sizeof(none));
+		r = store_put_policy(sv->st.store, &none);
+	}
+	strlist_free(&w.gone);
+	return r;
+}
+
+static int
+map_load_cb(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct fleet *f = arg;
+	char k[40], v[LKEY_MAX], hv[FLEET_APPLIED_MAX + 32];
+	struct fleet_host h;
+	long long lc;
+
+	if (klen == 3 && memcmp(key, "F:c", 3) == 0) {
+		free(f->resume.bv_val);
+		if ((f->resume.bv_val = malloc(vlen + 1)) == NULL)
+			return SAT_E_NOMEM;
+		memcpy(f->resume.bv_val, val, vlen);
+		f->resume.bv_len = vlen;
+		return 0;
+	}
+	if (klen > 4 && klen - 4 < sizeof(h.name) && vlen > 0 &&
+	    vlen < sizeof(hv) && memcmp(key, "F:h:", 4) == 0) {
+		memset(&h, 0, sizeof(h));
+		memcpy(h.name, (const char *)key + 4, klen - 4);
+		memcpy(hv, val, vlen);
+		hv[vlen] = '\0';
+		if (sscanf(hv, "%256s %lld", h.applied, &lc) != 2)
+			return 0;
+		if (strcmp(h.applied, "-") == 0)
+			h.applied[0] = '\0';
+		h.last_contact = lc;
+		return view_put(&f->view, &h);
+	}
+	if (klen != 36 || memcmp(key, "F:u:", 4) != 0 || vlen == 0 ||
+	    vlen >= sizeof(v))
+		return 0;
+	memcpy(k, (const char *)key + 4, 32);
+	k[32] = '\0';
+	memcpy(v, val, vlen);
+	v[vlen] = '\0';
+	return smap_put(&f->map, k, v);
+}
+
+static void
+request_full(struct fleet *f, uint64_t gen)
+{
+	uint64_t g = atomic_load(&f->gen);
+
+	/* past the search going on, whichever batch failed: its cookie
+	 * may already be past the changes that were not applied */
+	if (g < gen)
+		g = gen;
+	if (atomic_load(&f->want_gen) <= g)
+		atomic_store(&f->want_gen, g + 1);
+}
+
+/* What the host entry reports as applied: the cookie's CSNs (several
+ * with several providers), once committed. */
+static void
+publish_applied(struct fleet *f)
+{
+	const uint8_t *p;
+	size_t n, i;
+
+	p = memmem(f->cookie, f->cookie_len, "csn=", 4);
+	if (p == NULL)
+		return;
+	p += 4;
+	n = f->cookie_len - (size_t)(p - f->cookie);
+	if (n == 0 || n > APPLIED_MAX)
+		return;
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return;
+	pthread_mutex_lock(&f->mu);
+	memcpy(f->applied, p, n);
+	f->applied[n] = '\0';
+	f->applied_dirty = 1;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* The directory thinks we hold what we do not: only a search from
+ * nothing can mend that. */
+static int
+unknown_present(struct fleet *f, uint64_t gen, const char *uuid)
+{
+	dlog(LOG_WARNING, "directory: entry %s, reported present, is "
+	    "unknown here; full refresh", uuid);
+	request_full(f, gen);
+	return SAT_E_CONFLICT;
+}
+
+static int
+unknown_left(struct fleet *f, uint64_t gen)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < f->unknown.cap && r == 0; i++)
+		if (f->unknown.k[i] != NULL && f->unknown.v[i] != NULL)
+			r = unknown_present(f, gen, f->unknown.k[i]);
+	smap_free(&f->unknown);
+	return r;
+}
+
+/* The one place the follower writes the store: stages one batch and
+ * commits it (twice when a present phase ends: the sweep reads what is
+ * applied).  The cookie goes with the changes it covers. */
+static int
+fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
+    int *key_changed)
+{
+	struct store *s = sv->st.store;
+	char lk[LKEY_MAX];
+	const char *old;
+	size_t i;
+	int found, r = 0, sweep = 0, publish;
+
+	for (i = 0; i < b->n && r == 0; i++) {
+		struct fev *e = &b->v[i];
+
+		switch (e->kind) {
+		case E_BEGIN:
+			smap_free(&f->seen);
+			smap_free(&f->unknown);
+			f->refreshing = 1;
+			f->full = e->flag;
+			f->have_cookie = 0;
+			/* until this refresh ends, a restart starts over */
+			if (f->full)
+				r = store_stage_raw(s, "F:c", 3, "", 0);
+			break;
+		case E_PUT:
+			local_key(e, lk);
+			old = smap_get(&f->map, e->uuid, &found);
+			if (found && old != NULL && strcmp(old, lk) != 0)
+				r = del_local(sv, old);
+			if (r == 0)
+				r = put_local(sv, e, key_changed);
+			f->changed |= is_record(lk) ||
+			    (found && old != NULL && is_record(old));
+			if (r == 0)
+				r = smap_put(&f->map, e->uuid, lk);
+			if (r == 0)
+				r = stage_map(s, e->uuid, lk);
+			if (r == 0 && f->refreshing)
+				r = smap_put(&f->seen, lk, NULL);
+			if (r == 0 && f->unknown.n > 0)
+				r = smap_put(&f->unknown, e->uuid, NULL);
+			break;
+		case E_DELETE:
+			old = smap_get(&f->map, e->uuid, &found);
+			/* unknown: an entry that came and went while we were
+			 * away; our map holds every entry we have applied */
+			if (found && old != NULL) {
+				f->changed |= is_record(old);
+				r = del_local(sv, old);
+				if (r == 0)
+					r = smap_put(&f->map, e->uuid, NULL);
+				if (r == 0)
+					r = stage_map(s, e->uuid, "");
+			}
+			break;
+		case E_PRESENT:
+			old = smap_get(&f->map, e->uuid, &found);
+			if ((!found || old == NULL) && f->refreshing)
+				/* slapd names entries present and sends the
+				 * new ones whole later in the same refresh */
+				r = smap_put(&f->unknown, e->uuid, "?");
+			else if (!found || old == NULL)
+				r = unknown_present(f, b->gen, e->uuid);
+			else if (f->refreshing)
+				r = smap_put(&f->seen, old, NULL);
+			break;
+		case E_COOKIE:
+			free(f->cookie);
+			f->cookie = e->cookie;
+			f->cookie_len = e->cookie_len;
+			e->cookie = NULL;
+			f->have_cookie = 1;
+			break;
+		case E_DONE:
+			sweep = f->full || e->flag;
+			f->refreshing = 0;
+			r = unknown_left(f, b->gen);
+			break;
+		}
+		if (r == 0 && sweep) {
+			if ((r = store_commit(s)) == 0)
+				r = sweep_unseen(sv, f);
+			smap_free(&f->seen);
+			sweep = 0;
+		}
+	}
+	publish = 0;
+	if (r == 0 && f->have_cookie && !f->refreshing) {
+		r = store_stage_raw(s, "F:c", 3, f->cookie, f->cookie_len);
+		f->have_cookie = 0;
+		publish = f->changed;
+	}
+	if (r == 0)
+		r = store_commit(s);
+	if (r == 0 && publish) {
+		publish_applied(f);
+		f->changed = 0;
+	}
+	return r;
+}
+
+static void
+reopen_store(struct server *sv)
+{
+	store_close(sv->st.store);
+	sv->st.store = NULL;
+	if (store_open_writer(sv->cfg.database,
+	    (unsigned)sv->cfg.lock_timeout_ms, &sv->st.store) != 0) {
+		dlog(LOG_ERR, "store %s: cannot reopen it after the fleet key "
+		    "changed; stopping", sv->cfg.database);
+		sv->stopping = 1;
+	}
+}
+
+static void
+failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
+{
+	store_rollback(sv->st.store);
+	if (r != SAT_E_CONFLICT)
+		dlog(LOG_ERR, "directory: applying a change failed (%s); "
+		    "full refresh", sat_strerror(r));
+	/* the stream has moved on without this batch: start over from
+	 * what the store holds */
+	request_full(f, gen);
+	smap_free(&f->map);
+	smap_free(&f->seen);
+	smap_free(&f->unknown);
+	f->view.n = 0;
+	f->refreshing = 0;
+	f->have_cookie = 0;
+	if (store_export(sv->st.store, map_load_cb, f) != 0 ||
+	    ops_load_names(&sv->st) != 0)
+		dlog(LOG_ERR, "store: cannot be read back");
+}
+
+void
+fleet_apply(struct server *sv)
+{
+	struct fleet *f = sv->fleet;
+	struct fbatch *b, *next;
+	uint64_t n;
+	int key_changed = 0, r;
+
+	if (f == NULL || store_in_flight(sv->st.store) ||
+	    store_staged(sv->st.store) > 0)
+		return;
+	(void)!read(f->efd, &n, sizeof(n));
+	pthread_mutex_lock(&f->mu);
+	b = f->head;
+	f->head = f->tail = NULL;
+	f->queued = 0;
+	pthread_mutex_unlock(&f->mu);
+	sv->st.now = (int64_t)time(NULL);
+	for (; b != NULL; b = next) {
+		next = b->next;
+		if (b->gen >= atomic_load(&f->want_gen) &&
+		    (r = fleet_apply_batch(sv, f, b, &key_changed)) != 0)
+			failed(sv, f, b->gen, r);
+		batch_free(b);
+	}
+	if (key_changed)
+		reopen_store(sv);
+}
+
+const struct fleet_view *
+fleet_view(const struct fleet *f)
+{
+	return &f->view;
+}
+
+int
+fleet_fd(const struct fleet *f)
+{
+	return f->efd;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? sat_strdup(s) : NULL;
+}
+
+static void
+fleet_free(struct fleet *f)
+{
+	struct fbatch *b, *next;
+
+	for (b = f->head; b != NULL; b = next) {
+		next = b->next;
+		batch_free(b);
+	}
+	if (f->efd >= 0)
+		close(f->efd);
+	pthread_mutex_destroy(&f->mu);
+	free(f->uris);
+	free(f->base);
+	free(f->bind_dn);
+	free(f->pwfile);
+	free(f->host_dn);
+	free(f->resume.bv_val);
+	free(f->pending.bv_val);
+	free(f->cookie);
+	smap_free(&f->map);
+	smap_free(&f->seen);
+	smap_free(&f->unknown);
+	free(f->view.hosts);
+	free(f);
+}
+
+int
+fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
+{
+	const struct sat_config *c = &sv->cfg;
+	struct fleet *f;
+	const char *knob;
+	char sub[1200], hdn[1500], host[256];
+	int r;
+
+	*ret = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return SAT_E_NOMEM;
+	f->efd = -1;
+	pthread_mutex_init(&f->mu, NULL);
+	f->backoff_max_ms = BACKOFF_MAX_MS;
+	if ((knob = getenv("SATOKEND_FLEET_BACKOFF_MS")) != NULL &&
+	    atoi(knob) >= BACKOFF_MIN_MS)
+		f->backoff_max_ms = atoi(knob);
+	if ((knob = getenv("SATOKEND_FLEET_HEARTBEAT_MS")) != NULL &&
+	    atoi(knob) >= HOST_WRITE_MS)
+		f->heartbeat_ms = atoi(knob);
+	else
+		f->heartbeat_ms = HEARTBEAT_MS;
+	if (c->host_name != NULL)
+		snprintf(host, sizeof(host), "%s", c->host_name);
+	else if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	/* a name that would need escaping in a DN is no host's name */
+	if (host[0] == '\0' || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != strlen(host)) {
+		snprintf(err, errlen, "host_name '%.64s': letters, digits, "
+		    "'.', '-' and '_' only", host);
+		r = SAT_E_CONFIG;
+		goto out;
+	}
+	snprintf(sub, sizeof(sub), "ou=satoken,%s", c->directory_base);
+	snprintf(hdn, sizeof(hdn), "cn=%s,ou=hosts,%s", host, sub);
+	if ((f->uris = dup_or_null(c->directory)) == NULL ||
+	    (f->base = dup_or_null(sub)) == NULL ||
+	    (f->bind_dn = dup_or_null(c->directory_bind_dn)) == NULL ||
+	    (f->pwfile = dup_or_null(c->directory_password_file)) == NULL ||
+	    (f->host_dn = dup_or_null(hdn)) == NULL) {
+		r = SAT_E_NOMEM;
+		goto out;
+	}
+	if ((f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		r = SAT_E_IO;
+		goto out;
+	}
+	if ((r = store_export(sv->st.store, map_load_cb, f)) != 0) {
+		snprintf(err, errlen, "store: cannot read the fleet state: %s",
+		    sat_strerror(r));
+		goto out;
+	}
+	if (pthread_create(&f->th, NULL, fleet_main, f) != 0) {
+		snprintf(err, errlen, "cannot start the follower thread");
+		r = SAT_E_NOMEM;
+		goto out;
+	}
+	f->started = 1;
+	*ret = f;
+	return 0;
+out:
+	fleet_free(f);
+	return r;
+}
+
+void
+fleet_stop(struct fleet *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_mutex_unlock(&f->mu);
+	if (f->started)
+		pthread_join(f->th, NULL);
+	fleet_free(f);
+}
