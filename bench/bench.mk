@@ -45,7 +45,7 @@ $(BENCH_B)/bench_fleet: $(BENCH_B)/bench_fleet.o $(BENCH_B)/stats.o $(LIBCOMMON)
 
 .PHONY: bench-fleet
 # (daemon.mk is read after this file: its programs are named by path)
-bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/daemon/satokenctl \
+bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 		$(B)/tests/integration/fleet/fleettok
 	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
 		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" bash bench/fleet.sh

@@ -81,7 +81,7 @@ last=$(tail -1 "$T/pairs" | cut -d' ' -f1)
 for n in $(seq "$NF"); do
 	ok=
 	for _ in $(seq 600); do
-		"$ROOT/$B/daemon/satokenctl" --socket "$T/f$n/satokend.sock" \
+		"$ROOT/$B/cli/satokenctl" --socket "$T/f$n/satokend.sock" \
 			token show "$last" >/dev/null 2>&1 && { ok=1; break; }
 		sleep 0.1
 	done
@@ -107,7 +107,7 @@ as_host "$P" control1 ldapadd -f "$T/catchup.ldif" >/dev/null
 t0=$(date +%s%N)
 "$SATOKEND" --foreground --config "$T/f1/satoken.conf" 2>>"$T/f1/satokend.log" &
 PIDS[0]=$!
-until "$ROOT/$B/daemon/satokenctl" --socket "$T/f1/satokend.sock" token show "$last" >/dev/null 2>&1; do
+until "$ROOT/$B/cli/satokenctl" --socket "$T/f1/satokend.sock" token show "$last" >/dev/null 2>&1; do
 	sleep 0.02
 	[ $((($(date +%s%N) - t0) / 1000000000)) -lt 120 ] || { echo "bench-fleet: no catch-up in 120 s" >&2; exit 1; }
 done

@@ -102,7 +102,7 @@ login() {	# N: the token through the PAM module on follower N
 	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/f$1/pam.d" LD_PRELOAD="$PRELOAD" \
 		ASAN_OPTIONS=detect_leaks=0 pamtester demo ci authenticate <"$T/tok.deploy" >/dev/null 2>&1
 }
-ctl() { local n=$1; shift; "$BIN/daemon/satokenctl" --socket "$T/f$n/satokend.sock" "$@"; }
+ctl() { local n=$1; shift; "$BIN/cli/satokenctl" --socket "$T/f$n/satokend.sock" "$@"; }
 logins() {	# WANT: ok or refused on every follower
 	local n
 	for n in 1 2 3; do
@@ -126,7 +126,7 @@ logins
 say "the directory stops: logins go on, changes are refused"
 kill "$PID_prov"; wait "$PID_prov" 2>/dev/null
 logins
-run "$BIN/daemon/satokenctl" --socket "$T/f2/satokend.sock" token revoke "$ID"
+run "$BIN/cli/satokenctl" --socket "$T/f2/satokend.sock" token revoke "$ID"
 echo "(exit $?: READ_ONLY)"
 
 say "the directory is back; the control identity revokes the token"
@@ -140,4 +140,4 @@ logins
 
 say "fleet status, from any follower"
 sleep 2.5
-run "$BIN/daemon/satokenctl" --socket "$T/f3/satokend.sock" fleet status
+run "$BIN/cli/satokenctl" --socket "$T/f3/satokend.sock" fleet status
