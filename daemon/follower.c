@@ -504,10 +504,11 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	    sizeof(t->replaced_by));
 	if (r != 0 && r != SAT_E_NOTFOUND)
 		return r;
-	/* the store has no field for these yet: a token the directory says
-	 * must not authenticate does not, here (fail closed) */
-	if ((disabled || canary) && t->revoked_at == 0)
-		t->revoked_at = t->created_at > 0 ? t->created_at : 1;
+	/* the directory keeps no time for a disable: the token's creation
+	 * marks it, the same on every host */
+	if (disabled)
+		t->disabled_at = t->created_at > 0 ? t->created_at : 1;
+	t->canary = canary;
 	return 0;
 }
 

@@ -293,6 +293,29 @@ follower_start 1
 wait_for "follower1: a lost store is rebuilt from the directory" login 1 five
 check "follower1: ...without the tokens deleted or revoked" refused 1 four
 
+# --- a token the directory disables, a canary: refused for what they are
+add_token six
+add_token seven
+wait_for "follower1: two more tokens log in" login 1 six
+check "follower1: ...both" login 1 seven
+ctl_ldap ldapmodify >/dev/null <<EOF || fail "disable six, canary seven"
+dn: satokenTokenId=$ID_six,ou=tokens,$SUB
+changetype: modify
+add: satokenDisabled
+satokenDisabled: TRUE
+
+dn: satokenTokenId=$ID_seven,ou=tokens,$SUB
+changetype: modify
+add: satokenCanary
+satokenCanary: TRUE
+EOF
+wait_for "follower1: the disabled token is refused" refused 1 six
+check "follower1: ...as disabled, not revoked" \
+	bash -c "'$SATOKENCTL' --socket '$T/f1/satokend.sock' --json token show '$ID_six' | grep -q '\"status\": *\"disabled\"'"
+wait_for "follower1: the canary is refused" refused 1 seven
+check "follower1: ...as a canary" \
+	bash -c "'$SATOKENCTL' --socket '$T/f1/satokend.sock' --json token show '$ID_seven' | grep -q '\"canary\": *true'"
+
 # stopped as a service manager stops them: cleanly, and (under
 # SANITIZE=1) with nothing for ASan or UBSan to report
 for n in 1 2; do
