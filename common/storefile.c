@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "storefile.h"
 
@@ -54,15 +55,6 @@ read_gen(int fd, uint64_t *ret)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* flock with a deadline: GDBM-style locks never block, so we poll with
  * a short, growing sleep rather than wait for ever. */
 static int
@@ -76,7 +68,7 @@ lock_wait(int fd, int op, unsigned timeout_ms)
 		return 0;
 	if (errno != EWOULDBLOCK && errno != EINTR)
 		return SAT_E_STORE;
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 	for (;;) {
 		nanosleep(&nap, NULL);
 		if (nap.tv_nsec < 5 * 1000 * 1000)
@@ -85,7 +77,7 @@ lock_wait(int fd, int op, unsigned timeout_ms)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return SAT_E_STORE;
-		if (now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			return SAT_E_STORE;
 	}
 }

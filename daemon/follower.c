@@ -16,6 +16,7 @@
 
 #include <ldap.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "fleet.h"
@@ -726,15 +727,6 @@ out:
 	return ld;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The host's entry: the position applied (when it moved, at most once a
  * second) and the time of contact (every heartbeat), for fleet status
  * and --wait.  Only record changes move the position: the host entries'
@@ -746,7 +738,7 @@ host_write(struct fleet *f, LDAP *ld)
 	char applied[APPLIED_MAX + 1], contact[24];
 	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
 	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
-	int64_t t = mono_ms();
+	int64_t t = clock_ms();
 	int dirty, rc;
 
 	pthread_mutex_lock(&f->mu);

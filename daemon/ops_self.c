@@ -22,6 +22,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "err.h"
 #include "mem.h"
 #include "ops.h"
@@ -42,22 +43,13 @@ struct challenge {
 
 static struct challenge slots[SELF_SLOTS];
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 op_self_challenge(struct op_ctx *c)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[SELF_NONCE_BYTES];
 	struct challenge *ch = NULL, *oldest = &slots[0];
-	int64_t t = mono_ms();
+	int64_t t = clock_ms();
 	size_t i;
 
 	/* one per connection: a new one replaces it */
@@ -93,7 +85,7 @@ op_self_challenge(struct op_ctx *c)
 static int
 take_nonce(uint64_t conn, char out[2 * SELF_NONCE_BYTES + 1])
 {
-	int64_t t = mono_ms();
+	int64_t t = clock_ms();
 	size_t i;
 	int live;
 
