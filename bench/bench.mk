@@ -33,6 +33,11 @@ bench: bench-build
 	@env B=$(B) BENCH_SIZES="$(BENCH_SIZES)" BENCH_ROUNDS="$(BENCH_ROUNDS)" \
 		bash bench/run.sh
 
+# last-use reporting's cost per login, on / off / satokend down / stopped
+.PHONY: bench-usage
+bench-usage: $(BENCH_B)/bench_pam $(BENCH_B)/bench_mint $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE)
+	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/usage.sh
+
 # the leak sweep's speed (bench/scan.sh), apart from the login figures
 .PHONY: bench-scan
 bench-scan: $(SATOKENCTL)

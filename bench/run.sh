@@ -190,6 +190,8 @@ bg=$(cat "$T/bg-mint")
 
 # root's latency while three users flood at their rate limit (own daemon)
 fair=$(B=$B bash "$ROOT/bench/fair.sh")
+# what last-use reporting costs a login (own daemon)
+usage=$(B=$B BENCH_ROUNDS=$ROUNDS BENCH_ITERS=$ITERS bash "$ROOT/bench/usage.sh")
 
 host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 {
@@ -238,6 +240,8 @@ host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit
 	echo "daemon RSS at $last tokens: $((rss_kb / 1024)) MiB"
 	echo
 	echo "$fair"
+	echo
+	echo "$usage"
 } >"$OUT/results.txt"
 cp "$RES" "$OUT/results.dat"
 cat "$OUT/results.txt"
