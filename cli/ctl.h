@@ -119,10 +119,10 @@ int ctl_send(struct ctl *c, json_t *req, void (*print)(json_t *),
  * each ok reply, with its raw line, to page (both borrowed until it
  * returns); page returns 0 for the next page, CTL_LAST to stop there,
  * or an exit code.  The one loop for listings, backup and scan.  A
- * THROTTLED refusal is sent again after its retry_after_ms, up to
- * CTL_THROTTLE_TRIES in a row.  Another refusal is reported
- * (ctl_reply_error), unless ret_refusal is not NULL: it then gets the
- * reply (caller json_decref) and 0 is returned.  Returns 0 or the exit
+ * refusal is reported (ctl_reply_error), unless ret_refusal is not
+ * NULL (scan): a THROTTLED one is then sent again after its
+ * retry_after_ms, up to CTL_THROTTLE_TRIES in a row, and another gets
+ * the reply (caller json_decref) with 0 returned.  Returns 0 or the exit
  * code. */
 #define CTL_LAST		(-1)
 #define CTL_THROTTLE_TRIES	100

@@ -310,9 +310,11 @@ ctl_pages(struct ctl *c, json_t *req,
 			return r;
 		if (!json_is_true(json_object_get(reply, "ok"))) {
 			err = json_string_value(json_object_get(reply, "error"));
-			/* the rate limit says when to come back: a sweep or a
-			 * long listing waits, rather than stop half-way */
-			if (err != NULL && strcmp(err, "THROTTLED") == 0 &&
+			/* the rate limit says when to come back: the leak sweep
+			 * (which takes the refusals itself) waits; a listing
+			 * or a backup exits THROTTLED as any request does */
+			if (ret_refusal != NULL && err != NULL &&
+			    strcmp(err, "THROTTLED") == 0 &&
 			    ++tries < CTL_THROTTLE_TRIES) {
 				wait = json_integer_value(json_object_get(reply,
 				    "retry_after_ms"));
