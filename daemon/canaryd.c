@@ -11,6 +11,7 @@
 
 #include "canary.h"
 #include "canaryd.h"
+#include "unixsock.h"
 #include "err.h"
 #include "mem.h"
 #include "satokend.h"
@@ -44,37 +45,18 @@ canary_fd(const struct server *sv)
 int
 canary_open(struct server *sv, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
-	struct stat st;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (canary_socket_path(&sv->cfg, sa.sun_path, sizeof(sa.sun_path)) != 0) {
+	if (canary_socket_path(&sv->cfg, path, sizeof(path)) != 0) {
 		snprintf(err, errlen, "canary socket: path too long");
 		return -1;
 	}
-	/* the daemon's own socket was checked for another daemon already:
-	 * a socket left here is a stale one of ours */
-	if (lstat(sa.sun_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a socket",
-			    sa.sun_path);
-			return -1;
-		}
-		(void)unlink(sa.sun_path);
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* every module process (any user, e.g. postfix) may report */
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(sa.sun_path, 0666) != 0) {
-		snprintf(err, errlen, "canary socket %s: %s", sa.sun_path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = unixsock_bind(path, SOCK_DGRAM, 0666, "canary socket", err,
+	    errlen)) < 0)
 		return -1;
-	}
-	snprintf(canary_path, sizeof(canary_path), "%s", sa.sun_path);
+	snprintf(canary_path, sizeof(canary_path), "%s", path);
 	canary_sock = fd;
 	return 0;
 }

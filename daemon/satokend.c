@@ -28,6 +28,7 @@
 #include "fleet.h"
 #include "proto.h"
 #include "satokend.h"
+#include "unixsock.h"
 #include "bindpid.h"
 #include "canaryd.h"
 #include "version.h"
@@ -180,41 +181,14 @@ systemd_socket(void)
 static int
 listen_unix(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
-	struct stat st;
 	int fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", path);
+	if ((fd = unixsock_bind(path, SOCK_STREAM, 0666, "socket", err,
+	    errlen)) < 0)
 		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	/* a socket left here is stale unless someone answers on it (another
-	 * daemon, of another store, configured with the same socket) */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a socket",
-			    path);
-			return -1;
-		}
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			snprintf(err, errlen, "another daemon serves on %s", path);
-			return -1;
-		}
-		if (fd >= 0)
-			close(fd);
-		(void)unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0666) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+	if (listen(fd, LISTEN_BACKLOG) != 0) {
 		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	return fd;

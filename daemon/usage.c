@@ -19,6 +19,7 @@
 #include "err.h"
 #include "satokend.h"
 #include "usage.h"
+#include "unixsock.h"
 
 /* Distinct tokens held between two flushes; past that a report for a
  * token not yet held is dropped (and counted): memory stays bounded
@@ -77,45 +78,12 @@ hold(struct usage_agg *u, const struct usage_report *r)
 static int
 bind_usage(const char *path, const char *database, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
 	struct stat st;
 	int fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "usage_socket path too long: %s", path);
+	if ((fd = unixsock_bind(path, SOCK_DGRAM, 0660, "usage_socket", err,
+	    errlen)) < 0)
 		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a socket",
-			    path);
-			return -1;
-		}
-		/* someone bound to it answers a connect: another daemon's,
-		 * not ours to take; else it was left behind */
-		if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0 &&
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(fd);
-			snprintf(err, errlen, "usage_socket %s is another "
-			    "daemon's", path);
-			return -1;
-		}
-		if (fd >= 0)
-			close(fd);
-		(void)unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0) {
-		snprintf(err, errlen, "usage_socket %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	if (stat(database, &st) == 0 && chown(path, (uid_t)-1, st.st_gid) != 0)
 		dlog(LOG_WARNING, "usage_socket %s: cannot give it the store's "
 		    "group (%s); modules outside this daemon's group cannot "
