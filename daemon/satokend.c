@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <grp.h>
 
+#include <openssl/rand.h>
+
 #include "backup.h"
 #include "err.h"
 #include "fileio.h"
@@ -352,11 +354,14 @@ fail_start(int ready_fd, const char *msg)
 	exit(1);
 }
 
-/* glibc reads nsswitch.conf at the first user lookup, and OpenSSL 3
+/* glibc reads nsswitch.conf at the first user lookup, OpenSSL 3
  * builds its library context (providers, their locks) at the first
- * HMAC; both assert or crash later when an allocation failed in there
- * (tests/reliability/t_daemonfault).  So the first of each is made
- * here, at start-up, and not in the first request. */
+ * HMAC and its random generator at the first RAND_bytes; all three
+ * assert, crash or leak later when an allocation failed in there
+ * (tests/reliability/t_daemonfault: a failed allocation while the DRBG
+ * registered its cipher's names leaked them).  So the first of each is
+ * made here, at start-up, and not in the first request that needs it
+ * (an account's serial, a challenge, a backup's nonce). */
 static int
 warm_up(const struct sat_config *cfg)
 {
@@ -368,6 +373,8 @@ warm_up(const struct sat_config *cfg)
 	memset(key, 0, sizeof(key));
 	memset(token, 'x', TOKEN_LEN);
 	token[TOKEN_LEN] = '\0';
+	if (RAND_bytes(key, 1) != 1)
+		return -1;
 	return token_digest(key, token, digest);
 }
 
@@ -601,7 +608,7 @@ main(int argc, char **argv)
 	if (sv.fleet != NULL)
 		sv.st.fleet = fleet_view(sv.fleet);
 	if (warm_up(&sv.cfg) != 0)
-		fail_start(ready_fd, "cannot compute an HMAC (OpenSSL)");
+		fail_start(ready_fd, "cannot seed the random generator or compute an HMAC (OpenSSL)");
 	if (!activated &&
 	    (sv.listen_fd = listen_unix(sv.cfg.socket, err, sizeof(err))) < 0)
 		fail_start(ready_fd, err);

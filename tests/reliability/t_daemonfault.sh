@@ -103,11 +103,12 @@ SIGNALLED=0
 
 # one_run FAMILY N: 0 if the n-th call was reached, 1 if it never was
 one_run() {
-	local fam=$1 n=$2 what="$1 #$2" st rd list
+	local fam=$1 n=$2 what="$1 #$2" st rd list logpos
 	local -A A
 
 	rm -rf "$T/state" "$T/dfault.log" "$T/new" "$T/tnew"
 	cp -a "$T/pristine" "$T/state"
+	logpos=$(stat -c %s "$T/daemon.log" 2>/dev/null || echo 0)
 	if ! LD_PRELOAD=$SHIM DFAULT_FAMILY=$fam DFAULT_N=$n \
 	    DFAULT_LOG=$T/dfault.log start_daemon; then
 		fail "$what: satokend did not start under the shim"
@@ -182,6 +183,11 @@ one_run() {
 			fail "$what: the daemon exited ($st) without a message"
 	fi
 	DPID=
+	if tail -c +"$((logpos + 1))" "$T/daemon.log" | grep -qE "Sanitizer|runtime error:"; then
+		fail "$what: a sanitizer report in the faulty daemon's log"
+		tail -c +"$((logpos + 1))" "$T/daemon.log" |
+			grep -A 30 -E "Sanitizer|runtime error:" | head -n 40 >&2
+	fi
 	if [ "$st" -gt 128 ]; then
 		SIGNALLED=$((SIGNALLED + 1))
 		fail "$what: the daemon died of signal $((st - 128))"
