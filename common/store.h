@@ -151,6 +151,25 @@ int store_commit(struct store *s);
 /* Drops every staged change. */
 void store_rollback(struct store *s);
 
+/* Savepoints, for a control host's request (daemon/control.c): its
+ * changes are written to the directory before they may stay staged.
+ * store_savepoint sets the changes staged so far aside (one savepoint
+ * at a time); store_savepoint_changes lists those staged since
+ * (borrowed until the next call on s; NULL when none is set);
+ * store_fetch_before reads a key as it was at the savepoint (a raw
+ * value the caller frees, or SAT_E_NOTFOUND); release keeps the later
+ * changes with the earlier ones (on failure, SAT_E_NOMEM, everything
+ * staged is dropped), rollback drops the later ones alone.  Reads see
+ * both; store_staged counts both; commits refuse (SAT_E_INTERNAL) while
+ * a savepoint is set, and store_rollback drops both and the savepoint. */
+struct store_batch;
+int store_savepoint(struct store *s);
+const struct store_batch *store_savepoint_changes(const struct store *s);
+int store_fetch_before(struct store *s, const void *key, size_t klen,
+    void **ret_val, size_t *ret_len);
+int store_savepoint_release(struct store *s);
+void store_savepoint_rollback(struct store *s);
+
 /* Group commit that overlaps the fsync (satokend): store_commit_begin
  * hands the staged changes to a thread that writes and fdatasyncs their
  * journal frame, and returns at once.  They are then "in flight": reads

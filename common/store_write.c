@@ -48,6 +48,10 @@ struct store_writer {
 	char *path;			/* the database, for a rebuild */
 	int opened;			/* fully opened */
 	struct store_batch stg;		/* staged */
+	/* while a savepoint is set: what was staged before it (stg then
+	 * holds what came after); read between stg and fl */
+	struct store_batch sp;
+	int sp_on;
 	/* a batch whose journal frame is being written: still read through
 	 * (between stg and the file), applied by store_commit_end */
 	struct store_batch fl;
@@ -200,6 +204,7 @@ writer_fetch(struct store *s, const void *key, size_t klen, void **ret_val,
 	void *v;
 
 	if ((c = store_batch_find(&w->stg, key, klen)) != NULL ||
+	    (w->sp_on && (c = store_batch_find(&w->sp, key, klen)) != NULL) ||
 	    (c = store_batch_find(&w->fl, key, klen)) != NULL) {
 		if (c->val == NULL)
 			return SAT_E_NOTFOUND;
@@ -225,13 +230,14 @@ writer_iterate(struct store *s, kv_iter_fn fn, void *arg)
 	return kv_failed(w, kv_iterate(s->kv, fn, arg));
 }
 
-/* in flight first: staged changes are newer */
+/* in flight first: staged changes are newer (those before a
+ * savepoint older than those after it; sp is empty when none is set) */
 static const struct store_batch *
 writer_pending(const struct store *s, unsigned i)
 {
 	const struct store_writer *w = (const struct store_writer *)s;
 
-	return i == 0 ? &w->fl : i == 1 ? &w->stg : NULL;
+	return i == 0 ? &w->fl : i == 1 ? &w->sp : i == 2 ? &w->stg : NULL;
 }
 
 static void committer_stop(struct store_writer *w);
@@ -245,6 +251,7 @@ writer_close(struct store *s)
 		(void)store_commit_end(s);
 	committer_stop(w);
 	store_batch_free(&w->stg);
+	store_batch_free(&w->sp);
 	store_batch_free(&w->fl);
 	/* a clean close spares the next start a rebuild; a writer that
 	 * failed to open (a rebuild cut short) must leave it DIRTY */
@@ -389,7 +396,7 @@ store_staged(const struct store *s)
 {
 	const struct store_writer *w = cwriter_of(s);
 
-	return w != NULL ? w->stg.n : 0;
+	return w != NULL ? w->stg.n + w->sp.n : 0;
 }
 
 void
@@ -397,8 +404,104 @@ store_rollback(struct store *s)
 {
 	struct store_writer *w = writer_of(s);
 
-	if (w != NULL)
-		store_batch_clear(&w->stg);
+	if (w == NULL)
+		return;
+	store_batch_clear(&w->stg);
+	store_batch_clear(&w->sp);
+	w->sp_on = 0;
+}
+
+/* ---- savepoints (a control host's request, daemon/control.c) ---- */
+
+static void
+batch_swap(struct store_batch *a, struct store_batch *b)
+{
+	struct store_batch t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+int
+store_savepoint(struct store *s)
+{
+	struct store_writer *w = writer_of(s);
+
+	if (w == NULL || w->sp_on)
+		return SAT_E_INTERNAL;
+	/* sp is empty: its arrays become the new stg's */
+	batch_swap(&w->sp, &w->stg);
+	w->sp_on = 1;
+	return 0;
+}
+
+const struct store_batch *
+store_savepoint_changes(const struct store *s)
+{
+	const struct store_writer *w = cwriter_of(s);
+
+	return w != NULL && w->sp_on ? &w->stg : NULL;
+}
+
+int
+store_fetch_before(struct store *s, const void *key, size_t klen,
+    void **ret_val, size_t *ret_len)
+{
+	struct store_writer *w = writer_of(s);
+	struct store_batch hide;
+	int r;
+
+	if (w == NULL || !w->sp_on)
+		return SAT_E_INTERNAL;
+	/* the changes after the savepoint, out of sight for one read */
+	hide = w->stg;
+	memset(&w->stg, 0, sizeof(w->stg));
+	r = writer_fetch(s, key, klen, ret_val, ret_len);
+	w->stg = hide;
+	return r;
+}
+
+int
+store_savepoint_release(struct store *s)
+{
+	struct store_writer *w = writer_of(s);
+	struct store_change *c;
+	size_t i;
+	int r = 0;
+
+	if (w == NULL || !w->sp_on)
+		return SAT_E_INTERNAL;
+	/* the later change of a key replaces the earlier one, as if
+	 * both had been staged in one batch */
+	for (i = 0; i < w->stg.n && r == 0; i++) {
+		c = &w->stg.v[i];
+		if (c->val == NULL)
+			r = store_batch_delete(&w->sp, c->key, c->klen);
+		else {
+			r = store_batch_take(&w->sp, c->key, c->klen, c->val,
+			    c->vlen);
+			c->val = NULL;
+			c->vlen = 0;
+		}
+	}
+	store_batch_clear(&w->stg);
+	batch_swap(&w->sp, &w->stg);
+	w->sp_on = 0;
+	if (r != 0)
+		store_rollback(s);
+	return r;
+}
+
+void
+store_savepoint_rollback(struct store *s)
+{
+	struct store_writer *w = writer_of(s);
+
+	if (w == NULL || !w->sp_on)
+		return;
+	store_batch_clear(&w->stg);
+	batch_swap(&w->sp, &w->stg);
+	w->sp_on = 0;
 }
 
 /* Puts back the before-images of the first n applied changes, newest
@@ -671,7 +774,7 @@ commit_start(struct store *s, int threaded, struct store_writer **ret_w)
 	int r;
 
 	*ret_w = NULL;
-	if (w == NULL)
+	if (w == NULL || w->sp_on)
 		return SAT_E_INTERNAL;
 	if (w->stg.n == 0)
 		return 0;
@@ -718,7 +821,7 @@ store_apply(struct store *s, struct store_batch *b)
 	struct store_batch t;
 	int r;
 
-	if (w == NULL || w->stg.n > 0) {
+	if (w == NULL || w->stg.n > 0 || w->sp_on) {
 		store_batch_clear(b);
 		return SAT_E_INTERNAL;
 	}
