@@ -18,8 +18,8 @@
 
 #include "clock.h"
 #include "err.h"
-#include "fileio.h"
 #include "fleet.h"
+#include "ldapconn.h"
 #include "mem.h"
 #include "role.h"
 #include "satokend.h"
@@ -33,7 +33,6 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
 #define NET_TIMEOUT_S	3
-#define PASSWORD_MAX	1024
 #define APPLIED_MAX	FLEET_APPLIED_MAX
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
@@ -495,6 +494,7 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	    (r = attr_i64(ld, e, "satokenTtl", 0, &ttl)) ||
 	    (r = attr_i64(ld, e, "satokenRevokedAt", 0, &t->revoked_at)) ||
 	    (r = attr_dup(ld, e, "satokenCreatedBy", &t->created_by)) ||
+	    (r = attr_dup(ld, e, "description", &t->description)) ||
 	    (r = attr_list(ld, e, "satokenService", &t->services)) ||
 	    (r = attr_list(ld, e, "satokenSource", &t->sources)) ||
 	    (r = attr_bool(ld, e, "satokenDisabled", &disabled)) ||
@@ -683,48 +683,7 @@ nap(struct fleet *f, int ms)
 static LDAP *
 connect_bind(struct fleet *f)
 {
-	struct timeval tv = { NET_TIMEOUT_S, 0 };
-	struct berval cred;
-	LDAP *ld = NULL;
-	char *pw = NULL;
-	size_t pwlen = 0;
-	int fd, v3 = LDAP_VERSION3, rc;
-
-	if (fileio_open(f->pwfile, O_RDONLY, 0, FILEIO_REGULAR |
-	    FILEIO_OWNER_TRUSTED | FILEIO_NOT_WRITABLE, &fd) != 0) {
-		dlog(LOG_ERR, "directory_password_file %s: cannot read it "
-		    "safely", f->pwfile);
-		return NULL;
-	}
-	rc = fileio_slurp(fd, PASSWORD_MAX, &pw, &pwlen);
-	close(fd);
-	if (rc != 0)
-		return NULL;
-	/* one line: a trailing newline is not part of the password */
-	while (pwlen > 0 && (pw[pwlen - 1] == '\n' || pw[pwlen - 1] == '\r'))
-		pw[--pwlen] = '\0';
-	if (ldap_initialize(&ld, f->uris) != LDAP_SUCCESS) {
-		dlog(LOG_ERR, "directory %s: not a list of LDAP URIs", f->uris);
-		goto out;
-	}
-	(void)ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	(void)ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	(void)ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
-	(void)ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	cred.bv_val = pw;
-	cred.bv_len = pwlen;
-	rc = ldap_sasl_bind_s(ld, f->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
-	    NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		dlog(LOG_WARNING, "directory %s: bind as %s: %s", f->uris,
-		    f->bind_dn, ldap_err2string(rc));
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		ld = NULL;
-	}
-out:
-	if (pw != NULL)
-		sat_freezero(pw, pwlen + 1);
-	return ld;
+	return ldapconn_open(f->uris, f->bind_dn, f->pwfile, NET_TIMEOUT_S);
 }
 
 /* The host's entry: the position applied (when it moved, at most once a
@@ -1026,9 +985,23 @@ put_token(struct store *s, const struct sat_token *t)
 	memset(&live, 0, sizeof(live));
 	r = store_get_token(s, t->id, &old);
 	if (r == 0) {
-		r = tindex_update(s, &old, t);
+		/* what only this host knows is not in the directory: a
+		 * process the token is bound to, the expiry warning given,
+		 * when it was disabled; a control host gets its own writes
+		 * back and must not lose them */
+		if ((r = record_copy_token(&live, t)) == 0) {
+			live.bind_pid = old.bind_pid;
+			live.bind_start = old.bind_start;
+			live.warned_at = old.warned_at;
+			if (live.disabled_at != 0 && old.disabled_at != 0)
+				live.disabled_at = old.disabled_at;
+			r = tindex_update(s, &old, &live);
+		}
+		if (r == 0)
+			r = store_put_token(s, &live);
 		record_free_token(&old);
-		return r != 0 ? r : store_put_token(s, t);
+		record_free_token(&live);
+		return r;
 	}
 	if (r != SAT_E_NOTFOUND)
 		return r;
@@ -1040,6 +1013,28 @@ put_token(struct store *s, const struct sat_token *t)
 	if ((r = tindex_add(s, &live)) == 0 && t->revoked_at != 0)
 		r = tindex_update(s, &live, t);
 	record_free_token(&live);
+	return r;
+}
+
+static int
+put_account(struct store *s, const struct sat_account *a)
+{
+	struct sat_account old, now;
+	int r;
+
+	memset(&old, 0, sizeof(old));
+	memset(&now, 0, sizeof(now));
+	if (a->enabled || store_get_account(s, a->name, &old) != 0 ||
+	    old.enabled || old.serial != a->serial)
+		r = store_put_account(s, a);
+	else if ((r = record_copy_account(&now, a)) == 0) {
+		/* who disabled it is this host's to know (a contributor may
+		 * enable what it disabled itself), not the directory's */
+		now.disabled_by = old.disabled_by;
+		r = store_put_account(s, &now);
+	}
+	record_free_account(&old);
+	record_free_account(&now);
 	return r;
 }
 
@@ -1074,7 +1069,7 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 
 	switch (e->rk) {
 	case R_ACCOUNT:
-		if ((r = store_put_account(s, &e->a)) == 0 &&
+		if ((r = put_account(s, &e->a)) == 0 &&
 		    !names_contains(&sv->st.accounts, e->a.name))
 			r = names_insert(&sv->st.accounts, e->a.name);
 		return r;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control.h"
 #include "err.h"
 #include "metrics.h"
 #include "names.h"
@@ -99,8 +100,10 @@ ops_run(struct op_ctx *c)
 	/* a fleet host's store is the directory's copy: a change made
 	 * here alone would be undone by the next refresh (follower.c).
 	 * Whether it follows is fixed at start: a SIGHUP that drops the
-	 * directory key does not stop the follower */
-	if ((op->flags & OP_MUTATES) && c->st->fleet != NULL)
+	 * directory key does not stop the follower.  A control host
+	 * writes the directory first (control.c) */
+	if ((op->flags & OP_MUTATES) && c->st->fleet != NULL &&
+	    c->st->control == NULL)
 		return op_fail(c, SAT_E_READ_ONLY, "this host follows the "
 		    "directory %s: make changes on a control host",
 		    c->st->cfg->directory != NULL ? c->st->cfg->directory :
@@ -110,6 +113,9 @@ ops_run(struct op_ctx *c)
 	if ((c->rq->present & F_LIMIT) &&
 	    (c->rq->limit < 1 || c->rq->limit > 1000))
 		return op_fail(c, SAT_E_INVALID, "limit must be from 1 to 1000");
+	/* a control host's changes are the directory's first */
+	if ((op->flags & OP_MUTATES) && c->st->control != NULL)
+		return control_run(c, op->fn);
 	return op->fn(c);
 }
 

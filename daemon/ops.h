@@ -25,6 +25,7 @@ struct metrics;
 
 /* What the handlers work on. */
 struct fleet_view;
+struct control;
 
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
@@ -38,6 +39,9 @@ struct dstate {
 	size_t nwarn;
 	struct metrics *metrics;	/* borrowed from the server */
 	const struct fleet_view *fleet;	/* NULL: a standalone host */
+	struct control *control;	/* a control host's (control.h), or
+					 * NULL: changes stay local (standalone)
+					 * or are refused (a follower) */
 };
 
 /* ops.c: notes a token minted already within warn_before, for expiry.c

@@ -27,6 +27,7 @@
 #include "mem.h"
 #include "num.h"
 #include "jsonmem.h"
+#include "control.h"
 #include "fleet.h"
 #include "proto.h"
 #include "satokend.h"
@@ -607,6 +608,9 @@ main(int argc, char **argv)
 		fail_start(ready_fd, err);
 	if (sv.fleet != NULL)
 		sv.st.fleet = fleet_view(sv.fleet);
+	if (sv.fleet != NULL && sv.cfg.directory_role == SAT_FLEET_CONTROL &&
+	    control_new(&sv.cfg, &sv.st.control) != 0)
+		fail_start(ready_fd, "out of memory");
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot seed the random generator or compute an HMAC (OpenSSL)");
 	if (!activated &&
@@ -645,6 +649,7 @@ main(int argc, char **argv)
 	sd_notify_msg("READY=1");
 
 	r = server_loop(&sv);
+	control_free(sv.st.control);
 	fleet_stop(sv.fleet);
 
 	sd_notify_msg("STOPPING=1");

@@ -1,0 +1,1051 @@
+/* satokend: a control host writes its changes to the directory
+ * (control.h says when and why).  The entries are exactly what
+ * follower.c decodes: the same attributes, the same forms. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <ldap.h>
+#include <openssl/crypto.h>
+
+#include "clock.h"
+#include "control.h"
+#include "err.h"
+#include "ldapconn.h"
+#include "mem.h"
+#include "role.h"
+#include "satokend.h"
+#include "store_batch.h"
+
+#define NET_TIMEOUT_S	3
+/* after a connection failed, requests are refused at once for this
+ * long rather than each waiting for the network in the loop */
+#define RETRY_MS	500
+#define DN_MAX		2900
+/* a live name with no token this long after its creation is left
+ * over from a mint that failed */
+#define ORPHAN_S	30
+
+struct control {
+	char *uris, *bind_dn, *pwfile;
+	char sub[1100];			/* ou=satoken,BASE */
+	LDAP *ld;
+	int64_t retry_ms;		/* no new connection before it */
+	int key_ok;			/* the directory's key is the store's */
+};
+
+/* ---- an entry's attributes, as LDAPMods ----------------------------- */
+
+#define ENT_MODS	24
+#define ENT_NUMS	12
+
+struct ent {
+	int op;			/* LDAP_MOD_ADD (an add) or _REPLACE */
+	LDAPMod mod[ENT_MODS];
+	LDAPMod *mods[ENT_MODS + 1];
+	size_t n;
+	char num[ENT_NUMS][24];
+	size_t nnum;
+	int r;			/* the first failure, kept to the end */
+};
+
+static void
+ent_init(struct ent *e, int op)
+{
+	memset(e, 0, sizeof(*e));
+	e->op = op;
+}
+
+static void
+ent_free(struct ent *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < e->n; i++) {
+		if (e->mod[i].mod_bvalues == NULL)
+			continue;
+		for (j = 0; e->mod[i].mod_bvalues[j] != NULL; j++)
+			free(e->mod[i].mod_bvalues[j]);
+		free(e->mod[i].mod_bvalues);
+	}
+	e->n = 0;
+}
+
+/* n values (borrowed: they must outlive e's use); none: left out of an
+ * add, removed by a modify */
+static void
+ent_vals(struct ent *e, const char *type, const char *const *v,
+    const size_t *len, size_t n)
+{
+	struct berval **bv = NULL;
+	size_t i;
+
+	if (e->r != 0 || (n == 0 && e->op == LDAP_MOD_ADD))
+		return;
+	if (e->n == ENT_MODS) {
+		e->r = SAT_E_INTERNAL;
+		return;
+	}
+	if (n > 0) {
+		if ((bv = calloc(n + 1, sizeof(*bv))) == NULL) {
+			e->r = SAT_E_NOMEM;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if ((bv[i] = malloc(sizeof(**bv))) == NULL) {
+				while (i-- > 0)
+					free(bv[i]);
+				free(bv);
+				e->r = SAT_E_NOMEM;
+				return;
+			}
+			bv[i]->bv_val = (char *)v[i];
+			bv[i]->bv_len = len[i];
+		}
+	}
+	e->mod[e->n].mod_op = e->op | LDAP_MOD_BVALUES;
+	e->mod[e->n].mod_type = (char *)type;
+	e->mod[e->n].mod_bvalues = bv;
+	e->mods[e->n] = &e->mod[e->n];
+	e->n++;
+}
+
+static void
+ent_str(struct ent *e, const char *type, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	ent_vals(e, type, &s, &len, s != NULL && len > 0);
+}
+
+static void
+ent_bin(struct ent *e, const char *type, const void *p, size_t len)
+{
+	const char *v = p;
+
+	ent_vals(e, type, &v, &len, 1);
+}
+
+/* present: the attribute holds v; otherwise it is absent */
+static void
+ent_num(struct ent *e, const char *type, long long v, int present)
+{
+	char *s;
+
+	if (!present) {
+		ent_str(e, type, NULL);
+		return;
+	}
+	if (e->nnum == ENT_NUMS) {
+		e->r = SAT_E_INTERNAL;
+		return;
+	}
+	s = e->num[e->nnum++];
+	snprintf(s, sizeof(e->num[0]), "%lld", v);
+	ent_str(e, type, s);
+}
+
+static void
+ent_bool(struct ent *e, const char *type, int v)
+{
+	ent_str(e, type, v ? "TRUE" : "FALSE");
+}
+
+static void
+ent_list(struct ent *e, const char *type, const struct strlist *l)
+{
+	size_t *len, i;
+
+	if (l->n == 0) {
+		ent_str(e, type, NULL);
+		return;
+	}
+	if ((len = malloc(l->n * sizeof(*len))) == NULL) {
+		e->r = SAT_E_NOMEM;
+		return;
+	}
+	for (i = 0; i < l->n; i++)
+		len[i] = strlen(l->v[i]);
+	ent_vals(e, type, (const char *const *)l->v, len, l->n);
+	free(len);
+}
+
+/* ---- records into entries: the inverse of follower.c's decode_* ---- */
+
+static void
+enc_account(struct ent *e, const struct sat_account *a, char *serial,
+    size_t cap)
+{
+	if (e->op == LDAP_MOD_ADD) {
+		ent_str(e, "objectClass", "satokenAccount");
+		ent_str(e, "satokenName", a->name);
+	}
+	snprintf(serial, cap, "%llx", (unsigned long long)a->serial);
+	ent_str(e, "satokenSerial", serial);
+	ent_str(e, "satokenRole", role_name(a->role));
+	ent_bool(e, "satokenEnabled", a->enabled);
+	ent_num(e, "satokenCreatedAt", a->created_at, 1);
+	ent_num(e, "satokenDaysValid", a->days_valid, a->days_valid != 0);
+	ent_str(e, "description", a->description);
+	ent_str(e, "satokenOwner", a->owner);
+	ent_str(e, "satokenPublicKey", a->public_key);
+	ent_str(e, "satokenExternalId", a->external_id);
+	ent_str(e, "satokenCreatedBy", a->created_by);
+	ent_list(e, "satokenMemberOf", &a->groups);
+}
+
+static void
+enc_group(struct ent *e, const struct sat_group *g)
+{
+	if (e->op == LDAP_MOD_ADD) {
+		ent_str(e, "objectClass", "satokenGroup");
+		ent_str(e, "satokenName", g->name);
+	}
+	ent_num(e, "satokenCreatedAt", g->created_at, 1);
+	ent_str(e, "description", g->description);
+	ent_str(e, "satokenCreatedBy", g->created_by);
+}
+
+static void
+enc_token(struct ent *e, const struct sat_token *t)
+{
+	if (e->op == LDAP_MOD_ADD) {
+		ent_str(e, "objectClass", "satokenToken");
+		ent_str(e, "satokenTokenId", t->id);
+	}
+	ent_str(e, "satokenAccount", t->account);
+	ent_str(e, "satokenTokenName", t->name);
+	ent_bin(e, "satokenDigest", t->digest, sizeof(t->digest));
+	ent_num(e, "satokenCreatedAt", t->created_at, 1);
+	ent_num(e, "satokenExpiresAt", t->expires_at, 1);
+	ent_num(e, "satokenTtl", (long long)t->ttl, t->ttl != 0);
+	ent_num(e, "satokenRevokedAt", t->revoked_at, t->revoked_at != 0);
+	ent_str(e, "satokenCreatedBy", t->created_by);
+	ent_str(e, "description", t->description);
+	ent_list(e, "satokenService", &t->services);
+	ent_list(e, "satokenSource", &t->sources);
+	ent_str(e, "satokenReplacedBy", t->replaced_by[0] != '\0' ?
+	    t->replaced_by : NULL);
+	/* absent rather than FALSE: the schema's default, and what an
+	 * entry written before these existed says */
+	ent_str(e, "satokenDisabled", t->disabled_at != 0 ? "TRUE" : NULL);
+	ent_str(e, "satokenCanary", t->canary ? "TRUE" : NULL);
+}
+
+/* ---- DNs ------------------------------------------------------------- */
+
+/* an RDN value, every byte outside [A-Za-z0-9_.-] as \XX (RFC 4514) */
+static void
+dn_value(const char *v, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	unsigned char ch;
+
+	for (; *v != '\0' && n + 4 < cap; v++) {
+		ch = (unsigned char)*v;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+		    ch == '-') {
+			out[n++] = (char)ch;
+		} else {
+			out[n++] = '\\';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+static void
+dn_account(const struct control *ctl, const char *name, char *out)
+{
+	snprintf(out, DN_MAX, "satokenName=%s,ou=accounts,%s", name, ctl->sub);
+}
+
+static void
+dn_group(const struct control *ctl, const char *name, char *out)
+{
+	snprintf(out, DN_MAX, "satokenName=%s,ou=groups,%s", name, ctl->sub);
+}
+
+static void
+dn_token(const struct control *ctl, const char *id, char *out)
+{
+	snprintf(out, DN_MAX, "satokenTokenId=%s,ou=tokens,%s", id, ctl->sub);
+}
+
+static void
+dn_live(const struct control *ctl, const char *account, const char *name,
+    char *out)
+{
+	char v[SAT_TOKEN_NAME_MAX * 3 + 1];
+
+	dn_value(name, v, sizeof(v));
+	snprintf(out, DN_MAX, "satokenLiveName=%s,satokenName=%s,ou=accounts,"
+	    "%s", v, account, ctl->sub);
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+static void
+drop(struct control *ctl)
+{
+	if (ctl->ld != NULL)
+		ldap_unbind_ext_s(ctl->ld, NULL, NULL);
+	ctl->ld = NULL;
+	ctl->key_ok = 0;
+	ctl->retry_ms = clock_ms() + RETRY_MS;
+}
+
+/* The result of one LDAP call as ours; a lost connection is dropped. */
+static int
+ldap_r(struct control *ctl, int rc)
+{
+	switch (rc) {
+	case LDAP_SUCCESS:
+		return 0;
+	case LDAP_ALREADY_EXISTS:
+	case LDAP_ASSERTION_FAILED:
+		return SAT_E_CONFLICT;
+	case LDAP_NO_SUCH_OBJECT:
+		return SAT_E_NOTFOUND;
+	case LDAP_SERVER_DOWN:
+	case LDAP_TIMEOUT:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_UNAVAILABLE:
+	case LDAP_BUSY:
+	case LDAP_UNWILLING_TO_PERFORM:
+		drop(ctl);
+		return SAT_E_IO;
+	default:
+		dlog(LOG_WARNING, "directory: a write was refused: %s",
+		    ldap_err2string(rc));
+		return SAT_E_IO;
+	}
+}
+
+/* The fleet's key must be the store's before anything is minted here:
+ * until the follower has brought it, a token would be hashed under a
+ * key no other host has. */
+static int
+key_check(struct control *ctl, struct store *s)
+{
+	char dn[DN_MAX];
+	char *attrs[] = { "satokenHmacKey", NULL };
+	LDAPMessage *res = NULL, *e;
+	struct berval **v = NULL;
+	int rc, ok = 0;
+
+	snprintf(dn, sizeof(dn), "cn=key,%s", ctl->sub);
+	rc = ldap_search_ext_s(ctl->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, NULL, 1, &res);
+	if (rc == LDAP_SUCCESS && (e = ldap_first_entry(ctl->ld, res)) != NULL &&
+	    (v = ldap_get_values_len(ctl->ld, e, "satokenHmacKey")) != NULL &&
+	    v[0] != NULL && v[0]->bv_len == TOKEN_KEY_LEN)
+		ok = CRYPTO_memcmp(v[0]->bv_val, store_hmac_key(s),
+		    TOKEN_KEY_LEN) == 0;
+	if (v != NULL)
+		ldap_value_free_len(v);
+	if (res != NULL)
+		ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
+		return ldap_r(ctl, rc);
+	ctl->key_ok = ok;
+	return 0;
+}
+
+static int
+ensure(struct control *ctl, struct op_ctx *c)
+{
+	int r;
+
+	if (ctl->ld == NULL) {
+		if (clock_ms() < ctl->retry_ms)
+			return op_fail(c, SAT_E_IO, "the directory %s cannot be "
+			    "reached: nothing was changed", ctl->uris);
+		if ((ctl->ld = ldapconn_open(ctl->uris, ctl->bind_dn,
+		    ctl->pwfile, NET_TIMEOUT_S)) == NULL) {
+			ctl->retry_ms = clock_ms() + RETRY_MS;
+			return op_fail(c, SAT_E_IO, "the directory %s cannot be "
+			    "reached: nothing was changed", ctl->uris);
+		}
+	}
+	if (!ctl->key_ok && (r = key_check(ctl, c->st->store)) != 0)
+		return op_fail(c, SAT_E_IO, "the directory %s cannot be "
+		    "reached: nothing was changed", ctl->uris);
+	if (!ctl->key_ok)
+		return op_fail(c, SAT_E_IO, "this host does not hold the "
+		    "fleet's HMAC key from the directory yet: nothing was "
+		    "changed");
+	return 0;
+}
+
+/* ---- LDAP calls ---------------------------------------------------------- */
+
+static int
+l_add(struct control *ctl, const char *dn, struct ent *e)
+{
+	int r = e->r;
+
+	if (r == 0)
+		r = ldap_r(ctl, ldap_add_ext_s(ctl->ld, dn, e->mods, NULL,
+		    NULL));
+	ent_free(e);
+	return r;
+}
+
+/* filter: an assertion the entry must meet (RFC 4528), or NULL */
+static int
+l_mod(struct control *ctl, const char *dn, struct ent *e, const char *filter)
+{
+	LDAPControl *ac = NULL, *ctrls[2] = { NULL, NULL };
+	int r = e->r;
+
+	if (r == 0 && filter != NULL &&
+	    ldap_create_assertion_control(ctl->ld, (char *)filter, 1,
+	    &ac) != LDAP_SUCCESS)
+		r = SAT_E_NOMEM;
+	ctrls[0] = ac;
+	if (r == 0 && e->n > 0)
+		r = ldap_r(ctl, ldap_modify_ext_s(ctl->ld, dn, e->mods,
+		    ac != NULL ? ctrls : NULL, NULL));
+	if (ac != NULL)
+		ldap_control_free(ac);
+	ent_free(e);
+	return r;
+}
+
+static int
+l_del(struct control *ctl, const char *dn, const char *filter)
+{
+	LDAPControl *ac = NULL, *ctrls[2] = { NULL, NULL };
+	int r = 0;
+
+	if (filter != NULL && ldap_create_assertion_control(ctl->ld,
+	    (char *)filter, 1, &ac) != LDAP_SUCCESS)
+		return SAT_E_NOMEM;
+	ctrls[0] = ac;
+	r = ldap_r(ctl, ldap_delete_ext_s(ctl->ld, dn, ac != NULL ? ctrls :
+	    NULL, NULL));
+	if (ac != NULL)
+		ldap_control_free(ac);
+	return r;
+}
+
+/* The one value of attr in the entry dn, in out; SAT_E_NOTFOUND when
+ * the entry or the attribute is absent. */
+static int
+read_attr(struct control *ctl, const char *dn, const char *attr, char *out,
+    size_t cap)
+{
+	char *attrs[2] = { (char *)attr, NULL };
+	LDAPMessage *res = NULL, *e;
+	struct berval **v = NULL;
+	int rc, r = SAT_E_NOTFOUND;
+
+	rc = ldap_search_ext_s(ctl->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, NULL, 1, &res);
+	if (rc == LDAP_SUCCESS && (e = ldap_first_entry(ctl->ld, res)) != NULL &&
+	    (v = ldap_get_values_len(ctl->ld, e, attr)) != NULL &&
+	    v[0] != NULL && v[0]->bv_len < cap &&
+	    memchr(v[0]->bv_val, '\0', v[0]->bv_len) == NULL) {
+		memcpy(out, v[0]->bv_val, v[0]->bv_len);
+		out[v[0]->bv_len] = '\0';
+		r = 0;
+	}
+	if (v != NULL)
+		ldap_value_free_len(v);
+	if (res != NULL)
+		ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
+		return ldap_r(ctl, rc);
+	return r;
+}
+
+/* Deletes every entry filter finds under base (scope), leaves first
+ * when the scope is a subtree's children. */
+static int
+del_found(struct control *ctl, const char *base, int scope,
+    const char *filter)
+{
+	char *attrs[] = { "1.1", NULL }, *dn;
+	LDAPMessage *res = NULL, *e;
+	int rc, r = 0;
+
+	rc = ldap_search_ext_s(ctl->ld, base, scope, filter, attrs, 0, NULL,
+	    NULL, NULL, 0, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		if (res != NULL)
+			ldap_msgfree(res);
+		return ldap_r(ctl, rc);
+	}
+	for (e = ldap_first_entry(ctl->ld, res); e != NULL && r == 0;
+	    e = ldap_next_entry(ctl->ld, e)) {
+		if ((dn = ldap_get_dn(ctl->ld, e)) == NULL)
+			continue;
+		r = l_del(ctl, dn, NULL);
+		if (r == SAT_E_NOTFOUND)
+			r = 0;
+		ldap_memfree(dn);
+	}
+	if (res != NULL)
+		ldap_msgfree(res);
+	return r;
+}
+
+/* ---- the request's changes ------------------------------------------------ */
+
+enum ikind { I_ACCOUNT, I_GROUP, I_POLICY, I_TOKEN };
+
+struct item {
+	enum ikind kind;
+	int had, has;			/* a record before the request; after */
+	struct sat_account a0, a1;
+	struct sat_group g0, g1;
+	struct sat_policy p0, p1;
+	struct sat_token t0, t1;
+};
+
+enum ukind { U_DELETE, U_ACCOUNT, U_GROUP, U_POLICY, U_TOKEN, U_LIVE };
+
+/* what takes one write back */
+struct undo {
+	enum ukind kind;
+	char dn[DN_MAX];
+	const struct item *it;
+	char id[TOKEN_ID_LEN + 1];	/* U_LIVE: the token it named */
+};
+
+struct wctx {
+	struct control *ctl;
+	struct op_ctx *c;
+	struct item *it;
+	size_t n;
+	struct undo *u;
+	size_t nu, ucap;
+};
+
+static void
+item_free(struct item *it)
+{
+	record_free_account(&it->a0);
+	record_free_account(&it->a1);
+	record_free_group(&it->g0);
+	record_free_group(&it->g1);
+	record_free_policy(&it->p0);
+	record_free_policy(&it->p1);
+	record_free_token(&it->t0);
+	record_free_token(&it->t1);
+}
+
+static int
+decode(struct item *it, const void *p, size_t n, int after)
+{
+	switch (it->kind) {
+	case I_ACCOUNT:
+		return record_decode_account(p, n, after ? &it->a1 : &it->a0);
+	case I_GROUP:
+		return record_decode_group(p, n, after ? &it->g1 : &it->g0);
+	case I_POLICY:
+		return record_decode_policy(p, n, after ? &it->p1 : &it->p0);
+	case I_TOKEN:
+		return record_decode_token(p, n, after ? &it->t1 : &it->t0);
+	}
+	return SAT_E_INTERNAL;
+}
+
+/* One staged change as an item: 1, 0 for a key that is not the
+ * directory's (the token indexes, last use...), or an error. */
+static int
+item_load(struct store *s, const struct store_change *ch, struct item *it)
+{
+	void *v = NULL;
+	size_t vlen = 0;
+	int r;
+
+	memset(it, 0, sizeof(*it));
+	if (ch->klen == 1 && ch->key[0] == 'p')
+		it->kind = I_POLICY;
+	else if (ch->klen > 2 && ch->key[1] == ':' && ch->key[0] == 'a')
+		it->kind = I_ACCOUNT;
+	else if (ch->klen > 2 && ch->key[1] == ':' && ch->key[0] == 'g')
+		it->kind = I_GROUP;
+	else if (ch->klen > 2 && ch->key[1] == ':' && ch->key[0] == 't')
+		it->kind = I_TOKEN;
+	else
+		return 0;
+	r = store_fetch_before(s, ch->key, ch->klen, &v, &vlen);
+	if (r == 0) {
+		r = decode(it, v, vlen, 0);
+		sat_freezero(v, vlen);
+		/* a record that does not decode is absent (fail closed) */
+		it->had = r == 0;
+	}
+	if (r != 0 && r != SAT_E_NOTFOUND && r != SAT_E_MALFORMED &&
+	    r != SAT_E_INVALID)
+		return r;
+	if (ch->val != NULL) {
+		if ((r = decode(it, ch->val, ch->vlen, 1)) != 0)
+			return r;
+		it->has = 1;
+	}
+	return 1;
+}
+
+static int
+push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it,
+    const char *id)
+{
+	struct undo *nu;
+
+	if (w->nu == w->ucap) {
+		size_t ncap = w->ucap ? w->ucap * 2 : 8;
+
+		if ((nu = realloc(w->u, ncap * sizeof(*nu))) == NULL)
+			return SAT_E_NOMEM;
+		w->u = nu;
+		w->ucap = ncap;
+	}
+	w->u[w->nu].kind = k;
+	snprintf(w->u[w->nu].dn, DN_MAX, "%s", dn);
+	w->u[w->nu].it = it;
+	snprintf(w->u[w->nu].id, sizeof(w->u[0].id), "%s", id != NULL ? id : "");
+	w->nu++;
+	return 0;
+}
+
+static int
+live_set(struct control *ctl, const char *dn, const char *id,
+    const char *was)
+{
+	char filter[64];
+	struct ent e;
+
+	ent_init(&e, LDAP_MOD_REPLACE);
+	ent_str(&e, "satokenTokenId", id);
+	snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", was);
+	return l_mod(ctl, dn, &e, filter);
+}
+
+/* Takes back what this request wrote, newest first; best effort (the
+ * connection may be what failed). */
+static void
+undo_all(struct wctx *w)
+{
+	struct control *ctl = w->ctl;
+	struct ent e;
+	char serial[24];
+	int r = 0;
+
+	while (w->nu > 0) {
+		const struct undo *u = &w->u[--w->nu];
+
+		if (ctl->ld == NULL)
+			break;
+		ent_init(&e, LDAP_MOD_REPLACE);
+		switch (u->kind) {
+		case U_DELETE:
+			r = l_del(ctl, u->dn, NULL);
+			break;
+		case U_ACCOUNT:
+			enc_account(&e, &u->it->a0, serial, sizeof(serial));
+			r = l_mod(ctl, u->dn, &e, NULL);
+			break;
+		case U_GROUP:
+			enc_group(&e, &u->it->g0);
+			r = l_mod(ctl, u->dn, &e, NULL);
+			break;
+		case U_POLICY:
+			ent_list(&e, "satokenPolicyGroup", &u->it->p0.groups);
+			r = l_mod(ctl, u->dn, &e, NULL);
+			break;
+		case U_TOKEN:
+			enc_token(&e, &u->it->t0);
+			r = l_mod(ctl, u->dn, &e, NULL);
+			break;
+		case U_LIVE:
+			r = live_set(ctl, u->dn, u->id, u->it->t1.id);
+			break;
+		}
+		ent_free(&e);
+		if (r != 0 && r != SAT_E_NOTFOUND)
+			dlog(LOG_WARNING, "directory: cannot take back a write "
+			    "to %s: %s", u->dn, sat_strerror(r));
+	}
+}
+
+/* The token this request rotated into new_id, or NULL. */
+static const struct item *
+rotated_from(const struct wctx *w, const char *new_id)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->it[i].kind == I_TOKEN && w->it[i].had &&
+		    w->it[i].has && strcmp(w->it[i].t1.replaced_by, new_id) == 0)
+			return &w->it[i];
+	return NULL;
+}
+
+/* Unix seconds of an LDAP GeneralizedTime in UTC
+ * ("20261205051700Z"); 0 when it does not read. */
+static int64_t
+gentime(const char *v)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(v, "%Y%m%d%H%M%S", &tm);
+	if (end == NULL || (*end != 'Z' && *end != '.'))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* 1 when the live name dn names a token that is no longer live in the
+ * directory (expired, revoked, gone: names are freed lazily) and was
+ * removed; 0 when it stands. */
+static int
+live_stale(struct wctx *w, const char *dn)
+{
+	struct control *ctl = w->ctl;
+	char id[TOKEN_ID_LEN + 1], tdn[DN_MAX], v[24], filter[64], *end;
+	long long exp;
+	int r;
+
+	if ((r = read_attr(ctl, dn, "satokenTokenId", id, sizeof(id))) != 0)
+		return r == SAT_E_NOTFOUND ? 1 : r;
+	dn_token(ctl, id, tdn);
+	if ((r = read_attr(ctl, tdn, "satokenRevokedAt", v, sizeof(v))) == 0)
+		goto stale;
+	if (r != SAT_E_NOTFOUND)
+		return r;
+	if ((r = read_attr(ctl, tdn, "satokenExpiresAt", v, sizeof(v))) != 0) {
+		if (r != SAT_E_NOTFOUND)
+			return r;
+		/* a name is claimed before its token is written: another
+		 * host's mint in progress, unless it is old (one that
+		 * failed and could not be taken back) */
+		if ((r = read_attr(ctl, dn, "createTimestamp", v,
+		    sizeof(v))) != 0)
+			return r == SAT_E_NOTFOUND ? 0 : r;
+		if (gentime(v) > w->c->st->now - ORPHAN_S)
+			return 0;
+		goto stale;
+	}
+	exp = strtoll(v, &end, 10);
+	if (*end != '\0' || exp > w->c->st->now)
+		return 0;
+stale:
+	snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", id);
+	r = l_del(ctl, dn, filter);
+	return r == 0 || r == SAT_E_NOTFOUND || r == SAT_E_CONFLICT ? 1 : r;
+}
+
+/* A new live token claims its name in the directory. */
+static int
+claim(struct wctx *w, const struct item *it)
+{
+	struct control *ctl = w->ctl;
+	const struct sat_token *t = &it->t1;
+	const struct item *old;
+	char dn[DN_MAX];
+	struct ent e;
+	int r, tries;
+
+	dn_live(ctl, t->account, t->name, dn);
+	if ((old = rotated_from(w, t->id)) != NULL &&
+	    strcmp(old->t0.name, t->name) == 0) {
+		r = live_set(ctl, dn, t->id, old->t0.id);
+		if (r == 0)
+			return push_undo(w, U_LIVE, dn, it, old->t0.id);
+		if (r == SAT_E_CONFLICT)
+			return op_fail(w->c, r, "token %s was changed on another "
+			    "control host meanwhile", old->t0.id);
+		if (r != SAT_E_NOTFOUND)
+			return r;
+		/* a name written before live names were: claim it */
+	}
+	for (tries = 0; tries < 2; tries++) {
+		ent_init(&e, LDAP_MOD_ADD);
+		ent_str(&e, "objectClass", "satokenLiveName");
+		ent_str(&e, "satokenLiveName", t->name);
+		ent_str(&e, "satokenTokenId", t->id);
+		if ((r = l_add(ctl, dn, &e)) == 0)
+			return push_undo(w, U_DELETE, dn, it, NULL);
+		if (r != SAT_E_CONFLICT)
+			return r;
+		if (tries > 0 || (r = live_stale(w, dn)) == 0)
+			return op_fail(w->c, SAT_E_CONFLICT, "service account %s "
+			    "already has a live token named '%s' (in the "
+			    "directory)", t->account, t->name);
+		if (r < 0)
+			return r;
+	}
+	return SAT_E_CONFLICT;
+}
+
+/* An entry of the request: added (new), or replaced whole. */
+static int
+put_entry(struct wctx *w, const struct item *it)
+{
+	struct control *ctl = w->ctl;
+	char dn[DN_MAX], serial[24];
+	struct ent e;
+	int r;
+
+	ent_init(&e, it->had ? LDAP_MOD_REPLACE : LDAP_MOD_ADD);
+	switch (it->kind) {
+	case I_ACCOUNT:
+		dn_account(ctl, it->a1.name, dn);
+		enc_account(&e, &it->a1, serial, sizeof(serial));
+		if (!it->had) {
+			if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
+				return op_fail(w->c, r, "service account %s "
+				    "already exists (in the directory)",
+				    it->a1.name);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+		}
+		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
+			return r;
+		return push_undo(w, U_ACCOUNT, dn, it, NULL);
+	case I_GROUP:
+		dn_group(ctl, it->g1.name, dn);
+		enc_group(&e, &it->g1);
+		if (!it->had) {
+			if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
+				return op_fail(w->c, r, "group %s already "
+				    "exists (in the directory)", it->g1.name);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+		}
+		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
+			return r;
+		return push_undo(w, U_GROUP, dn, it, NULL);
+	case I_POLICY:
+		snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
+		ent_init(&e, LDAP_MOD_REPLACE);
+		ent_list(&e, "satokenPolicyGroup", &it->p1.groups);
+		if ((r = l_mod(ctl, dn, &e, NULL)) == SAT_E_NOTFOUND) {
+			/* a directory without base.ldif's policy entry */
+			ent_init(&e, LDAP_MOD_ADD);
+			ent_str(&e, "objectClass", "satokenPolicy");
+			ent_str(&e, "cn", "policy");
+			ent_list(&e, "satokenPolicyGroup", &it->p1.groups);
+			r = l_add(ctl, dn, &e);
+		}
+		return r != 0 ? r : push_undo(w, U_POLICY, dn, it, NULL);
+	case I_TOKEN:
+		dn_token(ctl, it->t1.id, dn);
+		enc_token(&e, &it->t1);
+		if (!it->had) {
+			r = l_add(ctl, dn, &e);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+		}
+		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
+			return r;
+		return push_undo(w, U_TOKEN, dn, it, NULL);
+	}
+	ent_free(&e);
+	return SAT_E_INTERNAL;
+}
+
+static int
+token_live(const struct sat_token *t)
+{
+	return t->revoked_at == 0;
+}
+
+/* An entry the request deleted. */
+static int
+del_entry(struct wctx *w, const struct item *it)
+{
+	struct control *ctl = w->ctl;
+	char dn[DN_MAX], filter[128], tokens[DN_MAX];
+	int r;
+
+	switch (it->kind) {
+	case I_TOKEN:
+		dn_token(ctl, it->t0.id, dn);
+		break;
+	case I_GROUP:
+		dn_group(ctl, it->g0.name, dn);
+		break;
+	case I_ACCOUNT:
+		/* its tokens stop at once everywhere, and its live names
+		 * (children) go before it */
+		dn_account(ctl, it->a0.name, dn);
+		snprintf(tokens, sizeof(tokens), "ou=tokens,%s", ctl->sub);
+		snprintf(filter, sizeof(filter), "(&(objectClass=satokenToken)"
+		    "(satokenAccount=%s))", it->a0.name);
+		if ((r = del_found(ctl, tokens, LDAP_SCOPE_ONELEVEL,
+		    filter)) != 0 ||
+		    (r = del_found(ctl, dn, LDAP_SCOPE_ONELEVEL,
+		    "(objectClass=*)")) != 0)
+			return r;
+		break;
+	default:
+		return 0;
+	}
+	r = l_del(ctl, dn, NULL);
+	return r == SAT_E_NOTFOUND ? 0 : r;
+}
+
+/* The directory writes of one request, in an order that lets each
+ * refusal come before anything it would have to take back: the new
+ * accounts and groups (their names), the live token names, the other
+ * entries; then, past taking back, the freed names and the deletions. */
+static int
+write_all(struct wctx *w)
+{
+	struct control *ctl = w->ctl;
+	struct item *it;
+	char dn[DN_MAX], filter[64];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < w->n && r == 0; i++) {
+		it = &w->it[i];
+		if (!it->had && it->has &&
+		    (it->kind == I_ACCOUNT || it->kind == I_GROUP))
+			r = put_entry(w, it);
+	}
+	for (i = 0; i < w->n && r == 0; i++) {
+		it = &w->it[i];
+		if (it->kind == I_TOKEN && !it->had && it->has &&
+		    token_live(&it->t1))
+			r = claim(w, it);
+	}
+	for (i = 0; i < w->n && r == 0; i++) {
+		it = &w->it[i];
+		if (it->has && (it->had || it->kind == I_TOKEN ||
+		    it->kind == I_POLICY))
+			r = put_entry(w, it);
+	}
+	if (r != 0) {
+		undo_all(w);
+		return r;
+	}
+	/* names freed: best effort (a stale one is freed when claimed) */
+	for (i = 0; i < w->n && ctl->ld != NULL; i++) {
+		it = &w->it[i];
+		if (it->kind != I_TOKEN || !it->had || !token_live(&it->t0) ||
+		    (it->has && token_live(&it->t1)) ||
+		    (it->has && it->t1.replaced_by[0] != '\0'))
+			continue;
+		dn_live(ctl, it->t0.account, it->t0.name, dn);
+		snprintf(filter, sizeof(filter), "(satokenTokenId=%s)",
+		    it->t0.id);
+		(void)l_del(ctl, dn, filter);
+	}
+	for (i = 0; i < w->n && r == 0; i++)
+		if (w->it[i].kind == I_TOKEN && w->it[i].had && !w->it[i].has)
+			r = del_entry(w, &w->it[i]);
+	for (i = 0; i < w->n && r == 0; i++)
+		if (w->it[i].kind != I_TOKEN && w->it[i].had && !w->it[i].has)
+			r = del_entry(w, &w->it[i]);
+	return r;
+}
+
+static int
+write_changes(struct control *ctl, struct op_ctx *c)
+{
+	const struct store_batch *b = store_savepoint_changes(c->st->store);
+	struct wctx w;
+	size_t i;
+	int r = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.ctl = ctl;
+	w.c = c;
+	if (b == NULL)
+		return SAT_E_INTERNAL;
+	if ((w.it = calloc(b->n + 1, sizeof(*w.it))) == NULL)
+		return op_fail(c, SAT_E_NOMEM, "out of memory");
+	for (i = 0; i < b->n && r == 0; i++) {
+		if ((r = item_load(c->st->store, &b->v[i], &w.it[w.n])) == 1) {
+			w.n++;
+			r = 0;
+		} else {
+			item_free(&w.it[w.n]);
+		}
+	}
+	if (r != 0)
+		r = op_fail(c, r, "store: %s", sat_strerror(r));
+	else if (w.n > 0 && (r = ensure(ctl, c)) == 0 &&
+	    (r = write_all(&w)) != 0 && c->msg[0] == '\0')
+		r = op_fail(c, r == SAT_E_CONFLICT ? r : SAT_E_IO,
+		    r == SAT_E_CONFLICT ? "changed in the directory meanwhile" :
+		    "the directory %s did not take the change: nothing was "
+		    "changed", ctl->uris);
+	for (i = 0; i < w.n; i++)
+		item_free(&w.it[i]);
+	free(w.it);
+	free(w.u);
+	return r;
+}
+
+int
+control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
+{
+	struct store *s = c->st->store;
+	int r;
+
+	if ((r = store_savepoint(s)) != 0)
+		return op_fail(c, r, "store: %s", sat_strerror(r));
+	c->msg[0] = '\0';
+	r = fn(c);
+	if (r == 0 && store_savepoint_changes(s)->n > 0)
+		r = write_changes(c->st->control, c);
+	if (r == 0) {
+		if ((r = store_savepoint_release(s)) != 0) {
+			/* everything staged is gone: the batch fails whole */
+			c->staged = 1;
+			return op_fail(c, r, "out of memory");
+		}
+		return 0;
+	}
+	/* this request's changes alone go; the batch's others stay */
+	store_savepoint_rollback(s);
+	if (c->staged) {
+		c->staged = 0;
+		if (ops_load_names(c->st) != 0)
+			dlog(LOG_ERR, "store: cannot reload the names");
+	}
+	return r;
+}
+
+int
+control_new(const struct sat_config *cf, struct control **ret)
+{
+	struct control *ctl;
+
+	*ret = NULL;
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
+		return SAT_E_NOMEM;
+	snprintf(ctl->sub, sizeof(ctl->sub), "ou=satoken,%s",
+	    cf->directory_base);
+	if ((ctl->uris = sat_strdup(cf->directory)) == NULL ||
+	    (ctl->bind_dn = sat_strdup(cf->directory_bind_dn)) == NULL ||
+	    (ctl->pwfile = sat_strdup(cf->directory_password_file)) == NULL) {
+		control_free(ctl);
+		return SAT_E_NOMEM;
+	}
+	*ret = ctl;
+	return 0;
+}
+
+void
+control_free(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	if (ctl->ld != NULL)
+		ldap_unbind_ext_s(ctl->ld, NULL, NULL);
+	free(ctl->uris);
+	free(ctl->bind_dn);
+	free(ctl->pwfile);
+	free(ctl);
+}
