@@ -1,0 +1,256 @@
+#!/bin/bash
+# Control hosts: the sample provider, two real satokends with
+# directory_role = control and a follower, configured only through
+# DESIGN's directory keys; every change is made with satokenctl on a
+# control host, and logins go through the real PAM module (pamtester
+# under pam_wrapper) on the follower.  What a user would notice: a token
+# minted on a control host logs in on the follower; a revocation, an
+# account disabled, a group taken off the policy are refused there; with
+# the directory down a change is UNAVAILABLE and changes nothing, while
+# logins go on; two control hosts minting one name: one CONFLICT; a
+# viewer cannot change anything; a follower still answers READ_ONLY.
+. "$(dirname "$0")/lib.sh"
+: "${SATOKEND:?}" "${SATOKENCTL:?}" "${PAM_MODULE:?}"
+SATD_PIDS=()
+cleanup_hosts() {
+	local p
+	for p in "${SATD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	cleanup
+}
+trap cleanup_hosts EXIT
+
+mkdir -p "$T/prov"
+sample_conf provider.conf prov >"$T/prov/slapd.conf"
+start_slapd prov || { fail "provider did not start"; finish; exit 1; }
+P=$URI_prov
+PPORT=$PORT
+for h in control1 control2 follower1; do host_secret $h; done
+as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null || fail "base.ldif"
+as_root prov ldapadd >/dev/null <<EOF || fail "control2's entry"
+dn: cn=control2,ou=hosts,$SUB
+objectClass: satokenHost
+cn: control2
+EOF
+as_root prov ldapmodify >/dev/null <<EOF || fail "control2 in cn=control"
+dn: cn=control,$SUB
+changetype: modify
+add: member
+member: cn=control2,ou=hosts,$SUB
+EOF
+for h in control1 control2 follower1; do
+	as_root prov ldappasswd -T "$T/pw.$h" "cn=$h,ou=hosts,$SUB" >/dev/null ||
+		fail "password of $h"
+done
+as_root prov ldapadd >/dev/null <<EOF || fail "the fleet key"
+dn: cn=key,$SUB
+objectClass: satokenKey
+cn: key
+satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
+EOF
+
+# host_start NAME ROLE: satokend as cn=NAME, its store and socket in $T/NAME
+host_start() {
+	local n=$1 role=$2 d=$T/$1 i
+	mkdir -p "$d"
+	chmod 755 "$d"
+	cat >"$d/satoken.conf" <<EOF
+database = $d/satoken.db
+socket = $d/satokend.sock
+audit = file:$d/audit.log
+admin_users = $(id -u)
+rate_limit = 0
+directory = $P
+directory_base = $BASE
+directory_bind_dn = cn=$n,ou=hosts,$SUB
+directory_password_file = $T/pw.$n
+directory_role = $role
+host_name = $n
+EOF
+	chmod 0644 "$d/satoken.conf"
+	mkdir -p "$d/pam.d"
+	printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
+		"$PAM_MODULE" "$d/satoken.conf" "$PAM_MODULE" "$d/satoken.conf" \
+		>"$d/pam.d/sattest"
+	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
+		>"$d/pam.d/other"
+	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
+		"$SATOKEND" --foreground \
+		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
+	eval "PID_$n=$!"
+	SATD_PIDS+=("$!")
+	for i in $(seq 200); do
+		"$SATOKENCTL" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 &&
+			return 0
+		sleep 0.05
+	done
+	fail "$n did not start: $(tail -5 "$d/satokend.log")"
+	return 1
+}
+ctl() {
+	local n=$1
+	shift
+	"$SATOKENCTL" --socket "$T/$n/satokend.sock" "$@"
+}
+# login HOST ACCOUNT TOKEN-FILE: through pam_satoken.so on HOST
+login() {
+	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/$1/pam.d" \
+		LD_PRELOAD="${PAMT_PRELOAD:-libpam_wrapper.so}" \
+		ASAN_OPTIONS=detect_leaks=0 \
+		pamtester sattest "$2" authenticate <"$3" >/dev/null 2>&1
+}
+refused() { ! login "$@"; }
+# mint HOST ACCOUNT NAME [TAG]: the token in $T/tok.TAG, its id in
+# $T/id.TAG (TAG: NAME unless given)
+mint() {
+	local f=${4:-$3}
+	ctl "$1" --json token mint "$2" --name "$3" --ttl 1h >"$T/mint.$f" &&
+		jq -j .token "$T/mint.$f" >"$T/tok.$f" &&
+		jq -j .id "$T/mint.$f" >"$T/id.$f"
+}
+
+host_start control1 control
+host_start control2 control
+host_start follower1 follower
+
+# the control hosts mint under the fleet's key only: until it is in
+# their store a change is refused, so wait for it as a script would
+ready() { ctl control1 group create svc; }
+wait_for "control1: takes changes once it holds the fleet key" ready
+check "control1: an account in the group" ctl control1 account create ci --group svc
+check "control1: the group on the policy" ctl control1 policy add svc
+check "control1: a token minted" mint control1 ci one
+check "  ...the reply names no secret but the token itself" \
+	test "$(jq -r .token "$T/mint.one" | cut -c1-4)" = sat_
+wait_for "follower1: the token minted on control1 logs in" login follower1 ci "$T/tok.one"
+check "control1: ...and on the control host itself" login control1 ci "$T/tok.one"
+check "the directory holds the token's entry, digest only" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
+	'(satokenTokenId=$(cat "$T/id.one"))' satokenDigest satokenTokenName | grep -q '^satokenTokenName: one'"
+check "  ...and its live name" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'satokenName=ci,ou=accounts,$SUB' \
+	-s one '(satokenLiveName=one)' satokenTokenId | grep -q '$(cat "$T/id.one")'"
+wait_for "follower1: the account as control1 wrote it" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show ci | jq -e '.groups == [\"svc\"] and .role == \"admin\"'"
+wait_for "control2: mirrors what control1 wrote" \
+	bash -c "'$SATOKENCTL' --socket '$T/control2/satokend.sock' --json token show '$(cat "$T/id.one")' | jq -e '.name == \"one\"'"
+
+# --- revocation on a control host: refused on the follower ------------
+check "control2: a second token" mint control2 ci two
+wait_for "follower1: the token minted on control2 logs in" login follower1 ci "$T/tok.two"
+check "control1: revoke one" ctl control1 token revoke "$(cat "$T/id.one")"
+check "control1: refused at once on the control host" refused control1 ci "$T/tok.one"
+wait_for "follower1: the revoked token is refused" refused follower1 ci "$T/tok.one"
+check "follower1: ...the other still logs in" login follower1 ci "$T/tok.two"
+check "control1: the revoked token's name is free again" mint control1 ci one one2
+
+# --- account, group and policy changes mirrored -------------------------
+check "control1: disable ci" ctl control1 account disable ci
+wait_for "follower1: the disabled account's token is refused" refused follower1 ci "$T/tok.two"
+check "control2: enable ci" ctl control2 account enable ci
+wait_for "follower1: ...enabled again, accepted" login follower1 ci "$T/tok.two"
+check "control1: the policy without svc" ctl control1 policy set
+wait_for "follower1: a group off the policy: refused" refused follower1 ci "$T/tok.two"
+check "control1: svc back on the policy" ctl control1 policy add svc
+wait_for "follower1: ...back on it, accepted" login follower1 ci "$T/tok.two"
+check "control2: a group" ctl control2 group create ops --description "the ops team"
+wait_for "follower1: the group mirrored" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json group list | jq -e '[.items[].name] | index(\"ops\")'"
+check "control2: a member" ctl control2 group add-member ops ci
+wait_for "follower1: the membership mirrored" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show ci | jq -e '.groups | index(\"ops\")'"
+check "control1: an account of its own, with a token" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create web --group svc --description 'web tier' &&
+	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint web --name deploy --ttl 1h | jq -j .token >'$T/tok.web'"
+wait_for "follower1: its token logs in" login follower1 web "$T/tok.web"
+check "control1: the account deleted" ctl control1 account delete web
+wait_for "follower1: a deleted account's token is refused" refused follower1 web "$T/tok.web"
+wait_for "follower1: ...and the account is gone" \
+	bash -c "! '$SATOKENCTL' --socket '$T/follower1/satokend.sock' account show web"
+check "the directory keeps none of its tokens" \
+	bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b '$SUB' '(|(satokenAccount=web)(satokenName=web))' 1.1)\""
+
+# --- two control hosts racing for one name: exactly one wins ----------
+for round in 1 2 3 4 5; do
+	ctl control1 token mint ci --name "race$round" >/dev/null 2>&1 &
+	a=$!
+	ctl control2 token mint ci --name "race$round" >/dev/null 2>&1 &
+	b=$!
+	wait $a
+	ra=$?
+	wait $b
+	rb=$?
+	if { [ $ra = 0 ] && [ $rb = 5 ]; } || { [ $ra = 5 ] && [ $rb = 0 ]; }; then
+		pass
+	else
+		fail "race$round: exits $ra and $rb, expected one 0 and one 5 (CONFLICT)"
+	fi
+	n=$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+		"(&(satokenTokenName=race$round)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')
+	check "race$round: one live token of that name in the directory" test "$n" = 1
+done
+# the directory decides, not the local copy: control2 has not heard of
+# a name control1 claimed, yet it is refused there too
+ldapadd -Q -Y EXTERNAL -H "$LDAPI_prov" >/dev/null <<EOF || fail "a live name written behind the hosts' backs"
+dn: satokenLiveName=taken,satokenName=ci,ou=accounts,$SUB
+objectClass: satokenLiveName
+satokenLiveName: taken
+satokenTokenId: $(cat "$T/id.two")
+EOF
+expect_rc "control2: a name the directory holds is CONFLICT (exit 5)" 5 \
+	ctl control2 token mint ci --name taken
+check "  ...and nothing was minted here" \
+	bash -c "! '$SATOKENCTL' --socket '$T/control2/satokend.sock' --json token list ci | jq -e '.items[] | select(.name == \"taken\")'"
+
+# --- who may: a viewer on a control host, a follower ------------------
+check "control1: a viewer account and its token" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create ro --role viewer --group svc &&
+	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint ro --name r --ttl 1h | jq -j .token >'$T/tok.ro'"
+expect_rc "control1: the viewer cannot mint (PERMISSION_DENIED, exit 3)" 3 \
+	ctl control1 --token-file "$T/tok.ro" token mint ci --name viewer
+expect_rc "control1: ...nor create an account" 3 \
+	ctl control1 --token-file "$T/tok.ro" account create byviewer
+check "  ...and the directory has neither" \
+	bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b '$SUB' '(|(satokenTokenName=viewer)(satokenName=byviewer))' 1.1)\""
+
+expect_rc "follower1: a mint is READ_ONLY (exit 8)" 8 \
+	ctl follower1 token mint ci --name local
+expect_rc "follower1: an account create is READ_ONLY" 8 \
+	ctl follower1 account create other
+
+# --- the directory down ---------------------------------------------------
+before=$(ctl control1 --json token list ci | jq '.items | length')
+kill "$PID_prov"
+wait "$PID_prov" 2>/dev/null
+expect_rc "directory down: a mint is UNAVAILABLE (exit 1)" 1 \
+	ctl control1 token mint ci --name down
+check "  ...naming the directory" grep -q "directory" <<<"$OUT"
+expect_rc "directory down: an account create is UNAVAILABLE" 1 \
+	ctl control2 account create down
+expect_rc "directory down: a revocation is UNAVAILABLE" 1 \
+	ctl control1 token revoke "$(cat "$T/id.two")"
+check "  ...and nothing changed: no token added" \
+	test "$(ctl control1 --json token list ci | jq '.items | length')" = "$before"
+expect_rc "  ...no account created" 4 ctl control2 account show down
+check "  ...the token not revoked: it logs in on the control host" \
+	login control1 ci "$T/tok.two"
+check "directory down: logins go on on the follower" login follower1 ci "$T/tok.two"
+check "  ...and the revoked token is still refused" refused follower1 ci "$T/tok.one"
+
+start_slapd prov "$PPORT" || { fail "provider did not restart"; finish; exit 1; }
+back() { ctl control1 token revoke "$(cat "$T/id.two")"; }
+wait_for "directory back: control1 takes changes again" back
+wait_for "follower1: the revocation made after is refused" refused follower1 ci "$T/tok.two"
+
+for h in control1 control2 follower1; do
+	v=PID_$h
+	kill "${!v}"
+	wait "${!v}"
+	rc=$?
+	check "$h: stops cleanly on SIGTERM" test "$rc" = 0
+done
+check "the hosts logged no sanitizer report" \
+	bash -c "! grep -qE 'Sanitizer|runtime error' '$T'/*/satokend.log"
+
+finish
