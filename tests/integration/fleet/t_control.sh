@@ -145,6 +145,22 @@ wait_for "follower1: the revoked token is refused" refused follower1 ci "$T/tok.
 check "follower1: ...the other still logs in" login follower1 ci "$T/tok.two"
 check "control1: the revoked token's name is free again" mint control1 ci one one2
 
+# --- rotation: the name moves to the new token ---------------------------
+check "control2: rotate two, with a grace period" \
+	bash -c "'$SATOKENCTL' --socket '$T/control2/satokend.sock' --json token rotate '$(cat "$T/id.two")' --grace 1h >'$T/rot.json'"
+jq -j .token "$T/rot.json" >"$T/tok.rot"
+jq -j .id "$T/rot.json" >"$T/id.rot"
+wait_for "follower1: the rotated token logs in" login follower1 ci "$T/tok.rot"
+check "follower1: ...the old one too, in its grace period" login follower1 ci "$T/tok.two"
+check "the live name two now names the new token" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'satokenName=ci,ou=accounts,$SUB' \
+	-s one '(satokenLiveName=two)' satokenTokenId | grep -q '$(cat "$T/id.rot")'"
+check "control1: rotate the new one, ending it at once" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token rotate '$(cat "$T/id.rot")' >'$T/rot2.json'"
+jq -j .token "$T/rot2.json" >"$T/tok.rot2"
+wait_for "follower1: the token ended by rotation is refused" refused follower1 ci "$T/tok.rot"
+wait_for "follower1: ...its successor logs in" login follower1 ci "$T/tok.rot2"
+
 # --- account, group and policy changes mirrored -------------------------
 check "control1: disable ci" ctl control1 account disable ci
 wait_for "follower1: the disabled account's token is refused" refused follower1 ci "$T/tok.two"
