@@ -54,3 +54,9 @@ bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 		$(B)/tests/integration/fleet/fleettok
 	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
 		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" bash bench/fleet.sh
+
+# bench-control: mints through a control host (bench/control.sh)
+#   BENCH_SECONDS (default 20)
+.PHONY: bench-control
+bench-control: $(BENCH_B)/bench_mint $(B)/daemon/satokend $(B)/cli/satokenctl
+	@env B=$(B) BENCH_SECONDS="$(BENCH_SECONDS)" bash bench/control.sh

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Mints through a control host (make bench-control; README "Fleet: the
+# control host"): the sample provider, one control satokend, and 16
+# clients each creating an account and minting into it, one request in
+# flight each (bench_mint own), for BENCH_SECONDS (default 20); then the
+# same on a standalone satokend on the same machine, for comparison.
+# One line appended to bench/control-results.txt.
+. "$(dirname "$0")/../tests/integration/fleet/lib.sh"
+B=${B:-build}
+BB=$ROOT/$B/bench
+SATOKEND=$ROOT/$B/daemon/satokend
+SATOKENCTL=$ROOT/$B/cli/satokenctl
+SECS=${BENCH_SECONDS:-20}
+PIDS=()
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	cleanup
+}
+trap stop_all EXIT
+
+mkdir -p "$T/prov"
+sample_conf provider.conf prov >"$T/prov/slapd.conf"
+start_slapd prov || exit 1
+host_secret control1
+as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null
+as_root prov ldappasswd -T "$T/pw.control1" "cn=control1,ou=hosts,$SUB" >/dev/null
+as_root prov ldapadd >/dev/null <<EOF2
+dn: cn=key,$SUB
+objectClass: satokenKey
+cn: key
+satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
+EOF2
+
+# start NAME [ROLE]: a satokend in $T/NAME, a control host when ROLE
+start() {
+	local d=$T/$1 i
+	mkdir -p "$d"
+	chmod 755 "$d"
+	{
+		echo "database = $d/satoken.db"
+		echo "socket = $d/satokend.sock"
+		echo "audit = file:$d/audit.log"
+		echo "admin_users = $(id -u)"
+		echo "rate_limit = 0"
+		echo "max_tokens_per_account = 100000"
+		echo "max_accounts = 100000"
+		if [ -n "${2:-}" ]; then
+			echo "directory = $URI_prov"
+			echo "directory_base = $BASE"
+			echo "directory_bind_dn = cn=$1,ou=hosts,$SUB"
+			echo "directory_password_file = $T/pw.$1"
+			echo "directory_role = $2"
+			echo "host_name = $1"
+		fi
+	} >"$d/satoken.conf"
+	"$SATOKEND" --foreground --config "$d/satoken.conf" 2>>"$d/satokend.log" &
+	PIDS+=("$!")
+	for i in $(seq 200); do
+		"$SATOKENCTL" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	# the control host takes changes once it holds the fleet's key
+	for i in $(seq 200); do
+		"$SATOKENCTL" --socket "$d/satokend.sock" group create bench >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	"$SATOKENCTL" --socket "$d/satokend.sock" policy add bench >/dev/null
+}
+
+start control1 control
+ctl=$("$BB/bench_mint" own "$T/control1/satokend.sock" 16 "$SECS" own)
+entries=$(as_root prov ldapsearch -LLL -b "ou=tokens,$SUB" '(objectClass=satokenToken)' 1.1 | grep -c '^dn:')
+start alone
+alone=$("$BB/bench_mint" own "$T/alone/satokend.sock" 16 "$SECS" own)
+# tokens_per_s p50_us p99_us failures tokens
+line="$(date -u +%Y-%m-%dT%H:%MZ) clients=16 seconds=$SECS control: $ctl (directory token entries $entries) standalone: $alone"
+echo "$line"
+echo "$line" >>"$ROOT/bench/control-results.txt"
