@@ -161,6 +161,69 @@ test_staged_visible_only_to_writer(void **state)
 	store_close(w);
 }
 
+/* Savepoints (a control host's request): what is staged after one is
+ * listed and dropped alone, the key read as it was before it, and kept
+ * with the rest on release; commits wait for it to end. */
+static void
+test_savepoint(void **state)
+{
+	struct fx *f = *state;
+	struct store *w, *r;
+	struct sat_account a;
+	struct strlist names;
+	const struct store_batch *b;
+	void *v;
+	size_t vlen;
+
+	assert_int_equal(store_open_writer(f->db, 1000, &w), 0);
+	tu_put_account(w, "alpha", NULL, 1, 10, 1);
+	assert_int_equal(store_commit(w), 0);
+	tu_put_account(w, "bravo", NULL, 1, 0, 1);	/* an earlier request */
+
+	/* a request that is refused: dropped alone */
+	assert_int_equal(store_savepoint(w), 0);
+	assert_int_equal(store_savepoint(w), SAT_E_INTERNAL);
+	tu_put_account(w, "charlie", NULL, 1, 0, 1);
+	assert_int_equal(store_delete_account(w, "bravo"), 0);
+	assert_non_null(b = store_savepoint_changes(w));
+	assert_int_equal(b->n, 2);
+	assert_int_equal(store_staged(w), 3);
+	assert_int_equal(store_get_account(w, "bravo", &a), SAT_E_NOTFOUND);
+	assert_int_equal(store_fetch_before(w, "a:bravo", 7, &v, &vlen), 0);
+	free(v);
+	assert_int_equal(store_fetch_before(w, "a:charlie", 9, &v, &vlen),
+	    SAT_E_NOTFOUND);
+	assert_int_equal(store_commit(w), SAT_E_INTERNAL);
+	store_savepoint_rollback(w);
+	assert_null(store_savepoint_changes(w));
+	assert_int_equal(store_get_account(w, "bravo", &a), 0);
+	record_free_account(&a);
+	assert_int_equal(store_get_account(w, "charlie", &a), SAT_E_NOTFOUND);
+
+	/* one that is taken: kept, the later change of a key winning */
+	assert_int_equal(store_savepoint(w), 0);
+	tu_put_account(w, "alpha", NULL, 1, 20, 1);
+	tu_put_account(w, "delta", NULL, 1, 0, 1);
+	assert_int_equal(store_list_accounts(w, &names), 0);
+	assert_int_equal(names.n, 3);
+	strlist_free(&names);
+	assert_int_equal(store_savepoint_release(w), 0);
+	assert_int_equal(store_staged(w), 3);
+	assert_int_equal(store_commit(w), 0);
+
+	assert_int_equal(store_open_reader(f->db, 1000, &r), 0);
+	assert_int_equal(store_get_account(r, "alpha", &a), 0);
+	assert_int_equal(a.days_valid, 20);
+	record_free_account(&a);
+	assert_int_equal(store_list_accounts(r, &names), 0);
+	assert_int_equal(names.n, 3);
+	assert_string_equal(names.v[1], "bravo");
+	assert_string_equal(names.v[2], "delta");
+	strlist_free(&names);
+	store_close(r);
+	store_close(w);
+}
+
 /* Group commit: a batch in flight is read through by the writer (and
  * staged over), seen by no reader until store_commit_end, then by all;
  * what was staged over it commits after it, or rolls back alone. */
@@ -541,6 +604,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_mode_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_visible_only_to_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_flight_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_batch_built_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer_only, setup, teardown),
