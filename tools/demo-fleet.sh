@@ -1,12 +1,12 @@
 #!/bin/bash
 # make demo-fleet: the fleet on one machine, no root.  The sample
-# provider (Debian's slapd with etc/ldap/), three satokend followers,
+# provider (Debian's slapd with etc/ldap/), a satokend control host and
+# three satokend followers,
 # each with its own store and socket, logins through pam_satoken.so
 # (pamtester under pam_wrapper) on each; the directory stopped and
 # logins going on; a revocation made after it is back refused on every
-# follower; fleet status.  The control-host role of satokend is not
-# built yet: here the control identity writes the directory with the
-# ldap tools, as a control host will.
+# follower; fleet status.  Every change is made with satokenctl on a
+# satokend control host, which writes it to the directory.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 BIN=$ROOT/$B
@@ -29,10 +29,9 @@ P=$URI_prov
 PPORT=$PORT
 echo "listening on $P"
 as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null
-head -c 32 /dev/urandom >"$T/fleet.key"
 {
 	printf 'dn: cn=key,%s\nobjectClass: satokenKey\ncn: key\nsatokenHmacKey:: %s\n\n' \
-		"$SUB" "$(base64 -w0 <"$T/fleet.key")"
+		"$SUB" "$(head -c 32 /dev/urandom | base64 -w0)"
 	for n in 2 3; do
 		printf 'dn: cn=follower%s,ou=hosts,%s\nobjectClass: satokenHost\ncn: follower%s\n\n' "$n" "$SUB" "$n"
 	done
@@ -42,41 +41,9 @@ for h in control1 follower1 follower2 follower3; do
 	as_root prov ldappasswd -T "$T/pw.$h" "cn=$h,ou=hosts,$SUB" >/dev/null
 done
 
-say "the control identity (cn=control1) writes an account, its group, the policy and a token"
-now=$(date +%s)
-out=$("$BIN/tests/integration/fleet/fleettok" "$T/fleet.key" "$T/tok.deploy")
-ID=${out%% *}
-as_host "$P" control1 ldapadd >/dev/null <<EOF
-dn: satokenName=svc,ou=groups,$SUB
-objectClass: satokenGroup
-satokenName: svc
-satokenCreatedAt: $now
-
-dn: satokenName=ci,ou=accounts,$SUB
-objectClass: satokenAccount
-satokenName: ci
-satokenSerial: 1f2e3d4c5b6a7988
-satokenRole: viewer
-satokenEnabled: TRUE
-satokenCreatedAt: $now
-satokenMemberOf: svc
-
-dn: satokenTokenId=$ID,ou=tokens,$SUB
-objectClass: satokenToken
-satokenTokenId: $ID
-satokenAccount: ci
-satokenTokenName: deploy
-satokenDigest:: ${out#* }
-satokenCreatedAt: $now
-satokenExpiresAt: $((now + 3600))
-EOF
-printf 'dn: cn=policy,%s\nchangetype: modify\nadd: satokenPolicyGroup\nsatokenPolicyGroup: svc\n' "$SUB" |
-	as_host "$P" control1 ldapmodify >/dev/null
-echo "token $ID for account ci (its secret in a file of mode 0600, never in argv)"
-
-say "three followers: satokend with the DESIGN keys, each its own store and socket"
-for n in 1 2 3; do
-	d=$T/f$n
+# host NAME ROLE: a satokend with the DESIGN keys, its store and socket in $T/NAME
+host() {
+	local n=$1 d=$T/$1 i
 	mkdir -p "$d/pam.d"
 	chmod 755 "$d"
 	cat >"$d/satoken.conf" <<EOF
@@ -86,9 +53,10 @@ audit = file:$d/audit.log
 admin_users = $(id -u)
 directory = $P
 directory_base = $BASE
-directory_bind_dn = cn=follower$n,ou=hosts,$SUB
-directory_password_file = $T/pw.follower$n
-host_name = follower$n
+directory_bind_dn = cn=$n,ou=hosts,$SUB
+directory_password_file = $T/pw.$n
+directory_role = $2
+host_name = $n
 EOF
 	chmod 0644 "$d/satoken.conf"
 	printf 'auth required %s conf=%s\n' "$BIN/pam/pam_satoken.so" "$d/satoken.conf" >"$d/pam.d/demo"
@@ -96,14 +64,36 @@ EOF
 	SATOKEND_FLEET_HEARTBEAT_MS=2000 "$BIN/daemon/satokend" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	PIDS+=($!)
-	[ "$n" = 1 ] && cat "$d/satoken.conf" | sed -n '/^directory/,$p'
-done
+	for i in $(seq 200); do
+		"$BIN/cli/satokenctl" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+}
+ctl() { local n=$1; shift; "$BIN/cli/satokenctl" --socket "$T/$n/satokend.sock" "$@"; }
+
+say "a control host (directory_role = control) and three followers, each its own satokend, store and socket"
+host control1 control
+sed -n '/^directory/,$p' "$T/control1/satoken.conf"
+for n in 1 2 3; do host follower$n follower; done
+
+say "on the control host, satokenctl as everywhere: a group, the policy, an account, a token"
+# it takes changes once the fleet's HMAC key has reached its store
+for i in $(seq 100); do ctl control1 group create svc >/dev/null 2>&1 && break; sleep 0.1; done
+run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" policy add svc
+run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" account create ci --role viewer --group svc
+printf '$ %s\n' "satokenctl --socket .../control1/satokend.sock --json token mint ci --name deploy --ttl 1h"
+ctl control1 --json token mint ci --name deploy --ttl 1h >"$T/mint.json"
+jq -j .token "$T/mint.json" >"$T/tok.deploy"
+chmod 0600 "$T/tok.deploy"
+ID=$(jq -r .id "$T/mint.json")
+echo "token $ID for account ci, acknowledged once in the directory and in the control host's store"
+echo "(its secret in a file of mode 0600, never in argv)"
+
 login() {	# N: the token through the PAM module on follower N
-	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/f$1/pam.d" LD_PRELOAD="$PRELOAD" \
+	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/follower$1/pam.d" LD_PRELOAD="$PRELOAD" \
 		ASAN_OPTIONS=detect_leaks=0 pamtester demo ci authenticate <"$T/tok.deploy" >/dev/null 2>&1
 }
-ctl() { local n=$1; shift; "$BIN/cli/satokenctl" --socket "$T/f$n/satokend.sock" "$@"; }
-logins() {	# WANT: ok or refused on every follower
+logins() {	# ok or refused, on every follower
 	local n
 	for n in 1 2 3; do
 		if login $n; then echo "follower$n: login ok"; else echo "follower$n: login refused"; fi
@@ -126,18 +116,20 @@ logins
 say "the directory stops: logins go on, changes are refused"
 kill "$PID_prov"; wait "$PID_prov" 2>/dev/null
 logins
-run "$BIN/cli/satokenctl" --socket "$T/f2/satokend.sock" token revoke "$ID"
-echo "(exit $?: READ_ONLY)"
+run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" token revoke "$ID"
+echo "(exit $?: UNAVAILABLE, nothing changed)"
+run "$BIN/cli/satokenctl" --socket "$T/follower2/satokend.sock" token revoke "$ID"
+echo "(exit $?: READ_ONLY, a follower takes no changes)"
 
-say "the directory is back; the control identity revokes the token"
+say "the directory is back; the control host revokes the token"
 start_slapd prov "$PPORT" >/dev/null || exit 1
+for i in $(seq 100); do ctl control1 token revoke "$ID" >/dev/null 2>&1 && break; sleep 0.1; done
+echo "\$ satokenctl --socket .../control1/satokend.sock token revoke $ID   (ok after $i tries: the control host reconnects)"
 t0=$(date +%s%N)
-printf 'dn: satokenTokenId=%s,ou=tokens,%s\nchangetype: modify\nreplace: satokenRevokedAt\nsatokenRevokedAt: %s\n' \
-	"$ID" "$SUB" "$(date +%s)" | as_host "$P" control1 ldapmodify >/dev/null
 until_all refused
-echo "refused on all three within $((($(date +%s%N) - t0) / 1000000)) ms of the directory's answer (reconnect included)"
+echo "refused on all three within $((($(date +%s%N) - t0) / 1000000)) ms of the control host's answer"
 logins
 
 say "fleet status, from any follower"
 sleep 2.5
-run "$BIN/cli/satokenctl" --socket "$T/f3/satokend.sock" fleet status
+run "$BIN/cli/satokenctl" --socket "$T/follower3/satokend.sock" fleet status

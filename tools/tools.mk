@@ -23,7 +23,7 @@ DEMO_ENV = B=$(B) DEMO_PRELOAD="$(DEMO_PRELOAD)"
 demo: all
 	@env $(DEMO_ENV) bash tools/demo.sh
 
-# the fleet on one machine: a provider and three followers (README "Fleet")
+# the fleet on one machine: a provider, a control host and three followers (README "Fleet")
 .PHONY: demo-fleet
-demo-fleet: all $(B)/tests/integration/fleet/fleettok
+demo-fleet: all
 	@env $(DEMO_ENV) bash tools/demo-fleet.sh
