@@ -995,6 +995,11 @@ put_token(struct store *s, const struct sat_token *t)
 			live.warned_at = old.warned_at;
 			if (live.disabled_at != 0 && old.disabled_at != 0)
 				live.disabled_at = old.disabled_at;
+			/* nothing un-revokes a token: an older version of
+			 * its entry still queued when a control host's own
+			 * revocation was committed must not bring it back */
+			if (old.revoked_at != 0 && live.revoked_at == 0)
+				live.revoked_at = old.revoked_at;
 			r = tindex_update(s, &old, &live);
 		}
 		if (r == 0)
