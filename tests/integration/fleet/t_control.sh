@@ -176,6 +176,12 @@ wait_for "follower1: the group mirrored" \
 check "control2: a member" ctl control2 group add-member ops ci
 wait_for "follower1: the membership mirrored" \
 	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show ci | jq -e '.groups | index(\"ops\")'"
+check "control2: the group deleted" ctl control2 group delete ops
+wait_for "follower1: ...and gone from the account's groups" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show ci | jq -e '.groups == [\"svc\"]'"
+check "control1: token create, an account and its first token in one request" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token create batch --group svc --ttl 1h | jq -j .token >'$T/tok.batch'"
+wait_for "follower1: its token logs in" login follower1 batch "$T/tok.batch"
 check "control1: an account of its own, with a token" \
 	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create web --group svc --description 'web tier' &&
 	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint web --name deploy --ttl 1h | jq -j .token >'$T/tok.web'"
