@@ -1,11 +1,14 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "num.h"
 #include "usage.h"
@@ -56,6 +59,95 @@ usage_format(char *out, const char *id, int64_t at, const char *service,
 	return n > 0 && n < USAGE_MSG_MAX ? (size_t)n : 0;
 }
 
+/* The socket is kept between reports, connected: a report is then an
+ * fstat and a send, not a socket, a sendto with its path lookup and a
+ * close (bench/usage.sh).  Kept across calls means the host program
+ * may have closed it under us (a daemon's closefrom after fork) and
+ * reused the number for a file of its own: the number is written to
+ * only while fstat still shows the socket made here.  Never closed
+ * while kept, so no other thread can send on a number being reused;
+ * a thread that finds the lock taken (or a child forked while it was)
+ * sends its report on a socket of its own, as before. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
+	int64_t full_until;	/* clock_ms: the peer's queue was full */
+} kept = { -1, 0, 0, "", 0 };
+
+/* A full queue means satokend is not reading (stopped, or far behind):
+ * the reports of the next moment would be refused too, each after the
+ * kernel built it, so they are not sent at all. */
+#define USAGE_FULL_PAUSE_MS	100
+
+static int
+kept_is_ours(void)
+{
+	struct stat st;
+
+	return kept.fd >= 0 && fstat(kept.fd, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == kept.dev &&
+	    st.st_ino == kept.ino;
+}
+
+static int
+dgram_socket(void)
+{
+	return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+static int
+kept_connect(const struct sockaddr_un *sa)
+{
+	struct stat st;
+
+	if (!kept_is_ours()) {
+		kept.peer[0] = '\0';
+		if ((kept.fd = dgram_socket()) < 0)
+			return -1;
+		if (fstat(kept.fd, &st) != 0) {
+			close(kept.fd);
+			kept.fd = -1;
+			return -1;
+		}
+		kept.dev = st.st_dev;
+		kept.ino = st.st_ino;
+	}
+	if (strcmp(kept.peer, sa->sun_path) == 0)
+		return 0;
+	kept.peer[0] = '\0';
+	if (connect(kept.fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
+		return -1;
+	memcpy(kept.peer, sa->sun_path, sizeof(kept.peer));
+	return 0;
+}
+
+/* A daemon that restarted left the old peer refused: connect again to
+ * the path, once.  A full queue (EAGAIN) or no daemon loses the report. */
+static void
+kept_send(const struct sockaddr_un *sa, const char *msg, size_t n)
+{
+	if (kept.full_until != 0 && strcmp(kept.peer, sa->sun_path) == 0 &&
+	    clock_ms() < kept.full_until)
+		return;
+	kept.full_until = 0;
+	if (kept_connect(sa) != 0)
+		return;
+	if (send(kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		kept.full_until = clock_ms() + USAGE_FULL_PAUSE_MS;
+		return;
+	}
+	if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET)
+		return;
+	kept.peer[0] = '\0';
+	if (kept_connect(sa) == 0)
+		(void)send(kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void
 usage_send(const char *path, const char *id, int64_t at,
     const char *service, const char *rhost, const char *reason)
@@ -73,13 +165,14 @@ usage_send(const char *path, const char *id, int64_t at,
 	memcpy(sa.sun_path, path, strlen(path));
 	/* non-blocking both ways: a full receive buffer is EAGAIN, not a
 	 * wait; a missing socket is ENOENT/ECONNREFUSED; all are ignored */
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) < 0)
-		goto out;
-	(void)sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-	    (const struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-out:
+	if (pthread_mutex_trylock(&kept_lock) == 0) {
+		kept_send(&sa, msg, n);
+		pthread_mutex_unlock(&kept_lock);
+	} else if ((fd = dgram_socket()) >= 0) {
+		(void)sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (const struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
 	errno = saved;	/* the host program's errno is its own */
 }
 
