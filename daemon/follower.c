@@ -25,6 +25,7 @@
 #include "satokend.h"
 #include "syncrepl.h"
 #include "tindex.h"
+#include "usage.h"
 
 #define STEP_MS		200	/* the thread looks at stop this often */
 #define QUEUE_MAX	64	/* batches waiting for the loop: a full
@@ -38,8 +39,13 @@
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
+#define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
+				 * into the directory at most this often */
+#define USAGE_OUT_MAX	8192	/* reports waiting for the directory */
 
-enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST };
+enum rkind {
+	R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST, R_USAGE
+};
 enum ekind { E_PUT, E_DELETE, E_PRESENT, E_COOKIE, E_BEGIN, E_DONE };
 
 /* One decoded change.  E_PUT carries the record of its kind; E_BEGIN's
@@ -55,6 +61,7 @@ struct fev {
 	struct sat_token t;
 	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
 	struct fleet_host h;
+	struct usage_report u;
 	uint8_t *cookie;
 	size_t cookie_len;
 };
@@ -84,11 +91,15 @@ struct fleet {
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
 	char applied[APPLIED_MAX + 1];	/* mu: CSN applied, to report */
 	int applied_dirty;		/* mu */
+	struct usage_report *uout;	/* mu: last use for the directory */
+	size_t uout_n;			/* mu */
 	/* the thread's own */
 	char *uris, *base, *bind_dn, *pwfile, *host_dn;
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
 	int write_rc;			/* its result, logged when it changes */
+	int usage_ms;			/* last use written this often */
+	int64_t usage_written_ms;
 	int backoff_max_ms;
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
@@ -421,6 +432,7 @@ entry_kind(LDAP *ld, LDAPMessage *e)
 		{ "satokenAccount", R_ACCOUNT }, { "satokenGroup", R_GROUP },
 		{ "satokenPolicy", R_POLICY }, { "satokenToken", R_TOKEN },
 		{ "satokenKey", R_KEY }, { "satokenHost", R_HOST },
+		{ "satokenUsage", R_USAGE },
 	};
 	struct berval **v;
 	enum rkind k = R_OTHER;
@@ -513,6 +525,35 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	return 0;
 }
 
+/* One host's report of a token's last use.  Advisory, as a module's
+ * datagram is: what a host may claim is bounded like one (a valid id, a
+ * time not ahead of ours, fields a datagram could carry). */
+static int
+decode_usage(LDAP *ld, LDAPMessage *e, struct usage_report *u)
+{
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if ((r = attr_str(ld, e, "satokenTokenId", u->id, sizeof(u->id))) ||
+	    !token_id_valid(u->id, strlen(u->id)) ||
+	    (r = attr_i64(ld, e, "satokenLastUsedAt", 1, &u->at)) || u->at <= 0)
+		return r != 0 ? r : SAT_E_INVALID;
+	if (u->at > now)
+		u->at = now;
+	r = attr_str(ld, e, "satokenLastUsedService", u->service,
+	    sizeof(u->service));
+	if (r == 0 && !valid_service(u->service))
+		u->service[0] = '\0';
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	r = attr_str(ld, e, "satokenLastUsedRhost", u->rhost,
+	    sizeof(u->rhost));
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	snprintf(u->reason, sizeof(u->reason), "ok");
+	return 0;
+}
+
 static int
 decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 {
@@ -553,6 +594,9 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 		if (r == 0)
 			r = attr_i64(ld, e, "satokenLastContact", 0,
 			    &ev->h.last_contact);
+		break;
+	case R_USAGE:
+		r = decode_usage(ld, e, &ev->u);
 		break;
 	case R_OTHER:
 		break;
@@ -775,6 +819,114 @@ host_write(struct fleet *f, LDAP *ld)
 	f->write_rc = rc;
 }
 
+/* This host's logins' last use, folded into the directory (one
+ * satokenUsage entry per token under the host's own entry) at most
+ * every usage_ms, never per login: every host's follower reads them
+ * back and keeps the latest.  A report the directory refused is
+ * dropped, not retried: the next login brings a newer one. */
+static void
+usage_write(struct fleet *f, LDAP *ld)
+{
+	struct usage_report *out;
+	char dn[1700], at[24], *oc[2] = { "satokenUsage", NULL };
+	char *idv[2], *atv[2] = { at, NULL }, *sv[2], *rv[2];
+	LDAPMod m[5], *mods[6];
+	int64_t t = clock_ms();
+	size_t n, i, k;
+	int rc, failed = 0, last_rc = LDAP_SUCCESS;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->uout_n == 0 || t - f->usage_written_ms < f->usage_ms) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	out = f->uout;
+	n = f->uout_n;
+	f->uout = NULL;
+	f->uout_n = 0;
+	pthread_mutex_unlock(&f->mu);
+	f->usage_written_ms = t;
+	for (i = 0; i < n; i++) {
+		struct usage_report *u = &out[i];
+
+		snprintf(dn, sizeof(dn), "satokenTokenId=%s,%s", u->id,
+		    f->host_dn);
+		snprintf(at, sizeof(at), "%lld", (long long)u->at);
+		idv[0] = u->id;
+		idv[1] = NULL;
+		sv[0] = u->service;
+		sv[1] = NULL;
+		rv[0] = u->rhost;
+		rv[1] = NULL;
+		memset(m, 0, sizeof(m));
+		k = 0;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedAt";
+		m[k++].mod_values = atv;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedService";
+		m[k++].mod_values = u->service[0] != '\0' ? sv : NULL;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedRhost";
+		m[k++].mod_values = u->rhost[0] != '\0' ? rv : NULL;
+		mods[0] = &m[0];
+		mods[1] = &m[1];
+		mods[2] = &m[2];
+		mods[3] = NULL;
+		rc = ldap_modify_ext_s(ld, dn, mods, NULL, NULL);
+		if (rc == LDAP_NO_SUCH_OBJECT) {
+			/* the first report of this token from this host */
+			m[3].mod_op = LDAP_MOD_ADD;
+			m[3].mod_type = "objectClass";
+			m[3].mod_values = oc;
+			m[4].mod_op = LDAP_MOD_ADD;
+			m[4].mod_type = "satokenTokenId";
+			m[4].mod_values = idv;
+			k = 0;
+			mods[k++] = &m[3];
+			mods[k++] = &m[4];
+			m[0].mod_op = LDAP_MOD_ADD;
+			mods[k++] = &m[0];
+			if (u->service[0] != '\0') {
+				m[1].mod_op = LDAP_MOD_ADD;
+				mods[k++] = &m[1];
+			}
+			if (u->rhost[0] != '\0') {
+				m[2].mod_op = LDAP_MOD_ADD;
+				mods[k++] = &m[2];
+			}
+			mods[k] = NULL;
+			rc = ldap_add_ext_s(ld, dn, mods, NULL, NULL);
+		}
+		if (rc != LDAP_SUCCESS) {
+			failed++;
+			last_rc = rc;
+		}
+	}
+	if (failed > 0)
+		dlog(LOG_WARNING, "directory: %d of %zu last-use reports not "
+		    "written under %s: %s", failed, n, f->host_dn,
+		    ldap_err2string(last_rc));
+	free(out);
+}
+
+int
+fleet_usage_push(struct fleet *f, const struct usage_report *u)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->uout == NULL &&
+	    (f->uout = calloc(USAGE_OUT_MAX, sizeof(*f->uout))) == NULL)
+		r = SAT_E_NOMEM;
+	else if (f->uout_n == USAGE_OUT_MAX)
+		r = SAT_E_QUOTA;	/* the directory is away: kept locally */
+	else
+		f->uout[f->uout_n++] = *u;
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
 static void *
 fleet_main(void *arg)
 {
@@ -824,6 +976,7 @@ fleet_main(void *arg)
 		atomic_store(&f->contact, (int64_t)time(NULL));
 		flush(f);
 		host_write(f, ld);
+		usage_write(f, ld);
 		if (state == SYNC_REFRESH_REQUIRED) {
 			dlog(LOG_NOTICE, "directory: cookie too old; full "
 			    "refresh");
@@ -876,6 +1029,7 @@ local_key(const struct fev *e, char out[LKEY_MAX])
 	case R_TOKEN:	snprintf(out, LKEY_MAX, "T%s", e->t.id); break;
 	case R_KEY:	snprintf(out, LKEY_MAX, "K"); break;
 	case R_HOST:	snprintf(out, LKEY_MAX, "H%s", e->h.name); break;
+	case R_USAGE:	snprintf(out, LKEY_MAX, "U%s", e->u.id); break;
 	default:	snprintf(out, LKEY_MAX, "-"); break;
 	}
 }
@@ -1066,6 +1220,33 @@ put_key(struct store *s, const uint8_t key[TOKEN_KEY_LEN], int *changed)
 	return r;
 }
 
+/* Last use over the fleet is the latest any host reported: a report
+ * older than what this host holds (its own logins' included) changes
+ * nothing, and one for a token this host does not hold makes no record. */
+static int
+put_usage(struct store *s, const struct usage_report *u)
+{
+	struct sat_token t;
+	struct sat_usage cur, nu;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = store_get_token(s, u->id, &t)) == SAT_E_NOTFOUND)
+		return 0;
+	record_free_token(&t);
+	if (r != 0)
+		return r;
+	if ((r = store_get_usage(s, u->id, &cur)) == 0 && cur.at >= u->at)
+		return 0;
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	memset(&nu, 0, sizeof(nu));
+	nu.at = u->at;
+	snprintf(nu.service, sizeof(nu.service), "%s", u->service);
+	snprintf(nu.rhost, sizeof(nu.rhost), "%s", u->rhost);
+	return store_put_usage(s, u->id, &nu);
+}
+
 static int
 put_local(struct server *sv, const struct fev *e, int *key_changed)
 {
@@ -1093,6 +1274,8 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		if ((r = view_put(&sv->fleet->view, &e->h)) != 0)
 			return r;
 		return stage_host(s, e->h.name, &e->h);
+	case R_USAGE:
+		return put_usage(s, &e->u);
 	default:
 		return 0;
 	}
@@ -1471,6 +1654,7 @@ fleet_free(struct fleet *f)
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
 	free(f->view.hosts);
+	free(f->uout);
 	free(f);
 }
 
@@ -1497,6 +1681,11 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		f->heartbeat_ms = atoi(knob);
 	else
 		f->heartbeat_ms = HEARTBEAT_MS;
+	if ((knob = getenv("SATOKEND_FLEET_USAGE_MS")) != NULL &&
+	    atoi(knob) >= HOST_WRITE_MS)
+		f->usage_ms = atoi(knob);
+	else
+		f->usage_ms = USAGE_WRITE_MS;
 	if (c->host_name != NULL)
 		snprintf(host, sizeof(host), "%s", c->host_name);
 	else if (gethostname(host, sizeof(host)) != 0)

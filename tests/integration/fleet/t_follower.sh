@@ -118,6 +118,8 @@ directory_bind_dn = cn=follower$n,ou=hosts,$SUB
 directory_password_file = $T/pw.follower$n
 directory_role = follower
 host_name = follower$n
+usage_socket = $d/usage.sock
+usage_flush = 1s
 EOF
 	chmod 0644 "$d/satoken.conf"
 	mkdir -p "$d/pam.d"
@@ -127,7 +129,7 @@ EOF
 	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
 		>"$d/pam.d/other"
 	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
-		"$SATOKEND" --foreground \
+		SATOKEND_FLEET_USAGE_MS=1000 "$SATOKEND" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	eval "FPID_$n=$!"
 	SATD_PIDS+=("$!")
@@ -209,6 +211,29 @@ h1=$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)
 sleep 2.5
 check "a quiet fleet writes no host entry" \
 	test "$h1" = "$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)"
+
+# --- last use over the fleet: each host folds its own logins' use into
+# the directory under its entry; every host keeps the latest ----------
+used_on() {	# N ID: follower N shows a last use of ID through sattest
+	fctl "$1" --json token show "$2" |
+		jq -e '.last_used_at != null and .last_used_service == "sattest"' >/dev/null
+}
+unused_on() { ! used_on "$@"; }
+reported_by() {	# N ID: follower N's entry holds a report of ID
+	test -n "$(csn_of "satokenTokenId=$2,cn=follower$1,ou=hosts,$SUB" satokenLastUsedAt 2>/dev/null)"
+}
+check "follower2: token three has no last use yet" unused_on 2 "$ID_three"
+check "follower1: token three logs in" login 1 three
+wait_for "follower1: its last use is recorded" used_on 1 "$ID_three"
+wait_for "the directory holds it under follower1's own entry" \
+	reported_by 1 "$ID_three"
+wait_for "follower2: the last use on follower1 reaches it" used_on 2 "$ID_three"
+u1=$(fctl 1 --json token show "$ID_three" | jq -r .last_used_at)
+check "follower2: ...the same time follower1 recorded" \
+	test "$(fctl 2 --json token show "$ID_three" | jq -r .last_used_at)" = "$u1"
+not_reported_by() { ! reported_by "$@"; }
+check "follower2's own entry holds no report of it" \
+	not_reported_by 2 "$ID_three"
 
 # --- followers do not take mutations -------------------------------------
 expect_rc "follower1: a mint is READ_ONLY (exit 8)" 8 \
