@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,23 +58,23 @@ usage_format(char *out, const char *id, int64_t at, const char *service,
 	return n > 0 && n < USAGE_MSG_MAX ? (size_t)n : 0;
 }
 
-/* The socket is kept between reports, connected: a report is then an
- * fstat and a send, not a socket, a sendto with its path lookup and a
- * close (bench/usage.sh).  Kept across calls means the host program
- * may have closed it under us (a daemon's closefrom after fork) and
- * reused the number for a file of its own: the number is written to
- * only while fstat still shows the socket made here.  Never closed
+/* The socket is kept between reports, connected: a report is then a
+ * getsockopt and a send, not a socket, a sendto with its path lookup
+ * and a close (bench/usage.sh).  Kept across calls means the host
+ * program may have closed it under us (a daemon's closefrom after fork)
+ * and reused the number for a file or a connection of its own: the
+ * number is written to only while its socket cookie (unique to a socket
+ * for the life of the system) is still the one made here.  Never closed
  * while kept, so no other thread can send on a number being reused;
  * a thread that finds the lock taken (or a child forked while it was)
  * sends its report on a socket of its own, as before. */
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int fd;
-	dev_t dev;
-	ino_t ino;
+	uint64_t cookie;
 	char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
 	int64_t full_until;	/* clock_ms: the peer's queue was full */
-} kept = { -1, 0, 0, "", 0 };
+} kept = { -1, 0, "", 0 };
 
 /* A full queue means satokend is not reading (stopped, or far behind):
  * the reports of the next moment would be refused too, each after the
@@ -83,13 +82,21 @@ static struct {
 #define USAGE_FULL_PAUSE_MS	100
 
 static int
+socket_cookie(int fd, uint64_t *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, ret, &len) == 0 &&
+	    len == sizeof(*ret) ? 0 : -1;
+}
+
+static int
 kept_is_ours(void)
 {
-	struct stat st;
+	uint64_t c;
 
-	return kept.fd >= 0 && fstat(kept.fd, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && st.st_dev == kept.dev &&
-	    st.st_ino == kept.ino;
+	return kept.fd >= 0 && socket_cookie(kept.fd, &c) == 0 &&
+	    c == kept.cookie;
 }
 
 static int
@@ -101,19 +108,15 @@ dgram_socket(void)
 static int
 kept_connect(const struct sockaddr_un *sa)
 {
-	struct stat st;
-
 	if (!kept_is_ours()) {
 		kept.peer[0] = '\0';
 		if ((kept.fd = dgram_socket()) < 0)
 			return -1;
-		if (fstat(kept.fd, &st) != 0) {
+		if (socket_cookie(kept.fd, &kept.cookie) != 0) {
 			close(kept.fd);
 			kept.fd = -1;
 			return -1;
 		}
-		kept.dev = st.st_dev;
-		kept.ino = st.st_ino;
 	}
 	if (strcmp(kept.peer, sa->sun_path) == 0)
 		return 0;

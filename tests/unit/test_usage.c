@@ -141,7 +141,7 @@ test_kept_socket(void **state)
 {
 	char dir[] = "/tmp/test_usage.XXXXXX", path[128], file[160];
 	struct stat st;
-	int fd, f, i, moved;
+	int fd, f, i, moved, pair[4][2];
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -161,8 +161,11 @@ test_kept_socket(void **state)
 	for (i = 3; i < 200; i++)
 		close(i);
 	fd = moved;
-	/* the host's file takes the lowest numbers, the kept one's among them */
-	for (i = 0; i < 8; i++) {
+	/* the host's connections and files take the lowest numbers, the
+	 * kept one's among them */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0, pair[i]), 0);
 		f = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		assert_true(f >= 0);
 	}
@@ -170,6 +173,12 @@ test_kept_socket(void **state)
 	assert_received(fd, "AAAAAAAAAAA3");
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_size, 0);
+	for (i = 0; i < 4; i++) {
+		char m[USAGE_MSG_MAX];
+
+		assert_int_equal(recv(pair[i][0], m, sizeof(m), MSG_DONTWAIT), -1);
+		assert_int_equal(recv(pair[i][1], m, sizeof(m), MSG_DONTWAIT), -1);
+	}
 	for (i = 3; i < 200; i++)
 		close(i);
 	close(fd);
