@@ -31,6 +31,7 @@ verify_reason_name(enum verify_reason r)
 	case VERIFY_SOURCE_DENIED:	return "source_denied";
 	case VERIFY_TOKEN_DISABLED:	return "token_disabled";
 	case VERIFY_CANARY:		return "canary";
+	case VERIFY_STORE_STALE:	return "store_stale";
 	}
 	return "malformed";
 }
@@ -318,6 +319,20 @@ verify_token(struct store *s, const struct verify_request *req,
 		reason = VERIFY_SOURCE_DENIED;
 	else
 		reason = VERIFY_OK;
+	/* an offline budget, last (DESIGN's order): read only for a token
+	 * that passed everything else, so a wrong secret learns nothing
+	 * from its cost.  No contact recorded is no proof of one: stale */
+	if (reason == VERIFY_OK && tok.max_offline > 0) {
+		int64_t contact;
+		int in_contact;
+
+		if ((r = found_or_absent(store_get_contact(s, &contact),
+		    &in_contact)) != 0)
+			goto out;
+		if (!in_contact ||
+		    req->now - contact > (int64_t)tok.max_offline)
+			reason = VERIFY_STORE_STALE;
+	}
 
 	/* name the token's owner only once the secret proved it */
 	if (secret_ok) {

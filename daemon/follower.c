@@ -42,6 +42,8 @@
 #define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
 				 * into the directory at most this often */
 #define USAGE_OUT_MAX	8192	/* reports waiting for the directory */
+#define CONTACT_WRITE_MS 5000	/* SATOKEND_FLEET_CONTACT_MS: how often the
+				 * store's "F:t" follows the contact */
 
 enum rkind {
 	R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST, R_USAGE
@@ -118,6 +120,8 @@ struct fleet {
 	int changed;			/* a record changed since the last
 					 * cookie committed */
 	struct fleet_view view;		/* the host entries */
+	int64_t contact_written;	/* "F:t" as last committed */
+	int contact_every_s;
 };
 
 /* ---- a small string map ---------------------------------------------- */
@@ -491,7 +495,7 @@ static int
 decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 {
 	char buf[SAT_TOKEN_NAME_MAX * 4 + 1];
-	int64_t ttl;
+	int64_t ttl, max_offline;
 	int disabled = 0, canary = 0, r;
 
 	if ((r = attr_str(ld, e, "satokenTokenId", t->id, sizeof(t->id))) ||
@@ -510,9 +514,12 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	    (r = attr_list(ld, e, "satokenService", &t->services)) ||
 	    (r = attr_list(ld, e, "satokenSource", &t->sources)) ||
 	    (r = attr_bool(ld, e, "satokenDisabled", &disabled)) ||
-	    (r = attr_bool(ld, e, "satokenCanary", &canary)))
+	    (r = attr_bool(ld, e, "satokenCanary", &canary)) ||
+	    (r = attr_i64(ld, e, "satokenMaxOffline", 0, &max_offline)) ||
+	    max_offline < 0 || max_offline > UINT32_MAX)
 		return r != 0 ? r : SAT_E_INVALID;
 	t->ttl = (uint64_t)ttl;
+	t->max_offline = (uint32_t)max_offline;
 	r = attr_str(ld, e, "satokenReplacedBy", t->replaced_by,
 	    sizeof(t->replaced_by));
 	if (r != 0 && r != SAT_E_NOTFOUND)
@@ -776,7 +783,7 @@ out:
  * and --wait.  Only record changes move the position: the host entries'
  * own writes replicate too, and counting them would make every host
  * write again for every other host's write, forever. */
-static void
+static int
 host_write(struct fleet *f, LDAP *ld)
 {
 	char applied[APPLIED_MAX + 1], contact[24];
@@ -789,7 +796,7 @@ host_write(struct fleet *f, LDAP *ld)
 	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS;
 	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
-		return;
+		return LDAP_SUCCESS;
 	}
 	memcpy(applied, f->applied, sizeof(applied));
 	f->applied_dirty = 0;
@@ -817,6 +824,7 @@ host_write(struct fleet *f, LDAP *ld)
 		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
 		    ldap_err2string(rc));
 	f->write_rc = rc;
+	return rc;
 }
 
 /* This host's logins' last use, folded into the directory (one
@@ -975,7 +983,12 @@ fleet_main(void *arg)
 			goto drop;
 		atomic_store(&f->contact, (int64_t)time(NULL));
 		flush(f);
-		host_write(f, ld);
+		/* a silent network (no reset) shows at the heartbeat's write:
+		 * a contact that is not one must not be counted as one */
+		r = host_write(f, ld);
+		if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT ||
+		    r == LDAP_CONNECT_ERROR)
+			goto drop;
 		usage_write(f, ld);
 		if (state == SYNC_REFRESH_REQUIRED) {
 			dlog(LOG_NOTICE, "directory: cookie too old; full "
@@ -1583,6 +1596,32 @@ failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
 		dlog(LOG_ERR, "store: cannot be read back");
 }
 
+/* The last contact, in the store for the modules (--max-offline):
+ * "F:t", Unix seconds, committed at most every contact_every_s while
+ * the directory answers, and not at all once it stops. */
+static void
+contact_commit(struct server *sv, struct fleet *f)
+{
+	int64_t c = atomic_load(&f->contact);
+	char v[24];
+	int n, r;
+
+	if (c <= 0 || c < f->contact_written + f->contact_every_s ||
+	    store_in_flight(sv->st.store) || store_staged(sv->st.store) > 0)
+		return;
+	n = snprintf(v, sizeof(v), "%lld", (long long)c);
+	if ((r = store_stage_raw(sv->st.store, STORE_CONTACT_KEY,
+	    strlen(STORE_CONTACT_KEY), v, (size_t)n)) == 0)
+		r = store_commit(sv->st.store);
+	if (r != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "store: cannot record the directory's last "
+		    "contact: %s", sat_strerror(r));
+	}
+	/* tried either way: a failing store is not retried every round */
+	f->contact_written = c;
+}
+
 void
 fleet_apply(struct server *sv)
 {
@@ -1610,6 +1649,7 @@ fleet_apply(struct server *sv)
 	}
 	if (key_changed)
 		reopen_store(sv);
+	contact_commit(sv, f);
 }
 
 const struct fleet_view *
@@ -1681,6 +1721,10 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		f->heartbeat_ms = atoi(knob);
 	else
 		f->heartbeat_ms = HEARTBEAT_MS;
+	f->contact_every_s = CONTACT_WRITE_MS / 1000;
+	if ((knob = getenv("SATOKEND_FLEET_CONTACT_MS")) != NULL &&
+	    atoi(knob) >= 1000)
+		f->contact_every_s = atoi(knob) / 1000;
 	if ((knob = getenv("SATOKEND_FLEET_USAGE_MS")) != NULL &&
 	    atoi(knob) >= HOST_WRITE_MS)
 		f->usage_ms = atoi(knob);

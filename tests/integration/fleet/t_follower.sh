@@ -129,7 +129,8 @@ EOF
 	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
 		>"$d/pam.d/other"
 	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
-		SATOKEND_FLEET_USAGE_MS=1000 "$SATOKEND" --foreground \
+		SATOKEND_FLEET_USAGE_MS=1000 SATOKEND_FLEET_CONTACT_MS=1000 \
+		"$SATOKEND" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	eval "FPID_$n=$!"
 	SATD_PIDS+=("$!")
@@ -241,6 +242,21 @@ expect_rc "follower1: a mint is READ_ONLY (exit 8)" 8 \
 check "  ...naming the directory" grep -q "$P" <<<"$OUT"
 expect_rc "follower1: an account create is READ_ONLY" 8 fctl 1 account create other
 
+# --- an offline budget (--max-offline): a token with 5 s of it -----------
+add_token off
+ctl_ldap ldapmodify <<EOF || fail "satokenMaxOffline on off"
+dn: satokenTokenId=$ID_off,ou=tokens,$SUB
+changetype: modify
+add: satokenMaxOffline
+satokenMaxOffline: 5
+EOF
+budget_5() { fctl 1 --json token show "$ID_off" | jq -e '.max_offline == 5'; }
+wait_for "follower1: the token's offline budget is copied" budget_5
+check "follower1: in contact, the token with a budget logs in" login 1 off
+stale() {	# N: follower N refuses off, as store_stale
+	fctl "$1" token verify ci <"$T/tok.off" | grep -qx store_stale
+}
+
 # --- the directory down --------------------------------------------------
 kill "$PID_prov"
 wait "$PID_prov" 2>/dev/null
@@ -248,6 +264,10 @@ for n in 1 2; do
 	check "follower$n: directory down, a valid token still logs in" login $n two
 	check "follower$n: ...and the revoked one is still refused" refused $n one
 done
+wait_for "follower1: out of contact past its budget, the token is refused" \
+	refused 1 off
+check "follower1: ...as store_stale" stale 1
+check "follower1: ...while a token without a budget still logs in" login 1 two
 expect_rc "directory down: a mutation is still refused" 8 fctl 2 token revoke "$ID_two"
 
 # --- back, with a follower away meanwhile --------------------------------
@@ -257,6 +277,7 @@ for n in 1 2; do
 	wait_for "follower$n: reconnected, a revocation made after is refused" \
 		refused $n two
 done
+wait_for "follower1: in contact again, the budget token logs in" login 1 off
 follower_stop 2
 ctl_ldap ldapdelete "satokenTokenId=$ID_three,ou=tokens,$SUB" || fail "delete three"
 add_token four
