@@ -68,13 +68,13 @@ usage_format(char *out, const char *id, int64_t at, const char *service,
  * while kept, so no other thread can send on a number being reused;
  * a thread that finds the lock taken (or a child forked while it was)
  * sends its report on a socket of its own, as before. */
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t usage_kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	int fd;
 	uint64_t cookie;
 	char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
 	int64_t full_until;	/* clock_ms: the peer's queue was full */
-} kept = { -1, 0, "", 0 };
+} usage_kept = { -1, 0, "", 0 };
 
 /* A full queue means satokend is not reading (stopped, or far behind):
  * the reports of the next moment would be refused too, each after the
@@ -95,8 +95,8 @@ kept_is_ours(void)
 {
 	uint64_t c;
 
-	return kept.fd >= 0 && socket_cookie(kept.fd, &c) == 0 &&
-	    c == kept.cookie;
+	return usage_kept.fd >= 0 && socket_cookie(usage_kept.fd, &c) == 0 &&
+	    c == usage_kept.cookie;
 }
 
 static int
@@ -109,21 +109,22 @@ static int
 kept_connect(const struct sockaddr_un *sa)
 {
 	if (!kept_is_ours()) {
-		kept.peer[0] = '\0';
-		if ((kept.fd = dgram_socket()) < 0)
+		usage_kept.peer[0] = '\0';
+		if ((usage_kept.fd = dgram_socket()) < 0)
 			return -1;
-		if (socket_cookie(kept.fd, &kept.cookie) != 0) {
-			close(kept.fd);
-			kept.fd = -1;
+		if (socket_cookie(usage_kept.fd, &usage_kept.cookie) != 0) {
+			close(usage_kept.fd);
+			usage_kept.fd = -1;
 			return -1;
 		}
 	}
-	if (strcmp(kept.peer, sa->sun_path) == 0)
+	if (strcmp(usage_kept.peer, sa->sun_path) == 0)
 		return 0;
-	kept.peer[0] = '\0';
-	if (connect(kept.fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
+	usage_kept.peer[0] = '\0';
+	if (connect(usage_kept.fd, (const struct sockaddr *)sa,
+	    sizeof(*sa)) != 0)
 		return -1;
-	memcpy(kept.peer, sa->sun_path, sizeof(kept.peer));
+	memcpy(usage_kept.peer, sa->sun_path, sizeof(usage_kept.peer));
 	return 0;
 }
 
@@ -132,23 +133,24 @@ kept_connect(const struct sockaddr_un *sa)
 static void
 kept_send(const struct sockaddr_un *sa, const char *msg, size_t n)
 {
-	if (kept.full_until != 0 && strcmp(kept.peer, sa->sun_path) == 0 &&
-	    clock_ms() < kept.full_until)
+	if (usage_kept.full_until != 0 &&
+	    strcmp(usage_kept.peer, sa->sun_path) == 0 &&
+	    clock_ms() < usage_kept.full_until)
 		return;
-	kept.full_until = 0;
+	usage_kept.full_until = 0;
 	if (kept_connect(sa) != 0)
 		return;
-	if (send(kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+	if (send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return;
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		kept.full_until = clock_ms() + USAGE_FULL_PAUSE_MS;
+		usage_kept.full_until = clock_ms() + USAGE_FULL_PAUSE_MS;
 		return;
 	}
 	if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET)
 		return;
-	kept.peer[0] = '\0';
+	usage_kept.peer[0] = '\0';
 	if (kept_connect(sa) == 0)
-		(void)send(kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void
@@ -168,9 +170,9 @@ usage_send(const char *path, const char *id, int64_t at,
 	memcpy(sa.sun_path, path, strlen(path));
 	/* non-blocking both ways: a full receive buffer is EAGAIN, not a
 	 * wait; a missing socket is ENOENT/ECONNREFUSED; all are ignored */
-	if (pthread_mutex_trylock(&kept_lock) == 0) {
+	if (pthread_mutex_trylock(&usage_kept_lock) == 0) {
 		kept_send(&sa, msg, n);
-		pthread_mutex_unlock(&kept_lock);
+		pthread_mutex_unlock(&usage_kept_lock);
 	} else if ((fd = dgram_socket()) >= 0) {
 		(void)sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
 		    (const struct sockaddr *)&sa, sizeof(sa));
