@@ -31,7 +31,7 @@ set logscale y
 set title "logins per second inside real servers (bench/servers.sh, medians, $stamp)"
 set xlabel ""
 set ylabel "logins per second (log scale)"
-set yrange [1:*]
+set yrange [1:50000]
 set style fill solid 0.6 border -1
 set boxwidth 0.7
 set xtics rotate by -35 left font ",9"
