@@ -5,7 +5,7 @@
 #   BENCH_ROUNDS  alternated rounds per figure (median taken; default 5)
 BENCH_B    := $(B)/bench
 BENCH_BINS := $(BENCH_B)/bench_pam $(BENCH_B)/bench_sasl $(BENCH_B)/bench_mint \
-	$(BENCH_B)/bench_fair
+	$(BENCH_B)/bench_fair $(BENCH_B)/bench_srv
 
 $(BENCH_B)/bench_pam: $(BENCH_B)/bench_pam.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -lpthread
@@ -18,6 +18,9 @@ $(BENCH_B)/bench_mint: $(BENCH_B)/bench_mint.o $(BENCH_B)/stats.o
 
 $(BENCH_B)/bench_fair: $(BENCH_B)/bench_fair.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^
+
+$(BENCH_B)/bench_srv: $(BENCH_B)/bench_srv.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpthread
 
 # bench-fair: root's whoami latency while three users flood (bench/fair.sh,
 # also the last part of make bench; needs root for the other uids)
@@ -32,6 +35,17 @@ bench: bench-build
 	@bench/ensure-deps
 	@env B=$(B) BENCH_SIZES="$(BENCH_SIZES)" BENCH_ROUNDS="$(BENCH_ROUNDS)" \
 		bash bench/run.sh
+	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/servers.sh
+
+# logins/s inside Dovecot and Postfix (bench/servers.sh; root), appended
+# to bench/servers-results.txt and drawn under the login-cost chart
+#   BENCH_SRV_THREADS (default 4), BENCH_SRV_ITERS (default 100)
+.PHONY: bench-servers
+bench-servers: $(BENCH_B)/bench_srv $(B)/daemon/satokend $(B)/cli/satokenctl \
+		$(B)/pam/pam_satoken.so $(B)/sasl/libsatoken.so
+	@bench/ensure-deps
+	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" BENCH_SRV_THREADS="$(BENCH_SRV_THREADS)" \
+		BENCH_SRV_ITERS="$(BENCH_SRV_ITERS)" bash bench/servers.sh
 
 # last-use reporting's cost per login, on / off / satokend down / stopped
 .PHONY: bench-usage

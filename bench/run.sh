@@ -246,22 +246,4 @@ host="$(uname -srm), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit
 cp "$RES" "$OUT/results.dat"
 cat "$OUT/results.txt"
 
-if command -v gnuplot >/dev/null; then
-	gnuplot <<PLOT
-set terminal pngcairo size 900,560 noenhanced
-set output "$OUT/login-cost.png"
-set title "login cost against store size (medians, $(nproc) cores)"
-set logscale xy
-set xlabel "live tokens / users in the store"
-set ylabel "microseconds per login (log scale)"
-set yrange [5:1000]
-set key outside right
-set grid
-plot "$OUT/results.dat" using 1:2 with linespoints title "PAM pam_permit (floor)", \
-     "" using 1:3 with linespoints title "PAM pam_satoken", \
-     "" using 1:4 with linespoints title "PAM pam_userdb (BDB)", \
-     "" using 1:5 with linespoints title "SASL OAUTHBEARER satoken", \
-     "" using 1:6 with linespoints title "SASL PLAIN sasldb"
-PLOT
-	log "chart: bench/login-cost.png"
-fi
+bash "$ROOT/bench/plot.sh"

@@ -432,6 +432,8 @@ c_token_mint(struct ctl *c, const struct cmd *cmd, struct opts *o)
 		return ctl_nomem();
 	if ((r = req_mint_opts(req, o)) != 0 ||
 	    (r = req_str(req, "description", o->description)) != 0 ||
+	    (r = req_duration(req, "max_offline", "max-offline",
+	    o->max_offline)) != 0 ||
 	    (r = req_workload_opts(req, o)) != 0 ||
 	    (r = ctl_self_sign(c, req, o)) != 0) {
 		json_decref(req);
@@ -675,17 +677,20 @@ const struct cmd ctl_cmds[] = {
 	  "Deletes a service account and all its tokens.  On a terminal it\n"
 	  "asks first; --yes (or no terminal) does not." },
 	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT |
-	  O_DESC | O_CANARY | O_BINDPID | O_SELF, c_token_mint,
+	  O_DESC | O_CANARY | O_BINDPID | O_SELF | O_MAXOFF, c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
 	  "                 [--from CIDR]... [--output FILE] "
 	  "[--description TEXT]\n"
-	  "                 [--canary] [--bind-pid PID] [--self --key PRIVATE.pem]",
+	  "                 [--canary] [--bind-pid PID] [--self --key PRIVATE.pem]\n"
+	  "                 [--max-offline DURATION]",
 	  "Mints a token: the token alone on stdout, its details on stderr.\n"
 	  "It is shown this once.  DURATION: 45s, 1h30m, 2w3d or seconds.\n"
 	  "--output FILE writes it to a new file instead (mode 0600, no\n"
 	  "newline; an existing file is refused and nothing is minted).\n"
 	  "--canary: a token that never authenticates; its use is an alert.\n"
 	  "--bind-pid PID: revoked when that process exits.\n"
+	  "--max-offline DURATION: a fleet host refuses it (store_stale) once\n"
+	  "its last contact with the directory is older than that.\n"
 	  "--self --key: as the account itself, signed with its private key." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
 	  O_FROM | O_OUTPUT, c_token_create,

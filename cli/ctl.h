@@ -37,6 +37,7 @@ struct opts {
 	const char *status, *expiring, *unused_for;	/* token list */
 	int canary;		/* --canary */
 	const char *bind_pid;	/* --bind-pid PID */
+	const char *max_offline;	/* --max-offline DURATION */
 	int self;		/* --self: signed with --key, no other principal */
 	const char *key;	/* --key PRIVATE.pem */
 	int revoke;		/* scan --revoke */
@@ -77,6 +78,7 @@ enum {
 	/* workload identity, from the top down to keep clear of others */
 	O_CANARY = 1u << 31, O_BINDPID = 1u << 30, O_SELF = 1u << 29,
 	O_REVOKE = 1u << 28,
+	O_MAXOFF = 1u << 27,	/* fleet */
 };
 #define ACCT_OPTS (O_ROLE | O_GROUP | O_OWNER | O_DESC | O_DAYS | O_PUBKEY | \
 	O_EXTID)

@@ -236,6 +236,9 @@ print_token(json_t *t)
 		    sizeof(tb)));
 	if (json_object_get(t, "replaced_by") != NULL)
 		printf("replaced by:  %s\n", str(t, "replaced_by"));
+	if (json_object_get(t, "max_offline") != NULL)
+		printf("max offline:  %llds\n", (long long)json_integer_value(
+		    json_object_get(t, "max_offline")));
 }
 
 void

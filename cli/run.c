@@ -87,6 +87,7 @@ static const struct {
 	{ "canary", O_CANARY, 0, 'Y' }, { "bind-pid", O_BINDPID, 1, 'P' },
 	{ "self", O_SELF, 0, 'Z' }, { "key", O_SELF, 1, 'K' },
 	{ "revoke", O_REVOKE, 0, 'R' },
+	{ "max-offline", O_MAXOFF, 1, 'M' },
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -139,6 +140,7 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'U': o->unused_for = optarg; break;
 		case 'Y': o->canary = 1; break;
 		case 'P': o->bind_pid = optarg; break;
+		case 'M': o->max_offline = optarg; break;
 		case 'Z': o->self = 1; break;
 		case 'K': o->key = optarg; break;
 		case 'R': o->revoke = 1; break;

@@ -408,6 +408,7 @@ enum {
 	TTAG_DESCRIPTION = 1,	/* str16 */
 	TTAG_DISABLED_AT = 2,	/* i64, not 0 */
 	TTAG_WARNED_AT = 3,	/* i64, not 0 */
+	TTAG_MAX_OFFLINE = 4,	/* u32, not 0 */
 };
 
 static void
@@ -424,6 +425,10 @@ put_token_life(struct wbuf *out, const struct sat_token *t)
 	if (t->warned_at != 0) {
 		wbuf_put_u8(out, TTAG_WARNED_AT);
 		wbuf_put_i64(out, t->warned_at);
+	}
+	if (t->max_offline != 0) {
+		wbuf_put_u8(out, TTAG_MAX_OFFLINE);
+		wbuf_put_u32(out, t->max_offline);
 	}
 }
 
@@ -457,6 +462,12 @@ get_token_life(struct buf *b, struct sat_token *t)
 			if ((r = buf_get_i64(b, &t->warned_at)) != 0)
 				return r;
 			if (t->warned_at == 0)
+				return SAT_E_MALFORMED;
+			break;
+		case TTAG_MAX_OFFLINE:
+			if ((r = buf_get_u32(b, &t->max_offline)) != 0)
+				return r;
+			if (t->max_offline == 0)
 				return SAT_E_MALFORMED;
 			break;
 		default:

@@ -96,6 +96,10 @@ struct sat_token {
 	uint32_t bind_pid;	/* 0: not bound to a process */
 	uint64_t bind_start;	/* that process's start time, clock ticks
 				 * after boot (/proc/PID/stat field 22) */
+	/* Fleet: in the lifecycle tail (tag 4), written only when set. */
+	uint32_t max_offline;	/* seconds a fleet host may go without
+				 * contact with the directory and still
+				 * accept it; 0: no budget */
 };
 
 /* An account's token ids, live and retained, in one record: the first

@@ -103,6 +103,12 @@ int store_delete_token_name(struct store *s, const char *account,
 int store_get_reclaim(struct store *s, struct sat_reclaim *ret);
 int store_put_reclaim(struct store *s, const struct sat_reclaim *rc);
 
+/* A fleet host's last contact with its directory ("F:t", Unix seconds,
+ * written by satokend's follower): SAT_E_NOTFOUND on a standalone store
+ * (or one whose value does not read). */
+#define STORE_CONTACT_KEY	"F:t"
+int store_get_contact(struct store *s, int64_t *ret);
+
 /* Sorted names of all accounts / groups (a full scan: for the daemon's
  * start-up and listings, not for the login path). */
 int store_list_accounts(struct store *s, struct strlist *ret);

@@ -252,6 +252,33 @@ store_get_usage(struct store *s, const char *id, struct sat_usage *ret)
 }
 
 int
+store_get_contact(struct store *s, int64_t *ret)
+{
+	void *val = NULL;
+	size_t len = 0, i;
+	int64_t t = 0;
+	int r;
+
+	*ret = 0;
+	if ((r = fetch(s, STORE_CONTACT_KEY, strlen(STORE_CONTACT_KEY), &val,
+	    &len)) != 0)
+		return r;
+	/* decimal seconds, no sign: anything else is no contact */
+	for (i = 0; i < len && i < 19; i++) {
+		char ch = ((const char *)val)[i];
+
+		if (ch < '0' || ch > '9')
+			break;
+		t = t * 10 + (ch - '0');
+	}
+	r = len > 0 && i == len && t > 0 ? 0 : SAT_E_NOTFOUND;
+	free(val);
+	if (r == 0)
+		*ret = t;
+	return r;
+}
+
+int
 store_get_token_index(struct store *s, const char *account,
     struct sat_token_index *ret)
 {

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "num.h"
 #include "usage.h"
@@ -56,6 +58,101 @@ usage_format(char *out, const char *id, int64_t at, const char *service,
 	return n > 0 && n < USAGE_MSG_MAX ? (size_t)n : 0;
 }
 
+/* The socket is kept between reports, connected: a report is then a
+ * getsockopt and a send, not a socket, a sendto with its path lookup
+ * and a close (bench/usage.sh).  Kept across calls means the host
+ * program may have closed it under us (a daemon's closefrom after fork)
+ * and reused the number for a file or a connection of its own: the
+ * number is written to only while its socket cookie (unique to a socket
+ * for the life of the system) is still the one made here.  Never closed
+ * while kept, so no other thread can send on a number being reused;
+ * a thread that finds the lock taken (or a child forked while it was)
+ * sends its report on a socket of its own, as before. */
+static pthread_mutex_t usage_kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int fd;
+	uint64_t cookie;
+	char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
+	int64_t full_until;	/* clock_ms: the peer's queue was full */
+} usage_kept = { -1, 0, "", 0 };
+
+/* A full queue means satokend is not reading (stopped, or far behind):
+ * the reports of the next moment would be refused too, each after the
+ * kernel built it, so they are not sent at all. */
+#define USAGE_FULL_PAUSE_MS	100
+
+static int
+socket_cookie(int fd, uint64_t *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, ret, &len) == 0 &&
+	    len == sizeof(*ret) ? 0 : -1;
+}
+
+static int
+kept_is_ours(void)
+{
+	uint64_t c;
+
+	return usage_kept.fd >= 0 && socket_cookie(usage_kept.fd, &c) == 0 &&
+	    c == usage_kept.cookie;
+}
+
+static int
+dgram_socket(void)
+{
+	return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+static int
+kept_connect(const struct sockaddr_un *sa)
+{
+	if (!kept_is_ours()) {
+		usage_kept.peer[0] = '\0';
+		if ((usage_kept.fd = dgram_socket()) < 0)
+			return -1;
+		if (socket_cookie(usage_kept.fd, &usage_kept.cookie) != 0) {
+			close(usage_kept.fd);
+			usage_kept.fd = -1;
+			return -1;
+		}
+	}
+	if (strcmp(usage_kept.peer, sa->sun_path) == 0)
+		return 0;
+	usage_kept.peer[0] = '\0';
+	if (connect(usage_kept.fd, (const struct sockaddr *)sa,
+	    sizeof(*sa)) != 0)
+		return -1;
+	memcpy(usage_kept.peer, sa->sun_path, sizeof(usage_kept.peer));
+	return 0;
+}
+
+/* A daemon that restarted left the old peer refused: connect again to
+ * the path, once.  A full queue (EAGAIN) or no daemon loses the report. */
+static void
+kept_send(const struct sockaddr_un *sa, const char *msg, size_t n)
+{
+	if (usage_kept.full_until != 0 &&
+	    strcmp(usage_kept.peer, sa->sun_path) == 0 &&
+	    clock_ms() < usage_kept.full_until)
+		return;
+	usage_kept.full_until = 0;
+	if (kept_connect(sa) != 0)
+		return;
+	if (send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		usage_kept.full_until = clock_ms() + USAGE_FULL_PAUSE_MS;
+		return;
+	}
+	if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET)
+		return;
+	usage_kept.peer[0] = '\0';
+	if (kept_connect(sa) == 0)
+		(void)send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void
 usage_send(const char *path, const char *id, int64_t at,
     const char *service, const char *rhost, const char *reason)
@@ -73,13 +170,14 @@ usage_send(const char *path, const char *id, int64_t at,
 	memcpy(sa.sun_path, path, strlen(path));
 	/* non-blocking both ways: a full receive buffer is EAGAIN, not a
 	 * wait; a missing socket is ENOENT/ECONNREFUSED; all are ignored */
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) < 0)
-		goto out;
-	(void)sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-	    (const struct sockaddr *)&sa, sizeof(sa));
-	close(fd);
-out:
+	if (pthread_mutex_trylock(&usage_kept_lock) == 0) {
+		kept_send(&sa, msg, n);
+		pthread_mutex_unlock(&usage_kept_lock);
+	} else if ((fd = dgram_socket()) >= 0) {
+		(void)sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (const struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
 	errno = saved;	/* the host program's errno is its own */
 }
 

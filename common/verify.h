@@ -35,6 +35,8 @@ enum verify_reason {
 	VERIFY_SOURCE_DENIED,
 	VERIFY_TOKEN_DISABLED,	/* checked after revoked, before expired */
 	VERIFY_CANARY,		/* a canary token: it never authenticates */
+	VERIFY_STORE_STALE,	/* a fleet host out of contact with its
+				 * directory longer than the token allows */
 };
 
 /* "ok", "malformed", "unknown_token"...  Static string. */

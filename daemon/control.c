@@ -232,6 +232,7 @@ enc_token(struct ent *e, const struct sat_token *t)
 	 * entry written before these existed says */
 	ent_str(e, "satokenDisabled", t->disabled_at != 0 ? "TRUE" : NULL);
 	ent_str(e, "satokenCanary", t->canary ? "TRUE" : NULL);
+	ent_num(e, "satokenMaxOffline", t->max_offline, t->max_offline != 0);
 }
 
 /* ---- DNs ------------------------------------------------------------- */

@@ -57,6 +57,12 @@ int fleet_fd(const struct fleet *f);
 void fleet_apply(struct server *sv);
 /* The hosts' view (never NULL while f lives). */
 const struct fleet_view *fleet_view(const struct fleet *f);
+/* Hands one token's last use, as this host's logins reported it, to
+ * the thread, which folds what it holds into the directory at most once
+ * a minute.  SAT_E_QUOTA when that many reports already wait (the
+ * directory away): the use is then recorded on this host only. */
+struct usage_report;
+int fleet_usage_push(struct fleet *f, const struct usage_report *u);
 /* Stops the thread and frees f.  Accepts NULL. */
 void fleet_stop(struct fleet *f);
 

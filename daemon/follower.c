@@ -25,6 +25,7 @@
 #include "satokend.h"
 #include "syncrepl.h"
 #include "tindex.h"
+#include "usage.h"
 
 #define STEP_MS		200	/* the thread looks at stop this often */
 #define QUEUE_MAX	64	/* batches waiting for the loop: a full
@@ -37,8 +38,15 @@
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
+#define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
+				 * into the directory at most this often */
+#define USAGE_OUT_MAX	8192	/* reports waiting for the directory */
+#define CONTACT_WRITE_MS 5000	/* SATOKEND_FLEET_CONTACT_MS: how often the
+				 * store's "F:t" follows the contact */
 
-enum rkind { R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST };
+enum rkind {
+	R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST, R_USAGE
+};
 enum ekind { E_PUT, E_DELETE, E_PRESENT, E_COOKIE, E_BEGIN, E_DONE };
 
 /* One decoded change.  E_PUT carries the record of its kind; E_BEGIN's
@@ -54,6 +62,7 @@ struct fev {
 	struct sat_token t;
 	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
 	struct fleet_host h;
+	struct usage_report u;
 	uint8_t *cookie;
 	size_t cookie_len;
 };
@@ -83,11 +92,15 @@ struct fleet {
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
 	char applied[APPLIED_MAX + 1];	/* mu: CSN applied, to report */
 	int applied_dirty;		/* mu */
+	struct usage_report *uout;	/* mu: last use for the directory */
+	size_t uout_n;			/* mu */
 	/* the thread's own */
 	char *uris, *base, *bind_dn, *pwfile, *host_dn;
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
 	int write_rc;			/* its result, logged when it changes */
+	int usage_ms;			/* last use written this often */
+	int64_t usage_written_ms;
 	int backoff_max_ms;
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
@@ -106,6 +119,8 @@ struct fleet {
 	int changed;			/* a record changed since the last
 					 * cookie committed */
 	struct fleet_view view;		/* the host entries */
+	int64_t contact_written;	/* "F:t" as last committed */
+	int contact_every_s;
 };
 
 /* ---- a small string map ---------------------------------------------- */
@@ -420,6 +435,7 @@ entry_kind(LDAP *ld, LDAPMessage *e)
 		{ "satokenAccount", R_ACCOUNT }, { "satokenGroup", R_GROUP },
 		{ "satokenPolicy", R_POLICY }, { "satokenToken", R_TOKEN },
 		{ "satokenKey", R_KEY }, { "satokenHost", R_HOST },
+		{ "satokenUsage", R_USAGE },
 	};
 	struct berval **v;
 	enum rkind k = R_OTHER;
@@ -478,7 +494,7 @@ static int
 decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 {
 	char buf[SAT_TOKEN_NAME_MAX * 4 + 1];
-	int64_t ttl;
+	int64_t ttl, max_offline;
 	int disabled = 0, canary = 0, r;
 
 	if ((r = attr_str(ld, e, "satokenTokenId", t->id, sizeof(t->id))) ||
@@ -498,9 +514,12 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	    (r = attr_list(ld, e, "satokenService", &t->services)) ||
 	    (r = attr_list(ld, e, "satokenSource", &t->sources)) ||
 	    (r = attr_bool(ld, e, "satokenDisabled", &disabled)) ||
-	    (r = attr_bool(ld, e, "satokenCanary", &canary)))
+	    (r = attr_bool(ld, e, "satokenCanary", &canary)) ||
+	    (r = attr_i64(ld, e, "satokenMaxOffline", 0, &max_offline)) ||
+	    max_offline < 0 || max_offline > UINT32_MAX)
 		return r != 0 ? r : SAT_E_INVALID;
 	t->ttl = (uint64_t)ttl;
+	t->max_offline = (uint32_t)max_offline;
 	r = attr_str(ld, e, "satokenReplacedBy", t->replaced_by,
 	    sizeof(t->replaced_by));
 	if (r != 0 && r != SAT_E_NOTFOUND)
@@ -510,6 +529,35 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	if (disabled)
 		t->disabled_at = t->created_at > 0 ? t->created_at : 1;
 	t->canary = canary;
+	return 0;
+}
+
+/* One host's report of a token's last use.  Advisory, as a module's
+ * datagram is: what a host may claim is bounded like one (a valid id, a
+ * time not ahead of ours, fields a datagram could carry). */
+static int
+decode_usage(LDAP *ld, LDAPMessage *e, struct usage_report *u)
+{
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if ((r = attr_str(ld, e, "satokenTokenId", u->id, sizeof(u->id))) ||
+	    !token_id_valid(u->id, strlen(u->id)) ||
+	    (r = attr_i64(ld, e, "satokenLastUsedAt", 1, &u->at)) || u->at <= 0)
+		return r != 0 ? r : SAT_E_INVALID;
+	if (u->at > now)
+		u->at = now;
+	r = attr_str(ld, e, "satokenLastUsedService", u->service,
+	    sizeof(u->service));
+	if (r == 0 && !valid_service(u->service))
+		u->service[0] = '\0';
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	r = attr_str(ld, e, "satokenLastUsedRhost", u->rhost,
+	    sizeof(u->rhost));
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	snprintf(u->reason, sizeof(u->reason), "ok");
 	return 0;
 }
 
@@ -553,6 +601,9 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 		if (r == 0)
 			r = attr_i64(ld, e, "satokenLastContact", 0,
 			    &ev->h.last_contact);
+		break;
+	case R_USAGE:
+		r = decode_usage(ld, e, &ev->u);
 		break;
 	case R_OTHER:
 		break;
@@ -691,7 +742,7 @@ connect_bind(struct fleet *f)
  * and --wait.  Only record changes move the position: the host entries'
  * own writes replicate too, and counting them would make every host
  * write again for every other host's write, forever. */
-static void
+static int
 host_write(struct fleet *f, LDAP *ld)
 {
 	char applied[APPLIED_MAX + 1], contact[24];
@@ -704,7 +755,7 @@ host_write(struct fleet *f, LDAP *ld)
 	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS;
 	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
-		return;
+		return LDAP_SUCCESS;
 	}
 	memcpy(applied, f->applied, sizeof(applied));
 	f->applied_dirty = 0;
@@ -732,6 +783,115 @@ host_write(struct fleet *f, LDAP *ld)
 		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
 		    ldap_err2string(rc));
 	f->write_rc = rc;
+	return rc;
+}
+
+/* This host's logins' last use, folded into the directory (one
+ * satokenUsage entry per token under the host's own entry) at most
+ * every usage_ms, never per login: every host's follower reads them
+ * back and keeps the latest.  A report the directory refused is
+ * dropped, not retried: the next login brings a newer one. */
+static void
+usage_write(struct fleet *f, LDAP *ld)
+{
+	struct usage_report *out;
+	char dn[1700], at[24], *oc[2] = { "satokenUsage", NULL };
+	char *idv[2], *atv[2] = { at, NULL }, *sv[2], *rv[2];
+	LDAPMod m[5], *mods[6];
+	int64_t t = clock_ms();
+	size_t n, i, k;
+	int rc, failed = 0, last_rc = LDAP_SUCCESS;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->uout_n == 0 || t - f->usage_written_ms < f->usage_ms) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
+	out = f->uout;
+	n = f->uout_n;
+	f->uout = NULL;
+	f->uout_n = 0;
+	pthread_mutex_unlock(&f->mu);
+	f->usage_written_ms = t;
+	for (i = 0; i < n; i++) {
+		struct usage_report *u = &out[i];
+
+		snprintf(dn, sizeof(dn), "satokenTokenId=%s,%s", u->id,
+		    f->host_dn);
+		snprintf(at, sizeof(at), "%lld", (long long)u->at);
+		idv[0] = u->id;
+		idv[1] = NULL;
+		sv[0] = u->service;
+		sv[1] = NULL;
+		rv[0] = u->rhost;
+		rv[1] = NULL;
+		memset(m, 0, sizeof(m));
+		k = 0;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedAt";
+		m[k++].mod_values = atv;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedService";
+		m[k++].mod_values = u->service[0] != '\0' ? sv : NULL;
+		m[k].mod_op = LDAP_MOD_REPLACE;
+		m[k].mod_type = "satokenLastUsedRhost";
+		m[k++].mod_values = u->rhost[0] != '\0' ? rv : NULL;
+		mods[0] = &m[0];
+		mods[1] = &m[1];
+		mods[2] = &m[2];
+		mods[3] = NULL;
+		rc = ldap_modify_ext_s(ld, dn, mods, NULL, NULL);
+		if (rc == LDAP_NO_SUCH_OBJECT) {
+			/* the first report of this token from this host */
+			m[3].mod_op = LDAP_MOD_ADD;
+			m[3].mod_type = "objectClass";
+			m[3].mod_values = oc;
+			m[4].mod_op = LDAP_MOD_ADD;
+			m[4].mod_type = "satokenTokenId";
+			m[4].mod_values = idv;
+			k = 0;
+			mods[k++] = &m[3];
+			mods[k++] = &m[4];
+			m[0].mod_op = LDAP_MOD_ADD;
+			mods[k++] = &m[0];
+			if (u->service[0] != '\0') {
+				m[1].mod_op = LDAP_MOD_ADD;
+				mods[k++] = &m[1];
+			}
+			if (u->rhost[0] != '\0') {
+				m[2].mod_op = LDAP_MOD_ADD;
+				mods[k++] = &m[2];
+			}
+			mods[k] = NULL;
+			rc = ldap_add_ext_s(ld, dn, mods, NULL, NULL);
+		}
+		if (rc != LDAP_SUCCESS) {
+			failed++;
+			last_rc = rc;
+		}
+	}
+	if (failed > 0)
+		dlog(LOG_WARNING, "directory: %d of %zu last-use reports not "
+		    "written under %s: %s", failed, n, f->host_dn,
+		    ldap_err2string(last_rc));
+	free(out);
+}
+
+int
+fleet_usage_push(struct fleet *f, const struct usage_report *u)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->uout == NULL &&
+	    (f->uout = calloc(USAGE_OUT_MAX, sizeof(*f->uout))) == NULL)
+		r = SAT_E_NOMEM;
+	else if (f->uout_n == USAGE_OUT_MAX)
+		r = SAT_E_QUOTA;	/* the directory is away: kept locally */
+	else
+		f->uout[f->uout_n++] = *u;
+	pthread_mutex_unlock(&f->mu);
+	return r;
 }
 
 static void *
@@ -782,7 +942,13 @@ fleet_main(void *arg)
 			goto drop;
 		atomic_store(&f->contact, (int64_t)time(NULL));
 		flush(f);
-		host_write(f, ld);
+		/* a silent network (no reset) shows at the heartbeat's write:
+		 * a contact that is not one must not be counted as one */
+		r = host_write(f, ld);
+		if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT ||
+		    r == LDAP_CONNECT_ERROR)
+			goto drop;
+		usage_write(f, ld);
 		if (state == SYNC_REFRESH_REQUIRED) {
 			dlog(LOG_NOTICE, "directory: cookie too old; full "
 			    "refresh");
@@ -835,6 +1001,7 @@ local_key(const struct fev *e, char out[LKEY_MAX])
 	case R_TOKEN:	snprintf(out, LKEY_MAX, "T%s", e->t.id); break;
 	case R_KEY:	snprintf(out, LKEY_MAX, "K"); break;
 	case R_HOST:	snprintf(out, LKEY_MAX, "H%s", e->h.name); break;
+	case R_USAGE:	snprintf(out, LKEY_MAX, "U%s", e->u.id); break;
 	default:	snprintf(out, LKEY_MAX, "-"); break;
 	}
 }
@@ -1066,6 +1233,33 @@ put_key(struct store *s, const uint8_t key[TOKEN_KEY_LEN], int *changed)
 	return r;
 }
 
+/* Last use over the fleet is the latest any host reported: a report
+ * older than what this host holds (its own logins' included) changes
+ * nothing, and one for a token this host does not hold makes no record. */
+static int
+put_usage(struct store *s, const struct usage_report *u)
+{
+	struct sat_token t;
+	struct sat_usage cur, nu;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = store_get_token(s, u->id, &t)) == SAT_E_NOTFOUND)
+		return 0;
+	record_free_token(&t);
+	if (r != 0)
+		return r;
+	if ((r = store_get_usage(s, u->id, &cur)) == 0 && cur.at >= u->at)
+		return 0;
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	memset(&nu, 0, sizeof(nu));
+	nu.at = u->at;
+	snprintf(nu.service, sizeof(nu.service), "%s", u->service);
+	snprintf(nu.rhost, sizeof(nu.rhost), "%s", u->rhost);
+	return store_put_usage(s, u->id, &nu);
+}
+
 static int
 put_local(struct server *sv, const struct fev *e, int *key_changed)
 {
@@ -1093,6 +1287,8 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		if ((r = view_put(&sv->fleet->view, &e->h)) != 0)
 			return r;
 		return stage_host(s, e->h.name, &e->h);
+	case R_USAGE:
+		return put_usage(s, &e->u);
 	default:
 		return 0;
 	}
@@ -1400,6 +1596,32 @@ failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
 		dlog(LOG_ERR, "store: cannot be read back");
 }
 
+/* The last contact, in the store for the modules (--max-offline):
+ * "F:t", Unix seconds, committed at most every contact_every_s while
+ * the directory answers, and not at all once it stops. */
+static void
+contact_commit(struct server *sv, struct fleet *f)
+{
+	int64_t c = atomic_load(&f->contact);
+	char v[24];
+	int n, r;
+
+	if (c <= 0 || c < f->contact_written + f->contact_every_s ||
+	    store_in_flight(sv->st.store) || store_staged(sv->st.store) > 0)
+		return;
+	n = snprintf(v, sizeof(v), "%lld", (long long)c);
+	if ((r = store_stage_raw(sv->st.store, STORE_CONTACT_KEY,
+	    strlen(STORE_CONTACT_KEY), v, (size_t)n)) == 0)
+		r = store_commit(sv->st.store);
+	if (r != 0) {
+		store_rollback(sv->st.store);
+		dlog(LOG_ERR, "store: cannot record the directory's last "
+		    "contact: %s", sat_strerror(r));
+	}
+	/* tried either way: a failing store is not retried every round */
+	f->contact_written = c;
+}
+
 void
 fleet_apply(struct server *sv)
 {
@@ -1427,6 +1649,7 @@ fleet_apply(struct server *sv)
 	}
 	if (key_changed)
 		reopen_store(sv);
+	contact_commit(sv, f);
 }
 
 const struct fleet_view *
@@ -1471,6 +1694,7 @@ fleet_free(struct fleet *f)
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
 	free(f->view.hosts);
+	free(f->uout);
 	free(f);
 }
 
@@ -1497,6 +1721,15 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		f->heartbeat_ms = atoi(knob);
 	else
 		f->heartbeat_ms = HEARTBEAT_MS;
+	f->contact_every_s = CONTACT_WRITE_MS / 1000;
+	if ((knob = getenv("SATOKEND_FLEET_CONTACT_MS")) != NULL &&
+	    atoi(knob) >= 1000)
+		f->contact_every_s = atoi(knob) / 1000;
+	if ((knob = getenv("SATOKEND_FLEET_USAGE_MS")) != NULL &&
+	    atoi(knob) >= HOST_WRITE_MS)
+		f->usage_ms = atoi(knob);
+	else
+		f->usage_ms = USAGE_WRITE_MS;
 	if (c->host_name != NULL)
 		snprintf(host, sizeof(host), "%s", c->host_name);
 	else if (gethostname(host, sizeof(host)) != 0)

@@ -53,7 +53,7 @@ static const struct op ops[] = {
 	{ "account.delete", op_account_delete, F_NAME, F_NAME,
 	  ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.mint", op_token_mint, F_ACCOUNT | F_NAME | MINT_FIELDS |
-	  F_DESCRIPTION | F_CANARY | F_BIND_PID,
+	  F_DESCRIPTION | F_CANARY | F_BIND_PID | F_MAX_OFFLINE,
 	  F_ACCOUNT | F_NAME, ROLE_CONTRIBUTOR, OP_MUTATES },
 	{ "token.create", op_token_create, F_ACCOUNT | F_NAME | F_TOKEN_NAME |
 	  ACCOUNT_FIELDS | MINT_FIELDS, 0, ROLE_CONTRIBUTOR, OP_MUTATES },
@@ -432,7 +432,9 @@ op_token_json(const struct sat_token *t, int64_t now)
 	    proto_set_int(o, "disabled_at", t->disabled_at) != 0) ||
 	    (t->canary && proto_set_bool(o, "canary", 1) != 0) ||
 	    (t->bind_pid != 0 &&
-	    proto_set_int(o, "bind_pid", (int64_t)t->bind_pid) != 0)) {
+	    proto_set_int(o, "bind_pid", (int64_t)t->bind_pid) != 0) ||
+	    (t->max_offline != 0 &&
+	    proto_set_int(o, "max_offline", (int64_t)t->max_offline) != 0)) {
 		json_decref(o);
 		return NULL;
 	}

@@ -27,6 +27,7 @@ struct mint {
 	int canary;
 	uint32_t bind_pid;
 	uint64_t bind_start;
+	uint32_t max_offline;	/* fleet: 0, no budget */
 };
 
 static void
@@ -88,6 +89,32 @@ mint_params(struct op_ctx *c, const char *name, struct mint *m)
 		if ((r = strlist_add_unique(&m->sources, text)) != 0)
 			return r;
 	}
+	return 0;
+}
+
+/* token.mint's offline budget (DESIGN "Fleet"): a fleet host refuses
+ * the token once its last contact with the directory is older.  Only
+ * where there is a directory to be out of contact with; at least a
+ * minute, since a host in contact records it every few seconds (its
+ * heartbeat), and a budget below that would refuse while in contact. */
+#define MAX_OFFLINE_MIN	60
+#define MAX_OFFLINE_MAX	(366u * 86400)
+
+static int
+mint_offline(struct op_ctx *c, struct mint *m)
+{
+	uint64_t v = c->rq->max_offline;
+
+	if (!(c->rq->present & F_MAX_OFFLINE))
+		return 0;
+	if (c->st->cfg->directory == NULL)
+		return op_fail(c, SAT_E_INVALID, "--max-offline needs a fleet: "
+		    "this host is standalone (satoken.conf names no "
+		    "directory)");
+	if (v < MAX_OFFLINE_MIN || v > MAX_OFFLINE_MAX)
+		return op_fail(c, SAT_E_INVALID, "max_offline must be from "
+		    "%us to %us", MAX_OFFLINE_MIN, MAX_OFFLINE_MAX);
+	m->max_offline = (uint32_t)v;
 	return 0;
 }
 
@@ -201,6 +228,7 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 	t.canary = m->canary;
 	t.bind_pid = m->bind_pid;
 	t.bind_start = m->bind_start;
+	t.max_offline = m->max_offline;
 	if ((t.name = sat_strdup(m->name)) == NULL ||
 	    (t.created_by = sat_strdup(c->p->id)) == NULL ||
 	    (m->description != NULL && m->description[0] != '\0' &&
@@ -251,6 +279,8 @@ mint_stage(struct op_ctx *c, const char *account, const struct mint *m,
 		op_change(c, "canary", "yes");
 	if (t.bind_pid != 0)
 		op_change(c, "bind_pid", "%u", (unsigned)t.bind_pid);
+	if (t.max_offline != 0)
+		op_change(c, "max_offline", "%u", (unsigned)t.max_offline);
 	if ((r = op_reply_merge(c, op_token_json(&t, c->st->now))) == 0 &&
 	    proto_set_str(c->reply, "token", tok) != 0)
 		r = SAT_E_NOMEM;
@@ -295,6 +325,7 @@ op_token_mint(struct op_ctx *c)
 	    (r = mint_params(c, c->rq->name, &m)) == 0 &&
 	    (r = token_description(c, &m)) == 0 &&
 	    (r = mint_workload(c, &m)) == 0 &&
+	    (r = mint_offline(c, &m)) == 0 &&
 	    (r = mint_check(c, &a, m.name, 1)) == 0) {
 		clip_ttl(c, &a, &m);
 		if ((r = mint_stage(c, a.name, &m, NULL)) == 0)
@@ -551,6 +582,7 @@ op_token_rotate(struct op_ctx *c)
 	m.canary = t.canary;
 	m.bind_pid = t.bind_pid;
 	m.bind_start = t.bind_start;
+	m.max_offline = t.max_offline;
 	if ((r = strlist_copy(&m.services, &t.services)) != 0 ||
 	    (r = strlist_copy(&m.sources, &t.sources)) != 0)
 		goto out;

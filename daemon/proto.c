@@ -42,6 +42,7 @@ static const struct field {
 	L("services", F_SERVICES, services),
 	L("sources", F_SOURCES, sources),
 	I("ttl", F_TTL, ttl),
+	I("max_offline", F_MAX_OFFLINE, max_offline),
 	I("days_valid", F_DAYS_VALID, days_valid),
 	I("grace", F_GRACE, grace),
 	I("old_expires", F_OLD_EXPIRES, old_expires),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fleet.h"
 #include "satokend.h"
 #include "usage.h"
 #include "unixsock.h"
@@ -33,6 +34,7 @@
 
 struct usage_slot {
 	struct usage_report r;	/* r.id[0] == '\0': empty */
+	int written;		/* by the flush going on */
 };
 
 struct usage_agg {
@@ -186,10 +188,16 @@ flush(struct server *sv)
 		nu.at = rep->at;
 		snprintf(nu.service, sizeof(nu.service), "%s", rep->service);
 		snprintf(nu.rhost, sizeof(nu.rhost), "%s", rep->rhost);
-		r = store_put_usage(s, rep->id, &nu);
+		if ((r = store_put_usage(s, rep->id, &nu)) == 0)
+			u->slots[i].written = 1;
 	}
 	if (r == 0 && store_staged(s) > 0)
 		r = store_commit(s);
+	/* a fleet host folds its own logins' use into the directory too */
+	for (i = 0; r == 0 && sv->fleet != NULL && i < USAGE_SLOTS; i++)
+		if (u->slots[i].written &&
+		    fleet_usage_push(sv->fleet, &u->slots[i].r) == SAT_E_QUOTA)
+			break;
 	return r;
 }
 

@@ -457,7 +457,7 @@ test_token_lifecycle_tail(void **state)
 	/* an unknown tag where disabled_at's is */
 	tag_at = w.len - 4 - 8 - 1;
 	assert_int_equal(w.p[tag_at], 2);
-	w.p[tag_at] = 4;
+	w.p[tag_at] = 9;
 	reseal(&w);
 	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
 	/* a tag out of order */
@@ -469,8 +469,26 @@ test_token_lifecycle_tail(void **state)
 	memset(&w.p[tag_at + 1], 0, 8);
 	reseal(&w);
 	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
-	wbuf_free(&w0);
 	wbuf_free(&w);
+
+	/* the fleet's offline budget, last: a u32 after its tag, never 0 */
+	free(t.description);
+	t.description = NULL;
+	t.disabled_at = 0;
+	t.max_offline = 3600;
+	wbuf_init(&w);
+	assert_int_equal(record_encode_token(&t, &w), 0);
+	assert_int_equal(w.len, w0.len + 1 + 4);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), 0);
+	assert_int_equal(u.max_offline, 3600);
+	record_free_token(&u);
+	tag_at = w.len - 4 - 4 - 1;
+	assert_int_equal(w.p[tag_at], 4);
+	memset(&w.p[tag_at + 1], 0, 4);
+	reseal(&w);
+	assert_int_equal(record_decode_token(w.p, w.len, &u), SAT_E_MALFORMED);
+	wbuf_free(&w);
+	wbuf_free(&w0);
 	record_free_token(&t);
 }
 

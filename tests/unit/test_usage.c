@@ -3,7 +3,11 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -97,6 +101,92 @@ test_send_never_blocks(void **state)
 	rmdir(dir);
 }
 
+static int
+listen_dgram(const char *path)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	return fd;
+}
+
+/* the report received on fd names this token id */
+static void
+assert_received(int fd, const char *id)
+{
+	struct usage_report r;
+	char m[USAGE_MSG_MAX];
+	ssize_t n = recv(fd, m, sizeof(m), 0);
+
+	assert_true(n > 0);
+	assert_int_equal(usage_parse(m, (size_t)n, &r), 0);
+	assert_string_equal(r.id, id);
+}
+
+/* The sender keeps its socket between reports: a daemon that restarts
+ * (a new socket at the same path) still gets them, and a host program
+ * that closed every descriptor and reused the kept one's number for a
+ * file of its own never has a report written into that file. */
+static void
+test_kept_socket(void **state)
+{
+	char dir[] = "/tmp/test_usage.XXXXXX", path[128], file[160];
+	struct stat st;
+	int fd, f, i, moved, pair[4][2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/u.sock", dir);
+	snprintf(file, sizeof(file), "%s/host-file", dir);
+	fd = listen_dgram(path);
+	usage_send(path, "AAAAAAAAAAA1", 5, "x", "-", "ok");
+	assert_received(fd, "AAAAAAAAAAA1");
+	/* satokend restarted: its old socket is gone, a new one bound */
+	close(fd);
+	fd = listen_dgram(path);
+	usage_send(path, "AAAAAAAAAAA2", 5, "x", "-", "ok");
+	assert_received(fd, "AAAAAAAAAAA2");
+	/* closefrom(3) but for our listener, moved out of the way first */
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 200);
+	assert_true(moved >= 200);
+	for (i = 3; i < 200; i++)
+		close(i);
+	fd = moved;
+	/* the host's connections and files take the lowest numbers, the
+	 * kept one's among them */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0, pair[i]), 0);
+		f = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		assert_true(f >= 0);
+	}
+	usage_send(path, "AAAAAAAAAAA3", 5, "x", "-", "ok");
+	assert_received(fd, "AAAAAAAAAAA3");
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	for (i = 0; i < 4; i++) {
+		char m[USAGE_MSG_MAX];
+
+		assert_int_equal(recv(pair[i][0], m, sizeof(m), MSG_DONTWAIT), -1);
+		assert_int_equal(recv(pair[i][1], m, sizeof(m), MSG_DONTWAIT), -1);
+	}
+	for (i = 3; i < 200; i++)
+		close(i);
+	close(fd);
+	unlink(file);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -104,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile_refused),
 		cmocka_unit_test(test_send_never_blocks),
+		cmocka_unit_test(test_kept_socket),
 	};
 
 	return cmocka_run_group_tests_name("usage", tests, NULL, NULL);

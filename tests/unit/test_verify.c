@@ -322,6 +322,49 @@ test_canary(void **state)
 	assert_string_equal(verify_reason_name(VERIFY_CANARY), "canary");
 }
 
+/* An offline budget (a fleet host's --max-offline token): checked last,
+ * against the store's record of its last contact with the directory;
+ * none recorded is no proof of contact. */
+static void
+test_store_stale(void **state)
+{
+	struct fx *f = *state;
+	struct sat_token t;
+	char v[24];
+	int n;
+
+	assert_int_equal(store_get_token(f->w, f->ok_id, &t), 0);
+	t.max_offline = 300;
+	assert_int_equal(store_put_token(f->w, &t), 0);
+	record_free_token(&t);
+	assert_int_equal(store_commit(f->w), 0);
+	/* a standalone store: no contact recorded */
+	assert_int_equal(CHECK(f->ok, "svc", "sshd", NULL), VERIFY_STORE_STALE);
+	/* every earlier reason still comes first */
+	assert_int_equal(CHECK(f->ok, "other", "sshd", NULL),
+	    VERIFY_WRONG_ACCOUNT);
+	n = snprintf(v, sizeof(v), "%lld", (long long)(f->now - 299));
+	assert_int_equal(store_stage_raw(f->w, STORE_CONTACT_KEY,
+	    strlen(STORE_CONTACT_KEY), v, (size_t)n), 0);
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(CHECK(f->ok, "svc", "sshd", NULL), VERIFY_OK);
+	/* a token without a budget never looks */
+	assert_int_equal(CHECK(f->other, "other", "sshd", NULL), VERIFY_OK);
+	n = snprintf(v, sizeof(v), "%lld", (long long)(f->now - 301));
+	assert_int_equal(store_stage_raw(f->w, STORE_CONTACT_KEY,
+	    strlen(STORE_CONTACT_KEY), v, (size_t)n), 0);
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(CHECK(f->ok, "svc", "sshd", NULL), VERIFY_STORE_STALE);
+	assert_int_equal(CHECK(f->other, "other", "sshd", NULL), VERIFY_OK);
+	/* a value that does not read is no contact */
+	assert_int_equal(store_stage_raw(f->w, STORE_CONTACT_KEY,
+	    strlen(STORE_CONTACT_KEY), "12x", 3), 0);
+	assert_int_equal(store_commit(f->w), 0);
+	assert_int_equal(CHECK(f->ok, "svc", "sshd", NULL), VERIFY_STORE_STALE);
+	assert_string_equal(verify_reason_name(VERIFY_STORE_STALE),
+	    "store_stale");
+}
+
 static void
 test_reason_names(void **state)
 {
@@ -350,6 +393,7 @@ main(void)
 		T(test_verify_account),
 		T(test_reason_names),
 		T(test_canary),
+		T(test_store_stale),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);

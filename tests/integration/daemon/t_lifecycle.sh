@@ -25,6 +25,10 @@ check "  ...shows the description" '$OUT == *"description:  postfix relay on mx1
 check "  ...audited with the mint" '$(grep -c "action=token.mint .*description=\"postfix relay on mx1\"" "$AUDIT") == 1'
 t "a description with a control byte: VALIDATION" 2 ctl token mint bot --name d2 --description $'a\tb'
 t "a description of 257 bytes: VALIDATION" 2 ctl token mint bot --name d2 --description "$(head -c 257 /dev/zero | tr '\0' x)"
+# an offline budget needs a directory to be out of contact with
+t "--max-offline on a standalone host: VALIDATION" 2 ctl token mint bot --name d3 --max-offline 1h
+check "  ...saying why" '$ERR == *standalone*'
+t "--max-offline 1x: VALIDATION" 2 ctl token mint bot --name d3 --max-offline 1x
 t "  ...nothing minted" 0 ctl --json token list bot
 check "  ...one token" '$(jq ".items | length" <<<"$OUT") == 1'
 t "rotate keeps the description" 0 ctl --json token rotate "$ID1" --grace 1h

@@ -145,6 +145,11 @@ wait_for "follower1: the revoked token is refused" refused follower1 ci "$T/tok.
 check "follower1: ...the other still logs in" login follower1 ci "$T/tok.two"
 check "control1: the revoked token's name is free again" mint control1 ci one one2
 
+check "control1: a token with an offline budget" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint ci --name budget --max-offline 1h >'$T/mint.budget'"
+wait_for "follower1: ...mirrored with its budget" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token show \$(jq -r .id '$T/mint.budget') | jq -e '.max_offline == 3600'"
+
 # --- rotation: the name moves to the new token ---------------------------
 check "control2: rotate two, with a grace period" \
 	bash -c "'$SATOKENCTL' --socket '$T/control2/satokend.sock' --json token rotate '$(cat "$T/id.two")' --grace 1h >'$T/rot.json'"

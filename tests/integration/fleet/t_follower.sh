@@ -118,6 +118,8 @@ directory_bind_dn = cn=follower$n,ou=hosts,$SUB
 directory_password_file = $T/pw.follower$n
 directory_role = follower
 host_name = follower$n
+usage_socket = $d/usage.sock
+usage_flush = 1s
 EOF
 	chmod 0644 "$d/satoken.conf"
 	mkdir -p "$d/pam.d"
@@ -127,6 +129,7 @@ EOF
 	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
 		>"$d/pam.d/other"
 	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
+		SATOKEND_FLEET_USAGE_MS=1000 SATOKEND_FLEET_CONTACT_MS=1000 \
 		"$SATOKEND" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	eval "FPID_$n=$!"
@@ -210,11 +213,49 @@ sleep 2.5
 check "a quiet fleet writes no host entry" \
 	test "$h1" = "$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)"
 
+# --- last use over the fleet: each host folds its own logins' use into
+# the directory under its entry; every host keeps the latest ----------
+used_on() {	# N ID: follower N shows a last use of ID through sattest
+	fctl "$1" --json token show "$2" |
+		jq -e '.last_used_at != null and .last_used_service == "sattest"' >/dev/null
+}
+unused_on() { ! used_on "$@"; }
+reported_by() {	# N ID: follower N's entry holds a report of ID
+	test -n "$(csn_of "satokenTokenId=$2,cn=follower$1,ou=hosts,$SUB" satokenLastUsedAt 2>/dev/null)"
+}
+check "follower2: token three has no last use yet" unused_on 2 "$ID_three"
+check "follower1: token three logs in" login 1 three
+wait_for "follower1: its last use is recorded" used_on 1 "$ID_three"
+wait_for "the directory holds it under follower1's own entry" \
+	reported_by 1 "$ID_three"
+wait_for "follower2: the last use on follower1 reaches it" used_on 2 "$ID_three"
+u1=$(fctl 1 --json token show "$ID_three" | jq -r .last_used_at)
+check "follower2: ...the same time follower1 recorded" \
+	test "$(fctl 2 --json token show "$ID_three" | jq -r .last_used_at)" = "$u1"
+not_reported_by() { ! reported_by "$@"; }
+check "follower2's own entry holds no report of it" \
+	not_reported_by 2 "$ID_three"
+
 # --- followers do not take mutations -------------------------------------
 expect_rc "follower1: a mint is READ_ONLY (exit 8)" 8 \
 	fctl 1 token mint ci --name local
 check "  ...naming the directory" grep -q "$P" <<<"$OUT"
 expect_rc "follower1: an account create is READ_ONLY" 8 fctl 1 account create other
+
+# --- an offline budget (--max-offline): a token with 5 s of it -----------
+add_token off
+ctl_ldap ldapmodify <<EOF || fail "satokenMaxOffline on off"
+dn: satokenTokenId=$ID_off,ou=tokens,$SUB
+changetype: modify
+add: satokenMaxOffline
+satokenMaxOffline: 5
+EOF
+budget_5() { fctl 1 --json token show "$ID_off" | jq -e '.max_offline == 5'; }
+wait_for "follower1: the token's offline budget is copied" budget_5
+check "follower1: in contact, the token with a budget logs in" login 1 off
+stale() {	# N: follower N refuses off, as store_stale
+	fctl "$1" token verify ci <"$T/tok.off" | grep -qx store_stale
+}
 
 # --- the directory down --------------------------------------------------
 kill "$PID_prov"
@@ -223,6 +264,10 @@ for n in 1 2; do
 	check "follower$n: directory down, a valid token still logs in" login $n two
 	check "follower$n: ...and the revoked one is still refused" refused $n one
 done
+wait_for "follower1: out of contact past its budget, the token is refused" \
+	refused 1 off
+check "follower1: ...as store_stale" stale 1
+check "follower1: ...while a token without a budget still logs in" login 1 two
 expect_rc "directory down: a mutation is still refused" 8 fctl 2 token revoke "$ID_two"
 
 # --- back, with a follower away meanwhile --------------------------------
@@ -232,6 +277,7 @@ for n in 1 2; do
 	wait_for "follower$n: reconnected, a revocation made after is refused" \
 		refused $n two
 done
+wait_for "follower1: in contact again, the budget token logs in" login 1 off
 follower_stop 2
 ctl_ldap ldapdelete "satokenTokenId=$ID_three,ou=tokens,$SUB" || fail "delete three"
 add_token four
