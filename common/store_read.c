@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "mem.h"
+#include "num.h"
 #include "store_impl.h"
 
 /* The store's reader: keys, typed getters and listings, for a reader
@@ -254,27 +255,27 @@ store_get_usage(struct store *s, const char *id, struct sat_usage *ret)
 int
 store_get_contact(struct store *s, int64_t *ret)
 {
+	char text[24];
 	void *val = NULL;
-	size_t len = 0, i;
-	int64_t t = 0;
+	size_t len = 0;
+	uint64_t t;
 	int r;
 
 	*ret = 0;
 	if ((r = fetch(s, STORE_CONTACT_KEY, strlen(STORE_CONTACT_KEY), &val,
 	    &len)) != 0)
 		return r;
-	/* decimal seconds, no sign: anything else is no contact */
-	for (i = 0; i < len && i < 19; i++) {
-		char ch = ((const char *)val)[i];
-
-		if (ch < '0' || ch > '9')
-			break;
-		t = t * 10 + (ch - '0');
+	/* decimal seconds: anything else is no contact */
+	r = SAT_E_NOTFOUND;
+	if (len < sizeof(text)) {
+		memcpy(text, val, len);
+		text[len] = '\0';
+		if (parse_u64(text, 1, INT64_MAX, &t) == 0) {
+			*ret = (int64_t)t;
+			r = 0;
+		}
 	}
-	r = len > 0 && i == len && t > 0 ? 0 : SAT_E_NOTFOUND;
 	free(val);
-	if (r == 0)
-		*ret = t;
 	return r;
 }
 

@@ -224,7 +224,8 @@ floor_deadline(int64_t start, int whole)
 	int64_t spent = clock_ns() - start, mean, any, dear, floor;
 
 	any = learn(&mean_cost_ns.any, &mean_cost_ns.n_any, spent);
-	mean = whole ? learn(&mean_cost_ns.whole, &mean_cost_ns.n_whole, spent) :
+	mean = whole ?
+	    learn(&mean_cost_ns.whole, &mean_cost_ns.n_whole, spent) :
 	    atomic_load_explicit(&mean_cost_ns.whole, memory_order_relaxed);
 	if (whole && mean > 0 && spent > mean)
 		learn_dear(spent > DEAR_CLIP(mean) ? DEAR_CLIP(mean) : spent);

@@ -1233,38 +1233,11 @@ put_key(struct store *s, const uint8_t key[TOKEN_KEY_LEN], int *changed)
 	return r;
 }
 
-/* Last use over the fleet is the latest any host reported: a report
- * older than what this host holds (its own logins' included) changes
- * nothing, and one for a token this host does not hold makes no record. */
-static int
-put_usage(struct store *s, const struct usage_report *u)
-{
-	struct sat_token t;
-	struct sat_usage cur, nu;
-	int r;
-
-	memset(&t, 0, sizeof(t));
-	if ((r = store_get_token(s, u->id, &t)) == SAT_E_NOTFOUND)
-		return 0;
-	record_free_token(&t);
-	if (r != 0)
-		return r;
-	if ((r = store_get_usage(s, u->id, &cur)) == 0 && cur.at >= u->at)
-		return 0;
-	if (r != 0 && r != SAT_E_NOTFOUND)
-		return r;
-	memset(&nu, 0, sizeof(nu));
-	nu.at = u->at;
-	snprintf(nu.service, sizeof(nu.service), "%s", u->service);
-	snprintf(nu.rhost, sizeof(nu.rhost), "%s", u->rhost);
-	return store_put_usage(s, u->id, &nu);
-}
-
 static int
 put_local(struct server *sv, const struct fev *e, int *key_changed)
 {
 	struct store *s = sv->st.store;
-	int r;
+	int r, staged;
 
 	switch (e->rk) {
 	case R_ACCOUNT:
@@ -1288,7 +1261,8 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 			return r;
 		return stage_host(s, e->h.name, &e->h);
 	case R_USAGE:
-		return put_usage(s, &e->u);
+		/* last use over the fleet: the latest any host reported */
+		return usage_keep_latest(s, &e->u, &staged);
 	default:
 		return 0;
 	}

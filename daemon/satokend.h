@@ -93,6 +93,14 @@ void purge_step(struct server *sv);
 int usage_open(struct server *sv, char *err, size_t errlen);
 void usage_drain(struct server *sv);
 void usage_step(struct server *sv);
+/* The one rule of last use, for this host's reports and other hosts'
+ * (follower.c): stages rep as its token's last use when it is later
+ * than the one recorded; a token that no longer exists gets no record
+ * (a report cannot make one), an older use changes nothing.  *staged
+ * says whether it did. */
+struct usage_report;
+int usage_keep_latest(struct store *s, const struct usage_report *rep,
+    int *staged);
 void usage_close(struct server *sv);
 
 /* metrics.c's file, every metrics_interval (loop.c). */

@@ -153,44 +153,47 @@ usage_drain(struct server *sv)
 		    (int64_t)sv->cfg.usage_flush * 1000;
 }
 
-/* Writes what is held: a token that no longer exists is skipped (a
- * report cannot make a record for a token that is not there), an older
- * use than the one recorded changes nothing. */
+int
+usage_keep_latest(struct store *s, const struct usage_report *rep,
+    int *staged)
+{
+	struct sat_token t;
+	struct sat_usage cur, nu;
+	int r;
+
+	*staged = 0;
+	memset(&t, 0, sizeof(t));
+	if ((r = store_get_token(s, rep->id, &t)) == SAT_E_NOTFOUND)
+		return 0;
+	record_free_token(&t);
+	if (r != 0)
+		return r;
+	if ((r = store_get_usage(s, rep->id, &cur)) == 0 && cur.at >= rep->at)
+		return 0;
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	memset(&nu, 0, sizeof(nu));
+	nu.at = rep->at;
+	snprintf(nu.service, sizeof(nu.service), "%s", rep->service);
+	snprintf(nu.rhost, sizeof(nu.rhost), "%s", rep->rhost);
+	if ((r = store_put_usage(s, rep->id, &nu)) == 0)
+		*staged = 1;
+	return r;
+}
+
+/* Writes what is held, each by usage_keep_latest. */
 static int
 flush(struct server *sv)
 {
 	struct usage_agg *u = sv->usage;
 	struct store *s = sv->st.store;
-	struct sat_token t;
-	struct sat_usage cur, nu;
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < USAGE_SLOTS && r == 0; i++) {
-		struct usage_report *rep = &u->slots[i].r;
-
-		if (rep->id[0] == '\0')
-			continue;
-		memset(&t, 0, sizeof(t));
-		if ((r = store_get_token(s, rep->id, &t)) == SAT_E_NOTFOUND) {
-			r = 0;
-			continue;
-		}
-		record_free_token(&t);
-		if (r != 0)
-			break;
-		if ((r = store_get_usage(s, rep->id, &cur)) == 0 &&
-		    cur.at >= rep->at)
-			continue;
-		if (r != 0 && r != SAT_E_NOTFOUND)
-			break;
-		memset(&nu, 0, sizeof(nu));
-		nu.at = rep->at;
-		snprintf(nu.service, sizeof(nu.service), "%s", rep->service);
-		snprintf(nu.rhost, sizeof(nu.rhost), "%s", rep->rhost);
-		if ((r = store_put_usage(s, rep->id, &nu)) == 0)
-			u->slots[i].written = 1;
-	}
+	for (i = 0; i < USAGE_SLOTS && r == 0; i++)
+		if (u->slots[i].r.id[0] != '\0')
+			r = usage_keep_latest(s, &u->slots[i].r,
+			    &u->slots[i].written);
 	if (r == 0 && store_staged(s) > 0)
 		r = store_commit(s);
 	/* a fleet host folds its own logins' use into the directory too */
