@@ -41,6 +41,8 @@
 #define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
 				 * into the directory at most this often */
 #define USAGE_OUT_MAX	8192	/* reports waiting for the directory */
+#define USAGE_WRITES_PER_STEP 64 /* then back to the search: a change
+				 * arriving waits for these, not all 8,192 */
 #define CONTACT_WRITE_MS 5000	/* SATOKEND_FLEET_CONTACT_MS: how often the
 				 * store's "F:t" follows the contact */
 
@@ -101,6 +103,8 @@ struct fleet {
 	int write_rc;			/* its result, logged when it changes */
 	int usage_ms;			/* last use written this often */
 	int64_t usage_written_ms;
+	struct usage_report *uw;	/* being written, a slice a step */
+	size_t uw_n, uw_next;
 	int backoff_max_ms;
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
@@ -789,32 +793,38 @@ host_write(struct fleet *f, LDAP *ld)
 /* This host's logins' last use, folded into the directory (one
  * satokenUsage entry per token under the host's own entry) at most
  * every usage_ms, never per login: every host's follower reads them
- * back and keeps the latest.  A report the directory refused is
- * dropped, not retried: the next login brings a newer one. */
+ * back and keeps the latest.  Written a slice per step of the search,
+ * so that a revocation arriving meanwhile is not held behind thousands
+ * of synchronous writes.  A report the directory refused is dropped,
+ * not retried: the next login brings a newer one. */
 static void
 usage_write(struct fleet *f, LDAP *ld)
 {
-	struct usage_report *out;
 	char dn[1700], at[24], *oc[2] = { "satokenUsage", NULL };
 	char *idv[2], *atv[2] = { at, NULL }, *sv[2], *rv[2];
 	LDAPMod m[5], *mods[6];
 	int64_t t = clock_ms();
-	size_t n, i, k;
+	size_t end, i, k;
 	int rc, failed = 0, last_rc = LDAP_SUCCESS;
 
-	pthread_mutex_lock(&f->mu);
-	if (f->uout_n == 0 || t - f->usage_written_ms < f->usage_ms) {
+	if (f->uw == NULL) {
+		pthread_mutex_lock(&f->mu);
+		if (f->uout_n == 0 || t - f->usage_written_ms < f->usage_ms) {
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+		f->uw = f->uout;
+		f->uw_n = f->uout_n;
+		f->uw_next = 0;
+		f->uout = NULL;
+		f->uout_n = 0;
 		pthread_mutex_unlock(&f->mu);
-		return;
+		f->usage_written_ms = t;
 	}
-	out = f->uout;
-	n = f->uout_n;
-	f->uout = NULL;
-	f->uout_n = 0;
-	pthread_mutex_unlock(&f->mu);
-	f->usage_written_ms = t;
-	for (i = 0; i < n; i++) {
-		struct usage_report *u = &out[i];
+	end = f->uw_n - f->uw_next > USAGE_WRITES_PER_STEP ?
+	    f->uw_next + USAGE_WRITES_PER_STEP : f->uw_n;
+	for (i = f->uw_next; i < end; i++) {
+		struct usage_report *u = &f->uw[i];
 
 		snprintf(dn, sizeof(dn), "satokenTokenId=%s,%s", u->id,
 		    f->host_dn);
@@ -872,9 +882,13 @@ usage_write(struct fleet *f, LDAP *ld)
 	}
 	if (failed > 0)
 		dlog(LOG_WARNING, "directory: %d of %zu last-use reports not "
-		    "written under %s: %s", failed, n, f->host_dn,
-		    ldap_err2string(last_rc));
-	free(out);
+		    "written under %s: %s", failed, end - f->uw_next,
+		    f->host_dn, ldap_err2string(last_rc));
+	f->uw_next = end;
+	if (end == f->uw_n) {
+		free(f->uw);
+		f->uw = NULL;
+	}
 }
 
 int
@@ -1669,6 +1683,7 @@ fleet_free(struct fleet *f)
 	smap_free(&f->unknown);
 	free(f->view.hosts);
 	free(f->uout);
+	free(f->uw);
 	free(f);
 }
 
