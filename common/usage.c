@@ -73,13 +73,22 @@ static struct {
 	int fd;
 	uint64_t cookie;
 	char peer[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "": none */
-	int64_t full_until;	/* clock_ms: the peer's queue was full */
-} usage_kept = { -1, 0, "", 0 };
+	char paused[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int64_t paused_until;	/* clock_ms: no report to paused before */
+} usage_kept = { -1, 0, "", "", 0 };
 
-/* A full queue means satokend is not reading (stopped, or far behind):
- * the reports of the next moment would be refused too, each after the
- * kernel built it, so they are not sent at all. */
-#define USAGE_FULL_PAUSE_MS	100
+/* A full queue means satokend is not reading (stopped, or far behind),
+ * a failed connect that it is not there: the reports of the next moment
+ * would be refused too, each after the kernel built it or looked the
+ * path up, so they are not sent at all. */
+#define USAGE_PAUSE_MS	100
+
+static void
+kept_pause(const struct sockaddr_un *sa)
+{
+	memcpy(usage_kept.paused, sa->sun_path, sizeof(usage_kept.paused));
+	usage_kept.paused_until = clock_ms() + USAGE_PAUSE_MS;
+}
 
 static int
 socket_cookie(int fd, uint64_t *ret)
@@ -133,17 +142,19 @@ kept_connect(const struct sockaddr_un *sa)
 static void
 kept_send(const struct sockaddr_un *sa, const char *msg, size_t n)
 {
-	if (usage_kept.full_until != 0 &&
-	    strcmp(usage_kept.peer, sa->sun_path) == 0 &&
-	    clock_ms() < usage_kept.full_until)
+	if (usage_kept.paused_until != 0 &&
+	    strcmp(usage_kept.paused, sa->sun_path) == 0 &&
+	    clock_ms() < usage_kept.paused_until)
 		return;
-	usage_kept.full_until = 0;
-	if (kept_connect(sa) != 0)
+	usage_kept.paused_until = 0;
+	if (kept_connect(sa) != 0) {
+		kept_pause(sa);
 		return;
+	}
 	if (send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return;
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		usage_kept.full_until = clock_ms() + USAGE_FULL_PAUSE_MS;
+		kept_pause(sa);
 		return;
 	}
 	if (errno != ECONNREFUSED && errno != ENOTCONN && errno != ECONNRESET)
@@ -151,6 +162,8 @@ kept_send(const struct sockaddr_un *sa, const char *msg, size_t n)
 	usage_kept.peer[0] = '\0';
 	if (kept_connect(sa) == 0)
 		(void)send(usage_kept.fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else
+		kept_pause(sa);
 }
 
 void

@@ -301,6 +301,31 @@ watch_fd(struct server *sv, int fd, void *tag)
 	return epoll_ctl(sv->ep_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Reports come one per login.  Woken by one, the loop stops watching
+ * the socket and drains it every USAGE_POLL_MS until a drain finds it
+ * empty: a sender then finds no waiter to wake, which on a busy host
+ * cost each login more than the report itself (bench/usage-results.txt). */
+static void
+usage_wake(struct server *sv, int watch, int64_t t)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = watch ? EPOLLIN : 0;
+	ev.data.ptr = &usage_tag;
+	if (epoll_ctl(sv->ep_fd, EPOLL_CTL_MOD, sv->usage_fd, &ev) != 0)
+		watch = 0;	/* then drained by time alone */
+	sv->usage_poll_ms = watch ? INT64_MAX : t + USAGE_POLL_MS;
+}
+
+static void
+usage_poll(struct server *sv, int64_t t)
+{
+	if (sv->usage_poll_ms > t)
+		return;
+	usage_wake(sv, usage_drain(sv) == 0, t);
+}
+
 /* After a batch: writes replies, closes what is done, sets what epoll
  * watches.  Returns the earliest deadline; *ret_waiting is 1 when some
  * conn holds input that no batch has looked at yet. */
@@ -402,6 +427,8 @@ server_loop(struct server *sv)
 			deadline = sv->purge_next_ms;
 		if (sv->usage_next_ms < deadline)
 			deadline = sv->usage_next_ms;
+		if (sv->usage_poll_ms < deadline)
+			deadline = sv->usage_poll_ms;
 		if (sv->expiry_next_ms < deadline)
 			deadline = sv->expiry_next_ms;
 		if (sv->cfg.metrics_file != NULL &&
@@ -435,8 +462,10 @@ server_loop(struct server *sv)
 			else if (evs[i].data.ptr == &listen_tag &&
 			    !sv->stopping)
 				accept_some(sv);
-			else if (evs[i].data.ptr == &usage_tag)
-				usage_drain(sv);
+			else if (evs[i].data.ptr == &usage_tag) {
+				(void)usage_drain(sv);
+				usage_wake(sv, 0, t);
+			}
 			else if (evs[i].data.ptr == &canary_tag)
 				canary_read(sv);
 			else if (evs[i].data.ptr == &bindpid_tag)
@@ -452,6 +481,7 @@ server_loop(struct server *sv)
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping) {
 			purge_step(sv);
+			usage_poll(sv, now_ms());
 			usage_step(sv);
 			expiry_step(sv);
 			metrics_step(sv);

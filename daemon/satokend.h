@@ -47,6 +47,8 @@ struct server {
 	int usage_fd;			/* -1 when off */
 	char usage_path[108];		/* what it bound, to unlink */
 	int64_t usage_next_ms;		/* next flush; INT64_MAX: none held */
+	int64_t usage_poll_ms;		/* next drain while epoll does not
+					   watch usage_fd; INT64_MAX: it does */
 	size_t expiry_pos;		/* expiry.c: next account of the pass */
 	int64_t expiry_next_ms;		/* its next step */
 	struct metrics metrics;		/* metrics.c; st.metrics points here */
@@ -91,7 +93,9 @@ void purge_step(struct server *sv);
  * reads what arrived; step writes what is held when usage_flush is due,
  * never over a batch; close flushes nothing (a report is advisory). */
 int usage_open(struct server *sv, char *err, size_t errlen);
-void usage_drain(struct server *sv);
+/* while reports keep coming, the loop drains them this often (loop.c) */
+#define USAGE_POLL_MS	10
+size_t usage_drain(struct server *sv);
 void usage_step(struct server *sv);
 /* The one rule of last use, for this host's reports and other hosts'
  * (follower.c): stages rep as its token's last use when it is later
