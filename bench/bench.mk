@@ -57,8 +57,10 @@ bench-usage: $(BENCH_B)/bench_pam $(BENCH_B)/bench_mint $(SATOKEND) $(SATOKENCTL
 bench-scan: $(SATOKENCTL)
 	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/scan.sh
 
-# bench-fleet: a revocation until every follower refuses it (bench/fleet.sh)
-#   BENCH_FOLLOWERS (default 5), BENCH_REVOCATIONS (default 200)
+# bench-fleet: a revocation until every follower refuses it, the directory
+# down, a full refresh (bench/fleet.sh)
+#   BENCH_FOLLOWERS (default 5), BENCH_REVOCATIONS (default 200),
+#   BENCH_OUTAGE_S (default 60), BENCH_REFRESH (default 100000)
 $(BENCH_B)/bench_fleet: $(BENCH_B)/bench_fleet.o $(BENCH_B)/stats.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lldap -llber $(COMMON_LIBS)
 

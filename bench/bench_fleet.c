@@ -9,7 +9,13 @@
  * not counted), then the token entry is revoked in the directory (bound
  * as BINDDN, as a control host writes), and each follower is polled
  * until it refuses.  Prints "revocations followers p50_ms p99_ms max_ms
- * misses"; a follower that still accepts after 5 s is a miss. */
+ * misses"; a follower that still accepts after 5 s is a miss.
+ *
+ *   bench_fleet check SECONDS PAIRS CONF...
+ *
+ * Logs every token of PAIRS in on every follower, round after round,
+ * for SECONDS (the directory stopped meanwhile, say); prints "logins
+ * refused": each should have been accepted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +45,42 @@ accepted(const struct sat_config *cfg, const char *tok)
 	return login_check(cfg, &rq, &res) == 0 && res.reason == VERIFY_OK;
 }
 
+static int
+check_main(int argc, char **argv)
+{
+	struct sat_config *cfgs;
+	char **ids, **toks, err[SAT_ERRMSG_MAX];
+	uint64_t end;
+	size_t n, i, k, nf, logins = 0, refused = 0;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: bench_fleet check SECONDS PAIRS CONF...\n");
+		return 2;
+	}
+	nf = (size_t)argc - 4;
+	cfgs = calloc(nf, sizeof(*cfgs));
+	for (k = 0; k < nf; k++)
+		if (cfg_init(&cfgs[k]) != 0 ||
+		    cfg_load_file(&cfgs[k], argv[4 + k], err, sizeof(err)) != 0) {
+			fprintf(stderr, "bench_fleet: %s\n", err);
+			return 1;
+		}
+	n = bench_load_pairs(argv[3], &ids, &toks);
+	end = bench_now_ns() + (uint64_t)atol(argv[2]) * 1000000000ULL;
+	/* ten rounds a second: each login is an audit line */
+	while (bench_now_ns() < end) {
+		for (k = 0; k < nf; k++)
+			for (i = 0; i < n; i++) {
+				logins++;
+				if (!accepted(&cfgs[k], toks[i]))
+					refused++;
+			}
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	printf("%zu %zu\n", logins, refused);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -53,6 +95,8 @@ main(int argc, char **argv)
 	FILE *pf;
 	int v3 = LDAP_VERSION3, rc;
 
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc, argv);
 	if (argc < 7) {
 		fprintf(stderr, "usage: bench_fleet URI BINDDN PWFILE SUB PAIRS "
 		    "CONF...\n");

@@ -6,11 +6,18 @@
 # each until every follower's local store refuses it, read as the PAM
 # module reads it.  Then follower f1 is stopped while BENCH_CATCHUP
 # tokens (default 1000) are added, and restarted: the time until it
-# holds the last one.  Appends its line to bench/fleet-results.txt.
+# holds the last one.  Then the directory is stopped BENCH_OUTAGE_S
+# (default 60) while every follower logs 20 live tokens in, ten rounds a
+# second, and a revocation right after it is back is timed like the
+# others.  Last, BENCH_REFRESH tokens (default 100,000) are added with
+# the followers down, f1's store is removed, and f1 is timed to a full
+# refresh; its RSS and store size are taken there.  Appends its line to
+# bench/fleet-results.txt.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
 NR=${BENCH_REVOCATIONS:-200}
+NLIVE=20
 SATOKEND=$ROOT/$B/daemon/satokend
 FLEETTOK=$ROOT/$B/tests/integration/fleet/fleettok
 PROBE=$ROOT/$B/bench/bench_fleet
@@ -47,16 +54,22 @@ now=$(date +%s)
 	printf 'dn: satokenName=svc,ou=groups,%s\nobjectClass: satokenGroup\nsatokenName: svc\nsatokenCreatedAt: %s\n\n' "$SUB" "$now"
 	printf 'dn: satokenName=ci,ou=accounts,%s\nobjectClass: satokenAccount\nsatokenName: ci\nsatokenSerial: 1f2e3d4c5b6a7988\nsatokenRole: viewer\nsatokenEnabled: TRUE\nsatokenCreatedAt: %s\nsatokenMemberOf: svc\n\n' "$SUB" "$now"
 	: >"$T/pairs"
-	for i in $(seq "$NR"); do
+	: >"$T/live"
+	for i in $(seq "$((NR + NLIVE))"); do
 		out=$("$FLEETTOK" "$T/fleet.key" "$T/tok")
-		printf '%s %s\n' "${out%% *}" "$(cat "$T/tok")" >>"$T/pairs"
+		if [ "$i" -le "$NR" ]; then
+			printf '%s %s\n' "${out%% *}" "$(cat "$T/tok")" >>"$T/pairs"
+		else
+			printf '%s %s\n' "${out%% *}" "$(cat "$T/tok")" >>"$T/live"
+		fi
 		printf 'dn: satokenTokenId=%s,ou=tokens,%s\nobjectClass: satokenToken\nsatokenTokenId: %s\nsatokenAccount: ci\nsatokenTokenName: t%s\nsatokenDigest:: %s\nsatokenCreatedAt: %s\nsatokenExpiresAt: %s\n\n' \
 			"${out%% *}" "$SUB" "${out%% *}" "$i" "${out#* }" "$now" "$((now + 86400))"
 	done
 } | as_host "$P" control1 ldapadd >/dev/null
 printf 'dn: cn=policy,%s\nchangetype: modify\nadd: satokenPolicyGroup\nsatokenPolicyGroup: svc\n' "$SUB" |
 	as_host "$P" control1 ldapmodify >/dev/null
-chmod 0600 "$T/pairs"
+chmod 0600 "$T/pairs" "$T/live"
+PROV_PORT=$PORT
 
 confs=()
 for n in $(seq "$NF"); do
@@ -119,6 +132,52 @@ until "$ROOT/$B/cli/satokenctl" --socket "$T/f1/satokend.sock" token show "$last
 	fi
 done
 [ -n "$catchup_ms" ] || catchup_ms=$((($(date +%s%N) - t0) / 1000000))
-res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses catchup_${NC}_changes_ms=$catchup_ms ($(nproc) cores)"
+echo "catchup_${NC}_changes_ms=$catchup_ms"
+
+# the directory down: logins on every follower from its copy alone, then
+# the first revocation once it is back (from its write: the followers are
+# still reconnecting)
+NO=${BENCH_OUTAGE_S:-60}
+kill "$PID_prov"
+wait "$PID_prov" 2>/dev/null
+read -r ologins orefused <<<"$("$PROBE" check "$NO" "$T/live" "${confs[@]}")"
+start_slapd prov "$PROV_PORT" || exit 1
+head -1 "$T/live" >"$T/first"
+read -r _ _ after_ms _ _ after_miss <<<"$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" \
+	"$T/pw.control1" "$SUB" "$T/first" "${confs[@]}")"
+echo "outage_s=$NO logins=$ologins refused=$orefused first_revocation_after_ms=$after_ms misses=$after_miss"
+
+# a full refresh: BENCH_REFRESH tokens more with every follower down, f1
+# started without its store
+NB=${BENCH_REFRESH:-100000}
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+PIDS=()
+now=$(date +%s)
+"$FLEETTOK" "$T/fleet.key" "$T/tok" "$NB" | awk -v sub_="$SUB" -v now="$now" '{
+	printf "dn: satokenTokenId=%s,ou=tokens,%s\nobjectClass: satokenToken\nsatokenTokenId: %s\nsatokenAccount: ci\nsatokenTokenName: r%d\nsatokenDigest:: %s\nsatokenCreatedAt: %s\nsatokenExpiresAt: %s\n\n", $1, sub_, $1, NR, $2, now, now + 86400
+	last = $1 } END { print last > "/dev/stderr" }' >"$T/refresh.ldif" 2>"$T/refresh.last"
+last=$(cat "$T/refresh.last")
+t0=$(date +%s%N)
+as_host "$P" control1 ldapadd -f "$T/refresh.ldif" >/dev/null
+load_s=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+rm -f "$T"/f1/satoken.db*
+t0=$(date +%s%N)
+"$SATOKEND" --foreground --config "$T/f1/satoken.conf" 2>>"$T/f1/satokend.log" &
+PIDS=($!)
+refresh_ms=
+until "$ROOT/$B/cli/satokenctl" --socket "$T/f1/satokend.sock" token show "$last" >/dev/null 2>&1; do
+	sleep 0.05
+	if [ $((($(date +%s%N) - t0) / 1000000000)) -ge 300 ]; then
+		refresh_ms=">300000"
+		break
+	fi
+done
+[ -n "$refresh_ms" ] || refresh_ms=$((($(date +%s%N) - t0) / 1000000))
+ntok=$((NR + NLIVE + NC + NB))
+rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
+store_b=$(cat "$T"/f1/satoken.db* | wc -c)
+echo "full_refresh_tokens=$ntok ms=$refresh_ms (directory loaded in ${load_s} s) rss_kib=$rss_kib store_bytes=$store_b"
+
+res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
