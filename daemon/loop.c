@@ -27,6 +27,7 @@
 #include "satokend.h"
 #include "bindpid.h"
 #include "canaryd.h"
+#include "control.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
 /* Requests one local user adds to a batch: a user with a backlog waits
@@ -447,7 +448,10 @@ server_loop(struct server *sv)
 		if ((e = bindpid_step(sv)) != 0)
 			dlog(LOG_ERR, "bind-pid: cannot revoke the token of an "
 			    "exited process: %s; trying again", sat_strerror(e));
-		/* the directory's changes, between request batches */
+		/* what this control host changed by itself, to the
+		 * directory (control.h); then the directory's changes,
+		 * between request batches */
+		control_bg_step(sv);
 		fleet_apply(sv);
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping) {
