@@ -241,6 +241,31 @@ wait_for "follower1: ...and it leaves the follower's listing" \
 check "audit: the purge's line, as before" \
 	grep -q "action=token.purge outcome=ok principal=satokend account=ci" "$T/control1/audit.log"
 
+# --- an entry already gone in the directory counts as written ----------
+check "control1: an account with a bound token" ctl control1 account create gone --group svc
+sleeper d
+check "  ...the token" mint control1 gone bpd --bind-pid "$SLEEP_d"
+wait_for "follower1: it logs in" login follower1 gone "$T/tok.bpd"
+kill "$PID_prov"
+wait "$PID_prov" 2>/dev/null
+end_sleeper d
+wait_for "directory down: control1 refuses it once d exited" \
+	refused control1 gone "$T/tok.bpd"
+host_stop control1
+start_slapd prov "$PPORT" || { fail "provider did not restart"; finish; exit 1; }
+# behind the hosts' backs, before control1 writes its revocation
+check "the account and its token deleted in the directory directly" \
+	as_root prov ldapdelete -r "satokenName=gone,ou=accounts,$SUB" \
+	"satokenTokenId=$(cat "$T/id.bpd"),ou=tokens,$SUB"
+warned=$(grep -c "are not written yet" "$T/control1/satokend.log")
+host_start control1 control
+wait_for "control1: the account is gone here too" \
+	bash -c "! '$SATOKENCTL' --socket '$T/control1/satokend.sock' account show gone"
+check "  ...its pending revocation counted as written (no new warning)" \
+	test "$(grep -c "are not written yet" "$T/control1/satokend.log")" = "$warned"
+check "  ...and nothing was written back" \
+	bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b '$SUB' '(|(satokenAccount=gone)(satokenName=gone))' 1.1)\""
+
 host_stop control1
 host_stop follower1
 check "the hosts logged no sanitizer report" \
