@@ -48,10 +48,10 @@ int control_run(struct op_ctx *c, int (*fn)(struct op_ctx *));
  * the change itself, so the change is made locally at once (fail closed
  * here) and its directory write survives a restart.  control_bg_step,
  * from the loop, writes each marked record to the directory through the
- * same entries and calls as control_run (a token's entry as the local
- * record now is, its live name freed once it is not live; a token the
- * store no longer has deleted, with any live name still naming it; an
- * account disabled here: satokenEnabled FALSE alone), then drops the
+ * same entries and calls as control_run (a token revoked here: its
+ * satokenRevokedAt, and its live name freed; a token the store no
+ * longer has: its entry deleted, with any live name still naming it; an
+ * account disabled here: satokenEnabled FALSE), then drops the
  * marks in one commit.  An entry already gone counts as written (two
  * control hosts purging).  The directory away or refusing: the marks
  * stay, retried every BG_RETRY_MS, logged once until they are through.
