@@ -1032,7 +1032,7 @@ control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
 /* the directory away: the marked changes are tried again this often */
 #define BG_RETRY_MS	3000
 /* directory writes per loop round: each waits for its answer */
-#define BG_PER_STEP	64
+#define BG_PER_STEP	16
 
 /* A record a background job changes and the directory holds: a token
  * ("t:ID") or an account ("a:NAME"). */
@@ -1323,6 +1323,14 @@ control_bg_step(struct server *sv)
 		    "itself are written", ctl->uris);
 		ctl->bg_failing = 0;
 	}
+}
+
+int64_t
+control_bg_due(const struct server *sv)
+{
+	const struct control *ctl = sv->st.control;
+
+	return ctl == NULL || ctl->nbg == 0 ? INT64_MAX : ctl->bg_next_ms;
 }
 
 int

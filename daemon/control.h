@@ -24,6 +24,8 @@
 #ifndef SATOKEND_CONTROL_H
 #define SATOKEND_CONTROL_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "ops.h"
 
@@ -70,6 +72,9 @@ int control_bg_load(struct server *sv);
 /* The loop, when no batch holds the store: writes what is marked, at
  * most a bounded number per call. */
 void control_bg_step(struct server *sv);
+/* When control_bg_step is next due (clock_ms), for the loop's wait;
+ * INT64_MAX when nothing is marked. */
+int64_t control_bg_due(const struct server *sv);
 /* 1 when the record key ("t:ID", "a:NAME") waits to be written: the
  * follower keeps this host's version of it (a token purged here is not
  * brought back, an account disabled here stays so).  ctl may be NULL. */

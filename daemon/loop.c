@@ -405,6 +405,8 @@ server_loop(struct server *sv)
 			deadline = sv->usage_next_ms;
 		if (sv->expiry_next_ms < deadline)
 			deadline = sv->expiry_next_ms;
+		if ((d = control_bg_due(sv)) < deadline)
+			deadline = d;
 		if (sv->cfg.metrics_file != NULL &&
 		    sv->metrics_next_ms < deadline)
 			deadline = sv->metrics_next_ms;
