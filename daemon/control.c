@@ -1330,7 +1330,11 @@ control_bg_due(const struct server *sv)
 {
 	const struct control *ctl = sv->st.control;
 
-	return ctl == NULL || ctl->nbg == 0 ? INT64_MAX : ctl->bg_next_ms;
+	/* a commit in flight wakes the loop when it ends (its fd): no
+	 * spinning until then */
+	if (ctl == NULL || ctl->nbg == 0 || store_in_flight(sv->st.store))
+		return INT64_MAX;
+	return ctl->bg_next_ms;
 }
 
 int
