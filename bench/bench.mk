@@ -71,6 +71,12 @@ bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
 		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" bash bench/fleet.sh
 
+# bench-controlbg: a control host's purge to the directory (bench/controlbg.sh)
+#   BENCH_TOKENS (default 2000)
+.PHONY: bench-controlbg
+bench-controlbg: $(BENCH_B)/bench_mint $(B)/daemon/satokend $(B)/cli/satokenctl
+	@env B=$(B) BENCH_TOKENS="$(BENCH_TOKENS)" bash bench/controlbg.sh
+
 # bench-control: mints through a control host (bench/control.sh)
 #   BENCH_SECONDS (default 20)
 .PHONY: bench-control

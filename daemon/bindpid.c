@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bindpid.h"
+#include "control.h"
 #include "err.h"
 #include "pidstart.h"
 #include "satokend.h"
@@ -184,8 +185,12 @@ revoke_bound(struct server *sv, const char *id, uint32_t pid, int at_start)
 	ev.token = t.id;
 	ev.name = t.name;
 	ev.detail = detail;
-	if ((r = store_put_token(s, &t)) != 0 ||
+	/* on a control host the revocation is marked for the directory
+	 * in the same commit (control.h): here it holds at once */
+	if ((r = control_bg_begin(sv)) != 0 ||
+	    (r = store_put_token(s, &t)) != 0 ||
 	    (r = tindex_update(s, &before, &t)) != 0 ||
+	    (r = control_bg_mark(sv)) != 0 ||
 	    (r = audit_emit(sv->audit, &ev)) != 0 ||
 	    (r = store_commit(s)) != 0)
 		store_rollback(s);

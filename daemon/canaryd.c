@@ -11,6 +11,7 @@
 
 #include "canary.h"
 #include "canaryd.h"
+#include "control.h"
 #include "unixsock.h"
 #include "err.h"
 #include "mem.h"
@@ -150,12 +151,22 @@ disable_one(struct server *sv, const struct canary_pending *p)
 	ev.account = a.name;
 	ev.token = p->token;
 	ev.detail = "canary_disables";
-	if ((r = store_put_account(sv->st.store, &a)) != 0 ||
+	if ((r = control_bg_begin(sv)) != 0 ||
+	    (r = store_put_account(sv->st.store, &a)) != 0 ||
+	    (r = control_bg_mark(sv)) != 0 ||
 	    (r = audit_emit(sv->audit, &ev)) != 0 ||
 	    (r = store_commit(sv->st.store)) != 0) {
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "canary: cannot disable account %s: %s",
 		    a.name, sat_strerror(r));
+	} else if (sv->fleet != NULL && sv->st.control == NULL) {
+		/* a follower cannot write the directory's entry: the other
+		 * hosts still accept the account, and the directory's next
+		 * change to it enables it here again */
+		dlog(LOG_ALERT, "canary: account %s is disabled on this host "
+		    "only (a follower): disable it on a control host "
+		    "(satokenctl account disable %s) to stop it everywhere",
+		    a.name, a.name);
 	}
 	record_free_account(&a);
 }

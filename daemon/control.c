@@ -34,6 +34,12 @@ struct control {
 	LDAP *ld;
 	int64_t retry_ms;		/* no new connection before it */
 	int key_ok;			/* the directory's key is the store's */
+	/* what this host changed by itself (control_bg_*) */
+	char (*bg)[STORE_KEY_MAX];	/* record keys marked, unsorted */
+	size_t nbg, bgcap;
+	int64_t bg_next_ms;		/* the next attempt */
+	int bg_failing;			/* said so in the log already */
+	int quiet;			/* a refusal is logged by the caller */
 };
 
 /* ---- an entry's attributes, as LDAPMods ----------------------------- */
@@ -322,8 +328,9 @@ ldap_r(struct control *ctl, int rc)
 		drop(ctl);
 		return SAT_E_IO;
 	default:
-		dlog(LOG_WARNING, "directory: a write was refused: %s",
-		    ldap_err2string(rc));
+		if (!ctl->quiet)
+			dlog(LOG_WARNING, "directory: a write was refused: %s",
+			    ldap_err2string(rc));
 		return SAT_E_IO;
 	}
 }
@@ -1018,6 +1025,318 @@ control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
 	return r;
 }
 
+/* ---- what this host changes by itself (control.h) ------------------------ */
+
+#define BG_MARK		"F:w:"
+#define BG_MARK_LEN	4
+/* the directory away: the marked changes are tried again this often */
+#define BG_RETRY_MS	3000
+/* directory writes per loop round: each waits for its answer */
+#define BG_PER_STEP	16
+
+/* A record a background job changes and the directory holds: a token
+ * ("t:ID") or an account ("a:NAME"). */
+static int
+bg_key(const char *key, size_t klen)
+{
+	return klen > 2 && key[1] == ':' && (key[0] == 't' || key[0] == 'a') &&
+	    BG_MARK_LEN + klen < STORE_KEY_MAX &&
+	    memchr(key, '\0', klen) == NULL;
+}
+
+/* Where key is in the sorted marks, or would go; *found says which. */
+static size_t
+bg_pos(const struct control *ctl, const char *key, int *found)
+{
+	size_t lo = 0, hi = ctl->nbg, mid;
+	int c;
+
+	*found = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(ctl->bg[mid], key)) == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+bg_add(struct control *ctl, const char *key)
+{
+	char (*nb)[STORE_KEY_MAX];
+	size_t at;
+	int found;
+
+	at = bg_pos(ctl, key, &found);
+	if (found)
+		return 0;
+	if (ctl->nbg == ctl->bgcap) {
+		size_t ncap = ctl->bgcap ? ctl->bgcap * 2 : 16;
+
+		if ((nb = realloc(ctl->bg, ncap * sizeof(*nb))) == NULL)
+			return SAT_E_NOMEM;
+		ctl->bg = nb;
+		ctl->bgcap = ncap;
+	}
+	memmove(&ctl->bg[at + 1], &ctl->bg[at],
+	    (ctl->nbg - at) * sizeof(*ctl->bg));
+	snprintf(ctl->bg[at], sizeof(ctl->bg[0]), "%s", key);
+	ctl->nbg++;
+	return 0;
+}
+
+int
+control_bg_held(const struct control *ctl, const char *key, size_t klen)
+{
+	char k[STORE_KEY_MAX];
+	int found;
+
+	if (ctl == NULL || ctl->nbg == 0 || !bg_key(key, klen))
+		return 0;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	(void)bg_pos(ctl, k, &found);
+	return found;
+}
+
+int
+control_bg_begin(struct server *sv)
+{
+	if (sv->st.control == NULL)
+		return 0;
+	return store_savepoint(sv->st.store);
+}
+
+int
+control_bg_mark(struct server *sv)
+{
+	struct control *ctl = sv->st.control;
+	struct store *s = sv->st.store;
+	const struct store_batch *b;
+	char k[STORE_KEY_MAX], mk[STORE_KEY_MAX + BG_MARK_LEN];
+	size_t i, n;
+	int r = 0;
+
+	if (ctl == NULL)
+		return 0;
+	if ((b = store_savepoint_changes(s)) == NULL)
+		return SAT_E_INTERNAL;
+	/* the marks are staged into b too: only the job's changes count */
+	n = b->n;
+	for (i = 0; i < n && r == 0; i++) {
+		if (!bg_key(b->v[i].key, b->v[i].klen))
+			continue;
+		memcpy(k, b->v[i].key, b->v[i].klen);
+		k[b->v[i].klen] = '\0';
+		snprintf(mk, sizeof(mk), BG_MARK "%s", k);
+		if ((r = store_stage_raw(s, mk, strlen(mk), "1", 1)) == 0)
+			r = bg_add(ctl, k);
+	}
+	/* a mark kept in memory whose commit then fails costs one write
+	 * of the record as it stands: harmless */
+	if (r != 0)
+		return r;
+	return store_savepoint_release(s);
+}
+
+static int
+bg_load_cb(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct control *ctl = arg;
+	const char *k = key;
+	char rk[STORE_KEY_MAX];
+
+	(void)val;
+	(void)vlen;
+	if (klen <= BG_MARK_LEN || memcmp(k, BG_MARK, BG_MARK_LEN) != 0 ||
+	    !bg_key(k + BG_MARK_LEN, klen - BG_MARK_LEN))
+		return 0;
+	memcpy(rk, k + BG_MARK_LEN, klen - BG_MARK_LEN);
+	rk[klen - BG_MARK_LEN] = '\0';
+	return bg_add(ctl, rk);
+}
+
+int
+control_bg_load(struct server *sv)
+{
+	struct control *ctl = sv->st.control;
+	int r;
+
+	if (ctl == NULL)
+		return 0;
+	/* once per start, a store's size, like the UUID map's load */
+	if ((r = store_export(sv->st.store, bg_load_cb, ctl)) != 0)
+		return r;
+	if (ctl->nbg > 0)
+		dlog(LOG_NOTICE, "directory: %zu changes this host made by "
+		    "itself before it stopped are still to be written",
+		    ctl->nbg);
+	return 0;
+}
+
+/* Makes the directory's entry of one marked record what the store now
+ * says.  0 once the directory has it (or the entry is gone there). */
+static int
+bg_write(struct control *ctl, struct store *s, const char *key)
+{
+	struct sat_account a;
+	struct sat_token t;
+	struct ent e;
+	char dn[DN_MAX], base[DN_MAX], filter[128];
+	int r;
+
+	if (key[0] == 'a') {
+		memset(&a, 0, sizeof(a));
+		if ((r = store_get_account(s, key + 2, &a)) != 0)
+			return r == SAT_E_NOTFOUND ? 0 : r;
+		/* the disable alone: the rest of the entry may be newer in
+		 * the directory than in this copy; enabled again since is
+		 * a request's doing, written by control_run already */
+		if (!a.enabled) {
+			dn_account(ctl, a.name, dn);
+			ent_init(&e, LDAP_MOD_REPLACE);
+			ent_bool(&e, "satokenEnabled", 0);
+			r = l_mod(ctl, dn, &e, NULL);
+		}
+		record_free_account(&a);
+		return r == SAT_E_NOTFOUND ? 0 : r;
+	}
+	memset(&t, 0, sizeof(t));
+	if ((r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
+		/* reclaimed here: its entry goes, and any live name still
+		 * naming it (an expired token's is freed only lazily) */
+		snprintf(base, sizeof(base), "ou=accounts,%s", ctl->sub);
+		snprintf(filter, sizeof(filter), "(&(objectClass="
+		    "satokenLiveName)(satokenTokenId=%s))", key + 2);
+		if ((r = del_found(ctl, base, LDAP_SCOPE_SUBTREE, filter)) != 0)
+			return r;
+		dn_token(ctl, key + 2, dn);
+		r = l_del(ctl, dn, NULL);
+		return r == SAT_E_NOTFOUND ? 0 : r;
+	}
+	if (r != 0)
+		return r;
+	/* the revocation alone, as for an account: a live token was not
+	 * changed by a job (a mark whose commit failed, a restored store)
+	 * and is not written, so nothing here un-revokes an entry */
+	if (token_live(&t)) {
+		record_free_token(&t);
+		return 0;
+	}
+	dn_token(ctl, t.id, dn);
+	ent_init(&e, LDAP_MOD_REPLACE);
+	ent_num(&e, "satokenRevokedAt", t.revoked_at, 1);
+	r = l_mod(ctl, dn, &e, NULL);
+	/* a revoked token frees its name, as write_all does */
+	if (r == 0 && t.replaced_by[0] == '\0') {
+		dn_live(ctl, t.account, t.name, dn);
+		snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", t.id);
+		r = l_del(ctl, dn, filter);
+		if (r == SAT_E_CONFLICT)
+			r = 0;
+	}
+	record_free_token(&t);
+	return r == SAT_E_NOTFOUND ? 0 : r;
+}
+
+void
+control_bg_step(struct server *sv)
+{
+	struct control *ctl = sv->st.control;
+	struct store *s = sv->st.store;
+	char mk[STORE_KEY_MAX + BG_MARK_LEN];
+	unsigned char done[BG_PER_STEP];
+	size_t i, n, ndone = 0;
+	int64_t t = clock_ms();
+	int r = 0, first = 0;
+
+	/* the marks go in a commit of their own: never over a batch */
+	if (ctl == NULL || ctl->nbg == 0 || t < ctl->bg_next_ms ||
+	    store_in_flight(s) || store_staged(s) > 0)
+		return;
+	n = ctl->nbg < BG_PER_STEP ? ctl->nbg : BG_PER_STEP;
+	memset(done, 0, sizeof(done));
+	if (ctl->ld == NULL && (t < ctl->retry_ms ||
+	    (ctl->ld = ldapconn_open_q(ctl->uris, ctl->bind_dn, ctl->pwfile,
+	    NET_TIMEOUT_S, ctl->bg_failing)) == NULL)) {
+		if (t >= ctl->retry_ms)
+			ctl->retry_ms = t + RETRY_MS;
+		first = SAT_E_IO;
+		n = 0;
+	}
+	ctl->quiet = 1;
+	for (i = 0; i < n && ctl->ld != NULL; i++) {
+		if ((r = bg_write(ctl, s, ctl->bg[i])) != 0) {
+			/* refused: kept, and the others are tried */
+			if (first == 0)
+				first = r;
+			continue;
+		}
+		snprintf(mk, sizeof(mk), BG_MARK "%s", ctl->bg[i]);
+		if ((r = store_stage_delete(s, mk, strlen(mk))) != 0) {
+			first = r;
+			break;
+		}
+		done[i] = 1;
+		ndone++;
+	}
+	ctl->quiet = 0;
+	if (ndone > 0 && (r = store_commit(s)) != 0) {
+		/* written, but still marked: written again, harmlessly */
+		store_rollback(s);
+		first = r;
+		ndone = 0;
+	} else if (ndone > 0) {
+		for (i = n; i-- > 0;) {
+			if (!done[i])
+				continue;
+			memmove(&ctl->bg[i], &ctl->bg[i + 1],
+			    (ctl->nbg - i - 1) * sizeof(*ctl->bg));
+			ctl->nbg--;
+		}
+	} else {
+		store_rollback(s);
+	}
+	if (first != 0) {
+		ctl->bg_next_ms = t + BG_RETRY_MS;
+		if (!ctl->bg_failing)
+			dlog(LOG_WARNING, "directory %s: %zu changes this host "
+			    "made by itself (revocations of exited processes' "
+			    "tokens, canary disables, purges) are not written "
+			    "yet (%s); they hold here and are tried again every "
+			    "%d s", ctl->uris, ctl->nbg, first == SAT_E_IO ?
+			    "unreachable, or refused" : sat_strerror(first),
+			    BG_RETRY_MS / 1000);
+		ctl->bg_failing = 1;
+		return;
+	}
+	ctl->bg_next_ms = 0;
+	if (ctl->nbg == 0 && ctl->bg_failing) {
+		dlog(LOG_NOTICE, "directory %s: the changes this host made by "
+		    "itself are written", ctl->uris);
+		ctl->bg_failing = 0;
+	}
+}
+
+int64_t
+control_bg_due(const struct server *sv)
+{
+	const struct control *ctl = sv->st.control;
+
+	/* a commit in flight wakes the loop when it ends (its fd): no
+	 * spinning until then */
+	if (ctl == NULL || ctl->nbg == 0 || store_in_flight(sv->st.store))
+		return INT64_MAX;
+	return ctl->bg_next_ms;
+}
+
 int
 control_new(const struct sat_config *cf, struct control **ret)
 {
@@ -1048,5 +1367,6 @@ control_free(struct control *ctl)
 	free(ctl->uris);
 	free(ctl->bind_dn);
 	free(ctl->pwfile);
+	free(ctl->bg);
 	free(ctl);
 }

@@ -24,6 +24,8 @@
 #ifndef SATOKEND_CONTROL_H
 #define SATOKEND_CONTROL_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "ops.h"
 
@@ -37,5 +39,45 @@ void control_free(struct control *ctl);
 /* Runs fn (a mutating op's handler) for c as described above; returns
  * its result, or the directory's refusal with a message in c->msg. */
 int control_run(struct op_ctx *c, int (*fn)(struct op_ctx *));
+
+/* ---- what a control host changes by itself (issue 17) ----------------
+ *
+ * bindpid.c revokes the token of a process that exited, canaryd.c
+ * disables a canary's account, purge.c reclaims tokens past retain_days.
+ * On a control host each job brackets what it stages with
+ * control_bg_begin and control_bg_mark: every token and account record
+ * it changed gets a mark, "F:w:" and the record's key, committed with
+ * the change itself, so the change is made locally at once (fail closed
+ * here) and its directory write survives a restart.  control_bg_step,
+ * from the loop, writes each marked record to the directory through the
+ * same entries and calls as control_run (a token revoked here: its
+ * satokenRevokedAt, and its live name freed; a token the store no
+ * longer has: its entry deleted, with any live name still naming it; an
+ * account disabled here: satokenEnabled FALSE), then drops the
+ * marks in one commit.  An entry already gone counts as written (two
+ * control hosts purging).  The directory away or refusing: the marks
+ * stay, retried every BG_RETRY_MS, logged once until they are through.
+ * On any other host all of these do nothing. */
+struct server;
+
+/* With nothing staged: sets a savepoint on a control host (the job's
+ * changes are told from others by it).  0, or an error. */
+int control_bg_begin(struct server *sv);
+/* After the job staged its changes, before its commit: stages the marks
+ * and releases the savepoint.  0, or an error (the caller rolls back,
+ * which drops the savepoint too). */
+int control_bg_mark(struct server *sv);
+/* At start, after control_new: the marks a previous run left. */
+int control_bg_load(struct server *sv);
+/* The loop, when no batch holds the store: writes what is marked, at
+ * most a bounded number per call. */
+void control_bg_step(struct server *sv);
+/* When control_bg_step is next due (clock_ms), for the loop's wait;
+ * INT64_MAX when nothing is marked. */
+int64_t control_bg_due(const struct server *sv);
+/* 1 when the record key ("t:ID", "a:NAME") waits to be written: the
+ * follower keeps this host's version of it (a token purged here is not
+ * brought back, an account disabled here stays so).  ctl may be NULL. */
+int control_bg_held(const struct control *ctl, const char *key, size_t klen);
 
 #endif

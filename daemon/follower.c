@@ -17,12 +17,14 @@
 #include <ldap.h>
 
 #include "clock.h"
+#include "control.h"
 #include "err.h"
 #include "fleet.h"
 #include "ldapconn.h"
 #include "mem.h"
 #include "role.h"
 #include "satokend.h"
+#include "store_batch.h"
 #include "syncrepl.h"
 #include "tindex.h"
 #include "usage.h"
@@ -1202,14 +1204,30 @@ put_token(struct store *s, const struct sat_token *t)
 	return r;
 }
 
+/* held: this control host disabled the account by itself and has not
+ * written that to the directory yet (control.h): it stays disabled */
 static int
-put_account(struct store *s, const struct sat_account *a)
+put_account(struct store *s, const struct sat_account *a, int held)
 {
 	struct sat_account old, now;
 	int r;
 
 	memset(&old, 0, sizeof(old));
 	memset(&now, 0, sizeof(now));
+	if (held && a->enabled && store_get_account(s, a->name, &old) == 0) {
+		if (!old.enabled) {
+			if ((r = record_copy_account(&now, a)) == 0) {
+				now.enabled = 0;
+				now.disabled_by = old.disabled_by;
+				r = store_put_account(s, &now);
+			}
+			record_free_account(&old);
+			record_free_account(&now);
+			return r;
+		}
+		record_free_account(&old);
+		memset(&old, 0, sizeof(old));
+	}
 	if (a->enabled || store_get_account(s, a->name, &old) != 0 ||
 	    old.enabled || old.serial != a->serial)
 		r = store_put_account(s, a);
@@ -1251,11 +1269,15 @@ static int
 put_local(struct server *sv, const struct fev *e, int *key_changed)
 {
 	struct store *s = sv->st.store;
+	struct sat_token none;
+	char k[STORE_KEY_MAX];
 	int r, staged;
 
 	switch (e->rk) {
 	case R_ACCOUNT:
-		if ((r = put_account(s, &e->a)) == 0 &&
+		snprintf(k, sizeof(k), "a:%s", e->a.name);
+		if ((r = put_account(s, &e->a, control_bg_held(
+		    sv->st.control, k, strlen(k)))) == 0 &&
 		    !names_contains(&sv->st.accounts, e->a.name))
 			r = names_insert(&sv->st.accounts, e->a.name);
 		return r;
@@ -1267,6 +1289,14 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 	case R_POLICY:
 		return store_put_policy(s, &e->p);
 	case R_TOKEN:
+		/* purged here, its deletion not yet in the directory: an
+		 * entry still there does not bring it back */
+		snprintf(k, sizeof(k), "t:%s", e->t.id);
+		memset(&none, 0, sizeof(none));
+		if (control_bg_held(sv->st.control, k, strlen(k)) &&
+		    store_get_token(s, e->t.id, &none) == SAT_E_NOTFOUND)
+			return 0;
+		record_free_token(&none);
 		return put_token(s, &e->t);
 	case R_KEY:
 		return put_key(s, e->key, key_changed);

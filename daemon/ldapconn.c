@@ -16,6 +16,13 @@ LDAP *
 ldapconn_open(const char *uris, const char *bind_dn, const char *pwfile,
     int timeout_s)
 {
+	return ldapconn_open_q(uris, bind_dn, pwfile, timeout_s, 0);
+}
+
+LDAP *
+ldapconn_open_q(const char *uris, const char *bind_dn, const char *pwfile,
+    int timeout_s, int quiet)
+{
 	struct timeval tv = { timeout_s, 0 };
 	struct berval cred;
 	LDAP *ld = NULL;
@@ -49,8 +56,9 @@ ldapconn_open(const char *uris, const char *bind_dn, const char *pwfile,
 	rc = ldap_sasl_bind_s(ld, bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
 	    NULL, NULL);
 	if (rc != LDAP_SUCCESS) {
-		dlog(LOG_WARNING, "directory %s: bind as %s: %s", uris,
-		    bind_dn, ldap_err2string(rc));
+		if (!quiet)
+			dlog(LOG_WARNING, "directory %s: bind as %s: %s",
+			    uris, bind_dn, ldap_err2string(rc));
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		ld = NULL;
 	}

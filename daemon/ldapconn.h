@@ -12,5 +12,9 @@
  * caller's, ldap_unbind_ext_s) or NULL, the reason logged. */
 LDAP *ldapconn_open(const char *uris, const char *bind_dn,
     const char *pwfile, int timeout_s);
+/* The same; quiet: a failed bind is the caller's to log (a retry that
+ * logs once). */
+LDAP *ldapconn_open_q(const char *uris, const char *bind_dn,
+    const char *pwfile, int timeout_s, int quiet);
 
 #endif

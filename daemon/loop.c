@@ -27,6 +27,7 @@
 #include "satokend.h"
 #include "bindpid.h"
 #include "canaryd.h"
+#include "control.h"
 
 #define PER_UID_CONNS	64	/* one local user cannot take every slot */
 /* Requests one local user adds to a batch: a user with a backlog waits
@@ -431,6 +432,8 @@ server_loop(struct server *sv)
 			deadline = sv->usage_poll_ms;
 		if (sv->expiry_next_ms < deadline)
 			deadline = sv->expiry_next_ms;
+		if ((d = control_bg_due(sv)) < deadline)
+			deadline = d;
 		if (sv->cfg.metrics_file != NULL &&
 		    sv->metrics_next_ms < deadline)
 			deadline = sv->metrics_next_ms;
@@ -476,7 +479,10 @@ server_loop(struct server *sv)
 		if ((e = bindpid_step(sv)) != 0)
 			dlog(LOG_ERR, "bind-pid: cannot revoke the token of an "
 			    "exited process: %s; trying again", sat_strerror(e));
-		/* the directory's changes, between request batches */
+		/* what this control host changed by itself, to the
+		 * directory (control.h); then the directory's changes,
+		 * between request batches */
+		control_bg_step(sv);
 		fleet_apply(sv);
 		deadline = sweep(sv, now_ms(), &waiting);
 		if (!sv->stopping) {

@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "control.h"
 #include "err.h"
 #include "satokend.h"
 #include "tindex.h"
@@ -83,6 +84,10 @@ sweep_step(struct server *sv, int64_t t)
 	 * the budget at least */
 	if ((counts = calloc(budget + 1, sizeof(*counts))) == NULL)
 		return;
+	/* on a control host what it reclaims is marked for the directory
+	 * in the same commit (control.h) */
+	if ((r = control_bg_begin(sv)) != 0)
+		budget = 0;
 	while (budget > 0 && first + k < l->n) {
 		before = page;
 		if ((r = tindex_purge(sv->st.store, names_at(l, first + k),
@@ -98,6 +103,8 @@ sweep_step(struct server *sv, int64_t t)
 		page = 0;
 	}
 	n = partial ? k + 1 : k;
+	if (r == 0)
+		r = control_bg_mark(sv);
 	/* no change without its line: the lines first, then the commit */
 	for (i = 0; i < n && r == 0; i++) {
 		if (counts[i] == 0)

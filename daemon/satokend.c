@@ -611,6 +611,9 @@ main(int argc, char **argv)
 	if (sv.fleet != NULL && sv.cfg.directory_role == SAT_FLEET_CONTROL &&
 	    control_new(&sv.cfg, &sv.st.control) != 0)
 		fail_start(ready_fd, "out of memory");
+	if (control_bg_load(&sv) != 0)
+		fail_start(ready_fd, "store: cannot read the changes still to "
+		    "be written to the directory");
 	if (warm_up(&sv.cfg) != 0)
 		fail_start(ready_fd, "cannot seed the random generator or compute an HMAC (OpenSSL)");
 	if (!activated &&

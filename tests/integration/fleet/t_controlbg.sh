@@ -1,0 +1,281 @@
+#!/bin/bash
+# What a control host changes by itself reaches the directory (issue 17):
+# the sample provider, a real satokend with directory_role = control and
+# a follower, logins through the real PAM module on each.  What a user
+# would notice: a --bind-pid token whose process exited is refused on
+# the follower too, also when the directory was down as it died and the
+# control host restarted meanwhile; a canary used on the control host
+# disables its account on the follower; a token past retain_days purged
+# on the control host leaves the directory and the follower's listing.
+# On a follower a --bind-pid mint is READ_ONLY, and a canary's disable
+# stays local with an alert saying so.
+. "$(dirname "$0")/lib.sh"
+: "${SATOKEND:?}" "${SATOKENCTL:?}" "${PAM_MODULE:?}"
+SATD_PIDS=()
+SLEEPS=()
+cleanup_hosts() {
+	local p
+	for p in "${SATD_PIDS[@]}" "${SLEEPS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	cleanup
+}
+trap cleanup_hosts EXIT
+
+mkdir -p "$T/prov"
+sample_conf provider.conf prov >"$T/prov/slapd.conf"
+start_slapd prov || { fail "provider did not start"; finish; exit 1; }
+P=$URI_prov
+PPORT=$PORT
+for h in control1 follower1; do host_secret $h; done
+as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null || fail "base.ldif"
+for h in control1 follower1; do
+	as_root prov ldappasswd -T "$T/pw.$h" "cn=$h,ou=hosts,$SUB" >/dev/null ||
+		fail "password of $h"
+done
+as_root prov ldapadd >/dev/null <<EOF || fail "the fleet key"
+dn: cn=key,$SUB
+objectClass: satokenKey
+cn: key
+satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
+EOF
+
+# host_start NAME ROLE [CONF-LINE...]: satokend as cn=NAME, its store and
+# socket in $T/NAME (the conf is kept across restarts)
+host_start() {
+	local n=$1 role=$2 d=$T/$1 i x
+	shift 2
+	mkdir -p "$d"
+	chmod 755 "$d"
+	if [ ! -f "$d/satoken.conf" ]; then
+		cat >"$d/satoken.conf" <<EOF
+database = $d/satoken.db
+socket = $d/satokend.sock
+audit = file:$d/audit.log
+admin_users = $(id -u)
+rate_limit = 0
+canary_disables = yes
+directory = $P
+directory_base = $BASE
+directory_bind_dn = cn=$n,ou=hosts,$SUB
+directory_password_file = $T/pw.$n
+directory_role = $role
+host_name = $n
+EOF
+		for x in "$@"; do echo "$x" >>"$d/satoken.conf"; done
+		chmod 0644 "$d/satoken.conf"
+	fi
+	mkdir -p "$d/pam.d"
+	printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
+		"$PAM_MODULE" "$d/satoken.conf" "$PAM_MODULE" "$d/satoken.conf" \
+		>"$d/pam.d/sattest"
+	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
+		>"$d/pam.d/other"
+	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
+		"$SATOKEND" --foreground \
+		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
+	eval "PID_$n=$!"
+	SATD_PIDS+=("$!")
+	for i in $(seq 200); do
+		"$SATOKENCTL" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 &&
+			return 0
+		sleep 0.05
+	done
+	fail "$n did not start: $(tail -5 "$d/satokend.log")"
+	return 1
+}
+host_stop() {
+	local v=PID_$1 rc
+	kill "${!v}"
+	wait "${!v}"
+	rc=$?
+	check "$1: stops cleanly on SIGTERM" test "$rc" = 0
+}
+ctl() {
+	local n=$1
+	shift
+	"$SATOKENCTL" --socket "$T/$n/satokend.sock" "$@"
+}
+# login HOST ACCOUNT TOKEN-FILE: through pam_satoken.so on HOST
+login() {
+	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/$1/pam.d" \
+		LD_PRELOAD="${PAMT_PRELOAD:-libpam_wrapper.so}" \
+		ASAN_OPTIONS=detect_leaks=0 \
+		pamtester sattest "$2" authenticate <"$3" >/dev/null 2>&1
+}
+refused() { ! login "$@"; }
+# mint HOST ACCOUNT NAME [ARGS...]: the token in $T/tok.NAME, its id in
+# $T/id.NAME
+mint() {
+	local h=$1 a=$2 n=$3
+	shift 3
+	ctl "$h" --json token mint "$a" --name "$n" --ttl 1h "$@" >"$T/mint.$n" &&
+		jq -j .token "$T/mint.$n" >"$T/tok.$n" &&
+		jq -j .id "$T/mint.$n" >"$T/id.$n"
+}
+# in_dir ID: the directory holds token ID's entry
+in_dir() {
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+		"(satokenTokenId=$1)" 1.1 | grep -q '^dn:'
+}
+# sleeper TAG: a process to bind a token to, its pid in SLEEP_TAG
+sleeper() {
+	sleep 600 &
+	SLEEPS+=("$!")
+	eval "SLEEP_$1=$!"
+}
+end_sleeper() {
+	local v=SLEEP_$1
+	kill "${!v}"
+	wait "${!v}" 2>/dev/null
+}
+
+# retain_days = 0: a revoked token is past retention at the next sweep
+host_start control1 control "retain_days = 0"
+host_start follower1 follower
+
+ready() { ctl control1 group create svc; }
+wait_for "control1: takes changes once it holds the fleet key" ready
+check "control1: an account" ctl control1 account create ci --group svc
+check "control1: the group on the policy" ctl control1 policy add svc
+
+# --- --bind-pid: the process exits, the follower refuses the token -------
+sleeper a
+check "control1: a token bound to a process" mint control1 ci bpa --bind-pid "$SLEEP_a"
+wait_for "follower1: the bound token logs in" login follower1 ci "$T/tok.bpa"
+end_sleeper a
+wait_for "control1: refused once its process exited" refused control1 ci "$T/tok.bpa"
+wait_for "follower1: ...and refused on the follower too" refused follower1 ci "$T/tok.bpa"
+check "the directory's entry says revoked" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
+	'(satokenTokenId=$(cat "$T/id.bpa"))' satokenRevokedAt | grep -q '^satokenRevokedAt: [0-9]'"
+check "  ...and its name is free again" ctl control1 token mint ci --name bpa --ttl 1h
+check "one audit line for the revocation, as before" \
+	test "$(grep -c "action=token.revoke outcome=ok reason=process_exited principal=satokend .*token=$(cat "$T/id.bpa")" "$T/control1/audit.log")" = 1
+
+expect_rc "follower1: a --bind-pid mint is READ_ONLY (exit 8)" 8 \
+	ctl follower1 token mint ci --name local --bind-pid $$
+
+# --- the same with the directory down, and a restart in between --------
+sleeper b
+sleeper c
+check "control1: a token bound to b" mint control1 ci bpb --bind-pid "$SLEEP_b"
+check "control1: a token bound to c" mint control1 ci bpc --bind-pid "$SLEEP_c"
+wait_for "follower1: b's token logs in" login follower1 ci "$T/tok.bpb"
+wait_for "follower1: c's token logs in" login follower1 ci "$T/tok.bpc"
+kill "$PID_prov"
+wait "$PID_prov" 2>/dev/null
+end_sleeper b
+# the revocation is local and immediate: no directory needed
+wait_for "directory down: control1 refuses b's token once b exited" \
+	refused control1 ci "$T/tok.bpb"
+check "  ...the follower cannot know yet (it still accepts it)" \
+	login follower1 ci "$T/tok.bpb"
+# control1 restarts while the directory is still down: b's revocation
+# is still to be written, and c exits while control1 is stopped
+host_stop control1
+end_sleeper c
+host_start control1 control
+check "control1 restarted: b's token still refused" refused control1 ci "$T/tok.bpb"
+check "  ...c's, whose process exited while it was stopped, too" \
+	refused control1 ci "$T/tok.bpc"
+start_slapd prov "$PPORT" || { fail "provider did not restart"; finish; exit 1; }
+wait_for "directory back: follower1 refuses b's token" refused follower1 ci "$T/tok.bpb"
+wait_for "  ...and c's" refused follower1 ci "$T/tok.bpc"
+check "control1 said once per run that changes wait for the directory" \
+	test "$(grep -c "are not written yet" "$T/control1/satokend.log")" -le 2
+wait_for "  ...and that they went through" \
+	grep -q "the changes this host made by itself are written" "$T/control1/satokend.log"
+
+# --- a canary used on the control host disables the account everywhere --
+check "control1: an account with a token and a canary" \
+	ctl control1 account create cn --group svc
+check "  ...its token" mint control1 cn work
+check "  ...its canary" mint control1 cn trap --canary
+wait_for "follower1: the account's token logs in" login follower1 cn "$T/tok.work"
+expect_rc "control1: the canary presented (token verify): refused, exit 3" 3 \
+	ctl control1 token verify cn <"$T/tok.trap"
+wait_for "control1: the account is disabled" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json account show cn | jq -e '.enabled == false'"
+wait_for "follower1: ...and disabled there too" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show cn | jq -e '.enabled == false'"
+check "follower1: its token is refused" refused follower1 cn "$T/tok.work"
+check "the directory's entry says disabled" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'satokenName=cn,ou=accounts,$SUB' \
+	-s base satokenEnabled | grep -q '^satokenEnabled: FALSE'"
+
+# --- a canary used on a follower: local, and the alert says so ---------
+check "control1: a second account with a canary" \
+	ctl control1 account create cf --group svc
+check "  ...its canary" mint control1 cf trapf --canary
+wait_for "follower1: has the canary" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token show '$(cat "$T/id.trapf")' | jq -e '.canary == true'"
+expect_rc "follower1: the canary presented: refused, exit 3" 3 \
+	ctl follower1 token verify cf <"$T/tok.trapf"
+wait_for "follower1: the account is disabled there" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json account show cf | jq -e '.enabled == false'"
+check "  ...the alert says to disable it on a control host" \
+	grep -q "canary: account cf is disabled on this host only (a follower): disable it on a control host" \
+	"$T/follower1/satokend.log"
+check "  ...the directory was not written by the follower" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json account show cf | jq -e '.enabled == true'"
+
+# --- purge: a token past retain_days leaves the directory ---------------
+check "control1: a token to revoke" mint control1 ci old
+wait_for "follower1: lists it" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list ci | jq -e '.items[] | select(.id == \"$(cat "$T/id.old")\")'"
+check "control1: revoke it" ctl control1 token revoke "$(cat "$T/id.old")"
+check "  ...the directory still has its entry (revoked)" in_dir "$(cat "$T/id.old")"
+# SIGHUP starts a retention sweep; retain_days = 0 purges what ended
+# before the second it runs in
+purged() {
+	kill -HUP "$PID_control1"
+	sleep 0.3
+	! in_dir "$(cat "$T/id.old")"
+}
+wait_for "the purged token's entry leaves the directory" purged
+check "control1: purged locally" \
+	bash -c "! '$SATOKENCTL' --socket '$T/control1/satokend.sock' token show '$(cat "$T/id.old")'"
+wait_for "follower1: ...and it leaves the follower's listing" \
+	bash -c "! '$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list ci | jq -e '.items[] | select(.id == \"$(cat "$T/id.old")\")'"
+check "audit: the purge's line, as before" \
+	grep -q "action=token.purge outcome=ok principal=satokend account=ci" "$T/control1/audit.log"
+
+# --- an entry already gone in the directory counts as written ----------
+check "control1: an account with a bound token" ctl control1 account create gone --group svc
+sleeper d
+check "  ...the token" mint control1 gone bpd --bind-pid "$SLEEP_d"
+wait_for "follower1: it logs in" login follower1 gone "$T/tok.bpd"
+kill "$PID_prov"
+wait "$PID_prov" 2>/dev/null
+end_sleeper d
+wait_for "directory down: control1 refuses it once d exited" \
+	refused control1 gone "$T/tok.bpd"
+host_stop control1
+start_slapd prov "$PPORT" || { fail "provider did not restart"; finish; exit 1; }
+# behind the hosts' backs, before control1 writes its revocation
+check "the account and its token deleted in the directory directly" \
+	as_root prov ldapdelete -r "satokenName=gone,ou=accounts,$SUB" \
+	"satokenTokenId=$(cat "$T/id.bpd"),ou=tokens,$SUB"
+warned=$(grep -c "are not written yet" "$T/control1/satokend.log")
+host_start control1 control
+wait_for "control1: the account is gone here too" \
+	bash -c "! '$SATOKENCTL' --socket '$T/control1/satokend.sock' account show gone"
+check "  ...its pending revocation counted as written (no new warning)" \
+	test "$(grep -c "are not written yet" "$T/control1/satokend.log")" = "$warned"
+check "  ...and nothing was written back" \
+	bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b '$SUB' '(|(satokenAccount=gone)(satokenName=gone))' 1.1)\""
+
+host_stop control1
+host_stop follower1
+check "the hosts logged no sanitizer report" \
+	bash -c "! grep -qE 'Sanitizer|runtime error' '$T'/*/satokend.log"
+for f in "$T"/tok.*; do
+	if grep -qF "$(cat "$f")" "$T"/*/satokend.log "$T"/*/audit.log; then
+		fail "the token of $f is in a log"
+	else
+		pass
+	fi
+done
+
+finish
