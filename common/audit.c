@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "mem.h"
 #include "num.h"
+#include "selfpid.h"
 
 #define AUDIT_LINE_MAX	2048
 /* An audit file another user owns (pre-created in a sticky /tmp, say)
@@ -91,7 +92,7 @@ syslog_msg(int pri, const char *ident, const char *line, char *out,
 		return 0;
 	n = snprintf(out, cap, "<%d>%s %2d %02d:%02d:%02d %s[%ld]: %s", pri,
 	    mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    ident, (long)getpid(), line);
+	    ident, (long)self_pid(), line);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -320,8 +321,8 @@ file_line(const char *ident, const char *line, char *out, size_t cap)
 	int n;
 
 	format_time((int64_t)time(NULL), ts, sizeof(ts));
-	n = snprintf(out, cap, "%s %s[%ld]: %s\n", ts, ident, (long)getpid(),
-	    line);
+	n = snprintf(out, cap, "%s %s[%ld]: %s\n", ts, ident,
+	    (long)self_pid(), line);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -372,7 +373,7 @@ audit_emit_batch(struct audit *a, const struct audit_event *const *evs,
 	/* file_line's prefix, once: the batch is answered in one moment */
 	format_time((int64_t)time(NULL), ts, sizeof(ts));
 	pn = snprintf(prefix, sizeof(prefix), "%s %s[%ld]: ", ts, a->ident,
-	    (long)getpid());
+	    (long)self_pid());
 	if (pn < 0 || (size_t)pn >= sizeof(prefix)) {
 		for (i = 0; i < n; i++)
 			ret[i] = SAT_E_INTERNAL;

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "lockpool.h"
+#include "selfpid.h"
 #include "storefile.h"
 #include "view.h"
 
@@ -55,7 +56,7 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 	 * file offset GDBM seeks and reads at, and a lock taken to open;
 	 * it must neither move the one nor drop the other under the
 	 * parent's feet */
-	if (v->store != NULL && v->pid != getpid())
+	if (v->store != NULL && v->pid != self_pid())
 		drop(v);
 	if (v->store != NULL && strcmp(v->path, path) == 0 &&
 	    v->timeout == lock_timeout_ms) {
@@ -81,7 +82,7 @@ view_begin(const char *path, unsigned lock_timeout_ms, struct store **ret)
 	}
 	strcpy(v->path, path);
 	v->timeout = lock_timeout_ms;
-	v->pid = getpid();
+	v->pid = self_pid();
 	held = v;
 	*ret = v->store;
 	return 0;
