@@ -20,6 +20,7 @@ sat_strerror(int err)
 	case SAT_E_FILEPERM:	return "unsafe file ownership or permissions";
 	case SAT_E_INTERNAL:	return "internal error";
 	case SAT_E_READ_ONLY:	return "read-only follower";
+	case SAT_E_NOT_CONFIRMED: return "not applied by every host in time";
 	default:		return "unknown error";
 	}
 }

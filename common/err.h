@@ -24,6 +24,7 @@ enum {
 	SAT_E_FILEPERM = -13,	/* a file is not ours or is writable by others */
 	SAT_E_INTERNAL = -14,	/* a bug */
 	SAT_E_READ_ONLY = -15,	/* a fleet follower: mutations go elsewhere */
+	SAT_E_NOT_CONFIRMED = -16,	/* --wait: a host has not applied it */
 };
 
 /* Returns a static English description; never NULL. */

@@ -19,6 +19,7 @@ enum {
 	EXIT_QUOTA = 6,
 	EXIT_THROTTLED = 7,
 	EXIT_READ_ONLY = 8,	/* a fleet follower */
+	EXIT_NOT_CONFIRMED = 9,	/* --wait ran out before every host */
 };
 
 /* The wire name of a SAT_E_* code ("VALIDATION"...); static, never

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "control.h"
+#include "csn.h"
 #include "err.h"
 #include "ldapconn.h"
 #include "mem.h"
@@ -958,7 +959,7 @@ write_all(struct wctx *w)
 }
 
 static int
-write_changes(struct control *ctl, struct op_ctx *c)
+write_changes(struct control *ctl, struct op_ctx *c, int *wrote)
 {
 	const struct store_batch *b = store_savepoint_changes(c->st->store);
 	struct wctx w;
@@ -982,7 +983,8 @@ write_changes(struct control *ctl, struct op_ctx *c)
 	}
 	if (r != 0)
 		r = op_fail(c, r, "store: %s", sat_strerror(r));
-	else if (w.n > 0 && (r = ensure(ctl, c)) == 0 &&
+	*wrote = w.n > 0;
+	if (r == 0 && w.n > 0 && (r = ensure(ctl, c)) == 0 &&
 	    (r = write_all(&w)) != 0 && c->msg[0] == '\0')
 		r = op_fail(c, r == SAT_E_CONFLICT ? r : SAT_E_IO,
 		    r == SAT_E_CONFLICT ? "changed in the directory meanwhile" :
@@ -995,18 +997,52 @@ write_changes(struct control *ctl, struct op_ctx *c)
 	return r;
 }
 
+/* The position every host must have applied for --wait to confirm a
+ * request's writes: a fence written after them, whose own entryCSN is
+ * read back.  A deletion leaves no entry to read a CSN from, and the
+ * suffix's contextCSN may stand behind a change still in flight on
+ * another connection; the fence is newer than every write of the
+ * request, by the provider that took them all, in the order it
+ * replicates.  It is the policy entry's naming value replaced by itself
+ * (so nothing a host holds changes, whatever another control host
+ * writes meanwhile), and the policy is a record, so every host counts
+ * it as applied (follower.c publishes positions on records only).
+ * NULL when the directory did not take it: the change stands, but no
+ * one can say where it is. */
+static json_t *
+fence_position(struct control *ctl)
+{
+	char dn[DN_MAX], csn[CSN_SET_MAX + 1];
+	struct ent e;
+
+	snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
+	ent_init(&e, LDAP_MOD_REPLACE);
+	ent_str(&e, "cn", "policy");
+	if (l_mod(ctl, dn, &e, NULL) != 0 ||
+	    read_attr(ctl, dn, "entryCSN", csn, sizeof(csn)) != 0 ||
+	    csn_set_valid(csn) != 0)
+		return json_null();
+	return json_string(csn);
+}
+
 int
 control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
 {
 	struct store *s = c->st->store;
-	int r;
+	json_t *pos;
+	int r, wrote = 0;
 
 	if ((r = store_savepoint(s)) != 0)
 		return op_fail(c, r, "store: %s", sat_strerror(r));
 	c->msg[0] = '\0';
 	r = fn(c);
 	if (r == 0 && store_savepoint_changes(s)->n > 0)
-		r = write_changes(c->st->control, c);
+		r = write_changes(c->st->control, c, &wrote);
+	/* past taking back: the change stands whatever happens here */
+	if (r == 0 && wrote && c->rq->confirm &&
+	    ((pos = fence_position(c->st->control)) == NULL ||
+	    json_object_set_new(c->reply, "csn", pos) != 0))
+		dlog(LOG_ERR, "out of memory: a reply lacks its position");
 	if (r == 0) {
 		if ((r = store_savepoint_release(s)) != 0) {
 			/* everything staged is gone: the batch fails whole */

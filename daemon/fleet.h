@@ -41,11 +41,6 @@ struct fleet_view {
 	size_t n, cap;
 };
 
-/* Milliseconds since the epoch of the newest CSN in a satokenApplied
- * value ("20261204205643.640027Z#000000#000#000000", ';'-separated when
- * several providers), or -1 when none reads. */
-int64_t fleet_csn_ms(const char *csns);
-
 /* Loads the cookie and the UUID map from the store and starts the
  * thread.  0, or a SAT_E_* with a message in err. */
 int fleet_start(struct server *sv, struct fleet **ret, char *err,

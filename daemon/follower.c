@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "control.h"
 #include "err.h"
+#include "csn.h"
 #include "fleet.h"
 #include "ldapconn.h"
 #include "mem.h"
@@ -124,6 +125,8 @@ struct fleet {
 	int have_cookie;
 	int changed;			/* a record changed since the last
 					 * cookie committed */
+	char pos[APPLIED_MAX + 1];	/* per provider, the newest CSN the
+					 * committed cookies named */
 	struct fleet_view view;		/* the host entries */
 	int64_t contact_written;	/* "F:t" as last committed */
 	int contact_every_s;
@@ -1427,27 +1430,37 @@ request_full(struct fleet *f, uint64_t gen)
 		atomic_store(&f->want_gen, g + 1);
 }
 
-/* What the host entry reports as applied: the cookie's CSNs (several
- * with several providers), once committed. */
+/* Folds a cookie's CSNs into pos, provider by provider.  A cookie
+ * names the CSN of the change it came with, of whichever provider made
+ * it: one naming provider 2 says nothing of provider 1, so what earlier
+ * cookies said of provider 1 is kept (csn.h).  A cookie that does not
+ * read is left out: it confirms nothing. */
+static void
+pos_fold(char *pos, size_t cap, const uint8_t *cookie, size_t len)
+{
+	char csns[APPLIED_MAX + 1];
+	const uint8_t *p;
+	size_t n;
+
+	if ((p = memmem(cookie, len, "csn=", 4)) == NULL)
+		return;
+	p += 4;
+	n = len - (size_t)(p - cookie);
+	if (n == 0 || n > APPLIED_MAX || memchr(p, '\0', n) != NULL)
+		return;
+	memcpy(csns, p, n);
+	csns[n] = '\0';
+	(void)csn_merge(pos, cap, csns);
+}
+
+/* What the host entry reports as applied, once committed. */
 static void
 publish_applied(struct fleet *f)
 {
-	const uint8_t *p;
-	size_t n, i;
-
-	p = memmem(f->cookie, f->cookie_len, "csn=", 4);
-	if (p == NULL)
+	if (f->pos[0] == '\0')
 		return;
-	p += 4;
-	n = f->cookie_len - (size_t)(p - f->cookie);
-	if (n == 0 || n > APPLIED_MAX)
-		return;
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x21 || p[i] > 0x7e)
-			return;
 	pthread_mutex_lock(&f->mu);
-	memcpy(f->applied, p, n);
-	f->applied[n] = '\0';
+	memcpy(f->applied, f->pos, sizeof(f->applied));
 	f->applied_dirty = 1;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -1484,11 +1497,12 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
     int *key_changed)
 {
 	struct store *s = sv->st.store;
-	char lk[LKEY_MAX];
+	char lk[LKEY_MAX], pos[sizeof(f->pos)];
 	const char *old;
 	size_t i;
 	int found, r = 0, sweep = 0, publish;
 
+	memcpy(pos, f->pos, sizeof(pos));
 	for (i = 0; i < b->n && r == 0; i++) {
 		struct fev *e = &b->v[i];
 
@@ -1549,6 +1563,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 			free(f->cookie);
 			f->cookie = e->cookie;
 			f->cookie_len = e->cookie_len;
+			pos_fold(pos, sizeof(pos), f->cookie, f->cookie_len);
 			e->cookie = NULL;
 			f->have_cookie = 1;
 			break;
@@ -1573,6 +1588,8 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 	}
 	if (r == 0)
 		r = store_commit(s);
+	if (r == 0)
+		memcpy(f->pos, pos, sizeof(pos));
 	if (r == 0 && publish) {
 		publish_applied(f);
 		f->changed = 0;

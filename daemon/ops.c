@@ -22,7 +22,7 @@ static const struct op ops[] = {
 	{ "whoami", op_whoami, 0, 0, ROLE_VIEWER, 0 },
 	{ "status", op_status, 0, 0, ROLE_VIEWER, 0 },
 	{ "self.challenge", op_self_challenge, 0, 0, ROLE_VIEWER, 0 },
-	{ "fleet.status", op_fleet_status, 0, 0, ROLE_VIEWER, 0 },
+	{ "fleet.status", op_fleet_status, F_CSN, 0, ROLE_VIEWER, 0 },
 	{ "backup", op_backup, F_CURSOR, 0, ROLE_ADMIN, OP_SECRET },
 	{ "group.create", op_group_create, F_NAME | F_DESCRIPTION, F_NAME,
 	  ROLE_ADMIN, OP_MUTATES },

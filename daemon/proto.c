@@ -53,6 +53,7 @@ static const struct field {
 	{ "canary", F_CANARY, T_BOOL, offsetof(struct request, canary) },
 	I("bind_pid", F_BIND_PID, bind_pid),
 	S("file", F_FILE, file),
+	S("csn", F_CSN, csn),
 #undef S
 #undef I
 #undef L
@@ -233,6 +234,15 @@ proto_parse(const char *line, size_t len, struct request *ret, char *err,
 			}
 			rq.auth_token = json_string_value(v);
 			rq.auth_token_len = json_string_length(v);
+			continue;
+		}
+		if (strcmp(key, "confirm") == 0) {
+			if (!json_is_boolean(v)) {
+				snprintf(err, errlen,
+				    "field 'confirm' must be true or false");
+				goto fail;
+			}
+			rq.confirm = json_is_true(v);
 			continue;
 		}
 		if (strcmp(key, "signature") == 0) {

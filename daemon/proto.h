@@ -34,7 +34,7 @@ enum {
 	F_LIMIT = 1u << 21, F_TOKEN_NAME = 1u << 22,
 	/* token.list's filters (lifecycle) */
 	F_STATUS = 1u << 23, F_EXPIRING = 1u << 24, F_UNUSED_FOR = 1u << 25,
-	F_MAX_OFFLINE = 1u << 26,	/* fleet */
+	F_MAX_OFFLINE = 1u << 26, F_CSN = 1u << 27,	/* fleet */
 	/* workload identity, from the top down to keep clear of others */
 	F_CANARY = 1u << 31, F_BIND_PID = 1u << 30, F_FILE = 1u << 29,
 };
@@ -53,7 +53,7 @@ struct request {
 	unsigned present;		/* F_* bits */
 	const char *name, *account, *group, *id, *description, *role, *owner,
 	    *public_key, *external_id, *token, *service, *from, *cursor,
-	    *token_name, *status, *file;
+	    *token_name, *status, *file, *csn;
 	size_t token_len;
 	struct strlist groups, accounts, services, sources;	/* owned */
 	uint64_t ttl, days_valid, grace, limit, expiring, unused_for;
@@ -61,6 +61,10 @@ struct request {
 	int64_t old_expires;
 	int canary;			/* token.mint: a canary token */
 	uint64_t bind_pid;		/* token.mint: revoked when it exits */
+	int confirm;			/* any op: a control host's reply
+					 * gives the change's position ("csn")
+					 * for --wait; ignored where nothing is
+					 * written */
 };
 
 /* Parses one line.  0 with *ret filled (release with proto_free), or
