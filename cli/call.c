@@ -210,6 +210,10 @@ ctl_call(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 		return r;
 	if (c->fd < 0 && (r = connect_daemon(c)) != 0)
 		return r;
+	/* --wait: a control host then gives the change's position */
+	if (c->wait_ms > 0 && json_object_get(req, "confirm") == NULL &&
+	    json_object_set_new(req, "confirm", json_true()) != 0)
+		return ctl_error("UNAVAILABLE", "out of memory");
 	if (c->auth_token != NULL &&
 	    json_object_set_new(req, "auth_token", json_string(c->auth_token)))
 		return ctl_error("UNAVAILABLE", "out of memory");
@@ -259,6 +263,15 @@ ctl_ask(struct ctl *c, json_t *req, json_t **ret, const char **ret_line)
 		r = ctl_reply_error(c, reply, line);
 		json_decref(reply);
 		return r;
+	}
+	if (c->wait_ms > 0 && json_object_get(reply, "csn") != NULL) {
+		/* the raw line is gone with the next call: --json prints
+		 * the reply as it stands after the wait */
+		ctl_wait_applied(c, reply);
+		if ((line = ctl_wait_line(c, reply)) == NULL) {
+			json_decref(reply);
+			return ctl_nomem();
+		}
 	}
 	*ret = reply;
 	*ret_line = line;

@@ -627,34 +627,34 @@ const struct cmd ctl_cmds[] = {
 	  "Writes a consistent copy of the store, HMAC key included, to FILE\n"
 	  "(a new file, mode 0600) while satokend runs (admin).  satokend\n"
 	  "--restore FILE puts it back." },
-	{ "group", "create", 1, 1, O_DESC, c_group_create,
+	{ "group", "create", 1, 1, O_DESC | O_WAIT, c_group_create,
 	  "group create NAME [--description TEXT]",
 	  "Creates a group of service accounts (admin)." },
-	{ "group", "delete", 1, 1, O_YES, c_group_delete,
+	{ "group", "delete", 1, 1, O_YES | O_WAIT, c_group_delete,
 	  "group delete NAME [--yes]",
 	  "Deletes a group; it leaves the policy and its members (admin).\n"
 	  "On a terminal it asks first if the group is on the policy." },
 	{ "group", "list", 0, 0, O_PAGE, c_group_list, "group list",
 	  "Lists the groups." },
-	{ "group", "add-member", 2, -1, 0, c_group_add_member,
+	{ "group", "add-member", 2, -1, O_WAIT, c_group_add_member,
 	  "group add-member GROUP ACCOUNT...",
 	  "Puts service accounts in a group (admin)." },
-	{ "group", "remove-member", 2, -1, 0, c_group_remove_member,
+	{ "group", "remove-member", 2, -1, O_WAIT, c_group_remove_member,
 	  "group remove-member GROUP ACCOUNT...",
 	  "Takes service accounts out of a group (admin)." },
 	{ "policy", "show", 0, 0, 0, c_policy_show, "policy show",
 	  "Lists the groups whose accounts may use tokens (CAN_USE)." },
-	{ "policy", "add", 1, -1, 0, c_policy_add, "policy add GROUP...",
+	{ "policy", "add", 1, -1, O_WAIT, c_policy_add, "policy add GROUP...",
 	  "Grants token use to groups; never removes any (admin)." },
-	{ "policy", "set", 0, -1, O_YES, c_policy_set,
+	{ "policy", "set", 0, -1, O_YES | O_WAIT, c_policy_set,
 	  "policy set [GROUP...] [--yes]",
 	  "Makes the list exactly these groups; none means nobody (admin).\n"
 	  "On a terminal it asks first if that takes groups off the list." },
-	{ "policy", "remove", 1, -1, 0, c_policy_remove,
+	{ "policy", "remove", 1, -1, O_WAIT, c_policy_remove,
 	  "policy remove GROUP...",
 	  "Takes groups off the list; their accounts' tokens stop at once "
 	  "(admin)." },
-	{ "account", "create", 1, 1, ACCT_OPTS, c_account_create,
+	{ "account", "create", 1, 1, ACCT_OPTS | O_WAIT, c_account_create,
 	  "account create NAME " ACCT_USAGE,
 	  "Creates a service account.  Its role is at most yours (by default\n"
 	  "yours), its owner you unless an admin says --owner (a user name,\n"
@@ -663,21 +663,21 @@ const struct cmd ctl_cmds[] = {
 	  "Lists the service accounts." },
 	{ "account", "show", 1, 1, 0, c_account_show, "account show NAME",
 	  "Shows a service account, with its public key's fingerprint." },
-	{ "account", "update", 1, 1, ACCT_OPTS, c_account_update,
+	{ "account", "update", 1, 1, ACCT_OPTS | O_WAIT, c_account_update,
 	  "account update NAME " ACCT_USAGE,
 	  "Changes the given fields (an empty --description or --external-id\n"
 	  "clears it; --group replaces the groups)." },
-	{ "account", "disable", 1, 1, 0, c_account_disable,
+	{ "account", "disable", 1, 1, O_WAIT, c_account_disable,
 	  "account disable NAME",
 	  "Disables a service account: its tokens stop working at once." },
-	{ "account", "enable", 1, 1, 0, c_account_enable, "account enable NAME",
+	{ "account", "enable", 1, 1, O_WAIT, c_account_enable, "account enable NAME",
 	  "Enables a service account again." },
-	{ "account", "delete", 1, 1, O_YES, c_account_delete,
+	{ "account", "delete", 1, 1, O_YES | O_WAIT, c_account_delete,
 	  "account delete NAME [--yes]",
 	  "Deletes a service account and all its tokens.  On a terminal it\n"
 	  "asks first; --yes (or no terminal) does not." },
 	{ "token", "mint", 1, 1, O_NAME | O_TTL | O_SERVICE | O_FROM | O_OUTPUT |
-	  O_DESC | O_CANARY | O_BINDPID | O_SELF | O_MAXOFF, c_token_mint,
+	  O_DESC | O_CANARY | O_BINDPID | O_SELF | O_MAXOFF | O_WAIT, c_token_mint,
 	  "token mint ACCOUNT --name NAME [--ttl DURATION] [--service SVC]...\n"
 	  "                 [--from CIDR]... [--output FILE] "
 	  "[--description TEXT]\n"
@@ -693,7 +693,7 @@ const struct cmd ctl_cmds[] = {
 	  "its last contact with the directory is older than that.\n"
 	  "--self --key: as the account itself, signed with its private key." },
 	{ "token", "create", 1, 1, ACCT_OPTS | O_NAME | O_TTL | O_SERVICE |
-	  O_FROM | O_OUTPUT, c_token_create,
+	  O_FROM | O_OUTPUT | O_WAIT, c_token_create,
 	  "token create NAME " ACCT_USAGE "\n"
 	  "                 [--name TOKEN_NAME] [--ttl DURATION] "
 	  "[--service SVC]... [--from CIDR]...\n"
@@ -710,14 +710,14 @@ const struct cmd ctl_cmds[] = {
 	  "login seen for DURATION (or never); --service: usable for SVC." },
 	{ "token", "show", 1, 1, 0, c_token_show, "token show ID",
 	  "Shows one token's metadata." },
-	{ "token", "revoke", 1, 1, 0, c_token_revoke, "token revoke ID",
+	{ "token", "revoke", 1, 1, O_WAIT, c_token_revoke, "token revoke ID",
 	  "Revokes a token at once (revoking it again is fine)." },
-	{ "token", "disable", 1, 1, 0, c_token_disable, "token disable ID",
+	{ "token", "disable", 1, 1, O_WAIT, c_token_disable, "token disable ID",
 	  "Stops a token until it is enabled again (logins: token_disabled)." },
-	{ "token", "enable", 1, 1, 0, c_token_enable, "token enable ID",
+	{ "token", "enable", 1, 1, O_WAIT, c_token_enable, "token enable ID",
 	  "Lets a disabled token authenticate again." },
 	{ "token", "rotate", 1, 1, O_GRACE | O_OLDEXP | O_TTL | O_OUTPUT |
-	  O_SELF,
+	  O_SELF | O_WAIT,
 	  c_token_rotate,
 	  "token rotate ID [--grace DURATION | --old-expires TIME] "
 	  "[--ttl DURATION]\n"

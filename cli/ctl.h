@@ -23,6 +23,9 @@ struct ctl {
 	char *auth_token;	/* owned secret, wiped */
 	int json;
 	int fd;			/* -1 until connected */
+	int64_t wait_ms;	/* --wait: how long; 0 without it */
+	int wait_rc;		/* --wait: its exit code, once it ran */
+	char *wait_line;	/* --wait: the reply re-written (a secret) */
 	char *rbuf;		/* owned read buffer */
 	size_t rlen, rcap;
 };
@@ -38,6 +41,7 @@ struct opts {
 	int canary;		/* --canary */
 	const char *bind_pid;	/* --bind-pid PID */
 	const char *max_offline;	/* --max-offline DURATION */
+	const char *wait;	/* --wait[=DURATION] */
 	int self;		/* --self: signed with --key, no other principal */
 	const char *key;	/* --key PRIVATE.pem */
 	int revoke;		/* scan --revoke */
@@ -75,6 +79,7 @@ enum {
 	O_SERVICE = 1u << 9, O_FROM = 1u << 10, O_GRACE = 1u << 11,
 	O_OLDEXP = 1u << 12, O_PAGE = 1u << 13, O_OUTPUT = 1u << 14,
 	O_YES = 1u << 15, O_FILTER = 1u << 16,	/* token list's filters */
+	O_WAIT = 1u << 17,	/* a change: --wait[=DURATION] (fleet) */
 	/* workload identity, from the top down to keep clear of others */
 	O_CANARY = 1u << 31, O_BINDPID = 1u << 30, O_SELF = 1u << 29,
 	O_REVOKE = 1u << 28,
@@ -153,6 +158,17 @@ int ctl_self_sign(struct ctl *c, json_t *req, const struct opts *o);
 
 /* fleet.c: satokenctl fleet status. */
 int c_fleet_status(struct ctl *c, const struct cmd *cmd, struct opts *o);
+/* fleet.c: --wait.  With an ok reply that gives a change's position
+ * ("csn"), asks fleet.status until every host has applied it or
+ * c->wait_ms ran out; sets c->wait_rc (0, or NOT_CONFIRMED's exit after
+ * naming the hosts on stderr) and records the outcome in the reply
+ * ("confirmed", "pending") for --json.  A reply without a position
+ * (a standalone host, nothing written) has nothing to wait for. */
+void ctl_wait_applied(struct ctl *c, json_t *reply);
+/* The reply as one line for --json (kept in c, wiped at the next one
+ * and by ctl_wait_free); NULL when out of memory. */
+const char *ctl_wait_line(struct ctl *c, json_t *reply);
+void ctl_wait_free(struct ctl *c);
 
 /* scan.c: satokenctl scan, the leak sweep. */
 int c_scan(struct ctl *c, const struct cmd *cmd, struct opts *o);

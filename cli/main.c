@@ -57,6 +57,10 @@ main(int argc, char **argv)
 		return ctl_error("VALIDATION", "no command given (satokenctl "
 		    "--help lists them)");
 	r = ctl_run(&c, argc - i, argv + i);
+	/* the change was made and reported: --wait's verdict is the exit */
+	if (r == 0)
+		r = c.wait_rc;
+	ctl_wait_free(&c);
 	if (c.fd >= 0)
 		close(c.fd);
 	sat_free_secret_str(c.auth_token);

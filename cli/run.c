@@ -5,6 +5,11 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "num.h"
+
+#define WAIT_DEFAULT	"5s"
+#define WAIT_MIN_S	1
+#define WAIT_MAX_S	3600
 
 /* A usage folded onto one line, for an error message. */
 static const char *
@@ -31,7 +36,14 @@ static void
 cmd_help(FILE *f, const struct cmd *cmd)
 {
 	fprintf(f, "usage: satokenctl [--socket PATH] [--json] "
-	    "[--token-file FILE]\n         %s\n\n%s\n", cmd->usage, cmd->help);
+	    "[--token-file FILE]\n         %s%s\n\n%s\n", cmd->usage,
+	    cmd->opts & O_WAIT ? "\n                 [--wait[=DURATION]]" : "",
+	    cmd->help);
+	if (cmd->opts & O_WAIT)
+		fprintf(f, "\n--wait: on a fleet's control host, returns once "
+		    "every host has applied\nthe change (default "
+		    WAIT_DEFAULT "), or names those that have not and exits 9\n"
+		    "(NOT_CONFIRMED; the change itself is made).\n");
 }
 
 void
@@ -53,7 +65,8 @@ ctl_usage(FILE *f)
 		fprintf(f, "  %s\n", ctl_cmds[i].usage);
 	fprintf(f, "\n'satokenctl COMMAND --help' explains one command.  Exit "
 	    "codes: 0 ok, 1 unavailable,\n2 validation, 3 permission denied, "
-	    "4 not found, 5 conflict, 6 quota, 7 throttled.\n");
+	    "4 not found, 5 conflict, 6 quota, 7 throttled, 8 read-only (a fleet\n"
+	    "follower), 9 not confirmed (--wait).\n");
 }
 
 static void
@@ -88,6 +101,7 @@ static const struct {
 	{ "self", O_SELF, 0, 'Z' }, { "key", O_SELF, 1, 'K' },
 	{ "revoke", O_REVOKE, 0, 'R' },
 	{ "max-offline", O_MAXOFF, 1, 'M' },
+	{ "wait", O_WAIT, 2, 'W' },	/* --wait or --wait=DURATION */
 	/* every command also takes the global ones */
 	{ "json", 0, 0, 'j' }, { "socket", 0, 1, 'S' },
 	{ "token-file", 0, 1, 'T' }, { "help", 0, 0, 'h' },
@@ -106,8 +120,8 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		if (all_opts[i].bit != 0 && !(cmd->opts & all_opts[i].bit))
 			continue;
 		lo[n].name = all_opts[i].name;
-		lo[n].has_arg = all_opts[i].has_arg ? required_argument :
-		    no_argument;
+		lo[n].has_arg = all_opts[i].has_arg == 2 ? optional_argument :
+		    all_opts[i].has_arg ? required_argument : no_argument;
 		lo[n].flag = NULL;
 		lo[n].val = all_opts[i].val;
 		n++;
@@ -141,6 +155,8 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'Y': o->canary = 1; break;
 		case 'P': o->bind_pid = optarg; break;
 		case 'M': o->max_offline = optarg; break;
+		case 'W': o->wait = optarg != NULL ? optarg : WAIT_DEFAULT;
+			break;
 		case 'Z': o->self = 1; break;
 		case 'K': o->key = optarg; break;
 		case 'R': o->revoke = 1; break;
@@ -162,6 +178,14 @@ parse_opts(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 	}
 	if (r != 0)
 		return ctl_nomem();
+	if (o->wait != NULL) {
+		uint64_t s;
+
+		if (parse_duration(o->wait, WAIT_MIN_S, WAIT_MAX_S, &s) != 0)
+			return ctl_error("VALIDATION", "--wait=%s: a duration "
+			    "from 1s to 1h (default " WAIT_DEFAULT ")", o->wait);
+		c->wait_ms = (int64_t)s * 1000;
+	}
 	o->pos = argv + optind;
 	o->npos = argc - optind;
 	return 0;

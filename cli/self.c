@@ -132,6 +132,11 @@ ctl_self_sign(struct ctl *c, json_t *req, const struct opts *o)
 		goto out;
 	}
 	/* what the daemon checks: the request as sent, keys sorted */
+	if (c->wait_ms > 0 && json_object_set_new(req, "confirm",
+	    json_true()) != 0) {
+		r = ctl_nomem();
+		goto out;
+	}
 	if ((body = json_dumps(req, JSON_SORT_KEYS | JSON_COMPACT)) == NULL) {
 		r = ctl_nomem();
 		goto out;
