@@ -10,98 +10,12 @@
 # logins go on; two control hosts minting one name: one CONFLICT; a
 # viewer cannot change anything; a follower still answers READ_ONLY.
 . "$(dirname "$0")/lib.sh"
-: "${SATOKEND:?}" "${SATOKENCTL:?}" "${PAM_MODULE:?}"
-SATD_PIDS=()
-cleanup_hosts() {
-	local p
-	for p in "${SATD_PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap cleanup_hosts EXIT
+. "$(dirname "$0")/hosts.sh"
 
-mkdir -p "$T/prov"
-sample_conf provider.conf prov >"$T/prov/slapd.conf"
-start_slapd prov || { fail "provider did not start"; finish; exit 1; }
-P=$URI_prov
-PPORT=$PORT
-for h in control1 control2 follower1; do host_secret $h; done
-as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null || fail "base.ldif"
-as_root prov ldapadd >/dev/null <<EOF || fail "control2's entry"
-dn: cn=control2,ou=hosts,$SUB
-objectClass: satokenHost
-cn: control2
-EOF
-as_root prov ldapmodify >/dev/null <<EOF || fail "control2 in cn=control"
-dn: cn=control,$SUB
-changetype: modify
-add: member
-member: cn=control2,ou=hosts,$SUB
-EOF
-for h in control1 control2 follower1; do
-	as_root prov ldappasswd -T "$T/pw.$h" "cn=$h,ou=hosts,$SUB" >/dev/null ||
-		fail "password of $h"
-done
-as_root prov ldapadd >/dev/null <<EOF || fail "the fleet key"
-dn: cn=key,$SUB
-objectClass: satokenKey
-cn: key
-satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
-EOF
+start_fleet_provider "control1 control2" follower1 || { finish; exit 1; }
 
-# host_start NAME ROLE: satokend as cn=NAME, its store and socket in $T/NAME
-host_start() {
-	local n=$1 role=$2 d=$T/$1 i
-	mkdir -p "$d"
-	chmod 755 "$d"
-	cat >"$d/satoken.conf" <<EOF
-database = $d/satoken.db
-socket = $d/satokend.sock
-audit = file:$d/audit.log
-admin_users = $(id -u)
-rate_limit = 0
-directory = $P
-directory_base = $BASE
-directory_bind_dn = cn=$n,ou=hosts,$SUB
-directory_password_file = $T/pw.$n
-directory_role = $role
-host_name = $n
-EOF
-	chmod 0644 "$d/satoken.conf"
-	mkdir -p "$d/pam.d"
-	printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
-		"$PAM_MODULE" "$d/satoken.conf" "$PAM_MODULE" "$d/satoken.conf" \
-		>"$d/pam.d/sattest"
-	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
-		>"$d/pam.d/other"
-	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
-		"$SATOKEND" --foreground \
-		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
-	eval "PID_$n=$!"
-	SATD_PIDS+=("$!")
-	for i in $(seq 200); do
-		"$SATOKENCTL" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 &&
-			return 0
-		sleep 0.05
-	done
-	fail "$n did not start: $(tail -5 "$d/satokend.log")"
-	return 1
-}
-ctl() {
-	local n=$1
-	shift
-	"$SATOKENCTL" --socket "$T/$n/satokend.sock" "$@"
-}
-# login HOST ACCOUNT TOKEN-FILE: through pam_satoken.so on HOST
-login() {
-	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/$1/pam.d" \
-		LD_PRELOAD="${PAMT_PRELOAD:-libpam_wrapper.so}" \
-		ASAN_OPTIONS=detect_leaks=0 \
-		pamtester sattest "$2" authenticate <"$3" >/dev/null 2>&1
-}
-refused() { ! login "$@"; }
-# mint HOST ACCOUNT NAME [TAG]: the token in $T/tok.TAG, its id in
+# mint HOST ACCOUNT NAME [TAG] (hosts.sh's, with a TAG naming the files):
+# the token in $T/tok.TAG, its id in
 # $T/id.TAG (TAG: NAME unless given)
 mint() {
 	local f=${4:-$3}

@@ -10,108 +10,25 @@
 # On a follower a --bind-pid mint is READ_ONLY, and a canary's disable
 # stays local with an alert saying so.
 . "$(dirname "$0")/lib.sh"
-: "${SATOKEND:?}" "${SATOKENCTL:?}" "${PAM_MODULE:?}"
-SATD_PIDS=()
+. "$(dirname "$0")/hosts.sh"
 SLEEPS=()
-cleanup_hosts() {
+cleanup_bg() {
 	local p
-	for p in "${SATD_PIDS[@]}" "${SLEEPS[@]}"; do
+	for p in "${SLEEPS[@]}"; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
-	cleanup
+	cleanup_hosts
 }
-trap cleanup_hosts EXIT
+trap cleanup_bg EXIT
 
-mkdir -p "$T/prov"
-sample_conf provider.conf prov >"$T/prov/slapd.conf"
-start_slapd prov || { fail "provider did not start"; finish; exit 1; }
-P=$URI_prov
-PPORT=$PORT
-for h in control1 follower1; do host_secret $h; done
-as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null || fail "base.ldif"
-for h in control1 follower1; do
-	as_root prov ldappasswd -T "$T/pw.$h" "cn=$h,ou=hosts,$SUB" >/dev/null ||
-		fail "password of $h"
-done
-as_root prov ldapadd >/dev/null <<EOF || fail "the fleet key"
-dn: cn=key,$SUB
-objectClass: satokenKey
-cn: key
-satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
-EOF
-
-# host_start NAME ROLE [CONF-LINE...]: satokend as cn=NAME, its store and
-# socket in $T/NAME (the conf is kept across restarts)
-host_start() {
-	local n=$1 role=$2 d=$T/$1 i x
-	shift 2
-	mkdir -p "$d"
-	chmod 755 "$d"
-	if [ ! -f "$d/satoken.conf" ]; then
-		cat >"$d/satoken.conf" <<EOF
-database = $d/satoken.db
-socket = $d/satokend.sock
-audit = file:$d/audit.log
-admin_users = $(id -u)
-rate_limit = 0
-canary_disables = yes
-directory = $P
-directory_base = $BASE
-directory_bind_dn = cn=$n,ou=hosts,$SUB
-directory_password_file = $T/pw.$n
-directory_role = $role
-host_name = $n
-EOF
-		for x in "$@"; do echo "$x" >>"$d/satoken.conf"; done
-		chmod 0644 "$d/satoken.conf"
-	fi
-	mkdir -p "$d/pam.d"
-	printf 'auth required %s conf=%s\naccount required %s conf=%s\n' \
-		"$PAM_MODULE" "$d/satoken.conf" "$PAM_MODULE" "$d/satoken.conf" \
-		>"$d/pam.d/sattest"
-	printf 'auth required pam_deny.so\naccount required pam_deny.so\n' \
-		>"$d/pam.d/other"
-	SATOKEND_FLEET_BACKOFF_MS=200 SATOKEND_FLEET_HEARTBEAT_MS=600000 \
-		"$SATOKEND" --foreground \
-		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
-	eval "PID_$n=$!"
-	SATD_PIDS+=("$!")
-	for i in $(seq 200); do
-		"$SATOKENCTL" --socket "$d/satokend.sock" whoami >/dev/null 2>&1 &&
-			return 0
-		sleep 0.05
-	done
-	fail "$n did not start: $(tail -5 "$d/satokend.log")"
-	return 1
-}
+start_fleet_provider control1 follower1 || { finish; exit 1; }
+# host_stop NAME: SIGTERM, and it must stop cleanly
 host_stop() {
 	local v=PID_$1 rc
 	kill "${!v}"
 	wait "${!v}"
 	rc=$?
 	check "$1: stops cleanly on SIGTERM" test "$rc" = 0
-}
-ctl() {
-	local n=$1
-	shift
-	"$SATOKENCTL" --socket "$T/$n/satokend.sock" "$@"
-}
-# login HOST ACCOUNT TOKEN-FILE: through pam_satoken.so on HOST
-login() {
-	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/$1/pam.d" \
-		LD_PRELOAD="${PAMT_PRELOAD:-libpam_wrapper.so}" \
-		ASAN_OPTIONS=detect_leaks=0 \
-		pamtester sattest "$2" authenticate <"$3" >/dev/null 2>&1
-}
-refused() { ! login "$@"; }
-# mint HOST ACCOUNT NAME [ARGS...]: the token in $T/tok.NAME, its id in
-# $T/id.NAME
-mint() {
-	local h=$1 a=$2 n=$3
-	shift 3
-	ctl "$h" --json token mint "$a" --name "$n" --ttl 1h "$@" >"$T/mint.$n" &&
-		jq -j .token "$T/mint.$n" >"$T/tok.$n" &&
-		jq -j .id "$T/mint.$n" >"$T/id.$n"
 }
 # in_dir ID: the directory holds token ID's entry
 in_dir() {
@@ -131,8 +48,8 @@ end_sleeper() {
 }
 
 # retain_days = 0: a revoked token is past retention at the next sweep
-host_start control1 control "retain_days = 0"
-host_start follower1 follower
+host_start control1 control "retain_days = 0" "canary_disables = yes"
+host_start follower1 follower "canary_disables = yes"
 
 ready() { ctl control1 group create svc; }
 wait_for "control1: takes changes once it holds the fleet key" ready
