@@ -77,6 +77,13 @@ bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 bench-controlbg: $(BENCH_B)/bench_mint $(B)/daemon/satokend $(B)/cli/satokenctl
 	@env B=$(B) BENCH_TOKENS="$(BENCH_TOKENS)" bash bench/controlbg.sh
 
+# bench-wait: how long --wait takes on a fleet (bench/wait.sh)
+#   BENCH_FOLLOWERS (default 10), BENCH_WAITS (default 30)
+.PHONY: bench-wait
+bench-wait: $(B)/daemon/satokend $(B)/cli/satokenctl $(PAM_MODULE)
+	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
+		BENCH_WAITS="$(BENCH_WAITS)" bash bench/wait.sh
+
 # bench-control: mints through a control host (bench/control.sh)
 #   BENCH_SECONDS (default 20)
 .PHONY: bench-control
