@@ -362,6 +362,18 @@ wait_for "follower1: the canary is refused" refused 1 seven
 check "follower1: ...as a canary" \
 	bash -c "'$SATOKENCTL' --socket '$T/f1/satokend.sock' --json token show '$ID_seven' | grep -q '\"canary\": *true'"
 
+# a login is a local read (DESIGN "Fleet"): under strace, the one on
+# follower1 opens Unix sockets only (the last-use report), no network one
+check "follower1: a login under strace succeeds" \
+	env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/f1/pam.d" \
+	LD_PRELOAD="${PAMT_PRELOAD:-libpam_wrapper.so}" ASAN_OPTIONS=detect_leaks=0 \
+	strace -f -qq -e trace=socket,connect,sendto,sendmsg -o "$T/strace" \
+	pamtester sattest ci authenticate <"$T/tok.five"
+check "  ...it opened a Unix socket (strace saw the module)" \
+	grep -q 'socket(AF_UNIX' "$T/strace"
+check "  ...and no other kind: no network call" \
+	bash -c "! grep -E 'socket\\(' '$T/strace' | grep -v 'socket(AF_UNIX'"
+
 # stopped as a service manager stops them: cleanly, and (under
 # SANITIZE=1) with nothing for ASan or UBSan to report
 for n in 1 2; do
