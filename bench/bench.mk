@@ -77,6 +77,17 @@ bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 bench-controlbg: $(BENCH_B)/bench_mint $(B)/daemon/satokend $(B)/cli/satokenctl
 	@env B=$(B) BENCH_TOKENS="$(BENCH_TOKENS)" bash bench/controlbg.sh
 
+# bench-churn: logins on a follower applying a stream of changes
+# (bench/churn.sh)
+#   BENCH_LIVE (default 200), BENCH_CHURN (default 2000), BENCH_ITERS,
+#   BENCH_WRITERS (default 2)
+.PHONY: bench-churn
+bench-churn: $(BENCH_B)/bench_pam $(B)/daemon/satokend $(B)/cli/satokenctl \
+		$(PAM_MODULE) $(FLEETTOK)
+	@env B=$(B) BENCH_LIVE="$(BENCH_LIVE)" BENCH_CHURN="$(BENCH_CHURN)" \
+		BENCH_ITERS="$(BENCH_ITERS)" BENCH_WRITERS="$(BENCH_WRITERS)" \
+		bash bench/churn.sh
+
 # bench-wait: how long --wait takes on a fleet (bench/wait.sh)
 #   BENCH_FOLLOWERS (default 10), BENCH_WAITS (default 30)
 .PHONY: bench-wait
