@@ -11,8 +11,12 @@
 #include "ctl.h"
 #include "mem.h"
 
-/* --wait asks this often at first, then less, up to WAIT_POLL_MAX_MS */
+/* --wait asks every WAIT_POLL_MS or sooner for WAIT_BRISK_MS (hosts write
+ * their position at most once a second, so most waits end in there and
+ * a coarser step would be most of the wait), then every WAIT_POLL_MAX_MS */
 #define WAIT_POLL_MIN_MS	20
+#define WAIT_POLL_MS		100
+#define WAIT_BRISK_MS		5000
 #define WAIT_POLL_MAX_MS	500
 /* hosts named in a NOT_CONFIRMED message; the rest are counted */
 #define WAIT_NAMED		10
@@ -181,7 +185,9 @@ ctl_wait_applied(struct ctl *c, json_t *reply)
 		}
 		nap_ms(retry > 0 ? (retry < left ? retry : left) :
 		    (step < left ? step : left));
-		if ((step += step / 2) > WAIT_POLL_MAX_MS)
+		if ((step += step / 2) > WAIT_POLL_MS)
+			step = WAIT_POLL_MS;
+		if (clock_ms() - start > WAIT_BRISK_MS)
 			step = WAIT_POLL_MAX_MS;
 	}
 	(void)json_object_set_new(reply, "confirmed",

@@ -39,6 +39,11 @@
 #define NET_TIMEOUT_S	3
 #define APPLIED_MAX	FLEET_APPLIED_MAX
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
+/* a position is written once it has not moved for this long: one
+ * request's writes (a revocation, its freed name, the fence of --wait)
+ * arrive a few milliseconds apart, and writing the first would hold the
+ * last back for HOST_WRITE_MS */
+#define SETTLE_MS	30
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
 #define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
@@ -97,12 +102,15 @@ struct fleet {
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
 	char applied[APPLIED_MAX + 1];	/* mu: CSN applied, to report */
 	int applied_dirty;		/* mu */
+	int64_t applied_ms;		/* mu: when it last moved */
+	int64_t dirty_ms;		/* mu: when it moved unwritten first */
 	struct usage_report *uout;	/* mu: last use for the directory */
 	size_t uout_n;			/* mu */
 	/* the thread's own */
 	char *uris, *base, *bind_dn, *pwfile, *host_dn;
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
+	int64_t flushed_ms;		/* changes last handed to the loop */
 	int write_rc;			/* its result, logged when it changes */
 	int usage_ms;			/* last use written this often */
 	int64_t usage_written_ms;
@@ -317,6 +325,7 @@ flush(struct fleet *f)
 	f->tail = f->cur;
 	pthread_mutex_unlock(&f->mu);
 	f->cur = NULL;
+	f->flushed_ms = clock_ms();
 	(void)!write(f->efd, &one, sizeof(one));
 }
 
@@ -761,7 +770,8 @@ host_write(struct fleet *f, LDAP *ld)
 	int dirty, rc;
 
 	pthread_mutex_lock(&f->mu);
-	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS;
+	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS &&
+	    (t - f->applied_ms >= SETTLE_MS || t - f->dirty_ms >= HOST_WRITE_MS);
 	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
 		return LDAP_SUCCESS;
@@ -920,7 +930,7 @@ fleet_main(void *arg)
 	enum sync_state state;
 	LDAP *ld = NULL;
 	struct fev *ev;
-	int msgid = 0, backoff = BACKOFF_MIN_MS, r;
+	int msgid = 0, backoff = BACKOFF_MIN_MS, r, step;
 	uint64_t want;
 
 	while (!stopping(f)) {
@@ -956,7 +966,14 @@ fleet_main(void *arg)
 			atomic_store(&f->contact, (int64_t)time(NULL));
 			backoff = BACKOFF_MIN_MS;
 		}
-		r = syncrepl_step(ld, msgid, STEP_MS, &handler, f, &state);
+		/* while changes handed to the loop may yet move the position,
+		 * or it waits to be written, look again soon */
+		pthread_mutex_lock(&f->mu);
+		step = f->applied_dirty ||
+		    clock_ms() - f->flushed_ms < HOST_WRITE_MS ?
+		    SETTLE_MS : STEP_MS;
+		pthread_mutex_unlock(&f->mu);
+		r = syncrepl_step(ld, msgid, step, &handler, f, &state);
 		if (r != 0)
 			goto drop;
 		atomic_store(&f->contact, (int64_t)time(NULL));
@@ -1459,8 +1476,13 @@ publish_applied(struct fleet *f)
 {
 	if (f->pos[0] == '\0')
 		return;
+	int64_t t = clock_ms();
+
 	pthread_mutex_lock(&f->mu);
 	memcpy(f->applied, f->pos, sizeof(f->applied));
+	if (!f->applied_dirty)
+		f->dirty_ms = t;
+	f->applied_ms = t;
 	f->applied_dirty = 1;
 	pthread_mutex_unlock(&f->mu);
 }
