@@ -108,6 +108,7 @@ struct fleet {
 	size_t uout_n;			/* mu */
 	/* the thread's own */
 	char *uris, *base, *bind_dn, *pwfile, *host_dn;
+	const char *filter;		/* what of the subtree it follows */
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
 	int64_t flushed_ms;		/* changes last handed to the loop */
@@ -956,7 +957,7 @@ fleet_main(void *arg)
 			f->pending.bv_len = 0;
 			f->in_refresh = 1;
 			if ((ev = fev_new(f, E_BEGIN, NULL)) == NULL ||
-			    syncrepl_start(ld, f->base, &f->resume,
+			    syncrepl_start(ld, f->base, f->filter, &f->resume,
 			    &msgid) != 0) {
 				batch_free(f->cur);
 				f->cur = NULL;
@@ -1770,6 +1771,12 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		return SAT_E_NOMEM;
 	f->efd = -1;
 	pthread_mutex_init(&f->mu, NULL);
+	/* every host writes its position after each change it applied:
+	 * were the host entries sent to every host, a fleet of N would
+	 * apply N of them for each change, N*N deliveries in all.  Only
+	 * control hosts need them (fleet status, --wait). */
+	f->filter = c->directory_role == SAT_FLEET_CONTROL ?
+	    "(objectClass=*)" : "(!(objectClass=satokenHost))";
 	f->backoff_max_ms = BACKOFF_MAX_MS;
 	if ((knob = getenv("SATOKEND_FLEET_BACKOFF_MS")) != NULL &&
 	    atoi(knob) >= BACKOFF_MIN_MS)

@@ -1,4 +1,5 @@
-/* satokend: fleet status, from the host entries the follower keeps. */
+/* satokend: fleet status, from the host entries a control host keeps
+ * (a follower does not follow them: follower.c says why). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,10 @@ op_fleet_status(struct op_ctx *c)
 	if (v == NULL)
 		return op_fail(c, SAT_E_INVALID, "this host is standalone: "
 		    "satoken.conf names no directory");
+	if (c->st->control == NULL)
+		return op_fail(c, SAT_E_INVALID, "this host is a follower: "
+		    "fleet status is kept on the control hosts "
+		    "(directory_role = control); ask one of them");
 	if (c->rq->csn != NULL && csn_set_valid(c->rq->csn) != 0)
 		return op_fail(c, SAT_E_INVALID, "csn must be the position a "
 		    "control host's reply gave (CSNs separated by ';')");

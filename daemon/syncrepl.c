@@ -12,8 +12,8 @@
 #define STEP_MAX_MSGS	256
 
 int
-syncrepl_start(LDAP *ld, const char *base, const struct berval *cookie,
-    int *ret_msgid)
+syncrepl_start(LDAP *ld, const char *base, const char *filter,
+    const struct berval *cookie, int *ret_msgid)
 {
 	static char *attrs[] = { "*", NULL };
 	BerElement *ber = NULL;
@@ -39,7 +39,7 @@ syncrepl_start(LDAP *ld, const char *base, const struct berval *cookie,
 		goto out;
 	}
 	ctrls[0] = ctrl;
-	if (ldap_search_ext(ld, base, LDAP_SCOPE_SUBTREE, "(objectClass=*)",
+	if (ldap_search_ext(ld, base, LDAP_SCOPE_SUBTREE, (char *)filter,
 	    attrs, 0, ctrls, NULL, NULL, 0, &msgid) != LDAP_SUCCESS) {
 		r = SAT_E_IO;
 		goto out;

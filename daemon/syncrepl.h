@@ -50,11 +50,12 @@ enum sync_state {
 	SYNC_REFRESH_REQUIRED,	/* search again, without a cookie */
 };
 
-/* Sends the search over ld (bound already) for the subtree at base, from
- * cookie (NULL or empty: from nothing, a full refresh).  0 and
- * *ret_msgid, SAT_E_NOMEM, or SAT_E_IO when libldap could not send it. */
-int syncrepl_start(LDAP *ld, const char *base, const struct berval *cookie,
-    int *ret_msgid);
+/* Sends the search over ld (bound already) for the entries of the
+ * subtree at base that match filter, from cookie (NULL or empty: from
+ * nothing, a full refresh).  0 and *ret_msgid, SAT_E_NOMEM, or SAT_E_IO
+ * when libldap could not send it. */
+int syncrepl_start(LDAP *ld, const char *base, const char *filter,
+    const struct berval *cookie, int *ret_msgid);
 
 /* Waits up to timeout_ms for the search's next messages and hands each to
  * h.  0 with *ret_state (SYNC_GOING also when nothing came in time);

@@ -130,6 +130,6 @@ until_all refused
 echo "refused on all three within $((($(date +%s%N) - t0) / 1000000)) ms of the control host's answer"
 logins
 
-say "fleet status, from any follower"
+say "fleet status, on the control host"
 sleep 2.5
-run "$BIN/cli/satokenctl" --socket "$T/follower3/satokend.sock" fleet status
+run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" fleet status

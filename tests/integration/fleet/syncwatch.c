@@ -125,7 +125,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "syncwatch: cannot bind to %s\n", argv[1]);
 		return 1;
 	}
-	if (syncrepl_start(ld, argv[4], &cookie, &msgid) != 0) {
+	if (syncrepl_start(ld, argv[4], "(objectClass=*)", &cookie, &msgid) != 0) {
 		fprintf(stderr, "syncwatch: cannot start the search\n");
 		return 1;
 	}

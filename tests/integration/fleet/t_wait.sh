@@ -22,6 +22,18 @@ check "an account in a group on the policy" \
 # every host has written its entry once: --wait knows all three
 known() { [ "$(ctl control1 --json fleet status | jq '.items | length')" = 3 ]; }
 wait_for "control1 knows the three hosts" known
+# fleet status: every host, from the host entries the control host keeps
+lag0() {	# HOST: control1 lists HOST with lag 0 and a last contact
+	ctl control1 --json fleet status | jq -e --arg h "$1" \
+		'.items[] | select(.host == $h) | .lag_ms == 0 and (.last_contact | type) == "number"'
+}
+wait_for "fleet status lists follower1 caught up" lag0 follower1
+wait_for "  ...and follower2" lag0 follower2
+check "fleet status: the table names each host" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' fleet status | grep -q '^follower2 .* 0ms '"
+expect_rc "fleet status on a follower: VALIDATION (exit 2), naming the control hosts" 2 \
+	ctl follower1 fleet status
+check "  ...saying to ask one of them" grep -q "control hosts" <<<"$OUT"
 
 # --- a mint with --wait: usable everywhere the moment it returns ------
 check "token mint --wait: exit 0" mint control1 ci one --wait
