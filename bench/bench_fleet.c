@@ -29,6 +29,7 @@
 #include "stats.h"
 
 #define MISS_NS	(5ULL * 1000000000ULL)
+#define POLL_NS	500000	/* a rest between rounds: the figures' resolution */
 
 static int
 accepted(const struct sat_config *cfg, const char *tok)
@@ -90,6 +91,8 @@ main(int argc, char **argv)
 	LDAPMod mod, *mods[2] = { &mod, NULL };
 	struct berval cred;
 	uint64_t *lat, t0, t, worst = 0;
+	unsigned char *done;
+	size_t left;
 	size_t n, i, k, nf, nl = 0, misses = 0, skipped = 0;
 	LDAP *ld;
 	FILE *pf;
@@ -112,6 +115,10 @@ main(int argc, char **argv)
 		}
 	n = bench_load_pairs(argv[5], &ids, &toks);
 	lat = calloc(n * nf + 1, sizeof(*lat));
+	if (lat == NULL || (done = calloc(nf, 1)) == NULL) {
+		fprintf(stderr, "bench_fleet: out of memory\n");
+		return 1;
+	}
 	if ((pf = fopen(argv[3], "r")) == NULL ||
 	    fgets(pw, sizeof(pw), pf) == NULL) {
 		perror(argv[3]);
@@ -149,18 +156,25 @@ main(int argc, char **argv)
 			    ldap_err2string(rc));
 			return 1;
 		}
-		/* from the directory's acknowledgement on */
+		/* from the directory's acknowledgement on, every follower
+		 * not yet refusing asked once a round, with a rest between
+		 * rounds: on one machine a probe spinning on one follower
+		 * would take the CPU the others need to apply the change */
 		t0 = bench_now_ns();
-		for (k = 0; k < nf; k++) {
-			while (accepted(&cfgs[k], toks[i]) &&
-			    bench_now_ns() - t0 < MISS_NS)
-				;
+		memset(done, 0, nf);
+		for (left = nf, t = 0; left > 0 && t < MISS_NS;) {
+			for (k = 0; k < nf; k++)
+				if (!done[k] && !accepted(&cfgs[k], toks[i])) {
+					done[k] = 1;
+					left--;
+				}
 			t = bench_now_ns() - t0;
-			if (t >= MISS_NS)
-				misses++;
-			if (t > worst)
-				worst = t;
+			if (left > 0)
+				nanosleep(&(struct timespec){ 0, POLL_NS }, NULL);
 		}
+		misses += left;
+		if (t > worst)
+			worst = t;
 		/* the revocation is refused everywhere once the last
 		 * follower refuses it */
 		lat[nl++] = t;

@@ -100,11 +100,28 @@ for n in $(seq "$NF"); do
 	done
 	[ -n "$ok" ] || { echo "bench-fleet: follower f$n did not sync:" >&2; tail -3 "$T/f$n/satokend.log" >&2; exit 1; }
 done
+# cpu_ms PID...: user+system CPU the processes used so far, in ms
+cpu_ms() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + v))
+	done
+	echo $((t * 1000 / $(getconf CLK_TCK)))
+}
+sleep 2	# the start's own host writes settle
+s0=$(cpu_ms "$PID_prov")
+f0=$(cpu_ms "${PIDS[@]}")
 line=$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" "$T/pw.control1" "$SUB" \
 	"$T/pairs" "${confs[@]}") || exit 1
 read -r nl nf p50 p99 max misses <<<"$line"
+# what one revocation cost the provider, and all followers together
+# (their position writes included): the scaling model's inputs
+slapd_ms=$((($(cpu_ms "$PID_prov") - s0) * 1000 / (nl > 0 ? nl : 1)))
+fol_ms=$((($(cpu_ms "${PIDS[@]}") - f0) * 1000 / (nl > 0 ? nl : 1)))
+cpu="slapd_cpu_us_per_revocation=$slapd_ms followers_cpu_us_per_revocation=$fol_ms"
 # said now: a catch-up that fails below must not lose these
-echo "revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses"
+echo "revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu"
 
 # catch-up: f1 down while BENCH_CATCHUP tokens are added, then restarted;
 # the time from its start until it holds the last one
@@ -178,6 +195,6 @@ rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
 store_b=$(cat "$T"/f1/satoken.db* | wc -c)
 echo "full_refresh_tokens=$ntok ms=$refresh_ms (directory loaded in ${load_s} s) rss_kib=$rss_kib store_bytes=$store_b"
 
-res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores)"
+res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
