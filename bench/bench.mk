@@ -60,7 +60,8 @@ bench-scan: $(SATOKENCTL)
 # bench-fleet: a revocation until every follower refuses it, the directory
 # down, a full refresh (bench/fleet.sh)
 #   BENCH_FOLLOWERS (default 5), BENCH_REVOCATIONS (default 200),
-#   BENCH_OUTAGE_S (default 60), BENCH_REFRESH (default 100000)
+#   BENCH_OUTAGE_S (default 60), BENCH_REFRESH (default 100000),
+#   BENCH_HUBS (default 0: the followers read the provider)
 $(BENCH_B)/bench_fleet: $(BENCH_B)/bench_fleet.o $(BENCH_B)/stats.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lldap -llber $(COMMON_LIBS)
 
@@ -69,7 +70,8 @@ $(BENCH_B)/bench_fleet: $(BENCH_B)/bench_fleet.o $(BENCH_B)/stats.o $(LIBCOMMON)
 bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 		$(B)/tests/integration/fleet/fleettok
 	@env B=$(B) BENCH_FOLLOWERS="$(BENCH_FOLLOWERS)" \
-		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" bash bench/fleet.sh
+		BENCH_REVOCATIONS="$(BENCH_REVOCATIONS)" \
+		BENCH_HUBS="$(BENCH_HUBS)" bash bench/fleet.sh
 
 # bench-controlbg: a control host's purge to the directory (bench/controlbg.sh)
 #   BENCH_TOKENS (default 2000)

@@ -13,9 +13,14 @@
 # the followers down, f1's store is removed, and f1 is timed to a full
 # refresh; its RSS and store size are taken there.  Appends its line to
 # bench/fleet-results.txt.
+# With BENCH_HUBS=H (default 0), H sample hubs (etc/ldap/hub.conf)
+# replicate the provider and the followers are spread over them, as a
+# fleet too big for one provider would be; "the directory" stopped is
+# then the provider and the hubs.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
+NH=${BENCH_HUBS:-0}
 NR=${BENCH_REVOCATIONS:-200}
 NLIVE=20
 SATOKEND=$ROOT/$B/daemon/satokend
@@ -71,6 +76,31 @@ printf 'dn: cn=policy,%s\nchangetype: modify\nadd: satokenPolicyGroup\nsatokenPo
 chmod 0600 "$T/pairs" "$T/live"
 PROV_PORT=$PORT
 
+HUB_PORT=()
+HUB_URI=()
+HUB_PIDS=()
+if [ "$NH" -gt 0 ]; then
+	host_secret replicator
+	as_root prov ldappasswd -T "$T/pw.replicator" "cn=replicator,$SUB" >/dev/null
+	for h in $(seq "$NH"); do
+		mkdir -p "$T/hub$h"
+		sample_conf hub.conf "hub$h" \
+			"s|ldap://provider.example.org/|$P|g" \
+			"s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" >"$T/hub$h/slapd.conf"
+		chmod 0600 "$T/hub$h/slapd.conf"
+		start_slapd "hub$h" || exit 1
+		HUB_PORT[h]=$PORT
+		v=URI_hub$h
+		HUB_URI[h]=${!v}
+		v=PID_hub$h
+		HUB_PIDS+=("${!v}")
+	done
+fi
+# where follower N reads: the provider, or its hub
+dir_of() {
+	if [ "$NH" -gt 0 ]; then echo "${HUB_URI[$((($1 - 1) % NH + 1))]}"; else echo "$P"; fi
+}
+
 confs=()
 for n in $(seq "$NF"); do
 	d=$T/f$n
@@ -79,7 +109,7 @@ for n in $(seq "$NF"); do
 database = $d/satoken.db
 socket = $d/satokend.sock
 audit = file:$d/audit.log
-directory = $P
+directory = $(dir_of "$n")
 directory_base = $BASE
 directory_bind_dn = cn=f$n,ou=hosts,$SUB
 directory_password_file = $T/pw.f$n
@@ -112,6 +142,7 @@ cpu_ms() {
 sleep 2	# the start's own host writes settle
 s0=$(cpu_ms "$PID_prov")
 f0=$(cpu_ms "${PIDS[@]}")
+h0=$(cpu_ms "${HUB_PIDS[@]}")
 line=$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" "$T/pw.control1" "$SUB" \
 	"$T/pairs" "${confs[@]}") || exit 1
 read -r nl nf p50 p99 max misses <<<"$line"
@@ -119,7 +150,8 @@ read -r nl nf p50 p99 max misses <<<"$line"
 # (their position writes included): the scaling model's inputs
 slapd_ms=$((($(cpu_ms "$PID_prov") - s0) * 1000 / (nl > 0 ? nl : 1)))
 fol_ms=$((($(cpu_ms "${PIDS[@]}") - f0) * 1000 / (nl > 0 ? nl : 1)))
-cpu="slapd_cpu_us_per_revocation=$slapd_ms followers_cpu_us_per_revocation=$fol_ms"
+hub_ms=$((($(cpu_ms "${HUB_PIDS[@]}") - h0) * 1000 / (nl > 0 ? nl : 1)))
+cpu="hubs=$NH slapd_cpu_us_per_revocation=$slapd_ms hubs_cpu_us_per_revocation=$hub_ms followers_cpu_us_per_revocation=$fol_ms"
 # said now: a catch-up that fails below must not lose these
 echo "revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu"
 
@@ -155,10 +187,16 @@ echo "catchup_${NC}_changes_ms=$catchup_ms"
 # the first revocation once it is back (from its write: the followers are
 # still reconnecting)
 NO=${BENCH_OUTAGE_S:-60}
-kill "$PID_prov"
-wait "$PID_prov" 2>/dev/null
+kill "$PID_prov" "${HUB_PIDS[@]}"
+wait "$PID_prov" "${HUB_PIDS[@]}" 2>/dev/null
 read -r ologins orefused <<<"$("$PROBE" check "$NO" "$T/live" "${confs[@]}")"
 start_slapd prov "$PROV_PORT" || exit 1
+HUB_PIDS=()
+for h in $(seq "$NH"); do
+	start_slapd "hub$h" "${HUB_PORT[h]}" || exit 1
+	v=PID_hub$h
+	HUB_PIDS+=("${!v}")
+done
 head -1 "$T/live" >"$T/first"
 read -r _ _ after_ms _ _ after_miss <<<"$("$PROBE" "$P" "cn=control1,ou=hosts,$SUB" \
 	"$T/pw.control1" "$SUB" "$T/first" "${confs[@]}")"
