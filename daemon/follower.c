@@ -35,7 +35,12 @@
 				 * refresh of 100k entries is not held in
 				 * memory whole when the disk is slower */
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000	/* SATOKEND_FLEET_BACKOFF_MS: tests shorten it */
+/* the longest wait between connection attempts (SATOKEND_FLEET_BACKOFF_MS
+ * in tests): once the directory is back, every host hears within it of
+ * what changed meanwhile; a refused connection costs a directory that is
+ * down nothing, and a fleet big enough for its binds to matter reads
+ * from hubs */
+#define BACKOFF_MAX_MS	1000
 #define NET_TIMEOUT_S	3
 #define APPLIED_MAX	FLEET_APPLIED_MAX
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
