@@ -12,7 +12,7 @@
 # others.  Last, BENCH_REFRESH tokens (default 100,000) are added with
 # the followers down, f1's store is removed, and f1 is timed to a full
 # refresh; its RSS and store size are taken there.  Appends its line to
-# bench/fleet-results.txt.
+# bench/fleet-results.txt and redraws bench/fleet.png (fleet-plot.sh).
 # With BENCH_HUBS=H (default 0), H sample hubs (etc/ldap/hub.conf)
 # replicate the provider and the followers are spread over them, as a
 # fleet too big for one provider would be; "the directory" stopped is
@@ -236,3 +236,4 @@ echo "full_refresh_tokens=$ntok ms=$refresh_ms (directory loaded in ${load_s} s)
 res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
+bash "$ROOT/bench/fleet-plot.sh" || echo "bench: the fleet chart failed; the figures above stand" >&2
