@@ -116,6 +116,7 @@ struct fleet {
 	const char *filter;		/* what of the subtree it follows */
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
+	int64_t moved_ms;		/* its last write of a new position */
 	int64_t flushed_ms;		/* changes last handed to the loop */
 	int write_rc;			/* its result, logged when it changes */
 	int usage_ms;			/* last use written this often */
@@ -765,7 +766,12 @@ connect_bind(struct fleet *f)
  * second) and the time of contact (every heartbeat), for fleet status
  * and --wait.  Only record changes move the position: the host entries'
  * own writes replicate too, and counting them would make every host
- * write again for every other host's write, forever. */
+ * write again for every other host's write, forever.  A heartbeat does
+ * not use up the second a moved position waits for: with it, a change
+ * that came just after one waited a second to be confirmed, and in a
+ * fleet of many hosts some host had always just written its heartbeat.
+ * It carries the position only when that has not moved since written,
+ * so a moved one still goes out at most once a second. */
 static int
 host_write(struct fleet *f, LDAP *ld)
 {
@@ -773,17 +779,22 @@ host_write(struct fleet *f, LDAP *ld)
 	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
 	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
 	int64_t t = clock_ms();
-	int dirty, rc;
+	int move, held, rc;
 
 	pthread_mutex_lock(&f->mu);
-	dirty = f->applied_dirty && t - f->written_ms >= HOST_WRITE_MS &&
+	move = f->applied_dirty && t - f->moved_ms >= HOST_WRITE_MS &&
 	    (t - f->applied_ms >= SETTLE_MS || t - f->dirty_ms >= HOST_WRITE_MS);
-	if (!dirty && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
+	if (!move && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
 		return LDAP_SUCCESS;
 	}
-	memcpy(applied, f->applied, sizeof(applied));
-	f->applied_dirty = 0;
+	held = f->applied_dirty && !move;
+	if (held)
+		applied[0] = '\0';
+	else
+		memcpy(applied, f->applied, sizeof(applied));
+	if (move)
+		f->applied_dirty = 0;
 	pthread_mutex_unlock(&f->mu);
 	snprintf(contact, sizeof(contact), "%lld", (long long)time(NULL));
 	memset(&mc, 0, sizeof(mc));
@@ -799,9 +810,11 @@ host_write(struct fleet *f, LDAP *ld)
 	}
 	rc = ldap_modify_ext_s(ld, f->host_dn, mods, NULL, NULL);
 	f->written_ms = t;
-	if (rc != LDAP_SUCCESS) {
+	if (move)
+		f->moved_ms = t;
+	if (rc != LDAP_SUCCESS && move) {
 		pthread_mutex_lock(&f->mu);
-		f->applied_dirty |= dirty;
+		f->applied_dirty = 1;
 		pthread_mutex_unlock(&f->mu);
 	}
 	if (rc != f->write_rc && rc != LDAP_SUCCESS)
