@@ -60,11 +60,12 @@ sample_conf() {
 	shift 2
 	local e=() x
 	for x in "$@"; do e+=(-e "$x"); done
-	mkdir -p "$T/$n/db"
+	mkdir -p "$T/$n/db" "$T/$n/log"
 	sed -e "s|^include\([[:space:]]*\)/etc/ldap/schema/satoken.schema.*|include\1$LDAPDIR/satoken.schema|" \
 		-e "s|^pidfile.*|pidfile $T/$n/slapd.pid|" \
 		-e "s|^argsfile.*|argsfile $T/$n/slapd.args|" \
-		-e "s|^directory.*|directory $T/$n/db|" \
+		-e "\\%^directory.*-log\$%!s|^directory.*|directory $T/$n/db|" \
+		-e "s|^directory.*-log\$|directory $T/$n/log|" \
 		-e "s|^rootdn\([[:space:]]*\)\"gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth\"|rootdn \"$ROOTDN\"|" \
 		"${e[@]}" "$LDAPDIR/$sample"
 }

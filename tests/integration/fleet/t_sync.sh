@@ -1,9 +1,10 @@
 #!/bin/bash
 # daemon/syncrepl.c, the follower's RFC 4533 client, against the sample
-# provider (syncprov with a session log), bound as a follower: a first
+# provider (syncprov with a session log on disk), bound as a follower: a first
 # search is a full refresh of every entry; changes then
 # arrive as they happen (persist); a follower that was away resumes from
-# its cookie and hears of what was added and what was deleted meanwhile;
+# its cookie and hears of what was added and what was deleted meanwhile,
+# the provider restarted or not;
 # a cookie the provider cannot resume from gives a full refresh again,
 # never a silent gap.
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +87,36 @@ check "  ...and what did not change is not sent whole again" \
 	bash -c "! grep -q '^entry add cn=policy,' '$EV'"
 watch_stop
 
+# --- the provider restarted meanwhile ------------------------------------
+# An in-memory session log starts empty: every follower would refresh
+# whole after each restart of the provider (all of a fleet's hosts, all
+# of its tokens' UUIDs). The sample keeps it on disk (accesslog).
+u_two=$(uuid_of "satokenTokenId=BBBBBBBBBBBB,ou=tokens,$SUB")
+token_ldif DDDDDDDDDDDD four | ctl ldapadd || fail "token four"
+ctl ldapdelete "satokenTokenId=BBBBBBBBBBBB,ou=tokens,$SUB"
+port=${P##*:}
+port=${port%/}
+kill "$PID_prov" && wait "$PID_prov" 2>/dev/null
+start_slapd prov "$port" || fail "the provider did not come back on $port"
+watch_start
+wait_for "after a provider restart, the follower's refresh ends" has '^refresh-done '
+check "  ...the token added before the restart arrives" has "^entry add satokenTokenId=DDDDDDDDDDDD,ou=tokens,$SUB\$"
+check "  ...a delete phase still: the session log outlived the restart" has '^refresh-done delete$'
+check "  ...naming the token deleted" has "(^delete $u_two |^idset delete .*$u_two)"
+check "  ...and no entry is sent whole again" \
+	bash -c "! grep -q '^entry add cn=policy,' '$EV'"
+watch_stop
+logq() {	# HOST ATTR: what a host reads of the session log
+	as_host "$P" "$1" ldapsearch -LLL -b cn=satoken-log "(reqType=add)" "$2" 2>/dev/null
+}
+has_attr() { logq "$1" "$2" | grep -q "^$2:"; }
+check "a host reads which entries changed in the log (syncprov reads it as the host)" \
+	has_attr follower1 reqEntryUUID
+check "  ...never what a change held (the key, passwords)" \
+	bash -c "! { $(declare -f as_host logq); T=$T SUB=$SUB; logq follower1 reqMod; } | grep -q '^reqMod:'"
+check "  ...and an anonymous client nothing at all" \
+	bash -c "! ldapsearch -x -H '$P' -LLL -b cn=satoken-log '(objectClass=*)' 2>/dev/null | grep -q '^dn:'"
+
 # --- a cookie the provider cannot resume from ----------------------------
 printf 'rid=000,csn=19700101000000.000000Z#000000#000#000000' >"$CK"
 watch_start
@@ -93,7 +124,7 @@ wait_for "an ancient cookie: a full refresh again, or a request for one" \
 	has '^(refresh-done present|refresh-required)$'
 if has '^refresh-done present$'; then
 	check "  ...the full refresh names the live token" \
-		has "^entry (add|present) satokenTokenId=BBBBBBBBBBBB,ou=tokens,$SUB\$"
+		has "^entry (add|present) satokenTokenId=DDDDDDDDDDDD,ou=tokens,$SUB\$"
 fi
 watch_stop
 
