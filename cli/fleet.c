@@ -11,10 +11,16 @@
 #include "ctl.h"
 #include "mem.h"
 
-/* --wait asks every WAIT_POLL_MS or sooner for WAIT_BRISK_MS (hosts write
- * their position at most once a second, so most waits end in there and
- * a coarser step would be most of the wait), then every WAIT_POLL_MAX_MS */
-#define WAIT_POLL_MIN_MS	20
+/* --wait asks every WAIT_POLL_MIN_MS for WAIT_FINE_MS (a quiet fleet
+ * confirms within it: a step growing from 20 to 100 ms left up to 67 ms
+ * between the last host's position and the question that saw it, half
+ * of a 134 ms wait; 40 questions a second stay inside the default
+ * rate_limit of 50 with room for the caller's next request), every
+ * WAIT_POLL_MS until WAIT_BRISK_MS (hosts write their position at most
+ * once a second, so most other waits end in there), then every
+ * WAIT_POLL_MAX_MS */
+#define WAIT_POLL_MIN_MS	25
+#define WAIT_FINE_MS		1000
 #define WAIT_POLL_MS		100
 #define WAIT_BRISK_MS		5000
 #define WAIT_POLL_MAX_MS	500
@@ -185,7 +191,7 @@ ctl_wait_applied(struct ctl *c, json_t *reply)
 		}
 		nap_ms(retry > 0 ? (retry < left ? retry : left) :
 		    (step < left ? step : left));
-		if ((step += step / 2) > WAIT_POLL_MS)
+		if (clock_ms() - start > WAIT_FINE_MS)
 			step = WAIT_POLL_MS;
 		if (clock_ms() - start > WAIT_BRISK_MS)
 			step = WAIT_POLL_MAX_MS;
