@@ -49,6 +49,7 @@
  * arrive a few milliseconds apart, and writing the first would hold the
  * last back for HOST_WRITE_MS */
 #define SETTLE_MS	30
+#define APPLY_POLL_MS	5	/* the loop applying: its position soon */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
 #define USAGE_WRITE_MS	60000	/* SATOKEND_FLEET_USAGE_MS: last use folded
@@ -102,6 +103,7 @@ struct fleet {
 	pthread_mutex_t mu;
 	struct fbatch *head, *tail;	/* mu */
 	size_t queued;			/* mu: batches from head on */
+	int applying;			/* mu: the loop holds batches taken */
 	int stop;			/* mu */
 	_Atomic uint64_t want_gen;	/* searches before it are dropped */
 	_Atomic int64_t contact;	/* Unix seconds of the last contact */
@@ -117,8 +119,9 @@ struct fleet {
 	int heartbeat_ms;
 	int64_t written_ms;		/* the host entry's last write */
 	int64_t moved_ms;		/* its last write of a new position */
-	int64_t flushed_ms;		/* changes last handed to the loop */
 	int write_rc;			/* its result, logged when it changes */
+	int hw_msgid;			/* that write in flight, or 0 */
+	int hw_moved;			/* it carries a moved position */
 	int usage_ms;			/* last use written this often */
 	int64_t usage_written_ms;
 	struct usage_report *uw;	/* being written, a slice a step */
@@ -332,7 +335,6 @@ flush(struct fleet *f)
 	f->tail = f->cur;
 	pthread_mutex_unlock(&f->mu);
 	f->cur = NULL;
-	f->flushed_ms = clock_ms();
 	(void)!write(f->efd, &one, sizeof(one));
 }
 
@@ -762,6 +764,51 @@ connect_bind(struct fleet *f)
 	return ldapconn_open(f->uris, f->bind_dn, f->pwfile, NET_TIMEOUT_S);
 }
 
+/* The host entry's write in flight, if any: its answer, when come.
+ * LDAP_SUCCESS also while it is still on its way; a write unanswered
+ * for NET_TIMEOUT_S is a silent network. */
+static int
+host_write_done(struct fleet *f, LDAP *ld)
+{
+	struct timeval now = { 0, 0 };
+	LDAPMessage *m = NULL;
+	int rc, type;
+
+	if (f->hw_msgid == 0)
+		return LDAP_SUCCESS;
+	type = ldap_result(ld, f->hw_msgid, LDAP_MSG_ALL, &now, &m);
+	if (type == 0)
+		return clock_ms() - f->written_ms > NET_TIMEOUT_S * 1000 ?
+		    LDAP_TIMEOUT : LDAP_SUCCESS;
+	if (type == -1 || ldap_parse_result(ld, m, &rc, NULL, NULL, NULL,
+	    NULL, 1) != LDAP_SUCCESS)
+		rc = LDAP_SERVER_DOWN;
+	f->hw_msgid = 0;
+	if (rc != LDAP_SUCCESS && f->hw_moved) {
+		pthread_mutex_lock(&f->mu);
+		f->applied_dirty = 1;
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (rc != f->write_rc && rc != LDAP_SUCCESS)
+		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
+		    ldap_err2string(rc));
+	f->write_rc = rc;
+	return rc;
+}
+
+/* The connection gone: a write in flight may or may not have landed,
+ * and a moved position it carried goes again on the next. */
+static void
+host_write_lost(struct fleet *f)
+{
+	if (f->hw_msgid != 0 && f->hw_moved) {
+		pthread_mutex_lock(&f->mu);
+		f->applied_dirty = 1;
+		pthread_mutex_unlock(&f->mu);
+	}
+	f->hw_msgid = 0;
+}
+
 /* The host's entry: the position applied (when it moved, at most once a
  * second) and the time of contact (every heartbeat), for fleet status
  * and --wait.  Only record changes move the position: the host entries'
@@ -771,16 +818,25 @@ connect_bind(struct fleet *f)
  * that came just after one waited a second to be confirmed, and in a
  * fleet of many hosts some host had always just written its heartbeat.
  * It carries the position only when that has not moved since written,
- * so a moved one still goes out at most once a second. */
+ * so a moved one still goes out at most once a second.
+ *
+ * Sent without waiting for the answer (host_write_done takes it): every
+ * host writes after every change, slapd commits those writes one at a
+ * time, and a follower waiting for its own turn applied nothing
+ * meanwhile, so at 100 followers a revocation now and then waited the
+ * whole queue of the previous one's position writes. */
 static int
 host_write(struct fleet *f, LDAP *ld)
 {
 	char applied[APPLIED_MAX + 1], contact[24];
 	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
 	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
-	int64_t t = clock_ms();
-	int move, held, rc;
+	int64_t t;
+	int move, held, rc, msgid;
 
+	if ((rc = host_write_done(f, ld)) != LDAP_SUCCESS || f->hw_msgid != 0)
+		return rc;
+	t = clock_ms();
 	pthread_mutex_lock(&f->mu);
 	move = f->applied_dirty && t - f->moved_ms >= HOST_WRITE_MS &&
 	    (t - f->applied_ms >= SETTLE_MS || t - f->dirty_ms >= HOST_WRITE_MS);
@@ -808,16 +864,21 @@ host_write(struct fleet *f, LDAP *ld)
 		ma.mod_values = avals;
 		mods[1] = &ma;
 	}
-	rc = ldap_modify_ext_s(ld, f->host_dn, mods, NULL, NULL);
+	rc = ldap_modify_ext(ld, f->host_dn, mods, NULL, NULL, &msgid);
 	f->written_ms = t;
 	if (move)
 		f->moved_ms = t;
-	if (rc != LDAP_SUCCESS && move) {
+	if (rc == LDAP_SUCCESS) {
+		f->hw_msgid = msgid;
+		f->hw_moved = move;
+		return LDAP_SUCCESS;
+	}
+	if (move) {
 		pthread_mutex_lock(&f->mu);
 		f->applied_dirty = 1;
 		pthread_mutex_unlock(&f->mu);
 	}
-	if (rc != f->write_rc && rc != LDAP_SUCCESS)
+	if (rc != f->write_rc)
 		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
 		    ldap_err2string(rc));
 	f->write_rc = rc;
@@ -942,6 +1003,35 @@ fleet_usage_push(struct fleet *f, const struct usage_report *u)
 	return r;
 }
 
+/* How long the search may wait for its next message before host_write
+ * must look again: while the loop applies changes, soon; while a moved
+ * position waits, until it is due.  A 30 ms grid instead put a position
+ * written 30 to 60 ms after its last change, 15 ms of every --wait. */
+static int
+step_ms(struct fleet *f)
+{
+	int64_t due;
+	int step = STEP_MS;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->queued > 0 || f->applying)
+		step = APPLY_POLL_MS;
+	else if (f->applied_dirty) {
+		due = f->applied_ms + SETTLE_MS;
+		if (due > f->dirty_ms + HOST_WRITE_MS)
+			due = f->dirty_ms + HOST_WRITE_MS;
+		if (due < f->moved_ms + HOST_WRITE_MS)
+			due = f->moved_ms + HOST_WRITE_MS;
+		due -= clock_ms();
+		step = due < 1 ? 1 : due < STEP_MS ? (int)due : STEP_MS;
+		/* due, but the last write's answer is not in yet */
+		if (f->hw_msgid != 0 && step < APPLY_POLL_MS)
+			step = APPLY_POLL_MS;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return step;
+}
+
 static void *
 fleet_main(void *arg)
 {
@@ -985,13 +1075,7 @@ fleet_main(void *arg)
 			atomic_store(&f->contact, (int64_t)time(NULL));
 			backoff = BACKOFF_MIN_MS;
 		}
-		/* while changes handed to the loop may yet move the position,
-		 * or it waits to be written, look again soon */
-		pthread_mutex_lock(&f->mu);
-		step = f->applied_dirty ||
-		    clock_ms() - f->flushed_ms < HOST_WRITE_MS ?
-		    SETTLE_MS : STEP_MS;
-		pthread_mutex_unlock(&f->mu);
+		step = step_ms(f);
 		r = syncrepl_step(ld, msgid, step, &handler, f, &state);
 		if (r != 0)
 			goto drop;
@@ -1013,6 +1097,7 @@ fleet_main(void *arg)
 		}
 		if (state != SYNC_GOING ||
 		    atomic_load(&f->want_gen) > f->gen) {
+			host_write_lost(f);
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			ld = NULL;
 		}
@@ -1023,6 +1108,7 @@ drop:
 		f->cur = NULL;
 		dlog(LOG_WARNING, "directory %s: connection lost; retrying",
 		    f->uris);
+		host_write_lost(f);
 		if (ld != NULL)
 			ldap_unbind_ext_s(ld, NULL, NULL);
 		ld = NULL;
@@ -1714,6 +1800,7 @@ fleet_apply(struct server *sv)
 	b = f->head;
 	f->head = f->tail = NULL;
 	f->queued = 0;
+	f->applying = b != NULL;
 	pthread_mutex_unlock(&f->mu);
 	sv->st.now = (int64_t)time(NULL);
 	for (; b != NULL; b = next) {
@@ -1723,6 +1810,9 @@ fleet_apply(struct server *sv)
 			failed(sv, f, b->gen, r);
 		batch_free(b);
 	}
+	pthread_mutex_lock(&f->mu);
+	f->applying = 0;
+	pthread_mutex_unlock(&f->mu);
 	if (key_changed)
 		reopen_store(sv);
 	contact_commit(sv, f);
