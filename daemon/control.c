@@ -1301,7 +1301,7 @@ control_bg_step(struct server *sv)
 	memset(done, 0, sizeof(done));
 	if (ctl->ld == NULL && (t < ctl->retry_ms ||
 	    (ctl->ld = ldapconn_open_q(ctl->uris, ctl->bind_dn, ctl->pwfile,
-	    NET_TIMEOUT_S, ctl->bg_failing)) == NULL)) {
+	    NET_TIMEOUT_S, ctl->bg_failing, NULL)) == NULL)) {
 		if (t >= ctl->retry_ms)
 			ctl->retry_ms = t + RETRY_MS;
 		first = SAT_E_IO;

@@ -36,11 +36,14 @@
 				 * memory whole when the disk is slower */
 #define BACKOFF_MIN_MS	100
 /* the longest wait between connection attempts (SATOKEND_FLEET_BACKOFF_MS
- * in tests): once the directory is back, every host hears within it of
- * what changed meanwhile; a refused connection costs a directory that is
- * down nothing, and a fleet big enough for its binds to matter reads
- * from hubs */
+ * in tests) while the directory answers but refuses the bind or the
+ * search: a fleet big enough for its binds to matter reads from hubs */
 #define BACKOFF_MAX_MS	1000
+/* no URI answered (refused, or nothing within NET_TIMEOUT_S): asked again
+ * this often, which costs a directory that is down nothing; a change
+ * made as it comes back then reaches the last host at most a quarter
+ * second after it could have */
+#define UNREACHED_RETRY_MS 250
 #define NET_TIMEOUT_S	3
 #define APPLIED_MAX	FLEET_APPLIED_MAX
 #define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
@@ -127,6 +130,8 @@ struct fleet {
 	struct usage_report *uw;	/* being written, a slice a step */
 	size_t uw_n, uw_next;
 	int backoff_max_ms;
+	unsigned unreached;		/* connection attempts failed in a row */
+	int64_t unreached_ms;		/* since */
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
 	struct berval resume;		/* cookie a reconnect resumes from */
@@ -758,10 +763,25 @@ nap(struct fleet *f, int ms)
 		nanosleep(&ts, NULL);
 }
 
+/* A directory away for an hour is one warning when it goes and one
+ * notice when it is back, not a line a second from every host. */
 static LDAP *
-connect_bind(struct fleet *f)
+connect_bind(struct fleet *f, int *rc)
 {
-	return ldapconn_open(f->uris, f->bind_dn, f->pwfile, NET_TIMEOUT_S);
+	LDAP *ld;
+
+	ld = ldapconn_open_q(f->uris, f->bind_dn, f->pwfile, NET_TIMEOUT_S,
+	    f->unreached > 0, rc);
+	if (ld == NULL) {
+		if (f->unreached++ == 0)
+			f->unreached_ms = clock_ms();
+	} else if (f->unreached > 0) {
+		dlog(LOG_NOTICE, "directory %s: bound again after %u attempts "
+		    "in %lld s", f->uris, f->unreached,
+		    (long long)(clock_ms() - f->unreached_ms) / 1000);
+		f->unreached = 0;
+	}
+	return ld;
 }
 
 /* The host entry's write in flight, if any: its answer, when come.
@@ -1044,8 +1064,10 @@ fleet_main(void *arg)
 
 	while (!stopping(f)) {
 		if (ld == NULL) {
-			if ((ld = connect_bind(f)) == NULL) {
-				nap(f, backoff);
+			if ((ld = connect_bind(f, &r)) == NULL) {
+				nap(f, r == LDAP_SERVER_DOWN &&
+				    backoff > UNREACHED_RETRY_MS ?
+				    UNREACHED_RETRY_MS : backoff);
 				backoff = backoff * 2 > f->backoff_max_ms ?
 				    f->backoff_max_ms : backoff * 2;
 				continue;

@@ -16,29 +16,31 @@ LDAP *
 ldapconn_open(const char *uris, const char *bind_dn, const char *pwfile,
     int timeout_s)
 {
-	return ldapconn_open_q(uris, bind_dn, pwfile, timeout_s, 0);
+	return ldapconn_open_q(uris, bind_dn, pwfile, timeout_s, 0, NULL);
 }
 
 LDAP *
 ldapconn_open_q(const char *uris, const char *bind_dn, const char *pwfile,
-    int timeout_s, int quiet)
+    int timeout_s, int quiet, int *ret_rc)
 {
 	struct timeval tv = { timeout_s, 0 };
 	struct berval cred;
 	LDAP *ld = NULL;
 	char *pw = NULL;
 	size_t pwlen = 0;
-	int fd, v3 = LDAP_VERSION3, rc;
+	int fd, slurped, v3 = LDAP_VERSION3, rc = LDAP_LOCAL_ERROR;
 
+	if (ret_rc != NULL)
+		*ret_rc = rc;
 	if (fileio_open(pwfile, O_RDONLY, 0, FILEIO_REGULAR |
 	    FILEIO_OWNER_TRUSTED | FILEIO_NOT_WRITABLE, &fd) != 0) {
 		dlog(LOG_ERR, "directory_password_file %s: cannot read it "
 		    "safely", pwfile);
 		return NULL;
 	}
-	rc = fileio_slurp(fd, PASSWORD_MAX, &pw, &pwlen);
+	slurped = fileio_slurp(fd, PASSWORD_MAX, &pw, &pwlen);
 	close(fd);
-	if (rc != 0)
+	if (slurped != 0)
 		return NULL;
 	/* one line: a trailing newline is not part of the password */
 	while (pwlen > 0 && (pw[pwlen - 1] == '\n' || pw[pwlen - 1] == '\r'))
@@ -55,6 +57,8 @@ ldapconn_open_q(const char *uris, const char *bind_dn, const char *pwfile,
 	cred.bv_len = pwlen;
 	rc = ldap_sasl_bind_s(ld, bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
 	    NULL, NULL);
+	if (ret_rc != NULL)
+		*ret_rc = rc;
 	if (rc != LDAP_SUCCESS) {
 		if (!quiet)
 			dlog(LOG_WARNING, "directory %s: bind as %s: %s",

@@ -13,8 +13,9 @@
 LDAP *ldapconn_open(const char *uris, const char *bind_dn,
     const char *pwfile, int timeout_s);
 /* The same; quiet: a failed bind is the caller's to log (a retry that
- * logs once). */
+ * logs once).  ret_rc (or NULL): the bind's LDAP result, LDAP_SERVER_DOWN
+ * when no URI answered, LDAP_LOCAL_ERROR when it was not tried. */
 LDAP *ldapconn_open_q(const char *uris, const char *bind_dn,
-    const char *pwfile, int timeout_s, int quiet);
+    const char *pwfile, int timeout_s, int quiet, int *ret_rc);
 
 #endif

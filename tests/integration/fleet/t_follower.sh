@@ -271,6 +271,14 @@ for n in 1 2; do
 		refused $n two
 done
 wait_for "follower1: in contact again, the budget token logs in" login 1 off
+# seconds of retries: one warning and one notice, not a line a try
+unreached_logged_once() {
+	[ "$(grep -c "Can't contact LDAP server" "$T/f1/satokend.log")" = 1 ] &&
+		grep -q "bound again after [0-9]* attempts in [0-9]* s" \
+			"$T/f1/satokend.log"
+}
+check "follower1: the directory away was logged once, and its return" \
+	unreached_logged_once
 follower_stop 2
 ctl_ldap ldapdelete "satokenTokenId=$ID_three,ou=tokens,$SUB" || fail "delete three"
 add_token four
