@@ -181,17 +181,24 @@ EOF
 OUT=$(as_host "$P" follower1 ldappasswd -s other "cn=follower1,ou=hosts,$SUB" 2>&1)
 if [ $? -ne 0 ] && grep -q 'Insufficient access (50)' <<<"$OUT"; then pass; else fail "a follower set its own password: $OUT"; fi
 usage() {
-	local uri=$1 who=$2 under=$3
+	local uri=$1 who=$2 under=$3 id=${4:-AAAAAAAAAAAA}
 	as_host "$uri" "$who" ldapadd <<-EOF
-	dn: satokenTokenId=AAAAAAAAAAAA,cn=$under,ou=hosts,$SUB
+	dn: satokenTokenId=$id,cn=$under,ou=hosts,$SUB
 	objectClass: satokenUsage
-	satokenTokenId: AAAAAAAAAAAA
+	satokenTokenId: $id
 	satokenLastUsedAt: $(date +%s)
 	satokenLastUsedService: imap
 EOF
 }
 check "a follower reports a token's use under its own entry" usage "$P" follower1 follower1
 expect_rc "a follower cannot report under another host's entry" 50 usage "$P" follower1 follower2
+expect_rc "...nor a token the directory does not hold" 50 usage "$P" follower1 follower1 BBBBBBBBBBBB
+expect_rc "...nor an entry not named by a token" 50 as_host "$P" follower1 ldapadd <<EOF
+dn: satokenLastUsedAt=1,cn=follower1,ou=hosts,$SUB
+objectClass: satokenUsage
+satokenTokenId: AAAAAAAAAAAA
+satokenLastUsedAt: 1
+EOF
 
 # anybody else: a bind and nothing more
 anon_sees=$(ldapsearch -x -LLL -H "$P" -b "$SUB" '(objectClass=*)' dn 2>/dev/null | grep -c '^dn:')
