@@ -233,7 +233,7 @@ rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
 store_b=$(cat "$T"/f1/satoken.db* | wc -c)
 echo "full_refresh_tokens=$ntok ms=$refresh_ms (directory loaded in ${load_s} s) rss_kib=$rss_kib store_bytes=$store_b"
 
-res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores)"
+res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores) commit=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
 bash "$ROOT/bench/fleet-plot.sh" || echo "bench: the fleet chart failed; the figures above stand" >&2
