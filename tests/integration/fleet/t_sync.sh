@@ -6,7 +6,8 @@
 # its cookie and hears of what was added and what was deleted meanwhile,
 # the provider restarted or not;
 # a cookie the provider cannot resume from gives a full refresh again,
-# never a silent gap.
+# never a silent gap; a follower reading from the sample hub resumes by
+# deltas after the hub restarts, as from the provider.
 . "$(dirname "$0")/lib.sh"
 SYNCWATCH=${SYNCWATCH:-$ROOT/${B:-build}/tests/integration/fleet/syncwatch}
 
@@ -42,9 +43,9 @@ token_ldif CCCCCCCCCCCC three | ctl ldapadd || fail "token three"
 
 EV=$T/events
 CK=$T/cookie
-watch_start() {
+watch_start() {	# [URI COOKIE-FILE]: the provider's, or these
 	: >"$EV"
-	"$SYNCWATCH" "$P" "cn=follower1,ou=hosts,$SUB" "$T/pw.follower1" "$SUB" "$CK" >"$EV" 2>&1 &
+	"$SYNCWATCH" "${1:-$P}" "cn=follower1,ou=hosts,$SUB" "$T/pw.follower1" "$SUB" "${2:-$CK}" >"$EV" 2>&1 &
 	WPID=$!
 }
 watch_stop() { kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; }
@@ -128,6 +129,44 @@ if has '^refresh-done present$'; then
 	check "  ...the full refresh names the live token" \
 		has "^entry (add|present) satokenTokenId=DDDDDDDDDDDD,ou=tokens,$SUB\$"
 fi
+watch_stop
+
+# --- a hub restarted meanwhile -------------------------------------------
+# The sample hub keeps a session log of its own on disk: without it, each
+# restart of a hub would send every follower behind it every entry's UUID.
+host_secret replicator
+as_root prov ldappasswd -T "$T/pw.replicator" "cn=replicator,$SUB" >/dev/null || fail "password"
+mkdir -p "$T/hub"
+sample_conf hub.conf hub \
+	"s|ldap://provider.example.org/|$P|g" \
+	"s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" >"$T/hub/slapd.conf"
+chmod 0600 "$T/hub/slapd.conf"
+start_slapd hub || { fail "the hub did not start: $(tail -n 5 "$T/hub/slapd.log")"; finish; exit 1; }
+H=$URI_hub
+hport=${H##*:}
+hport=${hport%/}
+hub_has() {	# ID: the hub holds that token
+	as_host "$H" follower1 ldapsearch -LLL -b "satokenTokenId=$1,ou=tokens,$SUB" -s base 1.1 2>/dev/null | grep -q '^dn:'
+}
+hub_lacks() { ! hub_has "$@"; }
+wait_for "the hub replicates the provider" hub_has DDDDDDDDDDDD
+watch_start "$H" "$T/cookie.hub"
+wait_for "a first search at the hub ends its refresh" has '^refresh-done '
+watch_stop
+u_four=$(uuid_of "satokenTokenId=DDDDDDDDDDDD,ou=tokens,$SUB")
+token_ldif EEEEEEEEEEEE five | ctl ldapadd || fail "token five"
+ctl ldapdelete "satokenTokenId=DDDDDDDDDDDD,ou=tokens,$SUB"
+wait_for "the hub has the token added since" hub_has EEEEEEEEEEEE
+wait_for "  ...and not the one deleted" hub_lacks DDDDDDDDDDDD
+kill "$PID_hub" && wait "$PID_hub" 2>/dev/null
+start_slapd hub "$hport" || fail "the hub did not come back on $hport"
+watch_start "$H" "$T/cookie.hub"
+wait_for "after a hub restart, the follower's refresh at it ends" has '^refresh-done '
+check "  ...the token added arrives" has "^entry add satokenTokenId=EEEEEEEEEEEE,ou=tokens,$SUB\$"
+check "  ...a delete phase: the hub's session log outlived its restart" has '^refresh-done delete$'
+check "  ...naming the token deleted" has "(^delete $u_four |^idset delete .*$u_four)"
+check "  ...and no entry is sent whole again" \
+	bash -c "! grep -q '^entry add cn=policy,' '$EV'"
 watch_stop
 
 finish
