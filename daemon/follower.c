@@ -82,6 +82,7 @@ struct fev {
 	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
 	struct fleet_host h;
 	struct usage_report u;
+	char csn[CSN_LEN + 1];	/* E_PUT: its entryCSN, or "" */
 	uint8_t *cookie;
 	size_t cookie_len;
 };
@@ -656,6 +657,9 @@ on_entry(void *arg, int state, const struct berval *uuid, LDAP *ld,
 		return SAT_E_NOMEM;
 	if (state == LDAP_SYNC_PRESENT)
 		return 0;
+	if (attr_str(ld, e, "entryCSN", ev->csn, sizeof(ev->csn)) != 0 ||
+	    !csn_valid(ev->csn, strlen(ev->csn)))
+		ev->csn[0] = '\0';
 	if (decode_entry(ld, e, ev) != 0) {
 		/* what the entry was here goes: an entry we cannot read must
 		 * not leave its last good version authenticating */
@@ -1597,6 +1601,28 @@ pos_fold(char *pos, size_t cap, const uint8_t *cookie, size_t len)
 	(void)csn_merge(pos, cap, csns);
 }
 
+/* Folds a record's entryCSN, as a change applied in the persist phase,
+ * into pos: 1 when it moved.  The cookie syncprov sends with a change
+ * names the newest CSN committed with nothing older still pending, and
+ * while hosts write their entries that is now and then older than the
+ * change itself: a follower's position then stopped short of a fence
+ * until the next change reached it, and --wait ran out meanwhile.  An
+ * entryCSN claims no more than a cookie would for any request's writes:
+ * they were committed before its fence took a CSN, so before any change
+ * with a newer CSN was committed and sent. */
+static int
+pos_entry(char *pos, size_t cap, const char *csn)
+{
+	char before[APPLIED_MAX + 1];
+
+	if (csn[0] == '\0')
+		return 0;
+	memcpy(before, pos, sizeof(before));
+	if (csn_merge(pos, cap, csn) != 0)
+		return 0;
+	return strcmp(before, pos) != 0;
+}
+
 /* What the host entry reports as applied, once committed. */
 static void
 publish_applied(struct fleet *f)
@@ -1649,7 +1675,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 	char lk[LKEY_MAX], pos[sizeof(f->pos)];
 	const char *old;
 	size_t i;
-	int found, r = 0, sweep = 0, publish;
+	int found, r = 0, sweep = 0, publish, csn_moved = 0;
 
 	memcpy(pos, f->pos, sizeof(pos));
 	for (i = 0; i < b->n && r == 0; i++) {
@@ -1675,6 +1701,9 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 				r = put_local(sv, e, key_changed);
 			f->changed |= is_record(lk) ||
 			    (found && old != NULL && is_record(old));
+			if (r == 0 && !f->refreshing && is_record(lk) &&
+			    pos_entry(pos, sizeof(pos), e->csn))
+				csn_moved = 1;
 			if (r == 0)
 				r = smap_put(&f->map, e->uuid, lk);
 			if (r == 0)
@@ -1734,7 +1763,8 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 		r = store_stage_raw(s, "F:c", 3, f->cookie, f->cookie_len);
 		f->have_cookie = 0;
 		publish = f->changed;
-	}
+	} else if (r == 0 && csn_moved && !f->refreshing)
+		publish = f->changed;
 	if (r == 0)
 		r = store_commit(s);
 	if (r == 0)

@@ -15,7 +15,9 @@ int
 syncrepl_start(LDAP *ld, const char *base, const char *filter,
     const struct berval *cookie, int *ret_msgid)
 {
-	static char *attrs[] = { "*", NULL };
+	/* entryCSN: a change syncprov sends while an older one is still
+	 * being committed comes without a cookie (follower.c pos_entry) */
+	static char *attrs[] = { "*", "entryCSN", NULL };
 	BerElement *ber = NULL;
 	struct berval value = { 0, NULL };
 	LDAPControl *ctrl = NULL, *ctrls[2] = { NULL, NULL };
