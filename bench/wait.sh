@@ -60,6 +60,6 @@ revoke 1 "$R" 0
 # one back until it is up (every earlier run's one slow spaced round)
 sleep 1.5
 revoke $((R + 1)) $((2 * R)) 1.5
-line="$(date -u +%FT%TZ) followers=$NF rounds=$R back-to-back: $(stats "$T/ms.1"), misses $(cat "$T/miss.1"); spaced 1.5 s: $(stats "$T/ms.$((R + 1))"), misses $(cat "$T/miss.$((R + 1))")"
+line="$(date -u +%FT%TZ) followers=$NF rounds=$R back-to-back: $(stats "$T/ms.1"), misses $(cat "$T/miss.1"); spaced 1.5 s: $(stats "$T/ms.$((R + 1))"), misses $(cat "$T/miss.$((R + 1))") commit=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 echo "$line"
 echo "$line" >>"$ROOT/bench/wait-results.txt"
