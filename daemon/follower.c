@@ -788,6 +788,36 @@ connect_bind(struct fleet *f, int *rc)
 	return ld;
 }
 
+/* When a moved position may be written (mu held): once it has not moved
+ * for SETTLE_MS, or has waited HOST_WRITE_MS, and a second after the
+ * last moved one. */
+static int64_t
+move_due_ms(const struct fleet *f)
+{
+	int64_t due = f->applied_ms + SETTLE_MS;
+
+	if (due > f->dirty_ms + HOST_WRITE_MS)
+		due = f->dirty_ms + HOST_WRITE_MS;
+	if (due < f->moved_ms + HOST_WRITE_MS)
+		due = f->moved_ms + HOST_WRITE_MS;
+	return due;
+}
+
+/* A write that did not land: a moved position it carried goes again. */
+static void
+host_write_failed(struct fleet *f, int moved, int rc)
+{
+	if (moved) {
+		pthread_mutex_lock(&f->mu);
+		f->applied_dirty = 1;
+		pthread_mutex_unlock(&f->mu);
+	}
+	if (rc != f->write_rc && rc != LDAP_SUCCESS)
+		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
+		    ldap_err2string(rc));
+	f->write_rc = rc;
+}
+
 /* The host entry's write in flight, if any: its answer, when come.
  * LDAP_SUCCESS also while it is still on its way; a write unanswered
  * for NET_TIMEOUT_S is a silent network. */
@@ -808,15 +838,7 @@ host_write_done(struct fleet *f, LDAP *ld)
 	    NULL, 1) != LDAP_SUCCESS)
 		rc = LDAP_SERVER_DOWN;
 	f->hw_msgid = 0;
-	if (rc != LDAP_SUCCESS && f->hw_moved) {
-		pthread_mutex_lock(&f->mu);
-		f->applied_dirty = 1;
-		pthread_mutex_unlock(&f->mu);
-	}
-	if (rc != f->write_rc && rc != LDAP_SUCCESS)
-		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
-		    ldap_err2string(rc));
-	f->write_rc = rc;
+	host_write_failed(f, rc != LDAP_SUCCESS && f->hw_moved, rc);
 	return rc;
 }
 
@@ -825,11 +847,8 @@ host_write_done(struct fleet *f, LDAP *ld)
 static void
 host_write_lost(struct fleet *f)
 {
-	if (f->hw_msgid != 0 && f->hw_moved) {
-		pthread_mutex_lock(&f->mu);
-		f->applied_dirty = 1;
-		pthread_mutex_unlock(&f->mu);
-	}
+	if (f->hw_msgid != 0 && f->hw_moved)
+		host_write_failed(f, 1, f->write_rc);
 	f->hw_msgid = 0;
 }
 
@@ -862,8 +881,7 @@ host_write(struct fleet *f, LDAP *ld)
 		return rc;
 	t = clock_ms();
 	pthread_mutex_lock(&f->mu);
-	move = f->applied_dirty && t - f->moved_ms >= HOST_WRITE_MS &&
-	    (t - f->applied_ms >= SETTLE_MS || t - f->dirty_ms >= HOST_WRITE_MS);
+	move = f->applied_dirty && t >= move_due_ms(f);
 	if (!move && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
 		return LDAP_SUCCESS;
@@ -897,15 +915,7 @@ host_write(struct fleet *f, LDAP *ld)
 		f->hw_moved = move;
 		return LDAP_SUCCESS;
 	}
-	if (move) {
-		pthread_mutex_lock(&f->mu);
-		f->applied_dirty = 1;
-		pthread_mutex_unlock(&f->mu);
-	}
-	if (rc != f->write_rc)
-		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
-		    ldap_err2string(rc));
-	f->write_rc = rc;
+	host_write_failed(f, move, rc);
 	return rc;
 }
 
@@ -1041,12 +1051,7 @@ step_ms(struct fleet *f)
 	if (f->queued > 0 || f->applying)
 		step = APPLY_POLL_MS;
 	else if (f->applied_dirty) {
-		due = f->applied_ms + SETTLE_MS;
-		if (due > f->dirty_ms + HOST_WRITE_MS)
-			due = f->dirty_ms + HOST_WRITE_MS;
-		if (due < f->moved_ms + HOST_WRITE_MS)
-			due = f->moved_ms + HOST_WRITE_MS;
-		due -= clock_ms();
+		due = move_due_ms(f) - clock_ms();
 		step = due < 1 ? 1 : due < STEP_MS ? (int)due : STEP_MS;
 		/* due, but the last write's answer is not in yet */
 		if (f->hw_msgid != 0 && step < APPLY_POLL_MS)
