@@ -19,6 +19,7 @@
 #include "role.h"
 #include "satokend.h"
 #include "store_batch.h"
+#include "token.h"
 
 #define NET_TIMEOUT_S	3
 /* after a connection failed, requests are refused at once for this
@@ -474,14 +475,58 @@ read_attr(struct control *ctl, const char *dn, const char *attr, char *out,
 	return r;
 }
 
+/* ids per search for the reports of deleted tokens: one indexed
+ * equality each, the filter a few KiB */
+#define USAGE_IDS_PER_SEARCH	64
+
+static int del_found(struct control *, const char *, int, const char *,
+    int);
+
+/* The last-use reports (satokenUsage, one per token under each host
+ * entry that saw it used) of the n tokens ids names, whose entries are
+ * gone: a host cannot remove its reports, and they would outlive the
+ * tokens forever.  Called after the token entries went, so that the
+ * provider's ACL (a host reports only a token the directory holds)
+ * refuses a report arriving meanwhile.  Best effort: the tokens are
+ * gone whatever happens here; reports left are logged. */
+static void
+del_usage(struct control *ctl, char ids[][TOKEN_ID_LEN + 1], size_t n)
+{
+	char base[DN_MAX];
+	char filter[64 + USAGE_IDS_PER_SEARCH * (TOKEN_ID_LEN + 20)];
+	size_t i, len;
+	int r;
+
+	if (n == 0)
+		return;
+	snprintf(base, sizeof(base), "ou=hosts,%s", ctl->sub);
+	len = (size_t)snprintf(filter, sizeof(filter),
+	    "(&(objectClass=satokenUsage)(|");
+	for (i = 0; i < n && i < USAGE_IDS_PER_SEARCH; i++)
+		len += (size_t)snprintf(filter + len, sizeof(filter) - len,
+		    "(satokenTokenId=%s)", ids[i]);
+	snprintf(filter + len, sizeof(filter) - len, "))");
+	r = ctl->ld == NULL ? SAT_E_IO : del_found(ctl, base,
+	    LDAP_SCOPE_SUBTREE, filter, 0);
+	if (r != 0)
+		dlog(LOG_WARNING, "directory: the last-use reports of %zu "
+		    "deleted tokens stay under ou=hosts (%s): satokenUsage "
+		    "entries naming a token id that ou=tokens no longer "
+		    "holds may be deleted", n, sat_strerror(r));
+}
+
 /* Deletes every entry filter finds under base (scope), leaves first
- * when the scope is a subtree's children. */
+ * when the scope is a subtree's children.  With tokens, the entries are
+ * tokens' and their last-use reports go too. */
 static int
 del_found(struct control *ctl, const char *base, int scope,
-    const char *filter)
+    const char *filter, int tokens)
 {
-	char *attrs[] = { "1.1", NULL }, *dn;
+	char *attrs[] = { tokens ? "satokenTokenId" : "1.1", NULL }, *dn;
+	char ids[USAGE_IDS_PER_SEARCH][TOKEN_ID_LEN + 1];
 	LDAPMessage *res = NULL, *e;
+	struct berval **v;
+	size_t n = 0;
 	int rc, r = 0;
 
 	rc = ldap_search_ext_s(ctl->ld, base, scope, filter, attrs, 0, NULL,
@@ -499,7 +544,23 @@ del_found(struct control *ctl, const char *base, int scope,
 		if (r == SAT_E_NOTFOUND)
 			r = 0;
 		ldap_memfree(dn);
+		if (r != 0 || !tokens ||
+		    (v = ldap_get_values_len(ctl->ld, e, "satokenTokenId")) ==
+		    NULL)
+			continue;
+		/* the id goes into a filter: checked all the same */
+		if (v[0] != NULL && v[0]->bv_len == TOKEN_ID_LEN &&
+		    token_id_valid(v[0]->bv_val, TOKEN_ID_LEN)) {
+			memcpy(ids[n], v[0]->bv_val, TOKEN_ID_LEN);
+			ids[n++][TOKEN_ID_LEN] = '\0';
+		}
+		ldap_value_free_len(v);
+		if (n == USAGE_IDS_PER_SEARCH) {
+			del_usage(ctl, ids, n);
+			n = 0;
+		}
 	}
+	del_usage(ctl, ids, n);
 	if (res != NULL)
 		ldap_msgfree(res);
 	return r;
@@ -873,12 +934,17 @@ del_entry(struct wctx *w, const struct item *it)
 {
 	struct control *ctl = w->ctl;
 	char dn[DN_MAX], filter[128], tokens[DN_MAX];
+	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
 	switch (it->kind) {
 	case I_TOKEN:
 		dn_token(ctl, it->t0.id, dn);
-		break;
+		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
+			return r;
+		memcpy(id[0], it->t0.id, sizeof(id[0]));
+		del_usage(ctl, id, 1);
+		return 0;
 	case I_GROUP:
 		dn_group(ctl, it->g0.name, dn);
 		break;
@@ -890,9 +956,9 @@ del_entry(struct wctx *w, const struct item *it)
 		snprintf(filter, sizeof(filter), "(&(objectClass=satokenToken)"
 		    "(satokenAccount=%s))", it->a0.name);
 		if ((r = del_found(ctl, tokens, LDAP_SCOPE_ONELEVEL,
-		    filter)) != 0 ||
+		    filter, 1)) != 0 ||
 		    (r = del_found(ctl, dn, LDAP_SCOPE_ONELEVEL,
-		    "(objectClass=*)")) != 0)
+		    "(objectClass=*)", 0)) != 0)
 			return r;
 		break;
 	default:
@@ -1226,6 +1292,7 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	struct sat_token t;
 	struct ent e;
 	char dn[DN_MAX], base[DN_MAX], filter[128];
+	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
 	if (key[0] == 'a') {
@@ -1251,11 +1318,18 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 		snprintf(base, sizeof(base), "ou=accounts,%s", ctl->sub);
 		snprintf(filter, sizeof(filter), "(&(objectClass="
 		    "satokenLiveName)(satokenTokenId=%s))", key + 2);
-		if ((r = del_found(ctl, base, LDAP_SCOPE_SUBTREE, filter)) != 0)
+		if ((r = del_found(ctl, base, LDAP_SCOPE_SUBTREE, filter,
+		    0)) != 0)
 			return r;
 		dn_token(ctl, key + 2, dn);
-		r = l_del(ctl, dn, NULL);
-		return r == SAT_E_NOTFOUND ? 0 : r;
+		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
+			return r;
+		if (token_id_valid(key + 2, strlen(key + 2)) &&
+		    strlen(key + 2) == TOKEN_ID_LEN) {
+			memcpy(id[0], key + 2, sizeof(id[0]));
+			del_usage(ctl, id, 1);
+		}
+		return 0;
 	}
 	if (r != 0)
 		return r;

@@ -26,7 +26,9 @@ mint() {
 
 host_start control1 control
 host_start control2 control
-host_start follower1 follower
+# follower1 reports its logins' last use to the directory every second
+SATOKEND_FLEET_USAGE_MS=1000 host_start follower1 follower \
+	"usage_socket = $T/follower1/usage.sock" "usage_flush = 1s"
 
 # the control hosts mint under the fleet's key only: until it is in
 # their store a change is refused, so wait for it as a script would
@@ -105,7 +107,37 @@ check "control1: an account of its own, with a token" \
 	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create web --group svc --description 'web tier' &&
 	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint web --name deploy --ttl 1h | jq -j .token >'$T/tok.web'"
 wait_for "follower1: its token logs in" login follower1 web "$T/tok.web"
+# reports_of ID: the satokenUsage entries naming token ID, any host's
+reports_of() {
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=hosts,$SUB" \
+		"(&(objectClass=satokenUsage)(satokenTokenId=$1))" 1.1 | grep -c '^dn:'
+}
+web_id=$(ctl control1 --json token list web | jq -r '.items[0].id')
+reported() { test "$(reports_of "$web_id")" = 1; }
+wait_for "follower1: its last use is reported under its host entry" reported
 check "control1: the account deleted" ctl control1 account delete web
+check "  ...and with its token, the token's last-use reports" \
+	test "$(reports_of "$web_id")" = 0
+# more tokens than one search names (64): every report goes
+check "control1: an account with 70 tokens" ctl control1 account create many --group svc
+for i in $(seq 70); do
+	ctl control1 --json token mint many --name "m$i" --ttl 1h | jq -r .id
+done >"$T/many.ids"
+# as follower1 writes them (its own entry, tokens the directory holds)
+while read -r id; do
+	printf 'dn: satokenTokenId=%s,cn=follower1,ou=hosts,%s\nobjectClass: satokenUsage\nsatokenTokenId: %s\nsatokenLastUsedAt: %s\n\n' \
+		"$id" "$SUB" "$id" "$(date +%s)"
+done <"$T/many.ids" >"$T/many.ldif"
+check "follower1: a last-use report for each" \
+	as_host "$P" follower1 ldapadd -f "$T/many.ldif"
+all_reports() {	# of many's tokens, under any host's entry
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=hosts,$SUB" \
+		"(objectClass=satokenUsage)" satokenTokenId |
+		sed -n 's/^satokenTokenId: //p' | grep -c -x -F -f "$T/many.ids"
+}
+check "  ...70 of them" test "$(all_reports)" = 70
+check "control1: the account deleted" ctl control1 account delete many
+check "  ...and all 70 reports with its tokens" test "$(all_reports)" = 0
 wait_for "follower1: a deleted account's token is refused" refused follower1 web "$T/tok.web"
 wait_for "follower1: ...and the account is gone" \
 	bash -c "! '$SATOKENCTL' --socket '$T/follower1/satokend.sock' account show web"

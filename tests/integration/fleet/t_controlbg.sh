@@ -48,7 +48,10 @@ end_sleeper() {
 }
 
 # retain_days = 0: a revoked token is past retention at the next sweep
-host_start control1 control "retain_days = 0" "canary_disables = yes"
+# control1 reports its logins' last use to the directory every second
+SATOKEND_FLEET_USAGE_MS=1000 host_start control1 control "retain_days = 0" \
+	"canary_disables = yes" "usage_socket = $T/control1/usage.sock" \
+	"usage_flush = 1s"
 host_start follower1 follower "canary_disables = yes"
 
 ready() { ctl control1 group create svc; }
@@ -141,6 +144,14 @@ check "  ...the directory was not written by the follower" \
 check "control1: a token to revoke" mint control1 ci old
 wait_for "follower1: lists it" \
 	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list ci | jq -e '.items[] | select(.id == \"$(cat "$T/id.old")\")'"
+check "control1: it logs in there" login control1 ci "$T/tok.old"
+# reports_of ID: the satokenUsage entries naming token ID, any host's
+reports_of() {
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=hosts,$SUB" \
+		"(&(objectClass=satokenUsage)(satokenTokenId=$1))" 1.1 | grep -c '^dn:'
+}
+reported() { test "$(reports_of "$(cat "$T/id.old")")" = 1; }
+wait_for "control1: its last use is reported under its host entry" reported
 check "control1: revoke it" ctl control1 token revoke "$(cat "$T/id.old")"
 check "  ...the directory still has its entry (revoked)" in_dir "$(cat "$T/id.old")"
 # SIGHUP starts a retention sweep; retain_days = 0 purges what ended
@@ -151,6 +162,9 @@ purged() {
 	! in_dir "$(cat "$T/id.old")"
 }
 wait_for "the purged token's entry leaves the directory" purged
+# written just after the token entry, by the same background step
+unreported() { test "$(reports_of "$(cat "$T/id.old")")" = 0; }
+wait_for "  ...and its last-use report with it" unreported
 check "control1: purged locally" \
 	bash -c "! '$SATOKENCTL' --socket '$T/control1/satokend.sock' token show '$(cat "$T/id.old")'"
 wait_for "follower1: ...and it leaves the follower's listing" \

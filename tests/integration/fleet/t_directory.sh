@@ -199,6 +199,13 @@ objectClass: satokenUsage
 satokenTokenId: AAAAAAAAAAAA
 satokenLastUsedAt: 1
 EOF
+expect_rc "a follower cannot delete another host's report" 50 \
+	as_host "$P" follower2 ldapdelete "satokenTokenId=AAAAAAAAAAAA,cn=follower1,ou=hosts,$SUB"
+expect_rc "a control host cannot write a report under a host's entry" 50 \
+	usage "$P" control1 follower2
+expect_rc "...nor change the host's confirmation" 50 confirm "$P" control1 follower1
+check "a control host deletes a host's report" \
+	as_host "$P" control1 ldapdelete "satokenTokenId=AAAAAAAAAAAA,cn=follower1,ou=hosts,$SUB"
 
 # anybody else: a bind and nothing more
 anon_sees=$(ldapsearch -x -LLL -H "$P" -b "$SUB" '(objectClass=*)' dn 2>/dev/null | grep -c '^dn:')
