@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#include <ldap.h>
+
 struct server;
 struct fleet;
 
@@ -40,6 +42,10 @@ struct fleet_view {
 	struct fleet_host *hosts;	/* sorted by name */
 	size_t n, cap;
 };
+
+/* A host entry (cn=HOST,ou=hosts) as fleet status shows it: 0, or
+ * SAT_E_INVALID / SAT_E_NOTFOUND when it does not decode. */
+int fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h);
 
 /* Loads the cookie and the UUID map from the store and starts the
  * thread.  0, or a SAT_E_* with a message in err. */

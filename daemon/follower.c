@@ -565,6 +565,23 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	return 0;
 }
 
+int
+fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
+{
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = attr_str(ld, e, "cn", h->name, sizeof(h->name))) != 0)
+		return r;
+	r = attr_str(ld, e, "satokenApplied", h->applied,
+	    sizeof(h->applied));
+	if (r == SAT_E_NOTFOUND)
+		r = 0;
+	if (r == 0)
+		r = attr_i64(ld, e, "satokenLastContact", 0, &h->last_contact);
+	return r;
+}
+
 /* One host's report of a token's last use.  Advisory, as a module's
  * datagram is: what a host may claim is bounded like one (a valid id, a
  * time not ahead of ours, fields a datagram could carry). */
@@ -624,16 +641,7 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 		    sizeof(ev->key));
 		break;
 	case R_HOST:
-		if ((r = attr_str(ld, e, "cn", ev->h.name,
-		    sizeof(ev->h.name))) != 0)
-			break;
-		r = attr_str(ld, e, "satokenApplied", ev->h.applied,
-		    sizeof(ev->h.applied));
-		if (r == SAT_E_NOTFOUND)
-			r = 0;
-		if (r == 0)
-			r = attr_i64(ld, e, "satokenLastContact", 0,
-			    &ev->h.last_contact);
+		r = fleet_host_decode(ld, e, &ev->h);
 		break;
 	case R_USAGE:
 		r = decode_usage(ld, e, &ev->u);

@@ -26,6 +26,7 @@ struct metrics;
 /* What the handlers work on. */
 struct fleet_view;
 struct control;
+struct hostsread;
 
 struct dstate {
 	const struct sat_config *cfg;	/* borrowed; replaced on SIGHUP */
@@ -42,6 +43,8 @@ struct dstate {
 	struct control *control;	/* a control host's (control.h), or
 					 * NULL: changes stay local (standalone)
 					 * or are refused (a follower) */
+	struct hostsread *hosts;	/* a follower's, for fleet status
+					 * (hostsread.h); else NULL */
 };
 
 /* ops.c: notes a token minted already within warn_before, for expiry.c

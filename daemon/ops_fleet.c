@@ -1,5 +1,5 @@
-/* satokend: fleet status, from the host entries a control host keeps
- * (a follower does not follow them: follower.c says why). */
+/* satokend: fleet status, from the host entries a control host keeps,
+ * or that a follower reads when asked (hostsread.h says why). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "csn.h"
 #include "err.h"
 #include "fleet.h"
+#include "hostsread.h"
 #include "ops.h"
 
 /* Every host: its lag behind the newest change any host has applied
@@ -21,18 +22,20 @@ op_fleet_status(struct op_ctx *c)
 	const struct fleet_view *v = c->st->fleet;
 	json_t *items, *it;
 	int64_t newest = -1, t;
+	char err[300];
 	size_t i;
+	int r;
 
 	if (v == NULL)
 		return op_fail(c, SAT_E_INVALID, "this host is standalone: "
 		    "satoken.conf names no directory");
-	if (c->st->control == NULL)
-		return op_fail(c, SAT_E_INVALID, "this host is a follower: "
-		    "fleet status is kept on the control hosts "
-		    "(directory_role = control); ask one of them");
 	if (c->rq->csn != NULL && csn_set_valid(c->rq->csn) != 0)
 		return op_fail(c, SAT_E_INVALID, "csn must be the position a "
 		    "control host's reply gave (CSNs separated by ';')");
+	/* a control host follows the host entries; a follower asks */
+	if (c->st->hosts != NULL &&
+	    (r = hostsread_get(c->st->hosts, &v, err, sizeof(err))) != 0)
+		return op_fail(c, r, "%s", err);
 	for (i = 0; i < v->n; i++)
 		if ((t = csn_set_ms(v->hosts[i].applied)) > newest)
 			newest = t;

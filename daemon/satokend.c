@@ -29,6 +29,7 @@
 #include "jsonmem.h"
 #include "control.h"
 #include "fleet.h"
+#include "hostsread.h"
 #include "proto.h"
 #include "satokend.h"
 #include "unixsock.h"
@@ -611,6 +612,9 @@ main(int argc, char **argv)
 	if (sv.fleet != NULL && sv.cfg.directory_role == SAT_FLEET_CONTROL &&
 	    control_new(&sv.cfg, &sv.st.control) != 0)
 		fail_start(ready_fd, "out of memory");
+	if (sv.fleet != NULL && sv.st.control == NULL &&
+	    hostsread_new(&sv.cfg, &sv.st.hosts) != 0)
+		fail_start(ready_fd, "out of memory");
 	if (control_bg_load(&sv) != 0)
 		fail_start(ready_fd, "store: cannot read the changes still to "
 		    "be written to the directory");
@@ -653,6 +657,7 @@ main(int argc, char **argv)
 
 	r = server_loop(&sv);
 	control_free(sv.st.control);
+	hostsread_free(sv.st.hosts);
 	fleet_stop(sv.fleet);
 
 	sd_notify_msg("STOPPING=1");

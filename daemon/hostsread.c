@@ -1,0 +1,169 @@
+/* satokend: a follower's fleet status (hostsread.h).  One connection of
+ * its own, as the host's identity, opened at the first request and kept.
+ * The search runs on the loop's thread, as a control host's writes do,
+ * so any viewer can make the loop wait for it, and the loop also applies
+ * the revocations that arrive: it is read at most once a second however
+ * often it is asked, within NET_TIMEOUT_S, and after a failure not tried
+ * again for a while that doubles up to RETRY_MAX_MS.  A viewer flooding
+ * fleet status with the directory silent thus holds the loop at most a
+ * second every half minute. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <ldap.h>
+
+#include "clock.h"
+#include "err.h"
+#include "hostsread.h"
+#include "ldapconn.h"
+#include "mem.h"
+#include "satokend.h"
+
+#define NET_TIMEOUT_S	1
+#define READ_EVERY_MS	1000
+/* after a failure, asked again no sooner: a directory away costs a
+ * request no wait */
+#define RETRY_MS	1000
+#define RETRY_MAX_MS	30000
+/* a bound on what one search may bring (the size of the fleet) */
+#define HOSTS_MAX	100000
+
+struct hostsread {
+	char *uris, *bind_dn, *pwfile;
+	char base[1200];		/* ou=hosts,ou=satoken,BASE */
+	LDAP *ld;
+	int64_t read_ms;		/* of the view; 0: never read */
+	int64_t retry_ms;		/* not tried again before it */
+	int64_t backoff_ms;		/* the next failure's wait */
+	struct fleet_view v;
+};
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct fleet_host *)a)->name,
+	    ((const struct fleet_host *)b)->name);
+}
+
+static void
+drop(struct hostsread *hr)
+{
+	if (hr->ld != NULL)
+		ldap_unbind_ext_s(hr->ld, NULL, NULL);
+	hr->ld = NULL;
+}
+
+/* One search into a new view; the old one stays unless it succeeds. */
+static int
+read_hosts(struct hostsread *hr, char *err, size_t errlen)
+{
+	char *attrs[] = { "cn", "satokenApplied", "satokenLastContact", NULL };
+	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	LDAPMessage *res = NULL, *e;
+	struct fleet_view nv;
+	int rc, n;
+
+	memset(&nv, 0, sizeof(nv));
+	rc = ldap_search_ext_s(hr->ld, hr->base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=satokenHost)", attrs, 0, NULL, NULL, &tv, HOSTS_MAX,
+	    &res);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(err, errlen, "the directory %s did not answer the "
+		    "search of %s: %s", hr->uris, hr->base, ldap_err2string(rc));
+		if (res != NULL)
+			ldap_msgfree(res);
+		return SAT_E_IO;
+	}
+	n = ldap_count_entries(hr->ld, res);
+	if (n > 0 && (nv.hosts = calloc((size_t)n, sizeof(*nv.hosts))) ==
+	    NULL) {
+		ldap_msgfree(res);
+		snprintf(err, errlen, "out of memory");
+		return SAT_E_NOMEM;
+	}
+	nv.cap = n > 0 ? (size_t)n : 0;
+	for (e = ldap_first_entry(hr->ld, res); e != NULL &&
+	    nv.n < nv.cap; e = ldap_next_entry(hr->ld, e))
+		/* an entry that does not decode is no host fleet status can
+		 * name; the control hosts' view leaves it out too */
+		if (fleet_host_decode(hr->ld, e, &nv.hosts[nv.n]) == 0)
+			nv.n++;
+	ldap_msgfree(res);
+	qsort(nv.hosts, nv.n, sizeof(*nv.hosts), by_name);
+	free(hr->v.hosts);
+	hr->v = nv;
+	return 0;
+}
+
+int
+hostsread_get(struct hostsread *hr, const struct fleet_view **ret,
+    char *err, size_t errlen)
+{
+	int64_t now = clock_ms();
+	int r;
+
+	*ret = &hr->v;
+	if (hr->read_ms != 0 && now - hr->read_ms < READ_EVERY_MS)
+		return 0;
+	if (now < hr->retry_ms) {
+		snprintf(err, errlen, "the directory %s could not be "
+		    "reached; asked again in %lld s", hr->uris,
+		    (long long)(hr->retry_ms - now + 999) / 1000);
+		return SAT_E_IO;
+	}
+	if (hr->ld == NULL && (hr->ld = ldapconn_open(hr->uris, hr->bind_dn,
+	    hr->pwfile, NET_TIMEOUT_S)) == NULL) {
+		snprintf(err, errlen, "the directory %s cannot be reached",
+		    hr->uris);
+		r = SAT_E_IO;
+	} else if ((r = read_hosts(hr, err, errlen)) != 0) {
+		/* a lost connection is opened again next time */
+		drop(hr);
+	}
+	if (r != 0) {
+		if (hr->backoff_ms < RETRY_MS)
+			hr->backoff_ms = RETRY_MS;
+		hr->retry_ms = clock_ms() + hr->backoff_ms;
+		hr->backoff_ms = hr->backoff_ms * 2 > RETRY_MAX_MS ?
+		    RETRY_MAX_MS : hr->backoff_ms * 2;
+		return r;
+	}
+	hr->backoff_ms = 0;
+	hr->read_ms = clock_ms();
+	return 0;
+}
+
+int
+hostsread_new(const struct sat_config *cf, struct hostsread **ret)
+{
+	struct hostsread *hr;
+
+	*ret = NULL;
+	if ((hr = calloc(1, sizeof(*hr))) == NULL)
+		return SAT_E_NOMEM;
+	snprintf(hr->base, sizeof(hr->base), "ou=hosts,ou=satoken,%s",
+	    cf->directory_base);
+	if ((hr->uris = sat_strdup(cf->directory)) == NULL ||
+	    (hr->bind_dn = sat_strdup(cf->directory_bind_dn)) == NULL ||
+	    (hr->pwfile = sat_strdup(cf->directory_password_file)) == NULL) {
+		hostsread_free(hr);
+		return SAT_E_NOMEM;
+	}
+	*ret = hr;
+	return 0;
+}
+
+void
+hostsread_free(struct hostsread *hr)
+{
+	if (hr == NULL)
+		return;
+	drop(hr);
+	free(hr->uris);
+	free(hr->bind_dn);
+	free(hr->pwfile);
+	free(hr->v.hosts);
+	free(hr);
+}
