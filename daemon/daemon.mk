@@ -6,7 +6,7 @@ SATOKEND_SRC := daemon/satokend.c daemon/loop.c daemon/conn.c \
 	daemon/usage.c daemon/expiry.c daemon/metrics.c \
 	daemon/canaryd.c daemon/bindpid.c daemon/ops_self.c \
 	daemon/follower.c daemon/syncrepl.c daemon/ops_fleet.c daemon/unixsock.c \
-	daemon/ldapconn.c daemon/control.c daemon/hostsread.c
+	daemon/ldapconn.c daemon/ldapattr.c daemon/control.c daemon/hostsread.c
 
 SATOKEND   := $(B)/daemon/satokend
 # libldap and liblber: satokend's follower

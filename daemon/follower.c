@@ -21,6 +21,7 @@
 #include "err.h"
 #include "csn.h"
 #include "fleet.h"
+#include "ldapattr.h"
 #include "ldapconn.h"
 #include "mem.h"
 #include "role.h"
@@ -344,82 +345,6 @@ flush(struct fleet *f)
 	(void)!write(f->efd, &one, sizeof(one));
 }
 
-/* The one value of attr, NUL-terminated in out; SAT_E_NOTFOUND when
- * absent, SAT_E_INVALID when there are several, it is too long or holds
- * a NUL. */
-static int
-attr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t cap)
-{
-	struct berval **v;
-	int r = 0;
-
-	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
-		return SAT_E_NOTFOUND;
-	if (v[0] == NULL || v[1] != NULL || v[0]->bv_len >= cap ||
-	    memchr(v[0]->bv_val, '\0', v[0]->bv_len) != NULL)
-		r = SAT_E_INVALID;
-	else {
-		memcpy(out, v[0]->bv_val, v[0]->bv_len);
-		out[v[0]->bv_len] = '\0';
-	}
-	ldap_value_free_len(v);
-	return r;
-}
-
-/* An optional text attribute into an owned string (NULL when absent). */
-static int
-attr_dup(LDAP *ld, LDAPMessage *e, const char *attr, char **ret)
-{
-	char buf[4200];
-	int r;
-
-	*ret = NULL;
-	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
-		return 0;
-	if (r != 0)
-		return r;
-	return (*ret = sat_strdup(buf)) == NULL ? SAT_E_NOMEM : 0;
-}
-
-static int
-attr_i64(LDAP *ld, LDAPMessage *e, const char *attr, int required,
-    int64_t *ret)
-{
-	char buf[24], *end;
-	long long v;
-	int r;
-
-	*ret = 0;
-	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
-		return required ? SAT_E_INVALID : 0;
-	if (r != 0)
-		return r;
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != '\0' || v < 0)
-		return SAT_E_INVALID;
-	*ret = v;
-	return 0;
-}
-
-static int
-attr_bool(LDAP *ld, LDAPMessage *e, const char *attr, int *ret)
-{
-	char buf[8];
-	int r;
-
-	*ret = 0;
-	if ((r = attr_str(ld, e, attr, buf, sizeof(buf))) == SAT_E_NOTFOUND)
-		return 0;
-	if (r != 0)
-		return r;
-	if (strcmp(buf, "TRUE") == 0)
-		*ret = 1;
-	else if (strcmp(buf, "FALSE") != 0)
-		return SAT_E_INVALID;
-	return 0;
-}
-
 static int
 attr_list(LDAP *ld, LDAPMessage *e, const char *attr, struct strlist *ret)
 {
@@ -494,27 +419,27 @@ decode_account(LDAP *ld, LDAPMessage *e, struct sat_account *a)
 	int64_t v;
 	int r;
 
-	if ((r = attr_str(ld, e, "satokenName", a->name, sizeof(a->name))) ||
+	if ((r = ldapattr_str(ld, e, "satokenName", a->name, sizeof(a->name))) ||
 	    !valid_name(a->name) ||
-	    (r = attr_str(ld, e, "satokenRole", buf, sizeof(buf))) ||
+	    (r = ldapattr_str(ld, e, "satokenRole", buf, sizeof(buf))) ||
 	    role_parse(buf, &role) != 0)
 		return SAT_E_INVALID;
 	a->role = role;
-	if ((r = attr_str(ld, e, "satokenSerial", buf, sizeof(buf))) != 0)
+	if ((r = ldapattr_str(ld, e, "satokenSerial", buf, sizeof(buf))) != 0)
 		return SAT_E_INVALID;
 	errno = 0;
 	a->serial = strtoull(buf, &end, 16);
 	if (errno != 0 || end == buf || *end != '\0' || a->serial == 0)
 		return SAT_E_INVALID;
-	if ((r = attr_bool(ld, e, "satokenEnabled", &a->enabled)) ||
-	    (r = attr_i64(ld, e, "satokenCreatedAt", 1, &a->created_at)) ||
-	    (r = attr_i64(ld, e, "satokenDaysValid", 0, &v)) ||
+	if ((r = ldapattr_bool(ld, e, "satokenEnabled", &a->enabled)) ||
+	    (r = ldapattr_i64(ld, e, "satokenCreatedAt", 1, &a->created_at)) ||
+	    (r = ldapattr_i64(ld, e, "satokenDaysValid", 0, &v)) ||
 	    v > SAT_DAYS_VALID_MAX ||
-	    (r = attr_dup(ld, e, "description", &a->description)) ||
-	    (r = attr_dup(ld, e, "satokenOwner", &a->owner)) ||
-	    (r = attr_dup(ld, e, "satokenPublicKey", &a->public_key)) ||
-	    (r = attr_dup(ld, e, "satokenExternalId", &a->external_id)) ||
-	    (r = attr_dup(ld, e, "satokenCreatedBy", &a->created_by)) ||
+	    (r = ldapattr_dup(ld, e, "description", &a->description)) ||
+	    (r = ldapattr_dup(ld, e, "satokenOwner", &a->owner)) ||
+	    (r = ldapattr_dup(ld, e, "satokenPublicKey", &a->public_key)) ||
+	    (r = ldapattr_dup(ld, e, "satokenExternalId", &a->external_id)) ||
+	    (r = ldapattr_dup(ld, e, "satokenCreatedBy", &a->created_by)) ||
 	    (r = attr_list(ld, e, "satokenMemberOf", &a->groups)))
 		return r != 0 ? r : SAT_E_INVALID;
 	a->days_valid = (uint32_t)v;
@@ -530,30 +455,30 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	int64_t ttl, max_offline;
 	int disabled = 0, canary = 0, r;
 
-	if ((r = attr_str(ld, e, "satokenTokenId", t->id, sizeof(t->id))) ||
+	if ((r = ldapattr_str(ld, e, "satokenTokenId", t->id, sizeof(t->id))) ||
 	    strlen(t->id) != TOKEN_ID_LEN ||
-	    (r = attr_str(ld, e, "satokenAccount", t->account,
+	    (r = ldapattr_str(ld, e, "satokenAccount", t->account,
 	    sizeof(t->account))) || !valid_name(t->account) ||
-	    (r = attr_str(ld, e, "satokenTokenName", buf, sizeof(buf))) ||
+	    (r = ldapattr_str(ld, e, "satokenTokenName", buf, sizeof(buf))) ||
 	    (t->name = sat_strdup(buf)) == NULL ||
 	    (r = attr_bytes(ld, e, "satokenDigest", t->digest,
 	    sizeof(t->digest))) ||
-	    (r = attr_i64(ld, e, "satokenCreatedAt", 1, &t->created_at)) ||
-	    (r = attr_i64(ld, e, "satokenExpiresAt", 1, &t->expires_at)) ||
-	    (r = attr_i64(ld, e, "satokenTtl", 0, &ttl)) ||
-	    (r = attr_i64(ld, e, "satokenRevokedAt", 0, &t->revoked_at)) ||
-	    (r = attr_dup(ld, e, "satokenCreatedBy", &t->created_by)) ||
-	    (r = attr_dup(ld, e, "description", &t->description)) ||
+	    (r = ldapattr_i64(ld, e, "satokenCreatedAt", 1, &t->created_at)) ||
+	    (r = ldapattr_i64(ld, e, "satokenExpiresAt", 1, &t->expires_at)) ||
+	    (r = ldapattr_i64(ld, e, "satokenTtl", 0, &ttl)) ||
+	    (r = ldapattr_i64(ld, e, "satokenRevokedAt", 0, &t->revoked_at)) ||
+	    (r = ldapattr_dup(ld, e, "satokenCreatedBy", &t->created_by)) ||
+	    (r = ldapattr_dup(ld, e, "description", &t->description)) ||
 	    (r = attr_list(ld, e, "satokenService", &t->services)) ||
 	    (r = attr_list(ld, e, "satokenSource", &t->sources)) ||
-	    (r = attr_bool(ld, e, "satokenDisabled", &disabled)) ||
-	    (r = attr_bool(ld, e, "satokenCanary", &canary)) ||
-	    (r = attr_i64(ld, e, "satokenMaxOffline", 0, &max_offline)) ||
+	    (r = ldapattr_bool(ld, e, "satokenDisabled", &disabled)) ||
+	    (r = ldapattr_bool(ld, e, "satokenCanary", &canary)) ||
+	    (r = ldapattr_i64(ld, e, "satokenMaxOffline", 0, &max_offline)) ||
 	    max_offline < 0 || max_offline > UINT32_MAX)
 		return r != 0 ? r : SAT_E_INVALID;
 	t->ttl = (uint64_t)ttl;
 	t->max_offline = (uint32_t)max_offline;
-	r = attr_str(ld, e, "satokenReplacedBy", t->replaced_by,
+	r = ldapattr_str(ld, e, "satokenReplacedBy", t->replaced_by,
 	    sizeof(t->replaced_by));
 	if (r != 0 && r != SAT_E_NOTFOUND)
 		return r;
@@ -565,23 +490,6 @@ decode_token(LDAP *ld, LDAPMessage *e, struct sat_token *t)
 	return 0;
 }
 
-int
-fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
-{
-	int r;
-
-	memset(h, 0, sizeof(*h));
-	if ((r = attr_str(ld, e, "cn", h->name, sizeof(h->name))) != 0)
-		return r;
-	r = attr_str(ld, e, "satokenApplied", h->applied,
-	    sizeof(h->applied));
-	if (r == SAT_E_NOTFOUND)
-		r = 0;
-	if (r == 0)
-		r = attr_i64(ld, e, "satokenLastContact", 0, &h->last_contact);
-	return r;
-}
-
 /* One host's report of a token's last use.  Advisory, as a module's
  * datagram is: what a host may claim is bounded like one (a valid id, a
  * time not ahead of ours, fields a datagram could carry). */
@@ -591,19 +499,19 @@ decode_usage(LDAP *ld, LDAPMessage *e, struct usage_report *u)
 	int64_t now = (int64_t)time(NULL);
 	int r;
 
-	if ((r = attr_str(ld, e, "satokenTokenId", u->id, sizeof(u->id))) ||
+	if ((r = ldapattr_str(ld, e, "satokenTokenId", u->id, sizeof(u->id))) ||
 	    !token_id_valid(u->id, strlen(u->id)) ||
-	    (r = attr_i64(ld, e, "satokenLastUsedAt", 1, &u->at)) || u->at <= 0)
+	    (r = ldapattr_i64(ld, e, "satokenLastUsedAt", 1, &u->at)) || u->at <= 0)
 		return r != 0 ? r : SAT_E_INVALID;
 	if (u->at > now)
 		u->at = now;
-	r = attr_str(ld, e, "satokenLastUsedService", u->service,
+	r = ldapattr_str(ld, e, "satokenLastUsedService", u->service,
 	    sizeof(u->service));
 	if (r == 0 && !valid_service(u->service))
 		u->service[0] = '\0';
 	if (r != 0 && r != SAT_E_NOTFOUND)
 		return r;
-	r = attr_str(ld, e, "satokenLastUsedRhost", u->rhost,
+	r = ldapattr_str(ld, e, "satokenLastUsedRhost", u->rhost,
 	    sizeof(u->rhost));
 	if (r != 0 && r != SAT_E_NOTFOUND)
 		return r;
@@ -622,12 +530,12 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 		r = decode_account(ld, e, &ev->a);
 		break;
 	case R_GROUP:
-		if ((r = attr_str(ld, e, "satokenName", ev->g.name,
+		if ((r = ldapattr_str(ld, e, "satokenName", ev->g.name,
 		    sizeof(ev->g.name))) || !valid_name(ev->g.name) ||
-		    (r = attr_i64(ld, e, "satokenCreatedAt", 1,
+		    (r = ldapattr_i64(ld, e, "satokenCreatedAt", 1,
 		    &ev->g.created_at)) ||
-		    (r = attr_dup(ld, e, "description", &ev->g.description)) ||
-		    (r = attr_dup(ld, e, "satokenCreatedBy", &ev->g.created_by)))
+		    (r = ldapattr_dup(ld, e, "description", &ev->g.description)) ||
+		    (r = ldapattr_dup(ld, e, "satokenCreatedBy", &ev->g.created_by)))
 			r = r != 0 ? r : SAT_E_INVALID;
 		break;
 	case R_POLICY:
@@ -665,7 +573,7 @@ on_entry(void *arg, int state, const struct berval *uuid, LDAP *ld,
 		return SAT_E_NOMEM;
 	if (state == LDAP_SYNC_PRESENT)
 		return 0;
-	if (attr_str(ld, e, "entryCSN", ev->csn, sizeof(ev->csn)) != 0 ||
+	if (ldapattr_str(ld, e, "entryCSN", ev->csn, sizeof(ev->csn)) != 0 ||
 	    !csn_valid(ev->csn, strlen(ev->csn)))
 		ev->csn[0] = '\0';
 	if (decode_entry(ld, e, ev) != 0) {

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "err.h"
 #include "hostsread.h"
+#include "ldapattr.h"
 #include "ldapconn.h"
 #include "mem.h"
 #include "satokend.h"
@@ -166,4 +167,21 @@ hostsread_free(struct hostsread *hr)
 	free(hr->pwfile);
 	free(hr->v.hosts);
 	free(hr);
+}
+
+int
+fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
+{
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = ldapattr_str(ld, e, "cn", h->name, sizeof(h->name))) != 0)
+		return r;
+	r = ldapattr_str(ld, e, "satokenApplied", h->applied,
+	    sizeof(h->applied));
+	if (r == SAT_E_NOTFOUND)
+		r = 0;
+	if (r == 0)
+		r = ldapattr_i64(ld, e, "satokenLastContact", 0, &h->last_contact);
+	return r;
 }

@@ -18,7 +18,7 @@ FUZZ_EXTRA_bearer := $(FB)/sasl/bearer.o
 FUZZ_EXTRA_request := $(addprefix $(FB)/daemon/,proto.o jsonmem.o ops.o \
 	ops_account.o ops_group.o ops_token.o ops_backup.o names.o pubkey.o \
 	principal.o metrics.o bindpid.o ops_self.o ops_fleet.o control.o \
-	ldapconn.o)
+	ldapconn.o ldapattr.o hostsread.o)
 FUZZ_LIBS_request := -ljansson -lldap -llber
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
