@@ -108,6 +108,11 @@ int store_put_reclaim(struct store *s, const struct sat_reclaim *rc);
  * (or one whose value does not read). */
 #define STORE_CONTACT_KEY	"F:t"
 int store_get_contact(struct store *s, int64_t *ret);
+/* One key's raw value as a reader of s sees it (a writer: with what it
+ * has staged), for keys the store does not decode (satokend's "F:"
+ * keys); the caller frees it.  SAT_E_NOTFOUND when absent. */
+int store_fetch_raw(struct store *s, const void *key, size_t klen,
+    void **ret_val, size_t *ret_len);
 
 /* Sorted names of all accounts / groups (a full scan: for the daemon's
  * start-up and listings, not for the login path). */

@@ -69,6 +69,13 @@ fetch(struct store *s, const char *key, size_t klen, void **ret_val,
 	return s->ops->fetch(s, key, klen, ret_val, ret_len);
 }
 
+int
+store_fetch_raw(struct store *s, const void *key, size_t klen, void **ret_val,
+    size_t *ret_len)
+{
+	return fetch(s, key, klen, ret_val, ret_len);
+}
+
 typedef int (*decode_fn)(const void *, size_t, void *);
 
 /* strict: a record that does not decode is not absent but a store that

@@ -1,6 +1,8 @@
 /* satokend: a control host writes its changes to the directory
  * (control.h says when and why).  The entries are exactly what
  * follower.c decodes: the same attributes, the same forms. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,6 +579,8 @@ struct item {
 	struct sat_group g0, g1;
 	struct sat_policy p0, p1;
 	struct sat_token t0, t1;
+	int64_t version;		/* a new live token: its account's
+					 * version written, or -1 */
 };
 
 enum ukind { U_DELETE, U_ACCOUNT, U_GROUP, U_POLICY, U_TOKEN, U_LIVE };
@@ -637,6 +641,7 @@ item_load(struct store *s, const struct store_change *ch, struct item *it)
 	int r;
 
 	memset(it, 0, sizeof(*it));
+	it->version = -1;
 	if (ch->klen == 1 && ch->key[0] == 'p')
 		it->kind = I_POLICY;
 	else if (ch->klen > 2 && ch->key[1] == ':' && ch->key[0] == 'a')
@@ -968,6 +973,172 @@ del_entry(struct wctx *w, const struct item *it)
 	return r == SAT_E_NOTFOUND ? 0 : r;
 }
 
+/* ---- max_tokens_per_account across control hosts (control.h) ----------- */
+
+/* "F:q:NAME" holds the version as "V", applied from the directory, or
+ * "Vw", written by this host and not yet seen come back. */
+#define MINT_VERSION_KEY	"F:q:"
+#define MINT_VERSION_KEY_MAX	(sizeof(MINT_VERSION_KEY) + SAT_NAME_MAX + 1)
+
+static int
+version_key(const char *account, char *k)
+{
+	int n = snprintf(k, MINT_VERSION_KEY_MAX, MINT_VERSION_KEY "%s",
+	    account);
+
+	return n < 0 || (size_t)n >= MINT_VERSION_KEY_MAX ? -1 : n;
+}
+
+/* val as "V" or "Vw": 0 with *v and *own, or SAT_E_MALFORMED. */
+static int
+version_decode(const void *val, size_t vlen, int64_t *v, int *own)
+{
+	char buf[24], *end;
+	long long x;
+
+	if (vlen == 0 || vlen >= sizeof(buf))
+		return SAT_E_MALFORMED;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	errno = 0;
+	x = strtoll(buf, &end, 10);
+	*own = *end == 'w';
+	if (errno != 0 || end == buf || *(end + *own) != '\0' || x < 1 ||
+	    x == INT64_MAX)
+		return SAT_E_MALFORMED;
+	*v = x;
+	return 0;
+}
+
+static int
+version_stage(struct store *s, const char *account, int64_t v, int own)
+{
+	char k[MINT_VERSION_KEY_MAX], val[24];
+	int n;
+
+	if ((n = version_key(account, k)) < 0)
+		return SAT_E_INVALID;
+	if (v < 0)
+		return store_stage_delete(s, k, (size_t)n);
+	snprintf(val, sizeof(val), "%lld%s", (long long)v, own ? "w" : "");
+	return store_stage_raw(s, k, (size_t)n, val, strlen(val));
+}
+
+int
+control_mint_version_applied(struct store *s, const char *account, int64_t v)
+{
+	char k[MINT_VERSION_KEY_MAX];
+	void *val = NULL;
+	size_t vlen = 0;
+	int64_t cur;
+	int n, own = 0, r;
+
+	if ((n = version_key(account, k)) < 0)
+		return SAT_E_INVALID;
+	r = store_fetch_raw(s, k, (size_t)n, &val, &vlen);
+	if (r != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	/* an older version than this host wrote is the directory's echo
+	 * of an earlier request: the copy already holds more */
+	if (r == 0 && version_decode(val, vlen, &cur, &own) == 0 && own &&
+	    v < cur) {
+		free(val);
+		return 0;
+	}
+	free(val);
+	return version_stage(s, account, v, 0);
+}
+
+int
+control_mint_version_forget(struct store *s, const char *account)
+{
+	return version_stage(s, account, -1, 0);
+}
+
+/* The version this copy held for account at the request's savepoint;
+ * -1 when it held none.  One that does not read is none. */
+static int
+mint_version(struct store *s, const char *account, int64_t *ret)
+{
+	char k[MINT_VERSION_KEY_MAX];
+	void *val = NULL;
+	size_t vlen = 0;
+	int n, own, r;
+
+	*ret = -1;
+	if ((n = version_key(account, k)) < 0)
+		return SAT_E_INVALID;
+	if ((r = store_fetch_before(s, k, (size_t)n, &val, &vlen)) != 0)
+		return r == SAT_E_NOTFOUND ? 0 : r;
+	if (version_decode(val, vlen, ret, &own) != 0)
+		*ret = -1;
+	free(val);
+	return 0;
+}
+
+/* Moves account's version on by one from what this copy holds (see
+ * control.h); on success *ret is the new one, for the copy.  A copy
+ * holding none adds the first, which the directory refuses when it
+ * holds one: the copy is behind, and the follower brings it. */
+static int
+quota_step(struct wctx *w, const char *account, int64_t *ret)
+{
+	struct control *ctl = w->ctl;
+	char dn[DN_MAX], cur[24], next[24];
+	char *curv[2] = { cur, NULL }, *nextv[2] = { next, NULL };
+	LDAPMod del, add, *mods[3];
+	int64_t v;
+	int r, rc;
+
+	if ((r = mint_version(w->c->st->store, account, &v)) != 0)
+		return op_fail(w->c, r, "store: %s", sat_strerror(r));
+	dn_account(ctl, account, dn);
+	snprintf(cur, sizeof(cur), "%lld", (long long)v);
+	snprintf(next, sizeof(next), "%lld", (long long)(v < 0 ? 1 : v + 1));
+	memset(&del, 0, sizeof(del));
+	memset(&add, 0, sizeof(add));
+	del.mod_op = LDAP_MOD_DELETE;
+	del.mod_type = "satokenLiveCount";
+	del.mod_values = curv;
+	add.mod_op = LDAP_MOD_ADD;
+	add.mod_type = "satokenLiveCount";
+	add.mod_values = nextv;
+	mods[0] = v < 0 ? &add : &del;
+	mods[1] = v < 0 ? NULL : &add;
+	mods[2] = NULL;
+	rc = ldap_modify_ext_s(ctl->ld, dn, mods, NULL, NULL);
+	/* the value moved (noSuchAttribute), or there was one already (a
+	 * single value added to) */
+	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+	    rc == LDAP_CONSTRAINT_VIOLATION)
+		return op_fail(w->c, SAT_E_CONFLICT, "another control host "
+		    "changed service account %s's tokens meanwhile "
+		    "(max_tokens_per_account holds across control hosts): "
+		    "nothing was changed; try again", account);
+	if ((r = ldap_r(ctl, rc)) != 0)
+		return r;
+	*ret = v < 0 ? 1 : v + 1;
+	return 0;
+}
+
+/* 1 for the first new live token of its account in the request: one
+ * version step per account and request. */
+static int
+first_for_account(const struct wctx *w, size_t i)
+{
+	const struct item *a = &w->it[i], *b;
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		b = &w->it[j];
+		if (b->kind == I_TOKEN && !b->had && b->has &&
+		    token_live(&b->t1) &&
+		    strcmp(b->t1.account, a->t1.account) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The directory writes of one request, in an order that lets each
  * refusal come before anything it would have to take back: the new
  * accounts and groups (their names), the live token names, the other
@@ -998,6 +1169,13 @@ write_all(struct wctx *w)
 		if (it->has && (it->had || it->kind == I_TOKEN ||
 		    it->kind == I_POLICY))
 			r = put_entry(w, it);
+	}
+	/* last: the versions, once the tokens they stand for are written */
+	for (i = 0; i < w->n && r == 0; i++) {
+		it = &w->it[i];
+		if (it->kind == I_TOKEN && !it->had && it->has &&
+		    token_live(&it->t1) && first_for_account(w, i))
+			r = quota_step(w, it->t1.account, &it->version);
 	}
 	if (r != 0) {
 		undo_all(w);
@@ -1056,6 +1234,12 @@ write_changes(struct control *ctl, struct op_ctx *c, int *wrote)
 		    r == SAT_E_CONFLICT ? "changed in the directory meanwhile" :
 		    "the directory %s did not take the change: nothing was "
 		    "changed", ctl->uris);
+	/* this copy holds the tokens it wrote, so it holds their version */
+	for (i = 0; r == 0 && i < w.n; i++)
+		if (w.it[i].version >= 0 &&
+		    (r = version_stage(c->st->store, w.it[i].t1.account,
+		    w.it[i].version, 1)) != 0)
+			r = op_fail(c, r, "store: %s", sat_strerror(r));
 	for (i = 0; i < w.n; i++)
 		item_free(&w.it[i]);
 	free(w.it);

@@ -19,6 +19,23 @@
  * assertion, so of two control hosts minting one name, one gets
  * alreadyExists, i.e. CONFLICT.
  *
+ * max_tokens_per_account holds across control hosts by the account
+ * entry's satokenLiveCount, a version every request that adds a live
+ * token to the account moves on by one, once its tokens are written, as
+ * a delete of the value this host's copy holds and an add of the next:
+ * atomic in the directory, and refused (CONFLICT, its writes taken
+ * back) when another control host moved it meanwhile.  A copy that
+ * holds version V holds every token added before V was written (each
+ * request writes its tokens before the version, and the follower
+ * applies them in the directory's order), so the quota was checked
+ * against all of them.  The follower keeps the version of each account
+ * it applied ("F:q:NAME", control_mint_version_applied), and a control
+ * host the one it wrote.  A copy holding none (a new account, a store
+ * from before versions) adds the first, which the directory refuses when
+ * it holds one.  A request that fails after moving one account's
+ * version on leaves it moved: the next mint into that account is
+ * CONFLICT until this host's follower applies it, which is safe.
+ *
  * The writes are synchronous, on the loop's thread, over one
  * connection of its own (the follower's search has the other). */
 #ifndef SATOKEND_CONTROL_H
@@ -39,6 +56,16 @@ void control_free(struct control *ctl);
 /* Runs fn (a mutating op's handler) for c as described above; returns
  * its result, or the directory's refusal with a message in c->msg. */
 int control_run(struct op_ctx *c, int (*fn)(struct op_ctx *));
+
+/* The follower: stages account's satokenLiveCount as the directory
+ * sent it (v < 0: none) into this copy ("F:q:NAME"), unless this host
+ * has written a later one itself (the directory's echo of an earlier
+ * request arriving after a later one); _forget, at the account's
+ * deletion. */
+struct store;
+int control_mint_version_applied(struct store *s, const char *account,
+    int64_t v);
+int control_mint_version_forget(struct store *s, const char *account);
 
 /* ---- what a control host changes by itself (issue 17) ----------------
  *

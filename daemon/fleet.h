@@ -17,7 +17,10 @@
  *                ("A"name, "G"name, "P", "T"id, "K", or "-" for entries
  *                that are not records); "" once it is gone
  *   "F:t"        the Unix seconds of the last contact with the directory
- *                (the modules read it for --max-offline) */
+ *                (the modules read it for --max-offline)
+ *   "F:q:NAME"   the account's satokenLiveCount, the version a control
+ *                host moves on (control.h): "V" as last applied, "Vw"
+ *                as this control host wrote it, not yet seen come back */
 #ifndef SATOKEND_FLEET_H
 #define SATOKEND_FLEET_H
 

@@ -77,6 +77,7 @@ struct fev {
 	int flag;
 	enum rkind rk;
 	struct sat_account a;
+	int64_t version;	/* R_ACCOUNT: satokenLiveCount; -1: none */
 	struct sat_group g;
 	struct sat_policy p;
 	struct sat_token t;
@@ -527,7 +528,11 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 	ev->rk = entry_kind(ld, e);
 	switch (ev->rk) {
 	case R_ACCOUNT:
-		r = decode_account(ld, e, &ev->a);
+		if ((r = decode_account(ld, e, &ev->a)) != 0)
+			break;
+		/* control.h: the version max_tokens_per_account is kept by */
+		if (ldapattr_i64(ld, e, "satokenLiveCount", 1, &ev->version) != 0)
+			ev->version = -1;
 		break;
 	case R_GROUP:
 		if ((r = ldapattr_str(ld, e, "satokenName", ev->g.name,
@@ -1208,10 +1213,13 @@ del_local(struct server *sv, const char *k)
 {
 	struct store *s = sv->st.store;
 	struct sat_policy none;
+	int r;
 
 	switch (k[0]) {
 	case 'A':
 		names_remove(&sv->st.accounts, k + 1);
+		if ((r = control_mint_version_forget(s, k + 1)) != 0)
+			return r;
 		return store_delete_account(s, k + 1);
 	case 'G':
 		names_remove(&sv->st.groups, k + 1);
@@ -1352,6 +1360,9 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		    sv->st.control, k, strlen(k)))) == 0 &&
 		    !names_contains(&sv->st.accounts, e->a.name))
 			r = names_insert(&sv->st.accounts, e->a.name);
+		if (r == 0)
+			r = control_mint_version_applied(s, e->a.name,
+			    e->version);
 		return r;
 	case R_GROUP:
 		if ((r = store_put_group(s, &e->g)) == 0 &&

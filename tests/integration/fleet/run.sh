@@ -3,5 +3,5 @@
 # Usage: bash tests/integration/fleet/run.sh [t_name...]
 here=$(cd "$(dirname "$0")" && pwd)
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(t_directory t_multiprovider t_sync t_follower t_control t_controlbg t_wait t_waitmp)
+[ ${#groups[@]} -gt 0 ] || groups=(t_directory t_multiprovider t_sync t_follower t_control t_controlbg t_quota t_wait t_waitmp)
 exec bash "$here/../../run-groups.sh" "$here" "${groups[@]}"

@@ -1,0 +1,111 @@
+#!/bin/bash
+# max_tokens_per_account across control hosts (issue 17): the sample
+# provider and two real satokends with directory_role = control, each
+# with max_tokens_per_account = 3, configured only through DESIGN's
+# directory keys.  What a user would notice: two control hosts minting
+# into one account at once never leave it more live tokens than the
+# limit, in the directory or on either host; the one refused says
+# QUOTA or CONFLICT and changed nothing; minting goes on once a token
+# is revoked.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hosts.sh"
+
+start_fleet_provider "control1 control2" "" || { finish; exit 1; }
+host_start control1 control "max_tokens_per_account = 3"
+host_start control2 control "max_tokens_per_account = 3"
+
+ready() { ctl control1 group create svc; }
+wait_for "control1: takes changes once it holds the fleet key" ready
+check "control1: the group on the policy" ctl control1 policy add svc
+check "control1: an account" ctl control1 account create q --group svc
+ready2() { ctl control2 account show q; }
+wait_for "control2: mirrors it" ready2
+
+# live TAG: the account's live (unrevoked, unexpired) token entries in
+# the directory
+live_in_dir() {
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+		"(&(objectClass=satokenToken)(satokenAccount=q)(!(satokenRevokedAt=*)))" 1.1 |
+		grep -c '^dn:'
+}
+live_on() {	# HOST: the account's active tokens as HOST lists them
+	ctl "$1" --json token list q | jq '[.items[] | select(.status == "active")] | length'
+}
+sees() {	# HOST N: HOST lists N active tokens of q
+	test "$(live_on "$1")" = "$2"
+}
+both_at() { sees control1 "$1" && sees control2 "$1"; }
+
+check "control1: a first token" ctl control1 token mint q --name a --ttl 1h
+check "control2: a second" ctl control2 token mint q --name b --ttl 1h
+wait_for "both hosts hold both" both_at 2
+
+# five rounds: at 2 of 3, both control hosts mint at once
+for round in 1 2 3 4 5; do
+	ctl control1 --json token mint q --name "r${round}x" --ttl 1h >"$T/x.$round" 2>&1 &
+	a=$!
+	ctl control2 --json token mint q --name "r${round}y" --ttl 1h >"$T/y.$round" 2>&1 &
+	b=$!
+	wait $a
+	ra=$?
+	wait $b
+	rb=$?
+	n=$(live_in_dir)
+	if [ "$n" -le 3 ] && { [ $ra != 0 ] || [ $rb != 0 ]; }; then
+		pass
+	else
+		fail "round $round: exits $ra and $rb, $n live tokens in the directory (at most 3)"
+	fi
+	# a refusal: QUOTA (exit 6) or CONFLICT (exit 5), nothing else
+	for rc in $ra $rb; do
+		case $rc in 0|5|6) ;; *) fail "round $round: exit $rc: $(cat "$T/x.$round" "$T/y.$round")" ;; esac
+	done
+	# back to 2: revoke what this round minted, once both hosts see it
+	for f in "$T/x.$round" "$T/y.$round"; do
+		id=$(jq -r '.id // empty' "$f" 2>/dev/null)
+		[ -z "$id" ] || ctl control1 token revoke "$id" >/dev/null ||
+			fail "round $round: revoke $id"
+	done
+	wait_for "round $round: both hosts back at 2 live tokens" both_at 2
+done
+check "the directory holds 2 live tokens of q after the rounds" test "$(live_in_dir)" = 2
+
+# to the limit, then over it on either host
+check "control2: the third token" ctl control2 token mint q --name c --ttl 1h
+wait_for "control1: holds it" sees control1 3
+expect_rc "control1: a fourth is QUOTA (exit 6)" 6 ctl control1 token mint q --name d --ttl 1h
+expect_rc "control2: ...and there too" 6 ctl control2 token mint q --name d --ttl 1h
+check "control1: revoke c" ctl control1 token revoke "$(ctl control1 --json token list q | jq -r '.items[] | select(.name == "c") | .id')"
+wait_for "control2: once it holds the revocation, a mint goes through" \
+	ctl control2 token mint q --name d --ttl 1h
+check "  ...3 live in the directory" test "$(live_in_dir)" = 3
+
+# one control host minting into one account again and again, each token
+# revoked at once: every mint goes through, however far behind the
+# directory's echo of the one before is
+check "control1: an account for a script" ctl control1 account create seq --group svc
+ok=0
+for i in $(seq 1 12); do
+	id=$(ctl control1 --json token mint seq --name "s$i" --ttl 1h | jq -r .id) &&
+		ctl control1 token revoke "$id" >/dev/null && ok=$((ok + 1))
+done
+check "control1: 12 mint-and-revoke in a row, none refused" test "$ok" = 12
+
+# several clients of one control host minting into fresh accounts at
+# once, up to the limit: none is refused (the host's own earlier
+# versions, echoed back late, do not count against it)
+for a in p1 p2 p3 p4; do
+	ctl control1 account create "$a" --group svc >/dev/null || fail "account $a"
+done
+pids=()
+for a in p1 p2 p3 p4; do
+	for n in 1 2 3; do
+		ctl control1 token mint "$a" --name "t$n" --ttl 1h >/dev/null 2>"$T/par.$a.$n" &
+		pids+=($!)
+	done
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+check "control1: 12 concurrent mints into 4 accounts of 3, none refused ($(cat "$T"/par.* | sort | uniq -c | head -3))" test "$bad" = 0
+
+finish
