@@ -20,7 +20,9 @@
  *                (the modules read it for --max-offline)
  *   "F:q:NAME"   the account's satokenLiveCount, the version a control
  *                host moves on (control.h): "V" as last applied, "Vw"
- *                as this control host wrote it, not yet seen come back */
+ *                as this control host wrote it, not yet seen come back
+ *   "F:qv"       present once a full refresh brought every account's
+ *                version (a copy from before versions is refreshed) */
 #ifndef SATOKEND_FLEET_H
 #define SATOKEND_FLEET_H
 

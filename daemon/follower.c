@@ -96,6 +96,10 @@ struct fbatch {
 	struct fbatch *next;
 };
 
+/* in the store once a full refresh has brought every account's version
+ * (versions_put) */
+#define VERSIONS_KEPT_KEY	"F:qv"
+
 /* string -> string (or a set: value NULL), open addressing */
 struct smap {
 	char **k, **v;
@@ -145,6 +149,9 @@ struct fleet {
 	struct smap seen;		/* local keys a refresh reported */
 	struct smap unknown;		/* uuids reported present, not yet
 					 * sent whole (value non-NULL) */
+	struct smap versions;		/* account -> its version, from a
+					 * refresh not ended (versions_put) */
+	int versions_kept;		/* the store has VERSIONS_KEPT_KEY */
 	int refreshing, full;
 	uint8_t *cookie;		/* held until the refresh ends */
 	size_t cookie_len;
@@ -1360,9 +1367,6 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		    sv->st.control, k, strlen(k)))) == 0 &&
 		    !names_contains(&sv->st.accounts, e->a.name))
 			r = names_insert(&sv->st.accounts, e->a.name);
-		if (r == 0)
-			r = control_mint_version_applied(s, e->a.name,
-			    e->version);
 		return r;
 	case R_GROUP:
 		if ((r = store_put_group(s, &e->g)) == 0 &&
@@ -1466,6 +1470,11 @@ map_load_cb(void *arg, const void *key, size_t klen, const void *val,
 	struct fleet_host h;
 	long long lc;
 
+	if (klen == strlen(VERSIONS_KEPT_KEY) &&
+	    memcmp(key, VERSIONS_KEPT_KEY, klen) == 0) {
+		f->versions_kept = 1;
+		return 0;
+	}
 	if (klen == 3 && memcmp(key, "F:c", 3) == 0) {
 		free(f->resume.bv_val);
 		if ((f->resume.bv_val = malloc(vlen + 1)) == NULL)
@@ -1596,6 +1605,46 @@ unknown_left(struct fleet *f, uint64_t gen)
 	return r;
 }
 
+/* An account entry's version (control.h): a copy holds version V only
+ * once it holds every token written before V.  The persist phase sends
+ * changes in the directory's order, but a refresh sends entries in its
+ * own, the account often before tokens written after it was created:
+ * until the refresh ends, the copy holds no version (a control host's
+ * mint is then CONFLICT), and the refresh's take effect at its end.
+ * A copy kept by a satokend from before versions has none, and would
+ * have none until each account changed again: VERSIONS_KEPT_KEY, set
+ * by a full refresh, is missing from it, and it is refreshed whole. */
+static int
+versions_put(struct server *sv, struct fleet *f, const struct fev *e)
+{
+	char v[24];
+	int r;
+
+	if (!f->refreshing)
+		return control_mint_version_applied(sv->st.store, e->a.name,
+		    e->version);
+	snprintf(v, sizeof(v), "%lld", (long long)e->version);
+	if ((r = control_mint_version_forget(sv->st.store, e->a.name)) != 0)
+		return r;
+	return smap_put(&f->versions, e->a.name, v);
+}
+
+static int
+versions_end(struct server *sv, struct fleet *f)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < f->versions.cap && r == 0; i++)
+		if (f->versions.k[i] != NULL && f->versions.v[i] != NULL &&
+		    names_contains(&sv->st.accounts, f->versions.k[i]))
+			r = control_mint_version_applied(sv->st.store,
+			    f->versions.k[i], strtoll(f->versions.v[i], NULL,
+			    10));
+	smap_free(&f->versions);
+	return r;
+}
+
 /* The one place the follower writes the store: stages one batch and
  * commits it (twice when a present phase ends: the sweep reads what is
  * applied).  The cookie goes with the changes it covers. */
@@ -1617,6 +1666,7 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 		case E_BEGIN:
 			smap_free(&f->seen);
 			smap_free(&f->unknown);
+			smap_free(&f->versions);
 			f->refreshing = 1;
 			f->full = e->flag;
 			f->have_cookie = 0;
@@ -1631,6 +1681,8 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 				r = del_local(sv, old);
 			if (r == 0)
 				r = put_local(sv, e, key_changed);
+			if (r == 0 && e->rk == R_ACCOUNT)
+				r = versions_put(sv, f, e);
 			f->changed |= is_record(lk) ||
 			    (found && old != NULL && is_record(old));
 			if (r == 0 && !f->refreshing && is_record(lk) &&
@@ -1681,6 +1733,11 @@ fleet_apply_batch(struct server *sv, struct fleet *f, struct fbatch *b,
 			sweep = f->full || e->flag;
 			f->refreshing = 0;
 			r = unknown_left(f, b->gen);
+			if (r == 0)
+				r = versions_end(sv, f);
+			if (r == 0 && f->full)
+				r = store_stage_raw(s, VERSIONS_KEPT_KEY,
+				    strlen(VERSIONS_KEPT_KEY), "1", 1);
 			break;
 		}
 		if (r == 0 && sweep) {
@@ -1734,6 +1791,7 @@ failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
 	smap_free(&f->map);
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
+	smap_free(&f->versions);
 	f->view.n = 0;
 	f->refreshing = 0;
 	f->have_cookie = 0;
@@ -1843,6 +1901,7 @@ fleet_free(struct fleet *f)
 	smap_free(&f->map);
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
+	smap_free(&f->versions);
 	free(f->view.hosts);
 	free(f->uout);
 	free(f->uw);
@@ -1919,6 +1978,13 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		snprintf(err, errlen, "store: cannot read the fleet state: %s",
 		    sat_strerror(r));
 		goto out;
+	}
+	if (!f->versions_kept && f->resume.bv_len > 0) {
+		dlog(LOG_NOTICE, "directory: the local copy predates account "
+		    "versions (max_tokens_per_account across control hosts): "
+		    "a full refresh");
+		free(f->resume.bv_val);
+		memset(&f->resume, 0, sizeof(f->resume));
 	}
 	if (pthread_create(&f->th, NULL, fleet_main, f) != 0) {
 		snprintf(err, errlen, "cannot start the follower thread");

@@ -20,9 +20,11 @@ $(FLEETTOK): $(B)/$(FLEETT_DIR)/fleettok.o $(LIBCOMMON)
 # t_follower: a provider and two satokend followers, logins through the
 # real PAM module (pamtester under pam_wrapper) on each
 .PHONY: check-fleet
-check-fleet: $(SYNCWATCH) $(FLEETTOK) $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE)
+check-fleet: $(SYNCWATCH) $(FLEETTOK) $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE) \
+		$(SATFIX)
 	@echo "== fleet: the directory side (slapd with etc/ldap/) and followers"
 	@env SYNCWATCH=$(SYNCWATCH) FLEETTOK=$(CURDIR)/$(FLEETTOK) \
+		SATFIX=$(CURDIR)/$(SATFIX) \
 		SATOKEND=$(CURDIR)/$(SATOKEND) SATOKENCTL=$(CURDIR)/$(SATOKENCTL) \
 		PAM_MODULE=$(CURDIR)/$(PAM_MODULE) PAMT_PRELOAD="$(PAMT_PRELOAD)" \
 		bash $(FLEETT_DIR)/run.sh

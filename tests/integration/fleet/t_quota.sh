@@ -91,6 +91,20 @@ for i in $(seq 1 12); do
 done
 check "control1: 12 mint-and-revoke in a row, none refused" test "$ok" = 12
 
+# a copy kept by a satokend from before versions: it has no version of
+# any account and no "F:qv".  Started, it is refreshed whole and mints
+# go on; without that, every mint into seq would be CONFLICT until the
+# account changed again.
+host_stop control2
+{ "$SATFIX" "$T/control2/satoken.db" delete-key F:qv &&
+	"$SATFIX" "$T/control2/satoken.db" delete-key F:q:seq; } >/dev/null ||
+	fail "satfix: the versions out of control2's store"
+host_start control2 control
+check "control2: logs that it refreshes whole" \
+	grep -q "predates account versions" "$T/control2/satokend.log"
+wait_for "control2: mints into seq once refreshed" \
+	ctl control2 token mint seq --name after --ttl 1h
+
 # several clients of one control host minting into fresh accounts at
 # once, up to the limit: none is refused (the host's own earlier
 # versions, echoed back late, do not count against it)
