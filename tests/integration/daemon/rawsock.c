@@ -250,8 +250,8 @@ pump(const char *path, int n)
 {
 	char line[4096], out[PUMP_WINDOW * sizeof(line)], buf[65536];
 	long ok = 0, thr = 0, other = 0;
-	struct pumped *cs;
-	struct pollfd *p;
+	struct pumped *cs = NULL;
+	struct pollfd *p = NULL;
 	size_t len, k;
 	double end = 0;
 	int i, w, busy, said = 0;
@@ -259,13 +259,18 @@ pump(const char *path, int n)
 
 	if (fgets(line, sizeof(line), stdin) == NULL || n <= 0 ||
 	    (cs = calloc((size_t)n, sizeof(*cs))) == NULL ||
-	    (p = calloc((size_t)n, sizeof(*p))) == NULL)
+	    (p = calloc((size_t)n, sizeof(*p))) == NULL) {
+		free(cs);
 		return 2;
+	}
 	len = strlen(line);
 	signal(SIGTERM, on_term);
 	for (i = 0; i < n; i++)
-		if ((cs[i].fd = dial(path)) < 0)
+		if ((cs[i].fd = dial(path)) < 0) {
+			free(p);
+			free(cs);
 			return 1;
+		}
 	for (;;) {
 		if (pump_stop && end == 0)
 			end = now() + 20;
@@ -319,6 +324,8 @@ pump(const char *path, int n)
 	}
 	printf("ok %ld throttled %ld other %ld\n", ok, thr, other);
 	fflush(stdout);
+	free(p);
+	free(cs);
 	return 0;
 }
 
