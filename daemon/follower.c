@@ -137,6 +137,7 @@ struct fleet {
 	struct usage_report *uw;	/* being written, a slice a step */
 	size_t uw_n, uw_next;
 	int backoff_max_ms;
+	int delay_ms;			/* tests: each batch handed late */
 	unsigned unreached;		/* connection attempts failed in a row */
 	int64_t unreached_ms;		/* since */
 	_Atomic uint64_t gen;		/* the search going on */
@@ -334,6 +335,8 @@ flush(struct fleet *f)
 
 	if (f->cur == NULL)
 		return;
+	if (f->delay_ms > 0)
+		nap_ms(f->delay_ms);
 	pthread_mutex_lock(&f->mu);
 	/* the loop applies them in order; wait while it is far behind
 	 * (the search's messages wait in the socket meanwhile) */
@@ -1941,6 +1944,9 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 	if ((knob = getenv("SATOKEND_FLEET_CONTACT_MS")) != NULL &&
 	    atoi(knob) >= 1000)
 		f->contact_every_s = atoi(knob) / 1000;
+	if ((knob = getenv("SATOKEND_FLEET_DELAY_MS")) != NULL &&
+	    atoi(knob) > 0 && atoi(knob) <= 10000)
+		f->delay_ms = atoi(knob);
 	if ((knob = getenv("SATOKEND_FLEET_USAGE_MS")) != NULL &&
 	    atoi(knob) >= HOST_WRITE_MS)
 		f->usage_ms = atoi(knob);

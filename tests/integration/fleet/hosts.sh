@@ -91,6 +91,7 @@ host_start() {
 		>"$d/pam.d/other"
 	SATOKEND_FLEET_BACKOFF_MS=200 \
 		SATOKEND_FLEET_HEARTBEAT_MS=${HEARTBEAT_MS:-600000} \
+		SATOKEND_FLEET_DELAY_MS=${FLEET_DELAY_MS:-0} \
 		"$SATOKEND" --foreground \
 		--config "$d/satoken.conf" 2>>"$d/satokend.log" &
 	eval "PID_$n=$!"
