@@ -1610,10 +1610,12 @@ unknown_left(struct fleet *f, uint64_t gen)
 
 /* An account entry's version (control.h): a copy holds version V only
  * once it holds every token written before V.  The persist phase sends
- * changes in the directory's order, but a refresh sends entries in its
- * own, the account often before tokens written after it was created:
- * until the refresh ends, the copy holds no version (a control host's
- * mint is then CONFLICT), and the refresh's take effect at its end.
+ * changes in the directory's order; a refresh sends entries in its own.
+ * Debian's back-mdb walks the tree, and ou=tokens happens to come before
+ * ou=accounts, so the tokens arrive first there; nothing promises that
+ * of another backend or layout.  So until the refresh ends the copy
+ * holds no version (a control host's mint is then CONFLICT), and the
+ * refresh's take effect at its end.
  * A copy kept by a satokend from before versions has none, and would
  * have none until each account changed again: VERSIONS_KEPT_KEY, set
  * by a full refresh, is missing from it, and it is refreshed whole. */
