@@ -1003,7 +1003,7 @@ version_decode(const void *val, size_t vlen, int64_t *v, int *own)
 	errno = 0;
 	x = strtoll(buf, &end, 10);
 	*own = *end == 'w';
-	if (errno != 0 || end == buf || *(end + *own) != '\0' || x < 1 ||
+	if (errno != 0 || end == buf || *(end + *own) != '\0' || x < 0 ||
 	    x == INT64_MAX)
 		return SAT_E_MALFORMED;
 	*v = x;

@@ -91,6 +91,17 @@ for i in $(seq 1 12); do
 done
 check "control1: 12 mint-and-revoke in a row, none refused" test "$ok" = 12
 
+# an account whose satokenLiveCount an admin set to 0 (as an increment
+# scheme would start it): its version is 0, and mints go on from it
+check "control1: an account for a hand-set count" ctl control1 account create zero --group svc
+printf 'dn: satokenName=zero,ou=accounts,%s\nchangetype: modify\nreplace: satokenLiveCount\nsatokenLiveCount: 0\n-\n' "$SUB" |
+	as_root prov ldapmodify >/dev/null || fail "satokenLiveCount 0 by hand"
+wait_for "control2: mints into it once it holds the 0" \
+	ctl control2 token mint zero --name z --ttl 1h
+check "  ...the directory's version moved on to 1" test "$(as_root prov ldapsearch -LLL \
+	-b "satokenName=zero,ou=accounts,$SUB" -s base satokenLiveCount |
+	sed -n 's/^satokenLiveCount: //p')" = 1
+
 # a copy kept by a satokend from before versions: it has no version of
 # any account and no "F:qv".  Started, it is refreshed whole and mints
 # go on; without that, every mint into seq would be CONFLICT until the
