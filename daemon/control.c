@@ -1111,10 +1111,12 @@ quota_step(struct wctx *w, const char *account, int64_t *ret)
 	 * single value added to) */
 	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
 	    rc == LDAP_CONSTRAINT_VIOLATION)
-		return op_fail(w->c, SAT_E_CONFLICT, "another control host "
-		    "changed service account %s's tokens meanwhile "
-		    "(max_tokens_per_account holds across control hosts): "
-		    "nothing was changed; try again", account);
+		return op_fail(w->c, SAT_E_CONFLICT, "service account %s's "
+		    "tokens changed in the directory since this host last "
+		    "caught up (another control host minted into it, or this "
+		    "host is still catching up; max_tokens_per_account holds "
+		    "across control hosts): nothing was changed; try again",
+		    account);
 	if ((r = ldap_r(ctl, rc)) != 0)
 		return r;
 	*ret = v < 0 ? 1 : v + 1;

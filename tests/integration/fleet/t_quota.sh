@@ -60,6 +60,12 @@ for round in 1 2 3 4 5; do
 	for rc in $ra $rb; do
 		case $rc in 0|5|6) ;; *) fail "round $round: exit $rc: $(cat "$T/x.$round" "$T/y.$round")" ;; esac
 	done
+	# a CONFLICT says why and what to do
+	for f in "$T/x.$round" "$T/y.$round"; do
+		if grep -q CONFLICT "$f" && ! grep -q "another control host minted into it.*try again" "$f"; then
+			fail "round $round: the CONFLICT does not say why: $(cat "$f")"
+		fi
+	done
 	# back to 2: revoke what this round minted, once both hosts see it
 	for f in "$T/x.$round" "$T/y.$round"; do
 		id=$(jq -r '.id // empty' "$f" 2>/dev/null)
