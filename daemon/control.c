@@ -1,7 +1,6 @@
 /* satokend: a control host writes its changes to the directory
  * (control.h says when and why).  The entries are exactly what
  * follower.c decodes: the same attributes, the same forms. */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "err.h"
 #include "ldapconn.h"
 #include "mem.h"
+#include "num.h"
 #include "role.h"
 #include "satokend.h"
 #include "store_batch.h"
@@ -993,20 +993,18 @@ version_key(const char *account, char *k)
 static int
 version_decode(const void *val, size_t vlen, int64_t *v, int *own)
 {
-	char buf[24], *end;
-	long long x;
+	char buf[24];
+	uint64_t x;
 
 	if (vlen == 0 || vlen >= sizeof(buf))
 		return SAT_E_MALFORMED;
 	memcpy(buf, val, vlen);
 	buf[vlen] = '\0';
-	errno = 0;
-	x = strtoll(buf, &end, 10);
-	*own = *end == 'w';
-	if (errno != 0 || end == buf || *(end + *own) != '\0' || x < 0 ||
-	    x == INT64_MAX)
+	if ((*own = buf[vlen - 1] == 'w'))
+		buf[vlen - 1] = '\0';
+	if (parse_u64(buf, 0, INT64_MAX - 1, &x) != 0)
 		return SAT_E_MALFORMED;
-	*v = x;
+	*v = (int64_t)x;
 	return 0;
 }
 
@@ -1123,21 +1121,25 @@ quota_step(struct wctx *w, const char *account, int64_t *ret)
 	return 0;
 }
 
+/* A token the request adds live: what moves its account's version. */
+static int
+adds_live_token(const struct item *it)
+{
+	return it->kind == I_TOKEN && !it->had && it->has &&
+	    token_live(&it->t1);
+}
+
 /* 1 for the first new live token of its account in the request: one
  * version step per account and request. */
 static int
 first_for_account(const struct wctx *w, size_t i)
 {
-	const struct item *a = &w->it[i], *b;
 	size_t j;
 
-	for (j = 0; j < i; j++) {
-		b = &w->it[j];
-		if (b->kind == I_TOKEN && !b->had && b->has &&
-		    token_live(&b->t1) &&
-		    strcmp(b->t1.account, a->t1.account) == 0)
+	for (j = 0; j < i; j++)
+		if (adds_live_token(&w->it[j]) &&
+		    strcmp(w->it[j].t1.account, w->it[i].t1.account) == 0)
 			return 0;
-	}
 	return 1;
 }
 
@@ -1175,8 +1177,7 @@ write_all(struct wctx *w)
 	/* last: the versions, once the tokens they stand for are written */
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
-		if (it->kind == I_TOKEN && !it->had && it->has &&
-		    token_live(&it->t1) && first_for_account(w, i))
+		if (adds_live_token(it) && first_for_account(w, i))
 			r = quota_step(w, it->t1.account, &it->version);
 	}
 	if (r != 0) {

@@ -24,6 +24,7 @@
 #include "ldapattr.h"
 #include "ldapconn.h"
 #include "mem.h"
+#include "num.h"
 #include "role.h"
 #include "satokend.h"
 #include "store_batch.h"
@@ -1628,7 +1629,10 @@ versions_put(struct server *sv, struct fleet *f, const struct fev *e)
 	if (!f->refreshing)
 		return control_mint_version_applied(sv->st.store, e->a.name,
 		    e->version);
-	snprintf(v, sizeof(v), "%lld", (long long)e->version);
+	/* "" for none */
+	v[0] = '\0';
+	if (e->version >= 0)
+		snprintf(v, sizeof(v), "%lld", (long long)e->version);
 	if ((r = control_mint_version_forget(sv->st.store, e->a.name)) != 0)
 		return r;
 	return smap_put(&f->versions, e->a.name, v);
@@ -1637,15 +1641,18 @@ versions_put(struct server *sv, struct fleet *f, const struct fev *e)
 static int
 versions_end(struct server *sv, struct fleet *f)
 {
+	uint64_t v;
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < f->versions.cap && r == 0; i++)
-		if (f->versions.k[i] != NULL && f->versions.v[i] != NULL &&
-		    names_contains(&sv->st.accounts, f->versions.k[i]))
-			r = control_mint_version_applied(sv->st.store,
-			    f->versions.k[i], strtoll(f->versions.v[i], NULL,
-			    10));
+	for (i = 0; i < f->versions.cap && r == 0; i++) {
+		if (f->versions.k[i] == NULL || f->versions.v[i] == NULL ||
+		    !names_contains(&sv->st.accounts, f->versions.k[i]))
+			continue;
+		r = control_mint_version_applied(sv->st.store,
+		    f->versions.k[i], parse_u64(f->versions.v[i], 0,
+		    INT64_MAX - 1, &v) == 0 ? (int64_t)v : -1);
+	}
 	smap_free(&f->versions);
 	return r;
 }

@@ -35,6 +35,16 @@ sees() {	# HOST N: HOST lists N active tokens of q
 	test "$(live_on "$1")" = "$2"
 }
 both_at() { sees control1 "$1" && sees control2 "$1"; }
+# mint_revoke HOST ACCOUNT N: N mints into ACCOUNT on HOST, one after
+# the other, each revoked at once; prints how many went through
+mint_revoke() {
+	local i id ok=0
+	for i in $(seq 1 "$3"); do
+		id=$(ctl "$1" --json token mint "$2" --name "$2$i" --ttl 1h | jq -r .id) &&
+			ctl "$1" token revoke "$id" >/dev/null && ok=$((ok + 1))
+	done
+	echo "$ok"
+}
 
 check "control1: a first token" ctl control1 token mint q --name a --ttl 1h
 check "control2: a second" ctl control2 token mint q --name b --ttl 1h
@@ -90,12 +100,8 @@ check "  ...3 live in the directory" test "$(live_in_dir)" = 3
 # revoked at once: every mint goes through, however far behind the
 # directory's echo of the one before is
 check "control1: an account for a script" ctl control1 account create seq --group svc
-ok=0
-for i in $(seq 1 12); do
-	id=$(ctl control1 --json token mint seq --name "s$i" --ttl 1h | jq -r .id) &&
-		ctl control1 token revoke "$id" >/dev/null && ok=$((ok + 1))
-done
-check "control1: 12 mint-and-revoke in a row, none refused" test "$ok" = 12
+check "control1: 12 mint-and-revoke in a row, none refused" \
+	test "$(mint_revoke control1 seq 12)" = 12
 
 # an account whose satokenLiveCount an admin set to 0 (as an increment
 # scheme would start it): its version is 0, and mints go on from it
@@ -148,11 +154,7 @@ check "control1: 12 concurrent mints into 4 accounts of 3, none refused ($(cat "
 host_stop control1
 FLEET_DELAY_MS=300 host_start control1 control
 check "control1 (slowed): an account" ctl control1 account create burst --group svc
-ok=0
-for i in $(seq 1 16); do
-	id=$(ctl control1 --json token mint burst --name "b$i" --ttl 1h | jq -r .id) &&
-		ctl control1 token revoke "$id" >/dev/null && ok=$((ok + 1))
-done
-check "control1 (slowed): 16 mint-and-revoke while the echoes lag, none refused" test "$ok" = 16
+check "control1 (slowed): 16 mint-and-revoke while the echoes lag, none refused" \
+	test "$(mint_revoke control1 burst 16)" = 16
 
 finish
