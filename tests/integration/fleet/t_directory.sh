@@ -116,6 +116,16 @@ check "quota: the second" incr
 expect_rc "quota: a third past the limit fails its assertion" 122 incr
 count=$(as_host "$P" control1 ldapsearch -LLL -b "satokenName=ci,ou=accounts,$SUB" -s base satokenLiveCount | sed -n 's/^satokenLiveCount: //p')
 if [ "$count" = 2 ]; then pass; else fail "live count is '$count' after two increments and one refusal, expected 2"; fi
+expect_rc "a follower cannot move an account's version (satokenLiveCount)" 50 \
+	as_host "$P" follower1 ldapmodify <<-EOF
+	dn: satokenName=ci,ou=accounts,$SUB
+	changetype: modify
+	delete: satokenLiveCount
+	satokenLiveCount: 2
+	-
+	add: satokenLiveCount
+	satokenLiveCount: 3
+EOF
 expect_rc "a control host cannot change the key" 50 \
 	as_host "$P" control1 ldapmodify <<-EOF
 	dn: cn=key,$SUB
