@@ -36,6 +36,30 @@ parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+int
+parse_x64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i, n = s != NULL ? strlen(s) : 0;
+	int d;
+
+	if (n == 0 || n > 16)
+		return SAT_E_INVALID;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return SAT_E_INVALID;
+		v = v << 4 | (uint64_t)d;
+	}
+	*ret = v;
+	return 0;
+}
+
 static uint64_t
 unit_seconds(char c)
 {

@@ -10,6 +10,10 @@
  * leading zeros beyond "0" itself.  SAT_E_INVALID otherwise. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
+/* A 64-bit number as 1 to 16 hex digits (either case), no prefix, no
+ * sign, no space.  SAT_E_INVALID otherwise. */
+int parse_x64(const char *s, uint64_t *ret);
+
 /* A duration in seconds within [min, max]: plain seconds, or parts
  * NUMBER UNIT with units s m h d w, largest first, each once ("45s",
  * "1h30m", "2w3d").  An empty part, a unit out of order, a trailing bare

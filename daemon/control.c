@@ -787,8 +787,8 @@ static int
 live_stale(struct wctx *w, const char *dn)
 {
 	struct control *ctl = w->ctl;
-	char id[TOKEN_ID_LEN + 1], tdn[DN_MAX], v[24], filter[64], *end;
-	long long exp;
+	char id[TOKEN_ID_LEN + 1], tdn[DN_MAX], v[24], filter[64];
+	uint64_t exp;
 	int r;
 
 	if ((r = read_attr(ctl, dn, "satokenTokenId", id, sizeof(id))) != 0)
@@ -811,8 +811,8 @@ live_stale(struct wctx *w, const char *dn)
 			return 0;
 		goto stale;
 	}
-	exp = strtoll(v, &end, 10);
-	if (*end != '\0' || exp > w->c->st->now)
+	if (parse_u64(v, 0, INT64_MAX, &exp) != 0 ||
+	    (int64_t)exp > w->c->st->now)
 		return 0;
 stale:
 	snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", id);

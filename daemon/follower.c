@@ -2,6 +2,7 @@
  * says how the thread and the loop share the work). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -426,7 +427,7 @@ entry_kind(LDAP *ld, LDAPMessage *e)
 static int
 decode_account(LDAP *ld, LDAPMessage *e, struct sat_account *a)
 {
-	char buf[64], *end;
+	char buf[64];
 	enum sat_role role;
 	int64_t v;
 	int r;
@@ -439,9 +440,7 @@ decode_account(LDAP *ld, LDAPMessage *e, struct sat_account *a)
 	a->role = role;
 	if ((r = ldapattr_str(ld, e, "satokenSerial", buf, sizeof(buf))) != 0)
 		return SAT_E_INVALID;
-	errno = 0;
-	a->serial = strtoull(buf, &end, 16);
-	if (errno != 0 || end == buf || *end != '\0' || a->serial == 0)
+	if (parse_x64(buf, &a->serial) != 0 || a->serial == 0)
 		return SAT_E_INVALID;
 	if ((r = ldapattr_bool(ld, e, "satokenEnabled", &a->enabled)) ||
 	    (r = ldapattr_i64(ld, e, "satokenCreatedAt", 1, &a->created_at)) ||
@@ -1920,12 +1919,23 @@ fleet_free(struct fleet *f)
 	free(f);
 }
 
+
+/* An environment knob in milliseconds within [min, max]; dflt when it
+ * is unset or out of range. */
+static int
+knob_ms(const char *name, uint64_t min, uint64_t max, int dflt)
+{
+	const char *knob = getenv(name);
+	uint64_t v;
+
+	return knob != NULL && parse_u64(knob, min, max, &v) == 0 ?
+	    (int)v : dflt;
+}
 int
 fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 {
 	const struct sat_config *c = &sv->cfg;
 	struct fleet *f;
-	const char *knob;
 	char sub[1200], hdn[1500], host[256];
 	int r;
 
@@ -1940,27 +1950,16 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 	 * control hosts need them (fleet status, --wait). */
 	f->filter = c->directory_role == SAT_FLEET_CONTROL ?
 	    "(objectClass=*)" : "(!(objectClass=satokenHost))";
-	f->backoff_max_ms = BACKOFF_MAX_MS;
-	if ((knob = getenv("SATOKEND_FLEET_BACKOFF_MS")) != NULL &&
-	    atoi(knob) >= BACKOFF_MIN_MS)
-		f->backoff_max_ms = atoi(knob);
-	if ((knob = getenv("SATOKEND_FLEET_HEARTBEAT_MS")) != NULL &&
-	    atoi(knob) >= HOST_WRITE_MS)
-		f->heartbeat_ms = atoi(knob);
-	else
-		f->heartbeat_ms = HEARTBEAT_MS;
-	f->contact_every_s = CONTACT_WRITE_MS / 1000;
-	if ((knob = getenv("SATOKEND_FLEET_CONTACT_MS")) != NULL &&
-	    atoi(knob) >= 1000)
-		f->contact_every_s = atoi(knob) / 1000;
-	if ((knob = getenv("SATOKEND_FLEET_DELAY_MS")) != NULL &&
-	    atoi(knob) > 0 && atoi(knob) <= 10000)
-		f->delay_ms = atoi(knob);
-	if ((knob = getenv("SATOKEND_FLEET_USAGE_MS")) != NULL &&
-	    atoi(knob) >= HOST_WRITE_MS)
-		f->usage_ms = atoi(knob);
-	else
-		f->usage_ms = USAGE_WRITE_MS;
+	/* test knobs (tests/integration/fleet/hosts.sh) */
+	f->backoff_max_ms = knob_ms("SATOKEND_FLEET_BACKOFF_MS",
+	    BACKOFF_MIN_MS, INT_MAX, BACKOFF_MAX_MS);
+	f->heartbeat_ms = knob_ms("SATOKEND_FLEET_HEARTBEAT_MS",
+	    HOST_WRITE_MS, INT_MAX, HEARTBEAT_MS);
+	f->contact_every_s = knob_ms("SATOKEND_FLEET_CONTACT_MS", 1000,
+	    INT_MAX, CONTACT_WRITE_MS) / 1000;
+	f->delay_ms = knob_ms("SATOKEND_FLEET_DELAY_MS", 1, 10000, 0);
+	f->usage_ms = knob_ms("SATOKEND_FLEET_USAGE_MS", HOST_WRITE_MS,
+	    INT_MAX, USAGE_WRITE_MS);
 	if (c->host_name != NULL)
 		snprintf(host, sizeof(host), "%s", c->host_name);
 	else if (gethostname(host, sizeof(host)) != 0)

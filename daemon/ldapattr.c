@@ -1,5 +1,5 @@
 /* satokend: reading one attribute of a directory entry (ldapattr.h). */
-#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +8,7 @@
 #include "err.h"
 #include "ldapattr.h"
 #include "mem.h"
+#include "num.h"
 
 int
 ldapattr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t cap)
@@ -46,8 +47,8 @@ int
 ldapattr_i64(LDAP *ld, LDAPMessage *e, const char *attr, int required,
     int64_t *ret)
 {
-	char buf[24], *end;
-	long long v;
+	char buf[24];
+	uint64_t v;
 	int r;
 
 	*ret = 0;
@@ -55,11 +56,9 @@ ldapattr_i64(LDAP *ld, LDAPMessage *e, const char *attr, int required,
 		return required ? SAT_E_INVALID : 0;
 	if (r != 0)
 		return r;
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != '\0' || v < 0)
+	if (parse_u64(buf, 0, INT64_MAX, &v) != 0)
 		return SAT_E_INVALID;
-	*ret = v;
+	*ret = (int64_t)v;
 	return 0;
 }
 

@@ -26,6 +26,26 @@ test_u64(void **state)
 }
 
 static void
+test_x64(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(parse_x64("0", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(parse_x64("1f2E", &v), 0);
+	assert_true(v == 0x1f2e);
+	assert_int_equal(parse_x64("ffffffffffffffff", &v), 0);
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	for (const char **s = (const char *[]){ "", "-1", "+1", " 1", "1 ",
+	    "0x10", "g", "10000000000000000", NULL }; *s != NULL; s++)
+		assert_int_equal(parse_x64(*s, &v), SAT_E_INVALID);
+	assert_true(v == 7);	/* untouched on error */
+	assert_int_equal(parse_x64(NULL, &v), SAT_E_INVALID);
+}
+
+static void
 test_duration(void **state)
 {
 	uint64_t v;
@@ -118,6 +138,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_x64),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_bool),
