@@ -989,87 +989,133 @@ version_key(const char *account, char *k)
 	return n < 0 || (size_t)n >= MINT_VERSION_KEY_MAX ? -1 : n;
 }
 
-/* val as "V" or "Vw": 0 with *v and *own, or SAT_E_MALFORMED. */
+/* An account's version as this copy keeps it: the directory's value of
+ * satokenLiveCount as sent (an INTEGER: a sign and digits), then 'w'
+ * when this host wrote it.  A value that is no version (negative, too
+ * large: set by hand) is kept too, so that the next step deletes
+ * exactly it rather than fail against it for ever. */
+struct version {
+	char raw[CONTROL_VERSION_MAX + 1];	/* "": none */
+	int64_t v;	/* raw's version; -1: none, or raw is not one */
+	int own;	/* this host wrote it */
+};
+
 static int
-version_decode(const void *val, size_t vlen, int64_t *v, int *own)
+version_raw_ok(const char *raw)
 {
-	char buf[24];
+	size_t n = strlen(raw), i = raw[0] == '-';
+
+	if (n == 0 || n > CONTROL_VERSION_MAX || i == n)
+		return 0;
+	for (; i < n; i++)
+		if (raw[i] < '0' || raw[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* raw (or NULL: none) into *ret. */
+static void
+version_of(const char *raw, int own, struct version *ret)
+{
 	uint64_t x;
 
+	memset(ret, 0, sizeof(*ret));
+	ret->v = -1;
+	if (raw == NULL || !version_raw_ok(raw))
+		return;
+	strcpy(ret->raw, raw);
+	ret->own = own;
+	if (parse_u64(raw, 0, INT64_MAX - 1, &x) == 0)
+		ret->v = (int64_t)x;
+}
+
+/* val as kept: 0 with *ret, or SAT_E_MALFORMED. */
+static int
+version_decode(const void *val, size_t vlen, struct version *ret)
+{
+	char buf[CONTROL_VERSION_MAX + 2];
+	int own;
+
+	version_of(NULL, 0, ret);
 	if (vlen == 0 || vlen >= sizeof(buf))
 		return SAT_E_MALFORMED;
 	memcpy(buf, val, vlen);
 	buf[vlen] = '\0';
-	if ((*own = buf[vlen - 1] == 'w'))
+	if ((own = buf[vlen - 1] == 'w'))
 		buf[vlen - 1] = '\0';
-	if (parse_u64(buf, 0, INT64_MAX - 1, &x) != 0)
-		return SAT_E_MALFORMED;
-	*v = (int64_t)x;
-	return 0;
+	version_of(buf, own, ret);
+	return ret->raw[0] != '\0' ? 0 : SAT_E_MALFORMED;
 }
 
+/* raw NULL: none. */
 static int
-version_stage(struct store *s, const char *account, int64_t v, int own)
+version_stage(struct store *s, const char *account, const char *raw,
+    int own)
 {
-	char k[MINT_VERSION_KEY_MAX], val[24];
+	char k[MINT_VERSION_KEY_MAX], val[CONTROL_VERSION_MAX + 2];
 	int n;
 
 	if ((n = version_key(account, k)) < 0)
 		return SAT_E_INVALID;
-	if (v < 0)
+	if (raw == NULL)
 		return store_stage_delete(s, k, (size_t)n);
-	snprintf(val, sizeof(val), "%lld%s", (long long)v, own ? "w" : "");
+	if (!version_raw_ok(raw))
+		return SAT_E_INVALID;
+	snprintf(val, sizeof(val), "%s%s", raw, own ? "w" : "");
 	return store_stage_raw(s, k, (size_t)n, val, strlen(val));
 }
 
 int
-control_mint_version_applied(struct store *s, const char *account, int64_t v)
+control_mint_version_applied(struct store *s, const char *account,
+    const char *value)
 {
 	char k[MINT_VERSION_KEY_MAX];
+	struct version cur, got;
 	void *val = NULL;
 	size_t vlen = 0;
-	int64_t cur;
-	int n, own = 0, r;
+	int n, r;
 
+	version_of(value, 0, &got);
 	if ((n = version_key(account, k)) < 0)
 		return SAT_E_INVALID;
 	r = store_fetch_raw(s, k, (size_t)n, &val, &vlen);
 	if (r != 0 && r != SAT_E_NOTFOUND)
 		return r;
-	/* an older version than this host wrote is the directory's echo
-	 * of an earlier request: the copy already holds more */
-	if (r == 0 && version_decode(val, vlen, &cur, &own) == 0 && own &&
-	    v < cur) {
+	/* none, or an older version than this host wrote, is the
+	 * directory's echo of an earlier request: the copy already holds
+	 * more.  A value that is no version (set by hand) is taken. */
+	if (r == 0 && version_decode(val, vlen, &cur) == 0 && cur.own &&
+	    (got.raw[0] == '\0' || (got.v >= 0 && got.v < cur.v))) {
 		free(val);
 		return 0;
 	}
 	free(val);
-	return version_stage(s, account, v, 0);
+	return version_stage(s, account,
+	    got.raw[0] != '\0' ? got.raw : NULL, 0);
 }
 
 int
 control_mint_version_forget(struct store *s, const char *account)
 {
-	return version_stage(s, account, -1, 0);
+	return version_stage(s, account, NULL, 0);
 }
 
-/* The version this copy held for account at the request's savepoint;
- * -1 when it held none.  One that does not read is none. */
+/* The version this copy held for account at the request's savepoint.
+ * One that does not read is none. */
 static int
-mint_version(struct store *s, const char *account, int64_t *ret)
+mint_version(struct store *s, const char *account, struct version *ret)
 {
 	char k[MINT_VERSION_KEY_MAX];
 	void *val = NULL;
 	size_t vlen = 0;
-	int n, own, r;
+	int n, r;
 
-	*ret = -1;
+	version_of(NULL, 0, ret);
 	if ((n = version_key(account, k)) < 0)
 		return SAT_E_INVALID;
 	if ((r = store_fetch_before(s, k, (size_t)n, &val, &vlen)) != 0)
 		return r == SAT_E_NOTFOUND ? 0 : r;
-	if (version_decode(val, vlen, ret, &own) != 0)
-		*ret = -1;
+	(void)version_decode(val, vlen, ret);
 	free(val);
 	return 0;
 }
@@ -1077,22 +1123,24 @@ mint_version(struct store *s, const char *account, int64_t *ret)
 /* Moves account's version on by one from what this copy holds (see
  * control.h); on success *ret is the new one, for the copy.  A copy
  * holding none adds the first, which the directory refuses when it
- * holds one: the copy is behind, and the follower brings it. */
+ * holds one: the copy is behind, and the follower brings it.  A value
+ * that is no version is replaced by 1. */
 static int
 quota_step(struct wctx *w, const char *account, int64_t *ret)
 {
 	struct control *ctl = w->ctl;
-	char dn[DN_MAX], cur[24], next[24];
-	char *curv[2] = { cur, NULL }, *nextv[2] = { next, NULL };
+	struct version cur;
+	char dn[DN_MAX], next[24];
+	char *curv[2] = { cur.raw, NULL }, *nextv[2] = { next, NULL };
 	LDAPMod del, add, *mods[3];
 	int64_t v;
 	int r, rc;
 
-	if ((r = mint_version(w->c->st->store, account, &v)) != 0)
+	if ((r = mint_version(w->c->st->store, account, &cur)) != 0)
 		return op_fail(w->c, r, "store: %s", sat_strerror(r));
 	dn_account(ctl, account, dn);
-	snprintf(cur, sizeof(cur), "%lld", (long long)v);
-	snprintf(next, sizeof(next), "%lld", (long long)(v < 0 ? 1 : v + 1));
+	v = cur.v < 0 ? 1 : cur.v + 1;
+	snprintf(next, sizeof(next), "%lld", (long long)v);
 	memset(&del, 0, sizeof(del));
 	memset(&add, 0, sizeof(add));
 	del.mod_op = LDAP_MOD_DELETE;
@@ -1101,8 +1149,8 @@ quota_step(struct wctx *w, const char *account, int64_t *ret)
 	add.mod_op = LDAP_MOD_ADD;
 	add.mod_type = "satokenLiveCount";
 	add.mod_values = nextv;
-	mods[0] = v < 0 ? &add : &del;
-	mods[1] = v < 0 ? NULL : &add;
+	mods[0] = cur.raw[0] == '\0' ? &add : &del;
+	mods[1] = cur.raw[0] == '\0' ? NULL : &add;
 	mods[2] = NULL;
 	rc = ldap_modify_ext_s(ctl->ld, dn, mods, NULL, NULL);
 	/* the value moved (noSuchAttribute), or there was one already (a
@@ -1117,7 +1165,7 @@ quota_step(struct wctx *w, const char *account, int64_t *ret)
 		    account);
 	if ((r = ldap_r(ctl, rc)) != 0)
 		return r;
-	*ret = v < 0 ? 1 : v + 1;
+	*ret = v;
 	return 0;
 }
 
@@ -1239,10 +1287,16 @@ write_changes(struct control *ctl, struct op_ctx *c, int *wrote)
 		    "changed", ctl->uris);
 	/* this copy holds the tokens it wrote, so it holds their version */
 	for (i = 0; r == 0 && i < w.n; i++)
-		if (w.it[i].version >= 0 &&
-		    (r = version_stage(c->st->store, w.it[i].t1.account,
-		    w.it[i].version, 1)) != 0)
-			r = op_fail(c, r, "store: %s", sat_strerror(r));
+		if (w.it[i].version >= 0) {
+			char raw[24];
+
+			snprintf(raw, sizeof(raw), "%lld",
+			    (long long)w.it[i].version);
+			if ((r = version_stage(c->st->store,
+			    w.it[i].t1.account, raw, 1)) != 0)
+				r = op_fail(c, r, "store: %s",
+				    sat_strerror(r));
+		}
 	for (i = 0; i < w.n; i++)
 		item_free(&w.it[i]);
 	free(w.it);

@@ -34,7 +34,9 @@
  * from before versions) adds the first, which the directory refuses when
  * it holds one.  A request that fails after moving one account's
  * version on leaves it moved: the next mint into that account is
- * CONFLICT until this host's follower applies it, which is safe.
+ * CONFLICT until this host's follower applies it, which is safe.  A
+ * value set by hand that is no version (negative, past 64 bits) is
+ * deleted as it is and replaced by 1.
  *
  * The writes are synchronous, on the loop's thread, over one
  * connection of its own (the follower's search has the other). */
@@ -58,13 +60,15 @@ void control_free(struct control *ctl);
 int control_run(struct op_ctx *c, int (*fn)(struct op_ctx *));
 
 /* The follower: stages account's satokenLiveCount as the directory
- * sent it (v < 0: none) into this copy ("F:q:NAME"), unless this host
- * has written a later one itself (the directory's echo of an earlier
- * request arriving after a later one); _forget, at the account's
- * deletion. */
+ * sent it (NULL or "": none) into this copy ("F:q:NAME"), unless this
+ * host has written a later one itself (the directory's echo of an
+ * earlier request arriving after a later one); _forget, at the
+ * account's deletion.  A value longer than CONTROL_VERSION_MAX, or not
+ * an INTEGER, is kept as none. */
+#define CONTROL_VERSION_MAX	40
 struct store;
 int control_mint_version_applied(struct store *s, const char *account,
-    int64_t v);
+    const char *value);
 int control_mint_version_forget(struct store *s, const char *account);
 
 /* ---- what a control host changes by itself (issue 17) ----------------

@@ -79,7 +79,8 @@ struct fev {
 	int flag;
 	enum rkind rk;
 	struct sat_account a;
-	int64_t version;	/* R_ACCOUNT: satokenLiveCount; -1: none */
+	char version[CONTROL_VERSION_MAX + 1];	/* R_ACCOUNT:
+				 * satokenLiveCount as sent; "": none */
 	struct sat_group g;
 	struct sat_policy p;
 	struct sat_token t;
@@ -541,8 +542,9 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 		if ((r = decode_account(ld, e, &ev->a)) != 0)
 			break;
 		/* control.h: the version max_tokens_per_account is kept by */
-		if (ldapattr_i64(ld, e, "satokenLiveCount", 1, &ev->version) != 0)
-			ev->version = -1;
+		if (ldapattr_str(ld, e, "satokenLiveCount", ev->version,
+		    sizeof(ev->version)) != 0)
+			ev->version[0] = '\0';
 		break;
 	case R_GROUP:
 		if ((r = ldapattr_str(ld, e, "satokenName", ev->g.name,
@@ -1622,25 +1624,19 @@ unknown_left(struct fleet *f, uint64_t gen)
 static int
 versions_put(struct server *sv, struct fleet *f, const struct fev *e)
 {
-	char v[24];
 	int r;
 
 	if (!f->refreshing)
 		return control_mint_version_applied(sv->st.store, e->a.name,
 		    e->version);
-	/* "" for none */
-	v[0] = '\0';
-	if (e->version >= 0)
-		snprintf(v, sizeof(v), "%lld", (long long)e->version);
 	if ((r = control_mint_version_forget(sv->st.store, e->a.name)) != 0)
 		return r;
-	return smap_put(&f->versions, e->a.name, v);
+	return smap_put(&f->versions, e->a.name, e->version);
 }
 
 static int
 versions_end(struct server *sv, struct fleet *f)
 {
-	uint64_t v;
 	size_t i;
 	int r = 0;
 
@@ -1649,8 +1645,7 @@ versions_end(struct server *sv, struct fleet *f)
 		    !names_contains(&sv->st.accounts, f->versions.k[i]))
 			continue;
 		r = control_mint_version_applied(sv->st.store,
-		    f->versions.k[i], parse_u64(f->versions.v[i], 0,
-		    INT64_MAX - 1, &v) == 0 ? (int64_t)v : -1);
+		    f->versions.k[i], f->versions.v[i]);
 	}
 	smap_free(&f->versions);
 	return r;

@@ -114,6 +114,22 @@ check "  ...the directory's version moved on to 1" test "$(as_root prov ldapsear
 	-b "satokenName=zero,ou=accounts,$SUB" -s base satokenLiveCount |
 	sed -n 's/^satokenLiveCount: //p')" = 1
 
+# a count set by hand to what is no version (negative, past 64 bits):
+# the next mint replaces it with 1 rather than be CONFLICT for ever
+for bad in -1 123456789012345678901234567890; do
+	a=bad${#bad}
+	check "control1: an account for a count of $bad" ctl control1 account create "$a" --group svc
+	printf 'dn: satokenName=%s,ou=accounts,%s\nchangetype: modify\nreplace: satokenLiveCount\nsatokenLiveCount: %s\n-\n' \
+		"$a" "$SUB" "$bad" | as_root prov ldapmodify >/dev/null || fail "satokenLiveCount $bad by hand"
+	wait_for "control2: mints into it once it holds $bad" \
+		ctl control2 token mint "$a" --name z --ttl 1h
+	check "  ...the directory's count is 1 after it" test "$(as_root prov ldapsearch -LLL \
+		-b "satokenName=$a,ou=accounts,$SUB" -s base satokenLiveCount |
+		sed -n 's/^satokenLiveCount: //p')" = 1
+	wait_for "  ...and control1 mints into it from there" \
+		ctl control1 token mint "$a" --name y --ttl 1h
+done
+
 # a copy kept by a satokend from before versions: it has no version of
 # any account and no "F:qv".  Started, it is refreshed whole and mints
 # go on; without that, every mint into seq would be CONFLICT until the
