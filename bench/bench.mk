@@ -5,7 +5,7 @@
 #   BENCH_ROUNDS  alternated rounds per figure (median taken; default 5)
 BENCH_B    := $(B)/bench
 BENCH_BINS := $(BENCH_B)/bench_pam $(BENCH_B)/bench_sasl $(BENCH_B)/bench_mint \
-	$(BENCH_B)/bench_fair $(BENCH_B)/bench_srv
+	$(BENCH_B)/bench_fair $(BENCH_B)/bench_srv $(BENCH_B)/bench_report
 
 $(BENCH_B)/bench_pam: $(BENCH_B)/bench_pam.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpam -lpthread
@@ -21,6 +21,9 @@ $(BENCH_B)/bench_fair: $(BENCH_B)/bench_fair.o $(BENCH_B)/stats.o
 
 $(BENCH_B)/bench_srv: $(BENCH_B)/bench_srv.o $(BENCH_B)/stats.o
 	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ -lpthread
+
+$(BENCH_B)/bench_report: $(BENCH_B)/bench_report.o $(BENCH_B)/stats.o
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^
 
 # bench-fair: root's whoami latency while three users flood (bench/fair.sh,
 # also the last part of make bench; needs root for the other uids)
@@ -49,7 +52,7 @@ bench-servers: $(BENCH_B)/bench_srv $(B)/daemon/satokend $(B)/cli/satokenctl \
 
 # last-use reporting's cost per login, on / off / satokend down / stopped
 .PHONY: bench-usage
-bench-usage: $(BENCH_B)/bench_pam $(BENCH_B)/bench_mint $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE)
+bench-usage: $(BENCH_B)/bench_pam $(BENCH_B)/bench_mint $(BENCH_B)/bench_report $(SATOKEND) $(SATOKENCTL) $(PAM_MODULE)
 	@env B=$(B) BENCH_ROUNDS="$(BENCH_ROUNDS)" bash bench/usage.sh
 
 # the leak sweep's speed (bench/scan.sh), apart from the login figures
