@@ -28,9 +28,6 @@
  * long rather than each waiting for the network in the loop */
 #define RETRY_MS	500
 #define DN_MAX		2900
-/* a live name with no token this long after its creation is left
- * over from a mint that failed */
-#define ORPHAN_S	30
 
 struct control {
 	char *uris, *bind_dn, *pwfile;
@@ -231,7 +228,12 @@ enc_token(struct ent *e, const struct sat_token *t)
 	ent_num(e, "satokenCreatedAt", t->created_at, 1);
 	ent_num(e, "satokenExpiresAt", t->expires_at, 1);
 	ent_num(e, "satokenTtl", (long long)t->ttl, t->ttl != 0);
-	ent_num(e, "satokenRevokedAt", t->revoked_at, t->revoked_at != 0);
+	/* a write never takes a revocation back: one made on another
+	 * control host since this copy read the token stays (nothing
+	 * un-revokes a token, not even a request's undo) */
+	if (t->revoked_at != 0 || e->op == LDAP_MOD_ADD)
+		ent_num(e, "satokenRevokedAt", t->revoked_at,
+		    t->revoked_at != 0);
 	ent_str(e, "satokenCreatedBy", t->created_by);
 	ent_str(e, "description", t->description);
 	ent_list(e, "satokenService", &t->services);
@@ -246,29 +248,6 @@ enc_token(struct ent *e, const struct sat_token *t)
 }
 
 /* ---- DNs ------------------------------------------------------------- */
-
-/* an RDN value, every byte outside [A-Za-z0-9_.-] as \XX (RFC 4514) */
-static void
-dn_value(const char *v, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	unsigned char ch;
-
-	for (; *v != '\0' && n + 4 < cap; v++) {
-		ch = (unsigned char)*v;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-		    ch == '-') {
-			out[n++] = (char)ch;
-		} else {
-			out[n++] = '\\';
-			out[n++] = hex[ch >> 4];
-			out[n++] = hex[ch & 15];
-		}
-	}
-	out[n] = '\0';
-}
 
 static void
 dn_account(const struct control *ctl, const char *name, char *out)
@@ -286,17 +265,6 @@ static void
 dn_token(const struct control *ctl, const char *id, char *out)
 {
 	snprintf(out, DN_MAX, "satokenTokenId=%s,ou=tokens,%s", id, ctl->sub);
-}
-
-static void
-dn_live(const struct control *ctl, const char *account, const char *name,
-    char *out)
-{
-	char v[SAT_TOKEN_NAME_MAX * 3 + 1];
-
-	dn_value(name, v, sizeof(v));
-	snprintf(out, DN_MAX, "satokenLiveName=%s,satokenName=%s,ou=accounts,"
-	    "%s", v, account, ctl->sub);
 }
 
 /* ---- the connection ---------------------------------------------------- */
@@ -583,14 +551,13 @@ struct item {
 					 * version written, or -1 */
 };
 
-enum ukind { U_DELETE, U_ACCOUNT, U_GROUP, U_POLICY, U_TOKEN, U_LIVE };
+enum ukind { U_DELETE, U_ACCOUNT, U_GROUP, U_POLICY, U_TOKEN };
 
 /* what takes one write back */
 struct undo {
 	enum ukind kind;
 	char dn[DN_MAX];
 	const struct item *it;
-	char id[TOKEN_ID_LEN + 1];	/* U_LIVE: the token it named */
 };
 
 struct wctx {
@@ -671,8 +638,7 @@ item_load(struct store *s, const struct store_change *ch, struct item *it)
 }
 
 static int
-push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it,
-    const char *id)
+push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it)
 {
 	struct undo *nu;
 
@@ -687,22 +653,8 @@ push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it,
 	w->u[w->nu].kind = k;
 	snprintf(w->u[w->nu].dn, DN_MAX, "%s", dn);
 	w->u[w->nu].it = it;
-	snprintf(w->u[w->nu].id, sizeof(w->u[0].id), "%s", id != NULL ? id : "");
 	w->nu++;
 	return 0;
-}
-
-static int
-live_set(struct control *ctl, const char *dn, const char *id,
-    const char *was)
-{
-	char filter[64];
-	struct ent e;
-
-	ent_init(&e, LDAP_MOD_REPLACE);
-	ent_str(&e, "satokenTokenId", id);
-	snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", was);
-	return l_mod(ctl, dn, &e, filter);
 }
 
 /* Takes back what this request wrote, newest first; best effort (the
@@ -741,126 +693,12 @@ undo_all(struct wctx *w)
 			enc_token(&e, &u->it->t0);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
-		case U_LIVE:
-			r = live_set(ctl, u->dn, u->id, u->it->t1.id);
-			break;
 		}
 		ent_free(&e);
 		if (r != 0 && r != SAT_E_NOTFOUND)
 			dlog(LOG_WARNING, "directory: cannot take back a write "
 			    "to %s: %s", u->dn, sat_strerror(r));
 	}
-}
-
-/* The token this request rotated into new_id, or NULL. */
-static const struct item *
-rotated_from(const struct wctx *w, const char *new_id)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		if (w->it[i].kind == I_TOKEN && w->it[i].had &&
-		    w->it[i].has && strcmp(w->it[i].t1.replaced_by, new_id) == 0)
-			return &w->it[i];
-	return NULL;
-}
-
-/* Unix seconds of an LDAP GeneralizedTime in UTC
- * ("20261205051700Z"); 0 when it does not read. */
-static int64_t
-gentime(const char *v)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(v, "%Y%m%d%H%M%S", &tm);
-	if (end == NULL || (*end != 'Z' && *end != '.'))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-/* 1 when the live name dn names a token that is no longer live in the
- * directory (expired, revoked, gone: names are freed lazily) and was
- * removed; 0 when it stands. */
-static int
-live_stale(struct wctx *w, const char *dn)
-{
-	struct control *ctl = w->ctl;
-	char id[TOKEN_ID_LEN + 1], tdn[DN_MAX], v[24], filter[64];
-	uint64_t exp;
-	int r;
-
-	if ((r = read_attr(ctl, dn, "satokenTokenId", id, sizeof(id))) != 0)
-		return r == SAT_E_NOTFOUND ? 1 : r;
-	dn_token(ctl, id, tdn);
-	if ((r = read_attr(ctl, tdn, "satokenRevokedAt", v, sizeof(v))) == 0)
-		goto stale;
-	if (r != SAT_E_NOTFOUND)
-		return r;
-	if ((r = read_attr(ctl, tdn, "satokenExpiresAt", v, sizeof(v))) != 0) {
-		if (r != SAT_E_NOTFOUND)
-			return r;
-		/* a name is claimed before its token is written: another
-		 * host's mint in progress, unless it is old (one that
-		 * failed and could not be taken back) */
-		if ((r = read_attr(ctl, dn, "createTimestamp", v,
-		    sizeof(v))) != 0)
-			return r == SAT_E_NOTFOUND ? 0 : r;
-		if (gentime(v) > w->c->st->now - ORPHAN_S)
-			return 0;
-		goto stale;
-	}
-	if (parse_u64(v, 0, INT64_MAX, &exp) != 0 ||
-	    (int64_t)exp > w->c->st->now)
-		return 0;
-stale:
-	snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", id);
-	r = l_del(ctl, dn, filter);
-	return r == 0 || r == SAT_E_NOTFOUND || r == SAT_E_CONFLICT ? 1 : r;
-}
-
-/* A new live token claims its name in the directory. */
-static int
-claim(struct wctx *w, const struct item *it)
-{
-	struct control *ctl = w->ctl;
-	const struct sat_token *t = &it->t1;
-	const struct item *old;
-	char dn[DN_MAX];
-	struct ent e;
-	int r, tries;
-
-	dn_live(ctl, t->account, t->name, dn);
-	if ((old = rotated_from(w, t->id)) != NULL &&
-	    strcmp(old->t0.name, t->name) == 0) {
-		r = live_set(ctl, dn, t->id, old->t0.id);
-		if (r == 0)
-			return push_undo(w, U_LIVE, dn, it, old->t0.id);
-		if (r == SAT_E_CONFLICT)
-			return op_fail(w->c, r, "token %s was changed on another "
-			    "control host meanwhile", old->t0.id);
-		if (r != SAT_E_NOTFOUND)
-			return r;
-		/* a name written before live names were: claim it */
-	}
-	for (tries = 0; tries < 2; tries++) {
-		ent_init(&e, LDAP_MOD_ADD);
-		ent_str(&e, "objectClass", "satokenLiveName");
-		ent_str(&e, "satokenLiveName", t->name);
-		ent_str(&e, "satokenTokenId", t->id);
-		if ((r = l_add(ctl, dn, &e)) == 0)
-			return push_undo(w, U_DELETE, dn, it, NULL);
-		if (r != SAT_E_CONFLICT)
-			return r;
-		if (tries > 0 || (r = live_stale(w, dn)) == 0)
-			return op_fail(w->c, SAT_E_CONFLICT, "service account %s "
-			    "already has a live token named '%s' (in the "
-			    "directory)", t->account, t->name);
-		if (r < 0)
-			return r;
-	}
-	return SAT_E_CONFLICT;
 }
 
 /* An entry of the request: added (new), or replaced whole. */
@@ -882,11 +720,11 @@ put_entry(struct wctx *w, const struct item *it)
 				return op_fail(w->c, r, "service account %s "
 				    "already exists (in the directory)",
 				    it->a1.name);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
 		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
 			return r;
-		return push_undo(w, U_ACCOUNT, dn, it, NULL);
+		return push_undo(w, U_ACCOUNT, dn, it);
 	case I_GROUP:
 		dn_group(ctl, it->g1.name, dn);
 		enc_group(&e, &it->g1);
@@ -894,11 +732,11 @@ put_entry(struct wctx *w, const struct item *it)
 			if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
 				return op_fail(w->c, r, "group %s already "
 				    "exists (in the directory)", it->g1.name);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
 		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
 			return r;
-		return push_undo(w, U_GROUP, dn, it, NULL);
+		return push_undo(w, U_GROUP, dn, it);
 	case I_POLICY:
 		snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
 		ent_init(&e, LDAP_MOD_REPLACE);
@@ -911,17 +749,17 @@ put_entry(struct wctx *w, const struct item *it)
 			ent_list(&e, "satokenPolicyGroup", &it->p1.groups);
 			r = l_add(ctl, dn, &e);
 		}
-		return r != 0 ? r : push_undo(w, U_POLICY, dn, it, NULL);
+		return r != 0 ? r : push_undo(w, U_POLICY, dn, it);
 	case I_TOKEN:
 		dn_token(ctl, it->t1.id, dn);
 		enc_token(&e, &it->t1);
 		if (!it->had) {
 			r = l_add(ctl, dn, &e);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it, NULL);
+			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
 		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
 			return r;
-		return push_undo(w, U_TOKEN, dn, it, NULL);
+		return push_undo(w, U_TOKEN, dn, it);
 	}
 	ent_free(&e);
 	return SAT_E_INTERNAL;
@@ -1193,14 +1031,17 @@ first_for_account(const struct wctx *w, size_t i)
 
 /* The directory writes of one request, in an order that lets each
  * refusal come before anything it would have to take back: the new
- * accounts and groups (their names), the live token names, the other
- * entries; then, past taking back, the freed names and the deletions. */
+ * accounts and groups (their names are entries the directory adds
+ * once), the new tokens, then each account's version (control.h: its
+ * step is what makes a token name unique among the account's live
+ * tokens, as it makes the quota hold, so of two control hosts minting
+ * or rotating into one account at once, one is refused); only then the
+ * entries changed, so that a refused rotation never touched its old
+ * token, and, past taking back, the deletions. */
 static int
 write_all(struct wctx *w)
 {
-	struct control *ctl = w->ctl;
 	struct item *it;
-	char dn[DN_MAX], filter[64];
 	size_t i;
 	int r = 0;
 
@@ -1212,37 +1053,22 @@ write_all(struct wctx *w)
 	}
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
-		if (it->kind == I_TOKEN && !it->had && it->has &&
-		    token_live(&it->t1))
-			r = claim(w, it);
-	}
-	for (i = 0; i < w->n && r == 0; i++) {
-		it = &w->it[i];
-		if (it->has && (it->had || it->kind == I_TOKEN ||
-		    it->kind == I_POLICY))
+		if (it->kind == I_TOKEN && !it->had && it->has)
 			r = put_entry(w, it);
 	}
-	/* last: the versions, once the tokens they stand for are written */
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
 		if (adds_live_token(it) && first_for_account(w, i))
 			r = quota_step(w, it->t1.account, &it->version);
 	}
+	for (i = 0; i < w->n && r == 0; i++) {
+		it = &w->it[i];
+		if (it->has && (it->had || it->kind == I_POLICY))
+			r = put_entry(w, it);
+	}
 	if (r != 0) {
 		undo_all(w);
 		return r;
-	}
-	/* names freed: best effort (a stale one is freed when claimed) */
-	for (i = 0; i < w->n && ctl->ld != NULL; i++) {
-		it = &w->it[i];
-		if (it->kind != I_TOKEN || !it->had || !token_live(&it->t0) ||
-		    (it->has && token_live(&it->t1)) ||
-		    (it->has && it->t1.replaced_by[0] != '\0'))
-			continue;
-		dn_live(ctl, it->t0.account, it->t0.name, dn);
-		snprintf(filter, sizeof(filter), "(satokenTokenId=%s)",
-		    it->t0.id);
-		(void)l_del(ctl, dn, filter);
 	}
 	for (i = 0; i < w->n && r == 0; i++)
 		if (w->it[i].kind == I_TOKEN && w->it[i].had && !w->it[i].has)
@@ -1532,7 +1358,7 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	struct sat_account a;
 	struct sat_token t;
 	struct ent e;
-	char dn[DN_MAX], base[DN_MAX], filter[128];
+	char dn[DN_MAX];
 	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
@@ -1554,14 +1380,7 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	}
 	memset(&t, 0, sizeof(t));
 	if ((r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
-		/* reclaimed here: its entry goes, and any live name still
-		 * naming it (an expired token's is freed only lazily) */
-		snprintf(base, sizeof(base), "ou=accounts,%s", ctl->sub);
-		snprintf(filter, sizeof(filter), "(&(objectClass="
-		    "satokenLiveName)(satokenTokenId=%s))", key + 2);
-		if ((r = del_found(ctl, base, LDAP_SCOPE_SUBTREE, filter,
-		    0)) != 0)
-			return r;
+		/* reclaimed here: its entry goes */
 		dn_token(ctl, key + 2, dn);
 		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
 			return r;
@@ -1585,14 +1404,6 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	ent_init(&e, LDAP_MOD_REPLACE);
 	ent_num(&e, "satokenRevokedAt", t.revoked_at, 1);
 	r = l_mod(ctl, dn, &e, NULL);
-	/* a revoked token frees its name, as write_all does */
-	if (r == 0 && t.replaced_by[0] == '\0') {
-		dn_live(ctl, t.account, t.name, dn);
-		snprintf(filter, sizeof(filter), "(satokenTokenId=%s)", t.id);
-		r = l_del(ctl, dn, filter);
-		if (r == SAT_E_CONFLICT)
-			r = 0;
-	}
 	record_free_token(&t);
 	return r == SAT_E_NOTFOUND ? 0 : r;
 }

@@ -10,14 +10,16 @@
  * unreachable: the request's changes are dropped alone, the directory
  * is left as it was (what was written is taken back), and the reply is
  * CONFLICT or UNAVAILABLE.  The follower (follower.c) brings the same
- * entries back; applying them again changes nothing.
+ * entries back; applying them again changes nothing.  A revocation is
+ * never written back out of an entry (not by a request whose copy
+ * predates it, not by an undo): nothing un-revokes a token.
  *
  * Uniqueness is the directory's: an account or a group is an entry
- * added, never overwritten, and a live token name is an entry of its
- * own (satokenLiveName=NAME,satokenName=ACCOUNT,ou=accounts), added
- * for a mint and moved to the new token by a rotation under an
- * assertion, so of two control hosts minting one name, one gets
- * alreadyExists, i.e. CONFLICT.
+ * added, never overwritten.  A live token name is unique by the
+ * account's version below: the request's copy found the name free
+ * among the tokens written before the version it holds, and a token
+ * another control host added since moved the version on, so of two
+ * control hosts minting (or rotating into) one name, one is CONFLICT.
  *
  * max_tokens_per_account holds across control hosts by the account
  * entry's satokenLiveCount, a version every request that adds a live

@@ -173,4 +173,25 @@ check "control1 (slowed): an account" ctl control1 account create burst --group 
 check "control1 (slowed): 16 mint-and-revoke while the echoes lag, none refused" \
 	test "$(mint_revoke control1 burst 16)" = 16
 
+# control1 far behind (each batch handed 3 s late): what it writes from
+# its stale copy takes nothing back that another control host did
+host_stop control1
+FLEET_DELAY_MS=3000 host_start control1 control
+wait_for "control1 (3 s behind): serves" ctl control1 account show burst
+check "control2: a token" \
+	bash -c "'$SATOKENCTL' --socket '$T/control2/satokend.sock' --json token mint burst --name late --ttl 1h >'$T/late.json'"
+late=$(jq -r .id "$T/late.json")
+wait_for "control1: holds it" ctl control1 token show "$late"
+check "control2: revokes it" ctl control2 token revoke "$late"
+check "control1 (not yet holding the revocation): disables it" ctl control1 token disable "$late"
+check "  ...the directory still has it revoked" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
+	'(satokenTokenId=$late)' satokenRevokedAt | grep -q '^satokenRevokedAt: '"
+check "control2: a token named dup" ctl control2 token mint burst --name dup --ttl 1h
+expect_rc "control1 (not yet holding it): a second token named dup is CONFLICT (exit 5)" 5 \
+	ctl control1 token mint burst --name dup --ttl 1h
+check "  ...the directory has one live token named dup" \
+	test "$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+	"(&(satokenTokenName=dup)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')" = 1
+
 finish
