@@ -792,8 +792,8 @@ del_entry(struct wctx *w, const struct item *it)
 		dn_group(ctl, it->g0.name, dn);
 		break;
 	case I_ACCOUNT:
-		/* its tokens stop at once everywhere, and its live names
-		 * (children) go before it */
+		/* its tokens stop at once everywhere, and any children
+		 * (live-name entries of earlier builds) go before it */
 		dn_account(ctl, it->a0.name, dn);
 		snprintf(tokens, sizeof(tokens), "ou=tokens,%s", ctl->sub);
 		snprintf(filter, sizeof(filter), "(&(objectClass=satokenToken)"
