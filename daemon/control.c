@@ -179,6 +179,66 @@ ent_list(struct ent *e, const char *type, const struct strlist *l)
 	free(len);
 }
 
+static int
+mod_same(const LDAPMod *a, const LDAPMod *b)
+{
+	size_t i;
+
+	if (strcmp(a->mod_type, b->mod_type) != 0)
+		return 0;
+	for (i = 0; a->mod_bvalues != NULL && a->mod_bvalues[i] != NULL; i++)
+		if (b->mod_bvalues == NULL || b->mod_bvalues[i] == NULL ||
+		    a->mod_bvalues[i]->bv_len != b->mod_bvalues[i]->bv_len ||
+		    memcmp(a->mod_bvalues[i]->bv_val,
+		    b->mod_bvalues[i]->bv_val, a->mod_bvalues[i]->bv_len) != 0)
+			return 0;
+	return b->mod_bvalues == NULL || b->mod_bvalues[i] == NULL;
+}
+
+/* Drops e's i-th attribute. */
+static void
+ent_drop(struct ent *e, size_t i)
+{
+	size_t j;
+
+	if (e->mod[i].mod_bvalues != NULL) {
+		for (j = 0; e->mod[i].mod_bvalues[j] != NULL; j++)
+			free(e->mod[i].mod_bvalues[j]);
+		free(e->mod[i].mod_bvalues);
+	}
+	memmove(&e->mod[i], &e->mod[i + 1], (e->n - i - 1) * sizeof(e->mod[0]));
+	e->n--;
+	for (j = 0; j < e->n; j++)
+		e->mods[j] = &e->mod[j];
+	e->mods[e->n] = NULL;
+}
+
+/* Keeps in e, a replace of a record as it is to be, only the attributes
+ * whose values differ in was, the same encoder's replace of it as it
+ * was: a write carries what the request changed and nothing else, so
+ * that what another control host changed meanwhile in the same entry
+ * (a revocation, a disable, from a copy this one had not heard of) is
+ * not written back over.  Frees was. */
+static void
+ent_changes(struct ent *e, struct ent *was)
+{
+	size_t i = 0;
+
+	if (e->r == 0 && (e->r = was->r) == 0 && e->n == was->n) {
+		while (i < e->n) {
+			if (mod_same(&e->mod[i], &was->mod[i])) {
+				ent_drop(e, i);
+				ent_drop(was, i);
+			} else {
+				i++;
+			}
+		}
+	} else if (e->r == 0) {
+		e->r = SAT_E_INTERNAL;
+	}
+	ent_free(was);
+}
+
 /* ---- records into entries: the inverse of follower.c's decode_* ---- */
 
 static void
@@ -228,12 +288,7 @@ enc_token(struct ent *e, const struct sat_token *t)
 	ent_num(e, "satokenCreatedAt", t->created_at, 1);
 	ent_num(e, "satokenExpiresAt", t->expires_at, 1);
 	ent_num(e, "satokenTtl", (long long)t->ttl, t->ttl != 0);
-	/* a write never takes a revocation back: one made on another
-	 * control host since this copy read the token stays (nothing
-	 * un-revokes a token, not even a request's undo) */
-	if (t->revoked_at != 0 || e->op == LDAP_MOD_ADD)
-		ent_num(e, "satokenRevokedAt", t->revoked_at,
-		    t->revoked_at != 0);
+	ent_num(e, "satokenRevokedAt", t->revoked_at, t->revoked_at != 0);
 	ent_str(e, "satokenCreatedBy", t->created_by);
 	ent_str(e, "description", t->description);
 	ent_list(e, "satokenService", &t->services);
@@ -245,6 +300,40 @@ enc_token(struct ent *e, const struct sat_token *t)
 	ent_str(e, "satokenDisabled", t->disabled_at != 0 ? "TRUE" : NULL);
 	ent_str(e, "satokenCanary", t->canary ? "TRUE" : NULL);
 	ent_num(e, "satokenMaxOffline", t->max_offline, t->max_offline != 0);
+}
+
+/* Which part of a change to an existing token a write carries.  No part
+ * ever takes a revocation back (nothing un-revokes a token, not even a
+ * request's undo).  The revocation goes after the account's version
+ * step, the rest before it (a rotation's satokenReplacedBy is what
+ * stops a second rotation of the token on a copy that holds the new
+ * version); a copy that holds the version but not yet the revocation
+ * counts one live token too many, which is safe. */
+enum tpart { T_ALL, T_BEFORE_STEP, T_REVOCATION };
+
+static void
+enc_token_change(struct ent *e, const struct sat_token *from,
+    const struct sat_token *to, enum tpart part)
+{
+	struct ent was;
+	size_t i;
+
+	ent_init(e, LDAP_MOD_REPLACE);
+	ent_init(&was, LDAP_MOD_REPLACE);
+	enc_token(e, to);
+	enc_token(&was, from);
+	ent_changes(e, &was);
+	for (i = 0; i < e->n;) {
+		int revocation = strcmp(e->mod[i].mod_type,
+		    "satokenRevokedAt") == 0;
+
+		if ((revocation && (e->mod[i].mod_bvalues == NULL ||
+		    part == T_BEFORE_STEP)) ||
+		    (!revocation && part == T_REVOCATION))
+			ent_drop(e, i);
+		else
+			i++;
+	}
 }
 
 /* ---- DNs ------------------------------------------------------------- */
@@ -663,8 +752,8 @@ static void
 undo_all(struct wctx *w)
 {
 	struct control *ctl = w->ctl;
-	struct ent e;
-	char serial[24];
+	struct ent e, was;
+	char serial[24], serial1[24];
 	int r = 0;
 
 	while (w->nu > 0) {
@@ -679,10 +768,16 @@ undo_all(struct wctx *w)
 			break;
 		case U_ACCOUNT:
 			enc_account(&e, &u->it->a0, serial, sizeof(serial));
+			ent_init(&was, LDAP_MOD_REPLACE);
+			enc_account(&was, &u->it->a1, serial1, sizeof(serial1));
+			ent_changes(&e, &was);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
 		case U_GROUP:
 			enc_group(&e, &u->it->g0);
+			ent_init(&was, LDAP_MOD_REPLACE);
+			enc_group(&was, &u->it->g1);
+			ent_changes(&e, &was);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
 		case U_POLICY:
@@ -690,7 +785,8 @@ undo_all(struct wctx *w)
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
 		case U_TOKEN:
-			enc_token(&e, &u->it->t0);
+			ent_free(&e);
+			enc_token_change(&e, &u->it->t1, &u->it->t0, T_ALL);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
 		}
@@ -703,14 +799,16 @@ undo_all(struct wctx *w)
 
 /* An entry of the request: added (new), or replaced whole. */
 static int
-put_entry(struct wctx *w, const struct item *it)
+put_entry(struct wctx *w, const struct item *it, enum tpart part)
 {
 	struct control *ctl = w->ctl;
-	char dn[DN_MAX], serial[24];
-	struct ent e;
+	char dn[DN_MAX], serial[24], serial0[24];
+	const char *filter = NULL;
+	struct ent e, was;
 	int r;
 
 	ent_init(&e, it->had ? LDAP_MOD_REPLACE : LDAP_MOD_ADD);
+	ent_init(&was, LDAP_MOD_REPLACE);
 	switch (it->kind) {
 	case I_ACCOUNT:
 		dn_account(ctl, it->a1.name, dn);
@@ -722,6 +820,10 @@ put_entry(struct wctx *w, const struct item *it)
 				    it->a1.name);
 			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
+		enc_account(&was, &it->a0, serial0, sizeof(serial0));
+		ent_changes(&e, &was);
+		if (e.n == 0)
+			return e.r;
 		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
 			return r;
 		return push_undo(w, U_ACCOUNT, dn, it);
@@ -734,6 +836,10 @@ put_entry(struct wctx *w, const struct item *it)
 				    "exists (in the directory)", it->g1.name);
 			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
+		enc_group(&was, &it->g0);
+		ent_changes(&e, &was);
+		if (e.n == 0)
+			return e.r;
 		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
 			return r;
 		return push_undo(w, U_GROUP, dn, it);
@@ -752,12 +858,23 @@ put_entry(struct wctx *w, const struct item *it)
 		return r != 0 ? r : push_undo(w, U_POLICY, dn, it);
 	case I_TOKEN:
 		dn_token(ctl, it->t1.id, dn);
-		enc_token(&e, &it->t1);
 		if (!it->had) {
+			enc_token(&e, &it->t1);
 			r = l_add(ctl, dn, &e);
 			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 		}
-		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
+		enc_token_change(&e, &it->t0, &it->t1, part);
+		if (e.n == 0)
+			return e.r;
+		/* of two control hosts rotating one token, the first */
+		if (part == T_BEFORE_STEP && it->t0.replaced_by[0] == '\0' &&
+		    it->t1.replaced_by[0] != '\0')
+			filter = "(!(satokenReplacedBy=*))";
+		if ((r = l_mod(ctl, dn, &e, filter)) == SAT_E_CONFLICT)
+			return op_fail(w->c, r, "token %s was rotated on "
+			    "another control host meanwhile: nothing was "
+			    "changed", it->t0.id);
+		if (r != 0 || part == T_REVOCATION)
 			return r;
 		return push_undo(w, U_TOKEN, dn, it);
 	}
@@ -1032,12 +1149,14 @@ first_for_account(const struct wctx *w, size_t i)
 /* The directory writes of one request, in an order that lets each
  * refusal come before anything it would have to take back: the new
  * accounts and groups (their names are entries the directory adds
- * once), the new tokens, then each account's version (control.h: its
- * step is what makes a token name unique among the account's live
- * tokens, as it makes the quota hold, so of two control hosts minting
- * or rotating into one account at once, one is refused); only then the
- * entries changed, so that a refused rotation never touched its old
- * token, and, past taking back, the deletions. */
+ * once), the new tokens and the changes to existing entries (each
+ * write carrying only what changed; a rotation's old token only if no
+ * other control host rotated it first), then each account's version
+ * (control.h: its step is what makes a token name unique among the
+ * account's live tokens, as it makes the quota hold, so of two control
+ * hosts minting one name into an account at once, one is refused),
+ * then the revocations, which are never taken back; past taking back,
+ * the deletions. */
 static int
 write_all(struct wctx *w)
 {
@@ -1049,12 +1168,13 @@ write_all(struct wctx *w)
 		it = &w->it[i];
 		if (!it->had && it->has &&
 		    (it->kind == I_ACCOUNT || it->kind == I_GROUP))
-			r = put_entry(w, it);
+			r = put_entry(w, it, T_ALL);
 	}
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
-		if (it->kind == I_TOKEN && !it->had && it->has)
-			r = put_entry(w, it);
+		if (it->has && (it->had || it->kind == I_TOKEN ||
+		    it->kind == I_POLICY))
+			r = put_entry(w, it, T_BEFORE_STEP);
 	}
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
@@ -1063,8 +1183,9 @@ write_all(struct wctx *w)
 	}
 	for (i = 0; i < w->n && r == 0; i++) {
 		it = &w->it[i];
-		if (it->has && (it->had || it->kind == I_POLICY))
-			r = put_entry(w, it);
+		if (it->kind == I_TOKEN && it->had && it->has &&
+		    it->t0.revoked_at == 0 && it->t1.revoked_at != 0)
+			r = put_entry(w, it, T_REVOCATION);
 	}
 	if (r != 0) {
 		undo_all(w);

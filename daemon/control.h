@@ -10,9 +10,11 @@
  * unreachable: the request's changes are dropped alone, the directory
  * is left as it was (what was written is taken back), and the reply is
  * CONFLICT or UNAVAILABLE.  The follower (follower.c) brings the same
- * entries back; applying them again changes nothing.  A revocation is
- * never written back out of an entry (not by a request whose copy
- * predates it, not by an undo): nothing un-revokes a token.
+ * entries back; applying them again changes nothing.  A change to an
+ * existing entry writes only the attributes the request changed (and
+ * its undo only those back), so what another control host changed in
+ * the same entry meanwhile, from a copy this one had not yet heard of,
+ * stands; and no write, undo included, takes a revocation back.
  *
  * Uniqueness is the directory's: an account or a group is an entry
  * added, never overwritten.  A live token name is unique by the

@@ -166,32 +166,36 @@ done
 
 # --- two control hosts rotating one token at once: exactly one wins,
 # and the old token's entry names the winner's token (the loser never
-# wrote it, so taking its rotation back cannot undo the winner's)
-check "control1: a token to rotate twice at once" mint control1 ci rr
-wait_for "control2: holds it" \
-	bash -c "'$SATOKENCTL' --socket '$T/control2/satokend.sock' token show '$(cat "$T/id.rr")'"
-ctl control1 --json token rotate "$(cat "$T/id.rr")" --grace 1h >"$T/rr.control1" 2>/dev/null &
-a=$!
-ctl control2 --json token rotate "$(cat "$T/id.rr")" --grace 1h >"$T/rr.control2" 2>/dev/null &
-b=$!
-wait $a
-r1=$?
-wait $b
-r2=$?
-if [ $r1 = 0 ] && [ $r2 = 5 ]; then
-	win=control1
-elif [ $r1 = 5 ] && [ $r2 = 0 ]; then
-	win=control2
-else
-	win=
-fi
-check "one rotation went through, the other was CONFLICT (exits $r1 and $r2)" test -n "$win"
-check "  ...the old token's entry names the winner's new token" \
-	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
-	'(satokenTokenId=$(cat "$T/id.rr"))' satokenReplacedBy | grep -q \"\$(jq -r .id '$T/rr.$win' 2>/dev/null)\""
-check "  ...and two live tokens have that name: the old (in its grace period) and the winner's" \
-	test "$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
-	"(&(satokenTokenName=rr)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')" = 2
+# wrote it, so taking its rotation back cannot undo the winner's).
+# Each token is minted with --wait, so both copies hold it and its
+# account's version before the race.
+for round in 1 2 3; do
+	ctl control1 --json token mint ci --name "rr$round" --ttl 1h --wait >"$T/mint.rr" 2>"$T/mint.rr.err" ||
+		fail "rr$round: mint --wait: $(cat "$T/mint.rr.err")"
+	id=$(jq -r .id "$T/mint.rr")
+	ctl control1 --json token rotate "$id" --grace 1h >"$T/rr.control1" 2>"$T/rr.err1" &
+	a=$!
+	ctl control2 --json token rotate "$id" --grace 1h >"$T/rr.control2" 2>"$T/rr.err2" &
+	b=$!
+	wait $a
+	r1=$?
+	wait $b
+	r2=$?
+	if [ $r1 = 0 ] && [ $r2 = 5 ]; then
+		win=control1
+	elif [ $r1 = 5 ] && [ $r2 = 0 ]; then
+		win=control2
+	else
+		win=
+	fi
+	check "rr$round: one rotation went through, the other was CONFLICT (exits $r1 and $r2: $(cat "$T/rr.err1" "$T/rr.err2"))" test -n "$win"
+	check "rr$round:   ...the old token's entry names the winner's new token" \
+		bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
+		'(satokenTokenId=$id)' satokenReplacedBy | grep -q \"\$(jq -r .id '$T/rr.$win' 2>/dev/null)\""
+	check "rr$round:   ...two live tokens have the name: the old (in its grace period) and the winner's" \
+		test "$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+		"(&(satokenTokenName=rr$round)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')" = 2
+done
 
 # --- who may: a viewer on a control host, a follower ------------------
 check "control1: a viewer account and its token" \

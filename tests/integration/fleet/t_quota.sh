@@ -187,6 +187,14 @@ check "control1 (not yet holding the revocation): disables it" ctl control1 toke
 check "  ...the directory still has it revoked" \
 	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' \
 	'(satokenTokenId=$late)' satokenRevokedAt | grep -q '^satokenRevokedAt: '"
+check "control2: an account" ctl control2 account create shut --group svc
+wait_for "control1: holds it" ctl control1 account show shut
+check "control2: disables it" ctl control2 account disable shut
+check "control1 (not yet holding that): gives it a description" \
+	ctl control1 account update shut --description "set while behind"
+check "  ...the directory has both: disabled, and the description" \
+	bash -c "ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'satokenName=shut,ou=accounts,$SUB' \
+	-s base satokenEnabled description | tr '\n' ' ' | grep 'satokenEnabled: FALSE' | grep -q 'description: set while behind'"
 check "control2: a token named dup" ctl control2 token mint burst --name dup --ttl 1h
 expect_rc "control1 (not yet holding it): a second token named dup is CONFLICT (exit 5)" 5 \
 	ctl control1 token mint burst --name dup --ttl 1h
