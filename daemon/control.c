@@ -66,17 +66,24 @@ ent_init(struct ent *e, int op)
 }
 
 static void
+mod_free(LDAPMod *m)
+{
+	size_t j;
+
+	if (m->mod_bvalues == NULL)
+		return;
+	for (j = 0; m->mod_bvalues[j] != NULL; j++)
+		free(m->mod_bvalues[j]);
+	free(m->mod_bvalues);
+}
+
+static void
 ent_free(struct ent *e)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < e->n; i++) {
-		if (e->mod[i].mod_bvalues == NULL)
-			continue;
-		for (j = 0; e->mod[i].mod_bvalues[j] != NULL; j++)
-			free(e->mod[i].mod_bvalues[j]);
-		free(e->mod[i].mod_bvalues);
-	}
+	for (i = 0; i < e->n; i++)
+		mod_free(&e->mod[i]);
 	e->n = 0;
 }
 
@@ -135,9 +142,11 @@ ent_bin(struct ent *e, const char *type, const void *p, size_t len)
 	ent_vals(e, type, &v, &len, 1);
 }
 
-/* present: the attribute holds v; otherwise it is absent */
+/* A number formatted into e's own storage, so that it lives as long as
+ * e: present, the attribute holds v (in hex when hex); otherwise it is
+ * absent. */
 static void
-ent_num(struct ent *e, const char *type, long long v, int present)
+ent_numf(struct ent *e, const char *type, long long v, int present, int hex)
 {
 	char *s;
 
@@ -150,8 +159,17 @@ ent_num(struct ent *e, const char *type, long long v, int present)
 		return;
 	}
 	s = e->num[e->nnum++];
-	snprintf(s, sizeof(e->num[0]), "%lld", v);
+	if (hex)
+		snprintf(s, sizeof(e->num[0]), "%llx", (unsigned long long)v);
+	else
+		snprintf(s, sizeof(e->num[0]), "%lld", v);
 	ent_str(e, type, s);
+}
+
+static void
+ent_num(struct ent *e, const char *type, long long v, int present)
+{
+	ent_numf(e, type, v, present, 0);
 }
 
 static void
@@ -201,11 +219,7 @@ ent_drop(struct ent *e, size_t i)
 {
 	size_t j;
 
-	if (e->mod[i].mod_bvalues != NULL) {
-		for (j = 0; e->mod[i].mod_bvalues[j] != NULL; j++)
-			free(e->mod[i].mod_bvalues[j]);
-		free(e->mod[i].mod_bvalues);
-	}
+	mod_free(&e->mod[i]);
 	memmove(&e->mod[i], &e->mod[i + 1], (e->n - i - 1) * sizeof(e->mod[0]));
 	e->n--;
 	for (j = 0; j < e->n; j++)
@@ -242,15 +256,13 @@ ent_changes(struct ent *e, struct ent *was)
 /* ---- records into entries: the inverse of follower.c's decode_* ---- */
 
 static void
-enc_account(struct ent *e, const struct sat_account *a, char *serial,
-    size_t cap)
+enc_account(struct ent *e, const struct sat_account *a)
 {
 	if (e->op == LDAP_MOD_ADD) {
 		ent_str(e, "objectClass", "satokenAccount");
 		ent_str(e, "satokenName", a->name);
 	}
-	snprintf(serial, cap, "%llx", (unsigned long long)a->serial);
-	ent_str(e, "satokenSerial", serial);
+	ent_numf(e, "satokenSerial", (long long)a->serial, 1, 1);
 	ent_str(e, "satokenRole", role_name(a->role));
 	ent_bool(e, "satokenEnabled", a->enabled);
 	ent_num(e, "satokenCreatedAt", a->created_at, 1);
@@ -311,30 +323,6 @@ enc_token(struct ent *e, const struct sat_token *t)
  * counts one live token too many, which is safe. */
 enum tpart { T_ALL, T_BEFORE_STEP, T_REVOCATION };
 
-static void
-enc_token_change(struct ent *e, const struct sat_token *from,
-    const struct sat_token *to, enum tpart part)
-{
-	struct ent was;
-	size_t i;
-
-	ent_init(e, LDAP_MOD_REPLACE);
-	ent_init(&was, LDAP_MOD_REPLACE);
-	enc_token(e, to);
-	enc_token(&was, from);
-	ent_changes(e, &was);
-	for (i = 0; i < e->n;) {
-		int revocation = strcmp(e->mod[i].mod_type,
-		    "satokenRevokedAt") == 0;
-
-		if ((revocation && (e->mod[i].mod_bvalues == NULL ||
-		    part == T_BEFORE_STEP)) ||
-		    (!revocation && part == T_REVOCATION))
-			ent_drop(e, i);
-		else
-			i++;
-	}
-}
 
 /* ---- DNs ------------------------------------------------------------- */
 
@@ -640,7 +628,7 @@ struct item {
 					 * version written, or -1 */
 };
 
-enum ukind { U_DELETE, U_ACCOUNT, U_GROUP, U_POLICY, U_TOKEN };
+enum ukind { U_DELETE, U_POLICY, U_CHANGE };
 
 /* what takes one write back */
 struct undo {
@@ -748,12 +736,52 @@ push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it)
 
 /* Takes back what this request wrote, newest first; best effort (the
  * connection may be what failed). */
+/* A replace of what the request changed in an existing account, group
+ * or token entry (back: what takes it back), nothing else. */
+static void
+enc_change(struct ent *e, const struct item *it, int back, enum tpart part)
+{
+	struct ent was;
+	size_t i;
+
+	ent_init(e, LDAP_MOD_REPLACE);
+	ent_init(&was, LDAP_MOD_REPLACE);
+	switch (it->kind) {
+	case I_ACCOUNT:
+		enc_account(e, back ? &it->a0 : &it->a1);
+		enc_account(&was, back ? &it->a1 : &it->a0);
+		break;
+	case I_GROUP:
+		enc_group(e, back ? &it->g0 : &it->g1);
+		enc_group(&was, back ? &it->g1 : &it->g0);
+		break;
+	case I_TOKEN:
+		enc_token(e, back ? &it->t0 : &it->t1);
+		enc_token(&was, back ? &it->t1 : &it->t0);
+		break;
+	default:
+		e->r = SAT_E_INTERNAL;
+		break;
+	}
+	ent_changes(e, &was);
+	for (i = 0; it->kind == I_TOKEN && i < e->n;) {
+		int revocation = strcmp(e->mod[i].mod_type,
+		    "satokenRevokedAt") == 0;
+
+		if ((revocation && (e->mod[i].mod_bvalues == NULL ||
+		    part == T_BEFORE_STEP)) ||
+		    (!revocation && part == T_REVOCATION))
+			ent_drop(e, i);
+		else
+			i++;
+	}
+}
+
 static void
 undo_all(struct wctx *w)
 {
 	struct control *ctl = w->ctl;
-	struct ent e, was;
-	char serial[24], serial1[24];
+	struct ent e;
 	int r = 0;
 
 	while (w->nu > 0) {
@@ -766,27 +794,12 @@ undo_all(struct wctx *w)
 		case U_DELETE:
 			r = l_del(ctl, u->dn, NULL);
 			break;
-		case U_ACCOUNT:
-			enc_account(&e, &u->it->a0, serial, sizeof(serial));
-			ent_init(&was, LDAP_MOD_REPLACE);
-			enc_account(&was, &u->it->a1, serial1, sizeof(serial1));
-			ent_changes(&e, &was);
-			r = l_mod(ctl, u->dn, &e, NULL);
-			break;
-		case U_GROUP:
-			enc_group(&e, &u->it->g0);
-			ent_init(&was, LDAP_MOD_REPLACE);
-			enc_group(&was, &u->it->g1);
-			ent_changes(&e, &was);
-			r = l_mod(ctl, u->dn, &e, NULL);
-			break;
 		case U_POLICY:
 			ent_list(&e, "satokenPolicyGroup", &u->it->p0.groups);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
-		case U_TOKEN:
-			ent_free(&e);
-			enc_token_change(&e, &u->it->t1, &u->it->t0, T_ALL);
+		case U_CHANGE:
+			enc_change(&e, u->it, 1, T_ALL);
 			r = l_mod(ctl, u->dn, &e, NULL);
 			break;
 		}
@@ -802,47 +815,31 @@ static int
 put_entry(struct wctx *w, const struct item *it, enum tpart part)
 {
 	struct control *ctl = w->ctl;
-	char dn[DN_MAX], serial[24], serial0[24];
+	char dn[DN_MAX];
 	const char *filter = NULL;
-	struct ent e, was;
+	struct ent e;
 	int r;
 
-	ent_init(&e, it->had ? LDAP_MOD_REPLACE : LDAP_MOD_ADD);
-	ent_init(&was, LDAP_MOD_REPLACE);
+	ent_init(&e, LDAP_MOD_ADD);
 	switch (it->kind) {
 	case I_ACCOUNT:
 		dn_account(ctl, it->a1.name, dn);
-		enc_account(&e, &it->a1, serial, sizeof(serial));
-		if (!it->had) {
-			if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
-				return op_fail(w->c, r, "service account %s "
-				    "already exists (in the directory)",
-				    it->a1.name);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
-		}
-		enc_account(&was, &it->a0, serial0, sizeof(serial0));
-		ent_changes(&e, &was);
-		if (e.n == 0)
-			return e.r;
-		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
-			return r;
-		return push_undo(w, U_ACCOUNT, dn, it);
+		if (it->had)
+			break;
+		enc_account(&e, &it->a1);
+		if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
+			return op_fail(w->c, r, "service account %s already "
+			    "exists (in the directory)", it->a1.name);
+		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 	case I_GROUP:
 		dn_group(ctl, it->g1.name, dn);
+		if (it->had)
+			break;
 		enc_group(&e, &it->g1);
-		if (!it->had) {
-			if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
-				return op_fail(w->c, r, "group %s already "
-				    "exists (in the directory)", it->g1.name);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
-		}
-		enc_group(&was, &it->g0);
-		ent_changes(&e, &was);
-		if (e.n == 0)
-			return e.r;
-		if ((r = l_mod(ctl, dn, &e, NULL)) != 0)
-			return r;
-		return push_undo(w, U_GROUP, dn, it);
+		if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
+			return op_fail(w->c, r, "group %s already exists (in "
+			    "the directory)", it->g1.name);
+		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 	case I_POLICY:
 		snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
 		ent_init(&e, LDAP_MOD_REPLACE);
@@ -858,28 +855,27 @@ put_entry(struct wctx *w, const struct item *it, enum tpart part)
 		return r != 0 ? r : push_undo(w, U_POLICY, dn, it);
 	case I_TOKEN:
 		dn_token(ctl, it->t1.id, dn);
-		if (!it->had) {
-			enc_token(&e, &it->t1);
-			r = l_add(ctl, dn, &e);
-			return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
-		}
-		enc_token_change(&e, &it->t0, &it->t1, part);
-		if (e.n == 0)
-			return e.r;
-		/* of two control hosts rotating one token, the first */
-		if (part == T_BEFORE_STEP && it->t0.replaced_by[0] == '\0' &&
-		    it->t1.replaced_by[0] != '\0')
-			filter = "(!(satokenReplacedBy=*))";
-		if ((r = l_mod(ctl, dn, &e, filter)) == SAT_E_CONFLICT)
-			return op_fail(w->c, r, "token %s was rotated on "
-			    "another control host meanwhile: nothing was "
-			    "changed", it->t0.id);
-		if (r != 0 || part == T_REVOCATION)
-			return r;
-		return push_undo(w, U_TOKEN, dn, it);
+		if (it->had)
+			break;
+		enc_token(&e, &it->t1);
+		r = l_add(ctl, dn, &e);
+		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
 	}
-	ent_free(&e);
-	return SAT_E_INTERNAL;
+	/* a change to an existing entry */
+	enc_change(&e, it, 0, part);
+	if (e.n == 0)
+		return e.r;
+	/* of two control hosts rotating one token, the first */
+	if (it->kind == I_TOKEN && part == T_BEFORE_STEP &&
+	    it->t0.replaced_by[0] == '\0' && it->t1.replaced_by[0] != '\0')
+		filter = "(!(satokenReplacedBy=*))";
+	if ((r = l_mod(ctl, dn, &e, filter)) == SAT_E_CONFLICT &&
+	    filter != NULL)
+		return op_fail(w->c, r, "token %s was rotated on another "
+		    "control host meanwhile: nothing was changed", it->t0.id);
+	if (r != 0 || part == T_REVOCATION)
+		return r;
+	return push_undo(w, U_CHANGE, dn, it);
 }
 
 static int
