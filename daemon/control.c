@@ -1075,13 +1075,14 @@ mint_version(struct store *s, const char *account, struct version *ret)
  * control.h); on success *ret is the new one, for the copy.  A copy
  * holding none adds the first, which the directory refuses when it
  * holds one: the copy is behind, and the follower brings it.  A value
- * that is no version is replaced by 1. */
+ * that is no version, or none where the copy holds one, is replaced by
+ * 1. */
 static int
 quota_step(struct wctx *w, const char *account, int64_t *ret)
 {
 	struct control *ctl = w->ctl;
 	struct version cur;
-	char dn[DN_MAX], next[24];
+	char dn[DN_MAX], next[24], held[CONTROL_VERSION_MAX + 1];
 	char *curv[2] = { cur.raw, NULL }, *nextv[2] = { next, NULL };
 	LDAPMod del, add, *mods[3];
 	int64_t v;
@@ -1104,6 +1105,27 @@ quota_step(struct wctx *w, const char *account, int64_t *ret)
 	mods[1] = cur.raw[0] == '\0' ? NULL : &add;
 	mods[2] = NULL;
 	rc = ldap_modify_ext_s(ctl->ld, dn, mods, NULL, NULL);
+	/* the value this copy holds is gone and none stands in its place:
+	 * deleted by hand (no mint ever removes it), which the copy cannot
+	 * tell from the late echo of its own first mint.  Started again at
+	 * 1 as an add, which the directory refuses if another control host
+	 * adds one first; as with a value that is no version, the count
+	 * starts again from what this copy holds. */
+	if (rc == LDAP_NO_SUCH_ATTRIBUTE && cur.raw[0] != '\0' &&
+	    (r = read_attr(ctl, dn, "satokenLiveCount", held,
+	    sizeof(held))) != 0) {
+		if (r != SAT_E_NOTFOUND)
+			return r;
+		v = 1;
+		snprintf(next, sizeof(next), "%lld", (long long)v);
+		mods[0] = &add;
+		mods[1] = NULL;
+		rc = ldap_modify_ext_s(ctl->ld, dn, mods, NULL, NULL);
+		if (rc == LDAP_SUCCESS)
+			dlog(LOG_NOTICE, "service account %s had no "
+			    "satokenLiveCount in the directory (deleted by "
+			    "hand?): its version starts again at 1", account);
+	}
 	/* the value moved (noSuchAttribute), or there was one already (a
 	 * single value added to) */
 	if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||

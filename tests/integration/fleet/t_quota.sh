@@ -206,4 +206,22 @@ check "  ...the directory has one live token named dup" \
 	test "$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
 	"(&(satokenTokenName=dup)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')" = 1
 
+# a count deleted by hand while control1's copy still holds the version
+# it wrote (the directory's echo 3 s away): the next mint starts the
+# version again at 1, rather than be CONFLICT until the echo comes, or
+# for ever when the copy is refreshed whole and never sees the value
+live_count() {
+	as_root prov ldapsearch -LLL -b "satokenName=$1,ou=accounts,$SUB" -s base \
+		satokenLiveCount | sed -n 's/^satokenLiveCount: //p'
+}
+check "control1: an account whose count will be deleted" ctl control1 account create gone --group svc
+check "  ...a mint into it" ctl control1 token mint gone --name a --ttl 1h
+printf 'dn: satokenName=gone,ou=accounts,%s\nchangetype: modify\ndelete: satokenLiveCount\n-\n' "$SUB" |
+	as_root prov ldapmodify >/dev/null || fail "satokenLiveCount deleted by hand"
+check "control1 (its own version not yet echoed): mints into it" \
+	ctl control1 token mint gone --name b --ttl 1h
+check "  ...the directory's version starts again at 1" test "$(live_count gone)" = 1
+wait_for "control2: mints into it from there" ctl control2 token mint gone --name c --ttl 1h
+check "  ...version 2" test "$(live_count gone)" = 2
+
 finish
