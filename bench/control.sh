@@ -8,7 +8,8 @@
 # writes (a token entry, its account's satokenLiveCount) one after
 # the other, as many pairs as the control host made in the whole run,
 # so that the control host's rate reads against what the provider can
-# take on this disk at that moment.
+# take on this disk at that moment.  Between them, the control host
+# deletes one of the 16 accounts, timed with its token entries.
 # One line appended to bench/control-results.txt.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
@@ -76,6 +77,17 @@ start() {
 start control1 control
 ctl=$("$BB/bench_mint" own "$T/control1/satokend.sock" 16 "$SECS" own)
 entries=$(as_root prov ldapsearch -LLL -b "ou=tokens,$SUB" '(objectClass=satokenToken)' 1.1 | grep -c '^dn:')
+# account delete through the control host: every token entry of the
+# account deleted in the request, one after the other
+acct_tokens=$(as_root prov ldapsearch -LLL -b "ou=tokens,$SUB" '(satokenAccount=own1)' 1.1 | grep -c '^dn:')
+t0=$(date +%s%N)
+"$SATOKENCTL" --socket "$T/control1/satokend.sock" account delete own1 --yes >/dev/null ||
+	{ echo "account delete own1 failed" >&2; exit 1; }
+t1=$(date +%s%N)
+left=$(as_root prov ldapsearch -LLL -b "ou=tokens,$SUB" '(satokenAccount=own1)' 1.1 | grep -c '^dn:')
+[ "$left" = 0 ] || { echo "account delete own1 left $left token entries" >&2; exit 1; }
+del="$(( (t1 - t0) / 1000000 )) ms for $acct_tokens tokens"
+
 # floor: the directory's own rate for a mint's two writes, 16 writers
 floor() {
 	local c i n=$1 pids=() t0 t1
@@ -112,6 +124,6 @@ dir=$(floor "$per") || { echo "the directory refused a write" >&2; exit 1; }
 start alone
 alone=$("$BB/bench_mint" own "$T/alone/satokend.sock" 16 "$SECS" own)
 # tokens_per_s p50_us p99_us failures tokens
-line="$(date -u +%Y-%m-%dT%H:%MZ) clients=16 seconds=$SECS control: $ctl (directory token entries $entries) standalone: $alone directory alone: $dir write pairs/s"
+line="$(date -u +%Y-%m-%dT%H:%MZ) clients=16 seconds=$SECS control: $ctl (directory token entries $entries) standalone: $alone directory alone: $dir write pairs/s account delete: $del"
 echo "$line"
 echo "$line" >>"$ROOT/bench/control-results.txt"
