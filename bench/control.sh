@@ -8,7 +8,8 @@
 # writes (a token entry, its account's satokenLiveCount) one after
 # the other, as many pairs as the control host made in the whole run,
 # so that the control host's rate reads against what the provider can
-# take on this disk at that moment.  Between them, the control host
+# take on this disk at that moment; and again with each client's pairs
+# in one LDAP transaction.  Between them, the control host
 # deletes one of the 16 accounts, timed with its token entries.
 # One line appended to bench/control-results.txt.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
@@ -88,28 +89,30 @@ left=$(as_root prov ldapsearch -LLL -b "ou=tokens,$SUB" '(satokenAccount=own1)' 
 [ "$left" = 0 ] || { echo "account delete own1 left $left token entries" >&2; exit 1; }
 del="$(( (t1 - t0) / 1000000 )) ms for $acct_tokens tokens"
 
-# floor: the directory's own rate for a mint's two writes, 16 writers
+# floor N PREFIX [LDAPMODIFY OPTIONS]: the directory's own rate for a
+# mint's two writes, 16 writers of N pairs each, in pairs/s
 floor() {
-	local c i n=$1 pids=() t0 t1
+	local c i n=$1 p=$2 pids=() t0 t1
+	shift 2
 	for c in $(seq 16); do
 		{
-			printf 'dn: satokenName=floor%s,ou=accounts,%s\nchangetype: add\n' "$c" "$SUB"
-			printf 'objectClass: satokenAccount\nsatokenName: floor%s\nsatokenSerial: %x\n' "$c" "$c"
+			printf 'dn: satokenName=%s%s,ou=accounts,%s\nchangetype: add\n' "$p" "$c" "$SUB"
+			printf 'objectClass: satokenAccount\nsatokenName: %s%s\nsatokenSerial: %x\n' "$p" "$c" "$c"
 			printf 'satokenRole: viewer\nsatokenEnabled: TRUE\nsatokenCreatedAt: 1\n\n'
 			for i in $(seq "$n"); do
-				printf 'dn: satokenTokenId=f%02d%08d,ou=tokens,%s\nchangetype: add\n' "$c" "$i" "$SUB"
-				printf 'objectClass: satokenToken\nsatokenTokenId: f%02d%08d\n' "$c" "$i"
-				printf 'satokenAccount: floor%s\nsatokenTokenName: t%s\n' "$c" "$i"
+				printf 'dn: satokenTokenId=%s%02d%08d,ou=tokens,%s\nchangetype: add\n' "$p" "$c" "$i" "$SUB"
+				printf 'objectClass: satokenToken\nsatokenTokenId: %s%02d%08d\n' "$p" "$c" "$i"
+				printf 'satokenAccount: %s%s\nsatokenTokenName: t%s\n' "$p" "$c" "$i"
 				printf 'satokenDigest:: %s\n' "$(printf '%032d' "$i" | base64 -w0)"
 				printf 'satokenCreatedAt: 1\nsatokenExpiresAt: 2000000000\n\n'
-				printf 'dn: satokenName=floor%s,ou=accounts,%s\nchangetype: modify\n' "$c" "$SUB"
+				printf 'dn: satokenName=%s%s,ou=accounts,%s\nchangetype: modify\n' "$p" "$c" "$SUB"
 				printf 'replace: satokenLiveCount\nsatokenLiveCount: %s\n-\n\n' "$i"
 			done
-		} >"$T/floor$c.ldif"
+		} >"$T/$p$c.ldif"
 	done
 	t0=$(date +%s%N)
 	for c in $(seq 16); do
-		as_root prov ldapmodify -f "$T/floor$c.ldif" >/dev/null &
+		as_root prov ldapmodify "$@" -f "$T/$p$c.ldif" >/dev/null &
 		pids+=("$!")
 	done
 	for c in "${pids[@]}"; do wait "$c" || return 1; done
@@ -120,10 +123,14 @@ floor() {
 ctl_tokens=$(echo "$ctl" | awk '{print $5}')
 per=$(( (ctl_tokens + 15) / 16 ))
 [ "$per" -ge 20 ] || per=20
-dir=$(floor "$per") || { echo "the directory refused a write" >&2; exit 1; }
+dir=$(floor "$per" floor) || { echo "the directory refused a write" >&2; exit 1; }
+# the same, each writer's pairs in one LDAP transaction (RFC 5805): what
+# the provider could take if a control host wrote a batch of requests
+# in one commit, an upper bound (one commit per writer, not per batch)
+dirtxn=$(floor "$per" txn -E txn=commit) || { echo "the directory refused a transaction" >&2; exit 1; }
 start alone
 alone=$("$BB/bench_mint" own "$T/alone/satokend.sock" 16 "$SECS" own)
 # tokens_per_s p50_us p99_us failures tokens
-line="$(date -u +%Y-%m-%dT%H:%MZ) clients=16 seconds=$SECS control: $ctl (directory token entries $entries) standalone: $alone directory alone: $dir write pairs/s account delete: $del"
+line="$(date -u +%Y-%m-%dT%H:%MZ) clients=16 seconds=$SECS control: $ctl (directory token entries $entries) standalone: $alone directory alone: $dir write pairs/s ($dirtxn in transactions) account delete: $del"
 echo "$line"
 echo "$line" >>"$ROOT/bench/control-results.txt"
