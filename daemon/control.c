@@ -734,8 +734,6 @@ push_undo(struct wctx *w, enum ukind k, const char *dn, const struct item *it)
 	return 0;
 }
 
-/* Takes back what this request wrote, newest first; best effort (the
- * connection may be what failed). */
 /* A replace of what the request changed in an existing account, group
  * or token entry (back: what takes it back), nothing else. */
 static void
@@ -777,6 +775,8 @@ enc_change(struct ent *e, const struct item *it, int back, enum tpart part)
 	}
 }
 
+/* Takes back what this request wrote, newest first; best effort (the
+ * connection may be what failed). */
 static void
 undo_all(struct wctx *w)
 {
@@ -811,6 +811,21 @@ undo_all(struct wctx *w)
 }
 
 /* An entry of the request: added (new), or replaced whole. */
+/* Adds e, the entry of the new item it, at dn, for the request's undo
+ * to delete.  One already there is CONFLICT, named as what (NULL: the
+ * caller's message). */
+static int
+add_new(struct wctx *w, const struct item *it, const char *dn,
+    struct ent *e, const char *what, const char *name)
+{
+	int r;
+
+	if ((r = l_add(w->ctl, dn, e)) == SAT_E_CONFLICT && what != NULL)
+		return op_fail(w->c, r, "%s %s already exists (in the "
+		    "directory)", what, name);
+	return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
+}
+
 static int
 put_entry(struct wctx *w, const struct item *it, enum tpart part)
 {
@@ -827,19 +842,13 @@ put_entry(struct wctx *w, const struct item *it, enum tpart part)
 		if (it->had)
 			break;
 		enc_account(&e, &it->a1);
-		if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
-			return op_fail(w->c, r, "service account %s already "
-			    "exists (in the directory)", it->a1.name);
-		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
+		return add_new(w, it, dn, &e, "service account", it->a1.name);
 	case I_GROUP:
 		dn_group(ctl, it->g1.name, dn);
 		if (it->had)
 			break;
 		enc_group(&e, &it->g1);
-		if ((r = l_add(ctl, dn, &e)) == SAT_E_CONFLICT)
-			return op_fail(w->c, r, "group %s already exists (in "
-			    "the directory)", it->g1.name);
-		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
+		return add_new(w, it, dn, &e, "group", it->g1.name);
 	case I_POLICY:
 		snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
 		ent_init(&e, LDAP_MOD_REPLACE);
@@ -858,8 +867,7 @@ put_entry(struct wctx *w, const struct item *it, enum tpart part)
 		if (it->had)
 			break;
 		enc_token(&e, &it->t1);
-		r = l_add(ctl, dn, &e);
-		return r != 0 ? r : push_undo(w, U_DELETE, dn, it);
+		return add_new(w, it, dn, &e, NULL, NULL);
 	}
 	/* a change to an existing entry */
 	enc_change(&e, it, 0, part);

@@ -206,7 +206,19 @@ check "  ...the directory has one live token named dup" \
 	test "$(ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
 	"(&(satokenTokenName=dup)(!(satokenRevokedAt=*)))" 1.1 | grep -c '^dn:')" = 1
 
-# a count deleted by hand while control1's copy still holds the version
+# an account and a group control2 created that control1 does not hold
+# yet: control1's create is CONFLICT, and says the directory has it
+check "control2: an account named twin" ctl control2 account create twin --group svc
+expect_rc "control1 (not yet holding it): creating twin too is CONFLICT (exit 5)" 5 \
+	ctl control1 account create twin --group svc
+check "  ...saying the directory has it" \
+	grep -q "service account twin already exists (in the directory)" <<<"$OUT"
+check "control2: a group named twins" ctl control2 group create twins
+expect_rc "control1 (not yet holding it): creating twins too is CONFLICT (exit 5)" 5 \
+	ctl control1 group create twins
+check "  ...saying the directory has it" \
+	grep -q "group twins already exists (in the directory)" <<<"$OUT"
+ still holds the version
 # it wrote (the directory's echo 3 s away): the next mint starts the
 # version again at 1, rather than be CONFLICT until the echo comes, or
 # for ever when the copy is refreshed whole and never sees the value
