@@ -92,8 +92,10 @@ del="$(( (t1 - t0) / 1000000 )) ms for $acct_tokens tokens"
 # floor N PREFIX [LDAPMODIFY OPTIONS]: the directory's own rate for a
 # mint's two writes, 16 writers of N pairs each, in pairs/s
 floor() {
-	local c i n=$1 p=$2 pids=() t0 t1
+	local c i n=$1 p=$2 pids=() t0 t1 digest
 	shift 2
+	# a digest is 32 bytes; the directory does not ask them to differ
+	digest=$(printf '%032d' 0 | base64 -w0)
 	for c in $(seq 16); do
 		{
 			printf 'dn: satokenName=%s%s,ou=accounts,%s\nchangetype: add\n' "$p" "$c" "$SUB"
@@ -103,7 +105,7 @@ floor() {
 				printf 'dn: satokenTokenId=%s%02d%08d,ou=tokens,%s\nchangetype: add\n' "$p" "$c" "$i" "$SUB"
 				printf 'objectClass: satokenToken\nsatokenTokenId: %s%02d%08d\n' "$p" "$c" "$i"
 				printf 'satokenAccount: %s%s\nsatokenTokenName: t%s\n' "$p" "$c" "$i"
-				printf 'satokenDigest:: %s\n' "$(printf '%032d' "$i" | base64 -w0)"
+				printf 'satokenDigest:: %s\n' "$digest"
 				printf 'satokenCreatedAt: 1\nsatokenExpiresAt: 2000000000\n\n'
 				printf 'dn: satokenName=%s%s,ou=accounts,%s\nchangetype: modify\n' "$p" "$c" "$SUB"
 				printf 'replace: satokenLiveCount\nsatokenLiveCount: %s\n-\n\n' "$i"
