@@ -17,7 +17,8 @@
 # With BENCH_HUBS=H (default 0), H sample hubs (etc/ldap/hub.conf)
 # replicate the provider and the followers are spread over them, as a
 # fleet too big for one provider would be; "the directory" stopped is
-# then the provider and the hubs.
+# then the provider and the hubs.  SATOKEND_FLEET_POSITION_MS (default
+# 1000) reaches the followers: how often each writes its position.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
@@ -248,7 +249,7 @@ rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status")
 store_b=$(cat "$T"/f1/satoken.db* | wc -c)
 echo "full_refresh_tokens=$ntok ms=$refresh_ms (directory loaded in ${load_s} s) rss_kib=$rss_kib store_bytes=$store_b"
 
-res="$(date -u +%F) revocations=$nl followers=$nf refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms others_applied_ms=$settled_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores) commit=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+res="$(date -u +%F) revocations=$nl followers=$nf position_ms=${SATOKEND_FLEET_POSITION_MS:-1000} refused_everywhere_p50_ms=$p50 p99_ms=$p99 max_ms=$max misses=$misses $cpu catchup_${NC}_changes_ms=$catchup_ms others_applied_ms=$settled_ms outage_s=$NO outage_logins=$ologins outage_refused=$orefused first_revocation_after_ms=$after_ms full_refresh_${ntok}_tokens_ms=$refresh_ms follower_rss_kib=$rss_kib follower_store_bytes=$store_b ($(nproc) cores) commit=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 echo "$res"
 echo "$res" >>"$ROOT/bench/fleet-results.txt"
 bash "$ROOT/bench/fleet-plot.sh" || echo "bench: the fleet chart failed; the figures above stand" >&2
