@@ -1,7 +1,8 @@
 #!/bin/bash
 # Draws bench/fleet.png from bench/fleet-results.txt (bench/fleet.sh): for
 # each shape run (followers, hubs, how often each follower writes its
-# position when not every second), its newest line's time until every
+# position when not every second, a prototype's name), its newest line's
+# time until every
 # follower refused a revocation, p50, p99 and max, against the issue's
 # targets. Run by bench/fleet.sh after it appends its line.
 set -euo pipefail
@@ -11,23 +12,24 @@ DAT=$(mktemp)
 trap 'rm -f "$DAT"' EXIT
 # the newest line of each shape; lines without figures (a lost run) skipped
 awk '/refused_everywhere_p50_ms=/ {
-	f = ""; h = 0; pm = 1000; r = ""; p50 = ""; p99 = ""; mx = ""
+	f = ""; h = 0; pm = 1000; pt = ""; r = ""; p50 = ""; p99 = ""; mx = ""
 	for (i = 1; i <= NF; i++) {
 		split($i, kv, "=")
 		if (kv[1] == "followers") f = kv[2]
 		else if (kv[1] == "hubs") h = kv[2]
 		else if (kv[1] == "position_ms") pm = kv[2]
+		else if (kv[1] == "prototype") pt = kv[2]
 		else if (kv[1] == "revocations") r = kv[2]
 		else if (kv[1] == "refused_everywhere_p50_ms") p50 = kv[2]
 		else if (kv[1] == "p99_ms") p99 = kv[2]
 		else if (kv[1] == "max_ms") mx = kv[2]
 	}
-	key = f " " h " " pm
+	key = f " " h " " pm " " pt
 	if (!(key in line)) order[n++] = key
 	line[key] = sprintf("\"%s followers%s%s\\n%s revocations\\n%s\" %s %s %s", f,
-	    h ? ", " h " hubs" : "", pm != 1000 ? "\\npositions every " pm / 1000 " s" : "",
-	    r, $1, p50, p99, mx)
-	fol[key] = f + h / 100 + pm / 1e9
+	    h ? ", " h " hubs" : "", (pm != 1000 ? "\\npositions every " pm / 1000 " s" : "") \
+	    (pt != "" ? "\\nprototype\\n" pt : ""), r, $1, p50, p99, mx)
+	fol[key] = f + h / 100 + pm / 1e9 + (pt != "") / 1e10
 }
 END {
 	# fewest followers first, hubs after the same count without
