@@ -9,7 +9,11 @@
  * not counted), then the token entry is revoked in the directory (bound
  * as BINDDN, as a control host writes), and each follower is polled
  * until it refuses.  Prints "revocations followers p50_ms p99_ms max_ms
- * misses"; a follower that still accepts after 5 s is a miss.
+ * misses"; a follower that still accepts after 5 s is a miss.  With
+ * BENCH_FLEET_TRACE naming a file, each revocation is also appended to
+ * it as "N START_MS MS": when the directory acknowledged it (since the
+ * first) and how long until every follower refused it, so that a tail
+ * can be matched with what else happens at that time.
  *
  *   bench_fleet check SECONDS PAIRS CONF...
  *
@@ -90,7 +94,9 @@ main(int argc, char **argv)
 	char *vals[2] = { when, NULL };
 	LDAPMod mod, *mods[2] = { &mod, NULL };
 	struct berval cred;
-	uint64_t *lat, t0, t, worst = 0;
+	uint64_t *lat, t0, t, first = 0, worst = 0;
+	const char *trace_path = getenv("BENCH_FLEET_TRACE");
+	FILE *trace = NULL;
 	unsigned char *done;
 	size_t left;
 	size_t n, i, k, nf, nl = 0, misses = 0, skipped = 0;
@@ -126,6 +132,10 @@ main(int argc, char **argv)
 	}
 	fclose(pf);
 	pw[strcspn(pw, "\n")] = '\0';
+	if (trace_path != NULL && (trace = fopen(trace_path, "a")) == NULL) {
+		perror(trace_path);
+		return 1;
+	}
 	cred.bv_val = pw;
 	cred.bv_len = strlen(pw);
 	if (ldap_initialize(&ld, argv[1]) != LDAP_SUCCESS ||
@@ -178,6 +188,15 @@ main(int argc, char **argv)
 		/* the revocation is refused everywhere once the last
 		 * follower refuses it */
 		lat[nl++] = t;
+		if (first == 0)
+			first = t0;
+		if (trace != NULL)
+			fprintf(trace, "%zu %.1f %.1f\n", nl, (t0 - first) / 1e6,
+			    t / 1e6);
+	}
+	if (trace != NULL && fclose(trace) != 0) {
+		perror(trace_path);
+		return 1;
 	}
 	printf("%zu %zu %.1f %.1f %.1f %zu\n", nl, nf,
 	    bench_pct(lat, nl, 50) / 1e6, bench_pct(lat, nl, 99) / 1e6,

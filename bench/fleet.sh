@@ -19,6 +19,8 @@
 # fleet too big for one provider would be; "the directory" stopped is
 # then the provider and the hubs.  SATOKEND_FLEET_POSITION_MS (default
 # 1000) reaches the followers: how often each writes its position.
+# BENCH_FLEET_TRACE=FILE: every revocation's time, in order (bench_fleet.c;
+# the first revocation after the outage is its own series of one).
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
