@@ -218,7 +218,7 @@ expect_rc "control1 (not yet holding it): creating twins too is CONFLICT (exit 5
 	ctl control1 group create twins
 check "  ...saying the directory has it" \
 	grep -q "group twins already exists (in the directory)" <<<"$OUT"
- still holds the version
+# a count deleted by hand while control1's copy still holds the version
 # it wrote (the directory's echo 3 s away): the next mint starts the
 # version again at 1, rather than be CONFLICT until the echo comes, or
 # for ever when the copy is refreshed whole and never sees the value
