@@ -21,13 +21,15 @@
 # 1000) reaches the followers: how often each writes its position.
 # BENCH_FLEET_TRACE=FILE: every revocation's time, in order (bench_fleet.c;
 # the first revocation after the outage is its own series of one).
+# BENCH_SATOKEND=PATH: the followers run that satokend (another build, to
+# compare two in alternated runs); the line still names this commit.
 . "$(dirname "$0")/../tests/integration/fleet/lib.sh"
 B=${B:-build}
 NF=${BENCH_FOLLOWERS:-5}
 NH=${BENCH_HUBS:-0}
 NR=${BENCH_REVOCATIONS:-200}
 NLIVE=20
-SATOKEND=$ROOT/$B/daemon/satokend
+SATOKEND=${BENCH_SATOKEND:-$ROOT/$B/daemon/satokend}
 FLEETTOK=$ROOT/$B/tests/integration/fleet/fleettok
 PROBE=$ROOT/$B/bench/bench_fleet
 [ -x "$SATOKEND" ] && [ -x "$PROBE" ] && [ -x "$FLEETTOK" ] || { echo "bench-fleet: build first (make bench-fleet)" >&2; exit 1; }

@@ -55,6 +55,7 @@
  * arrive a few milliseconds apart, and writing the first would hold the
  * last back for HOST_WRITE_MS */
 #define SETTLE_MS	30
+#define COOKIE_HOLD_MS	5000	/* a batch of cookies alone: see flush */
 #define APPLY_POLL_MS	5	/* the loop applying: its position soon */
 #define HEARTBEAT_MS	10000	/* SATOKEND_FLEET_HEARTBEAT_MS: last contact */
 #define LKEY_MAX	(1 + SAT_NAME_MAX + 1)	/* "A"name, "T"id... */
@@ -146,6 +147,8 @@ struct fleet {
 	int64_t unreached_ms;		/* since */
 	_Atomic uint64_t gen;		/* the search going on */
 	struct fbatch *cur;
+	struct fbatch *held;		/* cookies alone, held back (flush) */
+	int64_t held_ms;		/* since */
 	struct berval resume;		/* cookie a reconnect resumes from */
 	struct berval pending;		/* cookie of a refresh not ended */
 	int in_refresh;
@@ -331,14 +334,11 @@ nap_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Hands the batch being built to the loop. */
 static void
-flush(struct fleet *f)
+queue(struct fleet *f, struct fbatch *b)
 {
 	uint64_t one = 1;
 
-	if (f->cur == NULL)
-		return;
 	if (f->delay_ms > 0)
 		nap_ms(f->delay_ms);
 	pthread_mutex_lock(&f->mu);
@@ -351,13 +351,68 @@ flush(struct fleet *f)
 	}
 	f->queued++;
 	if (f->tail != NULL)
-		f->tail->next = f->cur;
+		f->tail->next = b;
 	else
-		f->head = f->cur;
-	f->tail = f->cur;
+		f->head = b;
+	f->tail = b;
 	pthread_mutex_unlock(&f->mu);
-	f->cur = NULL;
 	(void)!write(f->efd, &one, sizeof(one));
+}
+
+static int
+cookies_only(const struct fbatch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->v[i].kind != E_COOKIE)
+			return 0;
+	return 1;
+}
+
+static void
+queue_held(struct fleet *f)
+{
+	if (f->held != NULL)
+		queue(f, f->held);
+	f->held = NULL;
+}
+
+/* Hands the batch being built to the loop.  A batch of cookies alone,
+ * outside a refresh, is held back instead, a newer one replacing it,
+ * until a change comes or it has waited COOKIE_HOLD_MS: the directory
+ * sends one for every write this search leaves out, every host's
+ * position and last contact, so a fleet of N hosts sends each of them
+ * N a second, and each would wake the loop for a commit.  A restart
+ * resumes from an older cookie then, and the directory sends those
+ * writes' cookies again. */
+static void
+flush(struct fleet *f)
+{
+	struct fbatch *b = f->cur;
+
+	f->cur = NULL;
+	if (b != NULL && !f->in_refresh && cookies_only(b)) {
+		if (f->held == NULL)
+			f->held_ms = clock_ms();
+		batch_free(f->held);
+		f->held = b;
+		b = NULL;
+	}
+	if (b != NULL || (f->held != NULL &&
+	    clock_ms() - f->held_ms >= COOKIE_HOLD_MS))
+		queue_held(f);
+	if (b != NULL)
+		queue(f, b);
+}
+
+/* The search ended: a held cookie is dropped with it, never committed
+ * after what a new search brings. */
+static void
+drop_held(struct fleet *f)
+{
+	batch_free(f->held);
+	f->held = NULL;
 }
 
 static int
@@ -1062,6 +1117,7 @@ fleet_main(void *arg)
 		}
 		if (state != SYNC_GOING ||
 		    atomic_load(&f->want_gen) > f->gen) {
+			drop_held(f);
 			host_write_lost(f);
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			ld = NULL;
@@ -1071,6 +1127,7 @@ drop:
 		/* what came from a broken search is not applied */
 		batch_free(f->cur);
 		f->cur = NULL;
+		drop_held(f);
 		dlog(LOG_WARNING, "directory %s: connection lost; retrying",
 		    f->uris);
 		host_write_lost(f);
@@ -1083,6 +1140,7 @@ drop:
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	batch_free(f->cur);
 	f->cur = NULL;
+	drop_held(f);
 	return NULL;
 }
 
