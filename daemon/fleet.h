@@ -35,23 +35,6 @@ struct fleet;
 
 #define FLEET_APPLIED_MAX	256	/* satokenApplied's bound in the schema */
 
-/* The hosts as the directory last said (their cn=HOST,ou=hosts
- * entries), for fleet status: kept by the loop, read by ops_fleet.c. */
-struct fleet_host {
-	char name[65];
-	char applied[FLEET_APPLIED_MAX + 1];	/* CSNs; "" before any */
-	int64_t last_contact;			/* Unix seconds; 0: never */
-};
-
-struct fleet_view {
-	struct fleet_host *hosts;	/* sorted by name */
-	size_t n, cap;
-};
-
-/* A host entry (cn=HOST,ou=hosts) as fleet status shows it: 0, or
- * SAT_E_INVALID / SAT_E_NOTFOUND when it does not decode. */
-int fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h);
-
 /* Loads the cookie and the UUID map from the store and starts the
  * thread.  0, or a SAT_E_* with a message in err. */
 int fleet_start(struct server *sv, struct fleet **ret, char *err,
@@ -61,8 +44,6 @@ int fleet_fd(const struct fleet *f);
 /* Applies the waiting batches, when the store has nothing staged or in
  * flight; otherwise leaves them for the next round. */
 void fleet_apply(struct server *sv);
-/* The hosts' view (never NULL while f lives). */
-const struct fleet_view *fleet_view(const struct fleet *f);
 /* Hands one token's last use, as this host's logins reported it, to
  * the thread, which folds what it holds into the directory at most once
  * a minute.  SAT_E_QUOTA when that many reports already wait (the

@@ -68,7 +68,7 @@
 				 * store's "F:t" follows the contact */
 
 enum rkind {
-	R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_HOST, R_USAGE
+	R_OTHER, R_ACCOUNT, R_GROUP, R_POLICY, R_TOKEN, R_KEY, R_USAGE
 };
 enum ekind { E_PUT, E_DELETE, E_PRESENT, E_COOKIE, E_BEGIN, E_DONE };
 
@@ -86,7 +86,6 @@ struct fev {
 	struct sat_policy p;
 	struct sat_token t;
 	uint8_t key[TOKEN_KEY_LEN];	/* secret: wiped */
-	struct fleet_host h;
 	struct usage_report u;
 	char csn[CSN_LEN + 1];	/* E_PUT: its entryCSN, or "" */
 	uint8_t *cookie;
@@ -129,6 +128,7 @@ struct fleet {
 	size_t uout_n;			/* mu */
 	/* the thread's own */
 	char *uris, *base, *bind_dn, *pwfile, *host_dn;
+	char *host_cn, *pos_dn;		/* cn=HOST,ou=positions,... */
 	const char *filter;		/* what of the subtree it follows */
 	int heartbeat_ms;
 	int position_ms;		/* a moved position written this often */
@@ -137,6 +137,8 @@ struct fleet {
 	int write_rc;			/* its result, logged when it changes */
 	int hw_msgid;			/* that write in flight, or 0 */
 	int hw_moved;			/* it carries a moved position */
+	int hw_add;			/* it adds the position's entry */
+	int pos_add;			/* the entry is missing: add it */
 	int usage_ms;			/* last use written this often */
 	int64_t usage_written_ms;
 	struct usage_report *uw;	/* being written, a slice a step */
@@ -168,7 +170,6 @@ struct fleet {
 					 * cookie committed */
 	char pos[APPLIED_MAX + 1];	/* per provider, the newest CSN the
 					 * committed cookies named */
-	struct fleet_view view;		/* the host entries */
 	int64_t contact_written;	/* "F:t" as last committed */
 	int contact_every_s;
 };
@@ -462,8 +463,7 @@ entry_kind(LDAP *ld, LDAPMessage *e)
 	static const struct { const char *oc; enum rkind k; } ocs[] = {
 		{ "satokenAccount", R_ACCOUNT }, { "satokenGroup", R_GROUP },
 		{ "satokenPolicy", R_POLICY }, { "satokenToken", R_TOKEN },
-		{ "satokenKey", R_KEY }, { "satokenHost", R_HOST },
-		{ "satokenUsage", R_USAGE },
+		{ "satokenKey", R_KEY }, { "satokenUsage", R_USAGE },
 	};
 	struct berval **v;
 	enum rkind k = R_OTHER;
@@ -620,9 +620,6 @@ decode_entry(LDAP *ld, LDAPMessage *e, struct fev *ev)
 	case R_KEY:
 		r = attr_bytes(ld, e, "satokenHmacKey", ev->key,
 		    sizeof(ev->key));
-		break;
-	case R_HOST:
-		r = fleet_host_decode(ld, e, &ev->h);
 		break;
 	case R_USAGE:
 		r = decode_usage(ld, e, &ev->u);
@@ -802,7 +799,7 @@ host_write_failed(struct fleet *f, int moved, int rc)
 		pthread_mutex_unlock(&f->mu);
 	}
 	if (rc != f->write_rc && rc != LDAP_SUCCESS)
-		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->host_dn,
+		dlog(LOG_WARNING, "directory: cannot write %s: %s", f->pos_dn,
 		    ldap_err2string(rc));
 	f->write_rc = rc;
 }
@@ -827,7 +824,16 @@ host_write_done(struct fleet *f, LDAP *ld)
 	    NULL, 1) != LDAP_SUCCESS)
 		rc = LDAP_SERVER_DOWN;
 	f->hw_msgid = 0;
-	host_write_failed(f, rc != LDAP_SUCCESS && f->hw_moved, rc);
+	/* a host's first write adds its entry; one added meanwhile (the
+	 * other provider's copy, say) is written as usual; neither is
+	 * worth a log line */
+	if (f->hw_add)
+		f->pos_add = 0;
+	else if (rc == LDAP_NO_SUCH_OBJECT)
+		f->pos_add = 1;
+	host_write_failed(f, rc != LDAP_SUCCESS && f->hw_moved,
+	    (rc == LDAP_NO_SUCH_OBJECT && !f->hw_add) ||
+	    (rc == LDAP_ALREADY_EXISTS && f->hw_add) ? f->write_rc : rc);
 	return rc;
 }
 
@@ -841,9 +847,10 @@ host_write_lost(struct fleet *f)
 	f->hw_msgid = 0;
 }
 
-/* The host's entry: the position applied (when it moved, at most once a
- * second) and the time of contact (every heartbeat), for fleet status
- * and --wait.  Only record changes move the position: the host entries'
+/* The host's position entry (cn=HOST,ou=positions): the position
+ * applied (when it moved, at most once a second) and the time of
+ * contact (every heartbeat), for fleet status and --wait; added by the
+ * first write that finds it missing.  Only record changes move the position: the host entries'
  * own writes replicate too, and counting them would make every host
  * write again for every other host's write, forever.  A heartbeat does
  * not use up the second a moved position waits for: with it, a change
@@ -862,16 +869,20 @@ host_write(struct fleet *f, LDAP *ld)
 {
 	char applied[APPLIED_MAX + 1], contact[24];
 	char *cvals[2] = { contact, NULL }, *avals[2] = { applied, NULL };
-	LDAPMod mc, ma, *mods[3] = { &mc, NULL, NULL };
+	char *ocvals[2] = { "satokenHost", NULL };
+	char *cnvals[2] = { f->host_cn, NULL };
+	LDAPMod mc, ma, moc, mcn, *mods[5] = { &mc, NULL, NULL, NULL, NULL };
 	int64_t t;
-	int move, held, rc, msgid;
+	int move, held, rc, msgid, add = f->pos_add;
+	size_t k = 1;
 
 	if ((rc = host_write_done(f, ld)) != LDAP_SUCCESS || f->hw_msgid != 0)
 		return rc;
 	t = clock_ms();
 	pthread_mutex_lock(&f->mu);
-	move = f->applied_dirty && t >= move_due_ms(f);
-	if (!move && t - f->written_ms < f->heartbeat_ms && f->written_ms) {
+	move = f->applied_dirty && (t >= move_due_ms(f) || add);
+	if (!move && !add && t - f->written_ms < f->heartbeat_ms &&
+	    f->written_ms) {
 		pthread_mutex_unlock(&f->mu);
 		return LDAP_SUCCESS;
 	}
@@ -885,23 +896,37 @@ host_write(struct fleet *f, LDAP *ld)
 	pthread_mutex_unlock(&f->mu);
 	snprintf(contact, sizeof(contact), "%lld", (long long)time(NULL));
 	memset(&mc, 0, sizeof(mc));
-	mc.mod_op = LDAP_MOD_REPLACE;
+	mc.mod_op = add ? LDAP_MOD_ADD : LDAP_MOD_REPLACE;
 	mc.mod_type = "satokenLastContact";
 	mc.mod_values = cvals;
 	if (applied[0] != '\0') {
 		memset(&ma, 0, sizeof(ma));
-		ma.mod_op = LDAP_MOD_REPLACE;
+		ma.mod_op = mc.mod_op;
 		ma.mod_type = "satokenApplied";
 		ma.mod_values = avals;
-		mods[1] = &ma;
+		mods[k++] = &ma;
 	}
-	rc = ldap_modify_ext(ld, f->host_dn, mods, NULL, NULL, &msgid);
+	if (add) {
+		memset(&moc, 0, sizeof(moc));
+		moc.mod_op = LDAP_MOD_ADD;
+		moc.mod_type = "objectClass";
+		moc.mod_values = ocvals;
+		mods[k++] = &moc;
+		memset(&mcn, 0, sizeof(mcn));
+		mcn.mod_op = LDAP_MOD_ADD;
+		mcn.mod_type = "cn";
+		mcn.mod_values = cnvals;
+		mods[k++] = &mcn;
+		rc = ldap_add_ext(ld, f->pos_dn, mods, NULL, NULL, &msgid);
+	} else
+		rc = ldap_modify_ext(ld, f->pos_dn, mods, NULL, NULL, &msgid);
 	f->written_ms = t;
 	if (move)
 		f->moved_ms = t;
 	if (rc == LDAP_SUCCESS) {
 		f->hw_msgid = msgid;
 		f->hw_moved = move;
+		f->hw_add = add;
 		return LDAP_SUCCESS;
 	}
 	host_write_failed(f, move, rc);
@@ -1164,7 +1189,6 @@ local_key(const struct fev *e, char out[LKEY_MAX])
 	case R_POLICY:	snprintf(out, LKEY_MAX, "P"); break;
 	case R_TOKEN:	snprintf(out, LKEY_MAX, "T%s", e->t.id); break;
 	case R_KEY:	snprintf(out, LKEY_MAX, "K"); break;
-	case R_HOST:	snprintf(out, LKEY_MAX, "H%s", e->h.name); break;
 	case R_USAGE:	snprintf(out, LKEY_MAX, "U%s", e->u.id); break;
 	default:	snprintf(out, LKEY_MAX, "-"); break;
 	}
@@ -1195,82 +1219,6 @@ del_token(struct store *s, const char *id, int64_t now)
 	return r;
 }
 
-static struct fleet_host *
-view_find(struct fleet_view *v, const char *name, size_t *at)
-{
-	size_t lo = 0, hi = v->n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if ((c = strcmp(v->hosts[mid].name, name)) == 0) {
-			*at = mid;
-			return &v->hosts[mid];
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return NULL;
-}
-
-static int
-view_put(struct fleet_view *v, const struct fleet_host *h)
-{
-	struct fleet_host *x, *nh;
-	size_t at;
-
-	if ((x = view_find(v, h->name, &at)) != NULL) {
-		*x = *h;
-		return 0;
-	}
-	if (v->n == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : 16;
-
-		if ((nh = realloc(v->hosts, ncap * sizeof(*nh))) == NULL)
-			return SAT_E_NOMEM;
-		v->hosts = nh;
-		v->cap = ncap;
-	}
-	memmove(&v->hosts[at + 1], &v->hosts[at],
-	    (v->n - at) * sizeof(*v->hosts));
-	v->hosts[at] = *h;
-	v->n++;
-	return 0;
-}
-
-static void
-view_remove(struct fleet_view *v, const char *name)
-{
-	size_t at;
-
-	if (view_find(v, name, &at) == NULL)
-		return;
-	memmove(&v->hosts[at], &v->hosts[at + 1],
-	    (v->n - at - 1) * sizeof(*v->hosts));
-	v->n--;
-}
-
-/* A host entry, kept in the store too ("F:h:NAME" = "APPLIED CONTACT")
- * so that fleet status knows every host after a restart; "" once the
- * host is gone. */
-static int
-stage_host(struct store *s, const char *name, const struct fleet_host *h)
-{
-	char k[80], v[FLEET_APPLIED_MAX + 32];
-	int n = 0;
-
-	snprintf(k, sizeof(k), "F:h:%s", name);
-	if (h != NULL)
-		n = snprintf(v, sizeof(v), "%s %lld", h->applied[0] ?
-		    h->applied : "-", (long long)h->last_contact);
-	else
-		v[0] = '\0';
-	return store_stage_raw(s, k, strlen(k), v, (size_t)n);
-}
-
 /* 1 for a local key that names a record the logins read. */
 static int
 is_record(const char *lk)
@@ -1284,6 +1232,7 @@ del_local(struct server *sv, const char *k)
 {
 	struct store *s = sv->st.store;
 	struct sat_policy none;
+	char hk[80];
 	int r;
 
 	switch (k[0]) {
@@ -1301,8 +1250,11 @@ del_local(struct server *sv, const char *k)
 		memset(&none, 0, sizeof(none));
 		return store_put_policy(s, &none);
 	case 'H':
-		view_remove(&sv->fleet->view, k + 1);
-		return stage_host(s, k + 1, NULL);
+		/* a host entry, as a copy made before the positions had a
+		 * database of their own kept it ("F:h:NAME"): a full
+		 * refresh drops them all */
+		snprintf(hk, sizeof(hk), "F:h:%s", k + 1);
+		return store_stage_raw(s, hk, strlen(hk), "", 0);
 	default:
 		/* the key stays: tokens that remain were made with it */
 		return 0;
@@ -1451,10 +1403,6 @@ put_local(struct server *sv, const struct fev *e, int *key_changed)
 		return put_token(s, &e->t);
 	case R_KEY:
 		return put_key(s, e->key, key_changed);
-	case R_HOST:
-		if ((r = view_put(&sv->fleet->view, &e->h)) != 0)
-			return r;
-		return stage_host(s, e->h.name, &e->h);
 	case R_USAGE:
 		/* last use over the fleet: the latest any host reported */
 		return usage_keep_latest(s, &e->u, &staged);
@@ -1479,6 +1427,7 @@ sweep_cb(void *arg, const void *key, size_t klen, const void *val,
 	int found;
 
 	(void)val;
+	/* host entries a copy from before ou=positions kept (del_local) */
 	if (klen > 4 && klen - 4 < sizeof(lk) - 1 && vlen > 0 &&
 	    memcmp(k, "F:h:", 4) == 0) {
 		lk[0] = 'H';
@@ -1530,9 +1479,7 @@ map_load_cb(void *arg, const void *key, size_t klen, const void *val,
     size_t vlen)
 {
 	struct fleet *f = arg;
-	char k[40], v[LKEY_MAX], hv[FLEET_APPLIED_MAX + 32];
-	struct fleet_host h;
-	long long lc;
+	char k[40], v[LKEY_MAX];
 
 	if (klen == strlen(VERSIONS_KEPT_KEY) &&
 	    memcmp(key, VERSIONS_KEPT_KEY, klen) == 0) {
@@ -1546,19 +1493,6 @@ map_load_cb(void *arg, const void *key, size_t klen, const void *val,
 		memcpy(f->resume.bv_val, val, vlen);
 		f->resume.bv_len = vlen;
 		return 0;
-	}
-	if (klen > 4 && klen - 4 < sizeof(h.name) && vlen > 0 &&
-	    vlen < sizeof(hv) && memcmp(key, "F:h:", 4) == 0) {
-		memset(&h, 0, sizeof(h));
-		memcpy(h.name, (const char *)key + 4, klen - 4);
-		memcpy(hv, val, vlen);
-		hv[vlen] = '\0';
-		if (sscanf(hv, "%256s %lld", h.applied, &lc) != 2)
-			return 0;
-		if (strcmp(h.applied, "-") == 0)
-			h.applied[0] = '\0';
-		h.last_contact = lc;
-		return view_put(&f->view, &h);
 	}
 	if (klen != 36 || memcmp(key, "F:u:", 4) != 0 || vlen == 0 ||
 	    vlen >= sizeof(v))
@@ -1857,7 +1791,6 @@ failed(struct server *sv, struct fleet *f, uint64_t gen, int r)
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
 	smap_free(&f->versions);
-	f->view.n = 0;
 	f->refreshing = 0;
 	f->have_cookie = 0;
 	if (store_export(sv->st.store, map_load_cb, f) != 0 ||
@@ -1925,12 +1858,6 @@ fleet_apply(struct server *sv)
 	contact_commit(sv, f);
 }
 
-const struct fleet_view *
-fleet_view(const struct fleet *f)
-{
-	return &f->view;
-}
-
 int
 fleet_fd(const struct fleet *f)
 {
@@ -1960,6 +1887,8 @@ fleet_free(struct fleet *f)
 	free(f->bind_dn);
 	free(f->pwfile);
 	free(f->host_dn);
+	free(f->host_cn);
+	free(f->pos_dn);
 	free(f->resume.bv_val);
 	free(f->pending.bv_val);
 	free(f->cookie);
@@ -1967,7 +1896,6 @@ fleet_free(struct fleet *f)
 	smap_free(&f->seen);
 	smap_free(&f->unknown);
 	smap_free(&f->versions);
-	free(f->view.hosts);
 	free(f->uout);
 	free(f->uw);
 	free(f);
@@ -1990,7 +1918,7 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 {
 	const struct sat_config *c = &sv->cfg;
 	struct fleet *f;
-	char sub[1200], hdn[1500], host[256];
+	char sub[1200], hdn[1500], pdn[1500], host[256];
 	int r;
 
 	*ret = NULL;
@@ -2032,11 +1960,14 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 	}
 	snprintf(sub, sizeof(sub), "ou=satoken,%s", c->directory_base);
 	snprintf(hdn, sizeof(hdn), "cn=%s,ou=hosts,%s", host, sub);
+	snprintf(pdn, sizeof(pdn), "cn=%s,ou=positions,%s", host, sub);
 	if ((f->uris = dup_or_null(c->directory)) == NULL ||
 	    (f->base = dup_or_null(sub)) == NULL ||
 	    (f->bind_dn = dup_or_null(c->directory_bind_dn)) == NULL ||
 	    (f->pwfile = dup_or_null(c->directory_password_file)) == NULL ||
-	    (f->host_dn = dup_or_null(hdn)) == NULL) {
+	    (f->host_dn = dup_or_null(hdn)) == NULL ||
+	    (f->host_cn = dup_or_null(host)) == NULL ||
+	    (f->pos_dn = dup_or_null(pdn)) == NULL) {
 		r = SAT_E_NOMEM;
 		goto out;
 	}

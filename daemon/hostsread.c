@@ -1,12 +1,20 @@
-/* satokend: a follower's fleet status (hostsread.h).  One connection of
- * its own, as the host's identity, opened at the first request and kept.
- * The search runs on the loop's thread, as a control host's writes do,
- * so any viewer can make the loop wait for it, and the loop also applies
- * the revocations that arrive: it is read at most once a second however
- * often it is asked, within NET_TIMEOUT_S, and after a failure not tried
- * again for a while that doubles up to RETRY_MAX_MS.  A viewer flooding
- * fleet status with the directory silent thus holds the loop at most a
- * second every half minute. */
+/* satokend: fleet status (hostsread.h).  One connection of its own, as
+ * the host's identity, opened at the first request and kept.  The
+ * searches run on the loop's thread, as a control host's writes do, so
+ * any viewer can make the loop wait for them, and the loop also applies
+ * the revocations that arrive: the hosts are read at most once a second
+ * however often asked, within NET_TIMEOUT_S, and after a failure not
+ * tried again for a while that doubles up to RETRY_MAX_MS.  A viewer
+ * flooding fleet status with the directory silent thus holds the loop
+ * at most a second every half minute.
+ *
+ * --wait asks for a change until every host has it, every 25 ms at
+ * first; a view a second old would hold each wait up to a second.  So a
+ * question about a change the view does not show applied everywhere
+ * reads again sooner: after WAIT_READ_MS, and never sooner than
+ * WAIT_READ_SHARE times the last read took, which keeps the loop's time
+ * in these reads under a tenth however large the fleet and however
+ * many ask. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +23,7 @@
 #include <ldap.h>
 
 #include "clock.h"
+#include "csn.h"
 #include "err.h"
 #include "hostsread.h"
 #include "ldapattr.h"
@@ -24,6 +33,8 @@
 
 #define NET_TIMEOUT_S	1
 #define READ_EVERY_MS	1000
+#define WAIT_READ_MS	20
+#define WAIT_READ_SHARE	10
 /* after a failure, asked again no sooner: a directory away costs a
  * request no wait */
 #define RETRY_MS	1000
@@ -33,9 +44,11 @@
 
 struct hostsread {
 	char *uris, *bind_dn, *pwfile;
-	char base[1200];		/* ou=hosts,ou=satoken,BASE */
+	char hosts_base[1200];		/* ou=hosts,ou=satoken,BASE */
+	char positions_base[1200];	/* ou=positions,ou=satoken,BASE */
 	LDAP *ld;
 	int64_t read_ms;		/* of the view; 0: never read */
+	int64_t took_ms;		/* what that read took */
 	int64_t retry_ms;		/* not tried again before it */
 	int64_t backoff_ms;		/* the next failure's wait */
 	struct fleet_view v;
@@ -56,57 +69,124 @@ drop(struct hostsread *hr)
 	hr->ld = NULL;
 }
 
-/* One search into a new view; the old one stays unless it succeeds. */
+/* A host or position entry: 0, or SAT_E_INVALID / SAT_E_NOTFOUND when
+ * it does not decode. */
 static int
-read_hosts(struct hostsread *hr, char *err, size_t errlen)
+fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
 {
-	char *attrs[] = { "cn", "satokenApplied", "satokenLastContact", NULL };
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = ldapattr_str(ld, e, "cn", h->name, sizeof(h->name))) != 0)
+		return r;
+	r = ldapattr_str(ld, e, "satokenApplied", h->applied,
+	    sizeof(h->applied));
+	if (r == SAT_E_NOTFOUND)
+		r = 0;
+	if (r == 0)
+		r = ldapattr_i64(ld, e, "satokenLastContact", 0, &h->last_contact);
+	return r;
+}
+
+/* The entries one level under base into a view sorted by name; an entry
+ * that does not decode is no host fleet status can name, and is left
+ * out. */
+static int
+search_hosts(struct hostsread *hr, const char *base, char **attrs,
+    struct fleet_view *nv, char *err, size_t errlen)
+{
 	struct timeval tv = { NET_TIMEOUT_S, 0 };
 	LDAPMessage *res = NULL, *e;
-	struct fleet_view nv;
 	int rc, n;
 
-	memset(&nv, 0, sizeof(nv));
-	rc = ldap_search_ext_s(hr->ld, hr->base, LDAP_SCOPE_ONELEVEL,
+	memset(nv, 0, sizeof(*nv));
+	rc = ldap_search_ext_s(hr->ld, base, LDAP_SCOPE_ONELEVEL,
 	    "(objectClass=satokenHost)", attrs, 0, NULL, NULL, &tv, HOSTS_MAX,
 	    &res);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(err, errlen, "the directory %s did not answer the "
-		    "search of %s: %s", hr->uris, hr->base, ldap_err2string(rc));
+		    "search of %s: %s%s", hr->uris, base, ldap_err2string(rc),
+		    rc == LDAP_NO_SUCH_OBJECT ? " (a directory set up before "
+		    "ou=positions: README, \"Upgrading a fleet\")" : "");
 		if (res != NULL)
 			ldap_msgfree(res);
 		return SAT_E_IO;
 	}
 	n = ldap_count_entries(hr->ld, res);
-	if (n > 0 && (nv.hosts = calloc((size_t)n, sizeof(*nv.hosts))) ==
+	if (n > 0 && (nv->hosts = calloc((size_t)n, sizeof(*nv->hosts))) ==
 	    NULL) {
 		ldap_msgfree(res);
 		snprintf(err, errlen, "out of memory");
 		return SAT_E_NOMEM;
 	}
-	nv.cap = n > 0 ? (size_t)n : 0;
+	nv->cap = n > 0 ? (size_t)n : 0;
 	for (e = ldap_first_entry(hr->ld, res); e != NULL &&
-	    nv.n < nv.cap; e = ldap_next_entry(hr->ld, e))
-		/* an entry that does not decode is no host fleet status can
-		 * name; the control hosts' view leaves it out too */
-		if (fleet_host_decode(hr->ld, e, &nv.hosts[nv.n]) == 0)
-			nv.n++;
+	    nv->n < nv->cap; e = ldap_next_entry(hr->ld, e))
+		if (fleet_host_decode(hr->ld, e, &nv->hosts[nv->n]) == 0)
+			nv->n++;
 	ldap_msgfree(res);
-	qsort(nv.hosts, nv.n, sizeof(*nv.hosts), by_name);
-	free(hr->v.hosts);
-	hr->v = nv;
+	qsort(nv->hosts, nv->n, sizeof(*nv->hosts), by_name);
 	return 0;
 }
 
-int
-hostsread_get(struct hostsread *hr, const struct fleet_view **ret,
-    char *err, size_t errlen)
+/* The hosts are the host entries (a host never started is one, with no
+ * position; the position of a host whose entry was deleted is no
+ * host's); their positions are under ou=positions.  The old view stays
+ * unless both searches succeed. */
+static int
+read_hosts(struct hostsread *hr, char *err, size_t errlen)
 {
-	int64_t now = clock_ms();
+	char *hattrs[] = { "cn", NULL };
+	char *pattrs[] = { "cn", "satokenApplied", "satokenLastContact", NULL };
+	struct fleet_view hv, pv;
+	struct fleet_host *p;
+	size_t i;
+	int r;
+
+	if ((r = search_hosts(hr, hr->hosts_base, hattrs, &hv, err,
+	    errlen)) != 0)
+		return r;
+	if ((r = search_hosts(hr, hr->positions_base, pattrs, &pv, err,
+	    errlen)) != 0) {
+		free(hv.hosts);
+		return r;
+	}
+	for (i = 0; i < hv.n; i++)
+		if ((p = bsearch(&hv.hosts[i], pv.hosts, pv.n,
+		    sizeof(*pv.hosts), by_name)) != NULL)
+			hv.hosts[i] = *p;
+	free(pv.hosts);
+	free(hr->v.hosts);
+	hr->v = hv;
+	return 0;
+}
+
+/* Whether the view shows csn applied on every host. */
+static int
+all_have(const struct fleet_view *v, const char *csn)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (!csn_covers(v->hosts[i].applied, csn))
+			return 0;
+	return 1;
+}
+
+int
+hostsread_get(struct hostsread *hr, const char *csn,
+    const struct fleet_view **ret, char *err, size_t errlen)
+{
+	int64_t now = clock_ms(), every = READ_EVERY_MS, t;
 	int r;
 
 	*ret = &hr->v;
-	if (hr->read_ms != 0 && now - hr->read_ms < READ_EVERY_MS)
+	if (csn != NULL && hr->read_ms != 0 && !all_have(&hr->v, csn)) {
+		every = hr->took_ms * WAIT_READ_SHARE;
+		if (every < WAIT_READ_MS)
+			every = WAIT_READ_MS;
+	}
+	if (hr->read_ms != 0 && now - hr->read_ms < every)
 		return 0;
 	if (now < hr->retry_ms) {
 		snprintf(err, errlen, "the directory %s could not be "
@@ -132,7 +212,9 @@ hostsread_get(struct hostsread *hr, const struct fleet_view **ret,
 		return r;
 	}
 	hr->backoff_ms = 0;
-	hr->read_ms = clock_ms();
+	t = clock_ms();
+	hr->took_ms = t - now;
+	hr->read_ms = t;
 	return 0;
 }
 
@@ -144,8 +226,10 @@ hostsread_new(const struct sat_config *cf, struct hostsread **ret)
 	*ret = NULL;
 	if ((hr = calloc(1, sizeof(*hr))) == NULL)
 		return SAT_E_NOMEM;
-	snprintf(hr->base, sizeof(hr->base), "ou=hosts,ou=satoken,%s",
-	    cf->directory_base);
+	snprintf(hr->hosts_base, sizeof(hr->hosts_base),
+	    "ou=hosts,ou=satoken,%s", cf->directory_base);
+	snprintf(hr->positions_base, sizeof(hr->positions_base),
+	    "ou=positions,ou=satoken,%s", cf->directory_base);
 	if ((hr->uris = sat_strdup(cf->directory)) == NULL ||
 	    (hr->bind_dn = sat_strdup(cf->directory_bind_dn)) == NULL ||
 	    (hr->pwfile = sat_strdup(cf->directory_password_file)) == NULL) {
@@ -167,21 +251,4 @@ hostsread_free(struct hostsread *hr)
 	free(hr->pwfile);
 	free(hr->v.hosts);
 	free(hr);
-}
-
-int
-fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
-{
-	int r;
-
-	memset(h, 0, sizeof(*h));
-	if ((r = ldapattr_str(ld, e, "cn", h->name, sizeof(h->name))) != 0)
-		return r;
-	r = ldapattr_str(ld, e, "satokenApplied", h->applied,
-	    sizeof(h->applied));
-	if (r == SAT_E_NOTFOUND)
-		r = 0;
-	if (r == 0)
-		r = ldapattr_i64(ld, e, "satokenLastContact", 0, &h->last_contact);
-	return r;
 }

@@ -1,22 +1,39 @@
-/* satokend: fleet status on a follower.  A follower does not follow the
- * host entries (follower.c says why: N*N deliveries in a fleet of N);
- * asked for fleet status, it reads them from the directory itself. */
+/* satokend: fleet status.  The hosts' positions are not in what hosts
+ * follow (provider.conf says why: N*N deliveries in a fleet of N); asked
+ * for fleet status, a host reads them from the directory itself. */
 #ifndef SATOKEND_HOSTSREAD_H
 #define SATOKEND_HOSTSREAD_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "fleet.h"
+
+/* A host as fleet status shows it: its cn=HOST,ou=hosts entry, with its
+ * position from cn=HOST,ou=positions when it has written one. */
+struct fleet_host {
+	char name[65];
+	char applied[FLEET_APPLIED_MAX + 1];	/* CSNs; "" before any */
+	int64_t last_contact;			/* Unix seconds; 0: never */
+};
+
+struct fleet_view {
+	struct fleet_host *hosts;	/* sorted by name */
+	size_t n, cap;
+};
 
 struct hostsread;
 
 /* SAT_E_NOMEM, or 0 with *ret set; nothing is connected yet. */
 int hostsread_new(const struct sat_config *cf, struct hostsread **ret);
-/* Every host entry as the directory holds it, sorted by name: read at
- * most once a second (no host writes its position more often), else
- * the last read's.  *ret is borrowed until the next call.  SAT_E_IO,
- * with why in err, when the directory cannot be asked. */
-int hostsread_get(struct hostsread *hr, const struct fleet_view **ret,
-    char *err, size_t errlen);
+/* Every host entry with its position, as the directory holds them,
+ * sorted by name: read at most once a second (no host writes its
+ * position more often), or sooner when csn (NULL: none) is a change the
+ * last read did not show on every host; else the last read's.  *ret is
+ * borrowed until the next call.  SAT_E_IO, with why in err, when the
+ * directory cannot be asked or has no positions. */
+int hostsread_get(struct hostsread *hr, const char *csn,
+    const struct fleet_view **ret, char *err, size_t errlen);
 /* Accepts NULL. */
 void hostsread_free(struct hostsread *hr);
 

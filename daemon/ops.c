@@ -102,7 +102,7 @@ ops_run(struct op_ctx *c)
 	 * Whether it follows is fixed at start: a SIGHUP that drops the
 	 * directory key does not stop the follower.  A control host
 	 * writes the directory first (control.c) */
-	if ((op->flags & OP_MUTATES) && c->st->fleet != NULL &&
+	if ((op->flags & OP_MUTATES) && c->st->follows &&
 	    c->st->control == NULL)
 		return op_fail(c, SAT_E_READ_ONLY, "this host follows the "
 		    "directory %s: make changes on a control host",

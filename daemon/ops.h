@@ -39,12 +39,13 @@ struct dstate {
 	char warn_ids[32][TOKEN_ID_LEN + 1];
 	size_t nwarn;
 	struct metrics *metrics;	/* borrowed from the server */
-	const struct fleet_view *fleet;	/* NULL: a standalone host */
+	int follows;			/* it follows a directory (fleet.h);
+					 * 0: a standalone host */
 	struct control *control;	/* a control host's (control.h), or
 					 * NULL: changes stay local (standalone)
 					 * or are refused (a follower) */
-	struct hostsread *hosts;	/* a follower's, for fleet status
-					 * (hostsread.h); else NULL */
+	struct hostsread *hosts;	/* for fleet status (hostsread.h),
+					 * when it follows; else NULL */
 };
 
 /* ops.c: notes a token minted already within warn_before, for expiry.c

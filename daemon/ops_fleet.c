@@ -1,5 +1,5 @@
-/* satokend: fleet status, from the host entries a control host keeps,
- * or that a follower reads when asked (hostsread.h says why). */
+/* satokend: fleet status, from the host entries and their positions,
+ * read from the directory when asked (hostsread.h says why). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +19,21 @@
 int
 op_fleet_status(struct op_ctx *c)
 {
-	const struct fleet_view *v = c->st->fleet;
+	const struct fleet_view *v;
 	json_t *items, *it;
 	int64_t newest = -1, t;
 	char err[300];
 	size_t i;
 	int r;
 
-	if (v == NULL)
+	if (c->st->hosts == NULL)
 		return op_fail(c, SAT_E_INVALID, "this host is standalone: "
 		    "satoken.conf names no directory");
 	if (c->rq->csn != NULL && csn_set_valid(c->rq->csn) != 0)
 		return op_fail(c, SAT_E_INVALID, "csn must be the position a "
 		    "control host's reply gave (CSNs separated by ';')");
-	/* a control host follows the host entries; a follower asks */
-	if (c->st->hosts != NULL &&
-	    (r = hostsread_get(c->st->hosts, &v, err, sizeof(err))) != 0)
+	if ((r = hostsread_get(c->st->hosts, c->rq->csn, &v, err,
+	    sizeof(err))) != 0)
 		return op_fail(c, r, "%s", err);
 	for (i = 0; i < v->n; i++)
 		if ((t = csn_set_ms(v->hosts[i].applied)) > newest)

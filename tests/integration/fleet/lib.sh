@@ -60,12 +60,13 @@ sample_conf() {
 	shift 2
 	local e=() x
 	for x in "$@"; do e+=(-e "$x"); done
-	mkdir -p "$T/$n/db" "$T/$n/log"
+	mkdir -p "$T/$n/db" "$T/$n/log" "$T/$n/positions"
 	sed -e "s|^include\([[:space:]]*\)/etc/ldap/schema/satoken.schema.*|include\1$LDAPDIR/satoken.schema|" \
 		-e "s|^pidfile.*|pidfile $T/$n/slapd.pid|" \
 		-e "s|^argsfile.*|argsfile $T/$n/slapd.args|" \
-		-e "\\%^directory.*-log\$%!s|^directory.*|directory $T/$n/db|" \
+		-e "\\%^directory.*-\(log\|positions\)\$%!s|^directory.*|directory $T/$n/db|" \
 		-e "s|^directory.*-log\$|directory $T/$n/log|" \
+		-e "s|^directory.*-positions\$|directory $T/$n/positions|" \
 		-e "s|^rootdn\([[:space:]]*\)\"gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth\"|rootdn \"$ROOTDN\"|" \
 		"${e[@]}" "$LDAPDIR/$sample"
 }

@@ -167,10 +167,20 @@ cat >"$T/newtok.ldif" <<-EOF
 	satokenExpiresAt: $(($(date +%s) + 3600))
 EOF
 expect_rc "a follower cannot add a token" 50 as_host "$P" follower1 ldapadd -f "$T/newtok.ldif"
+# a host's position: its own entry under ou=positions, a database that
+# no follower's search follows (provider.conf says why)
+position_add() {	# URI WHO TARGET
+	as_host "$1" "$2" ldapadd <<-EOF
+	dn: cn=$3,ou=positions,$SUB
+	objectClass: satokenHost
+	cn: $3
+	satokenLastContact: $(date +%s)
+EOF
+}
 confirm() {
 	local uri=$1 who=$2 target=$3
 	as_host "$uri" "$who" ldapmodify <<-EOF
-	dn: cn=$target,ou=hosts,$SUB
+	dn: cn=$target,ou=positions,$SUB
 	changetype: modify
 	replace: satokenApplied
 	satokenApplied: 20261204000000.000000Z#000000#001#000000
@@ -179,8 +189,28 @@ confirm() {
 	satokenLastContact: $(date +%s)
 EOF
 }
+expect_rc "a follower cannot add another host's position" 50 position_add "$P" follower1 follower2
+check "a follower adds its own position" position_add "$P" follower1 follower1
+check "  ...and another follower its own" position_add "$P" follower2 follower2
 check "a follower writes its own confirmation" confirm "$P" follower1 follower1
 expect_rc "a follower cannot write another host's confirmation" 50 confirm "$P" follower1 follower2
+expect_rc "a follower cannot delete another host's position" 50 \
+	as_host "$P" follower1 ldapdelete "cn=follower2,ou=positions,$SUB"
+expect_rc "a follower cannot add a position entry of another kind" 50 as_host "$P" follower1 ldapadd <<-EOF
+	dn: ou=follower1,ou=positions,$SUB
+	objectClass: organizationalUnit
+	ou: follower1
+EOF
+expect_rc "a follower no longer writes a position into its host entry" 50 as_host "$P" follower1 ldapmodify <<-EOF
+	dn: cn=follower1,ou=hosts,$SUB
+	changetype: modify
+	replace: satokenApplied
+	satokenApplied: 20261204000000.000000Z#000000#001#000000
+EOF
+positions_seen() {	# WHO: how many positions WHO reads
+	as_host "$P" "$1" ldapsearch -LLL -b "ou=positions,$SUB" -s one cn 2>/dev/null | grep -c '^cn:'
+}
+if [ "$(positions_seen control1)" = 2 ]; then pass; else fail "a control host reads $(positions_seen control1) positions, not 2"; fi
 expect_rc "a follower cannot change its own description" 50 as_host "$P" follower1 ldapmodify <<-EOF
 	dn: cn=follower1,ou=hosts,$SUB
 	changetype: modify
@@ -220,6 +250,8 @@ check "a control host deletes a host's report" \
 # anybody else: a bind and nothing more
 anon_sees=$(ldapsearch -x -LLL -H "$P" -b "$SUB" '(objectClass=*)' dn 2>/dev/null | grep -c '^dn:')
 if [ "$anon_sees" = 0 ]; then pass; else fail "an anonymous search sees $anon_sees entries"; fi
+anon_sees=$(ldapsearch -x -LLL -H "$P" -b "ou=positions,$SUB" '(objectClass=*)' dn 2>/dev/null | grep -c '^dn:')
+if [ "$anon_sees" = 0 ]; then pass; else fail "an anonymous search sees $anon_sees positions"; fi
 printf wrong >"$T/pw.wrong"
 expect_rc "a wrong host password is refused" 49 \
 	ldapwhoami -x -H "$P" -D "cn=follower1,ou=hosts,$SUB" -y "$T/pw.wrong"
@@ -254,19 +286,19 @@ EOF
 		as_host "$H" follower1 ldapdelete "satokenTokenId=AAAAAAAAAAAA,ou=tokens,$SUB"
 	# a follower's own confirmation, written to the hub, lands on the provider
 	as_root prov ldapmodify >/dev/null <<-EOF
-	dn: cn=follower2,ou=hosts,$SUB
+	dn: cn=follower2,ou=positions,$SUB
 	changetype: modify
 	replace: satokenApplied
 	satokenApplied: before
 EOF
 	applied_is() {	# URI-or-"prov" VALUE
 		if [ "$1" = prov ]; then
-			as_root prov ldapsearch -LLL -b "cn=follower2,ou=hosts,$SUB" -s base satokenApplied
+			as_root prov ldapsearch -LLL -b "cn=follower2,ou=positions,$SUB" -s base satokenApplied
 		else
-			as_host "$1" follower2 ldapsearch -LLL -b "cn=follower2,ou=hosts,$SUB" -s base satokenApplied
+			as_host "$1" follower2 ldapsearch -LLL -b "cn=follower2,ou=positions,$SUB" -s base satokenApplied
 		fi | grep -q "^satokenApplied: $2"
 	}
-	wait_for "the hub has follower2's entry" applied_is "$H" before
+	wait_for "the hub has follower2's position" applied_is "$H" before
 	check "a follower confirms through the hub" confirm "$H" follower2 follower2
 	check "  ...and the provider has it" applied_is prov 2026
 	expect_rc "  ...but not another host's, even through the hub" 50 confirm "$H" follower2 follower1

@@ -177,34 +177,37 @@ for n in 1 2; do
 		bash -c "'$SATOKENCTL' --socket '$T/f$n/satokend.sock' --json token show '$ID_one' | grep -q revoked_at"
 done
 
-# --- each follower reports in its host entry how far it has applied -----
+# --- each follower reports in its position how far it has applied -------
 csn_of() {	# DN ATTR
 	as_root prov ldapsearch -LLL -b "$1" -s base "$2" | sed -n "s/^$2: //p"
 }
 rev_csn=$(csn_of "satokenTokenId=$ID_one,ou=tokens,$SUB" entryCSN)
-applied_past() {	# N: host entry's satokenApplied at or past the revocation
+applied_past() {	# N: its position's satokenApplied at or past the revocation
 	local a
-	a=$(csn_of "cn=follower$1,ou=hosts,$SUB" satokenApplied)
+	a=$(csn_of "cn=follower$1,ou=positions,$SUB" satokenApplied)
 	[ -n "$a" ] && [[ ! "$a" < "$rev_csn" ]]
 }
 for n in 1 2; do
-	wait_for "follower$n: its host entry names the revocation applied" applied_past $n
+	wait_for "follower$n: its position (added by itself) names the revocation applied" applied_past $n
 	check "follower$n: ...and its last contact" \
-		test -n "$(csn_of "cn=follower$n,ou=hosts,$SUB" satokenLastContact)"
+		test -n "$(csn_of "cn=follower$n,ou=positions,$SUB" satokenLastContact)"
 done
-# a follower does not follow the other hosts' entries (each change
-# would bring it every host's position, N*N in a fleet): asked for
-# fleet status, it reads them from the directory (t_wait checks the
-# figures); at most once a second, however often it is asked
+# no host follows the positions (each would bring every follower every
+# host's position, N*N in a fleet): asked for fleet status, it reads
+# them from the directory (t_wait checks the figures); at most once a
+# second, however often it is asked
 check "follower1: fleet status names both followers" \
 	bash -c "'$SATOKENCTL' --socket '$T/f1/satokend.sock' --json fleet status | jq -e '[.items[].host] | index(\"follower1\") and index(\"follower2\")'"
 
-# the host entries' own writes replicate too: they must not count as
-# applied changes, or every host would write for every other, forever
+# a host's own writes must not count as applied changes, or every host
+# would write for every other, forever
 h1=$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)
+a1=$(csn_of "cn=follower1,ou=positions,$SUB" satokenApplied)
 sleep 2.5
 check "a quiet fleet writes no host entry" \
 	test "$h1" = "$(csn_of "cn=follower1,ou=hosts,$SUB" entryCSN)"
+check "  ...and moves no position" \
+	test "$a1" = "$(csn_of "cn=follower1,ou=positions,$SUB" satokenApplied)"
 
 # --- last use over the fleet: each host folds its own logins' use into
 # the directory under its entry; every host keeps the latest ----------

@@ -1,9 +1,18 @@
 #!/bin/bash
-# The two-provider sample (etc/ldap/multi-provider.conf over
-# provider.conf): each provider takes writes and the other has them, so
-# the fleet keeps taking mutations with one provider down, and a write
-# made while one was down reaches it when it comes back.
+# The two-provider sample (etc/ldap/multi-provider.conf, provider.conf
+# with the replication added): each provider takes writes and the other
+# has them, so the fleet keeps taking mutations with one provider down,
+# and a write made while one was down reaches it when it comes back.
 . "$(dirname "$0")/lib.sh"
+
+# one set of access rules: an edit of provider.conf not made in
+# multi-provider.conf too would leave two providers unlike one
+if diff <(sed '/^# multi-provider: begin/,/^# multi-provider: end/d' "$LDAPDIR/multi-provider.conf") \
+	"$LDAPDIR/provider.conf" >"$T/sample.diff"; then
+	pass
+else
+	fail "multi-provider.conf is not provider.conf and its marked replication lines: $(head -n 5 "$T/sample.diff")"
+fi
 
 p1=$(free_port)
 p2=$(free_port)
@@ -12,12 +21,10 @@ host_secret replicator
 host_secret control1
 for n in mp1 mp2; do
 	mkdir -p "$T/$n"
-	sample_conf provider.conf "$n" >"$T/$n/provider.conf"
-	sed -e "s|ldap://provider1.example.org/|ldap://127.0.0.1:$p1/|g" \
-		-e "s|ldap://provider2.example.org/|ldap://127.0.0.1:$p2/|g" \
-		-e "s|^include.*satoken-provider.conf|include $T/$n/provider.conf|" \
-		-e "s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" \
-		"$LDAPDIR/multi-provider.conf" >"$T/$n/slapd.conf"
+	sample_conf multi-provider.conf "$n" \
+		"s|ldap://provider1.example.org/|ldap://127.0.0.1:$p1/|g" \
+		"s|ldap://provider2.example.org/|ldap://127.0.0.1:$p2/|g" \
+		"s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" >"$T/$n/slapd.conf"
 	chmod 0600 "$T/$n/slapd.conf"
 	check "$n: the sample multi-provider.conf passes slaptest" slaptest -u -f "$T/$n/slapd.conf"
 done

@@ -131,4 +131,20 @@ r = json.loads(s.makefile().readline())
 sys.exit(0 if r.get("error") == "VALIDATION" else 1)
 PY
 
+# --- a directory without ou=positions (set up by an older version) ----
+# fleet status says so; once it is there, each host adds its own entry
+# again at its next write, and --wait confirms
+check "the positions deleted on the provider" as_root prov ldapdelete -r "ou=positions,$SUB"
+positions_missing() { ctl follower1 fleet status 2>&1 | grep -q 'before ou=positions'; }
+wait_for "fleet status on a follower names what is missing" positions_missing
+check "ou=positions back" as_root prov ldapadd <<EOF
+dn: ou=positions,$SUB
+objectClass: organizationalUnit
+ou: positions
+EOF
+check "group create --wait: every host added its position again, exit 0" \
+	ctl control1 group create after-positions --wait=30s
+positions_of() { as_root prov ldapsearch -LLL -b "ou=positions,$SUB" -s one cn | grep -c '^cn:'; }
+check "  ...three positions, one per host" test "$(positions_of)" = 3
+
 finish

@@ -13,12 +13,10 @@ while [ "$p2" = "$p1" ]; do p2=$(free_port); done
 host_secret replicator
 for n in mp1 mp2; do
 	mkdir -p "$T/$n"
-	sample_conf provider.conf "$n" >"$T/$n/provider.conf"
-	sed -e "s|ldap://provider1.example.org/|ldap://127.0.0.1:$p1/|g" \
-		-e "s|ldap://provider2.example.org/|ldap://127.0.0.1:$p2/|g" \
-		-e "s|^include.*satoken-provider.conf|include $T/$n/provider.conf|" \
-		-e "s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" \
-		"$LDAPDIR/multi-provider.conf" >"$T/$n/slapd.conf"
+	sample_conf multi-provider.conf "$n" \
+		"s|ldap://provider1.example.org/|ldap://127.0.0.1:$p1/|g" \
+		"s|ldap://provider2.example.org/|ldap://127.0.0.1:$p2/|g" \
+		"s|REPLICATOR-SECRET|$(cat "$T/pw.replicator")|g" >"$T/$n/slapd.conf"
 	chmod 0600 "$T/$n/slapd.conf"
 done
 start_slapd mp1 "$p1" || { fail "provider 1 did not start"; finish; exit 1; }
@@ -84,7 +82,7 @@ check "  ...the position is provider 2's CSN, not provider 1's" \
 check "  ...it logs in at once on the follower of provider 1" login follower2 ci "$T/tok.two"
 applied_both() {
 	[ "$(ldapsearch -LLL -o ldif-wrap=no -x -H "$U1" -D "cn=follower2,ou=hosts,$SUB" \
-		-y "$T/pw.follower2" -b "ou=hosts,$SUB" satokenApplied |
+		-y "$T/pw.follower2" -b "ou=positions,$SUB" satokenApplied |
 		grep -cE '^satokenApplied: [^;]+#00[0-9a-f]#[^;]+;[^;]+$')" = 4 ]
 }
 wait_for "every host's position comes to hold a CSN of each provider" applied_both
