@@ -125,7 +125,8 @@ search_hosts(struct hostsread *hr, const char *base, char **attrs,
 		if (fleet_host_decode(hr->ld, e, &nv->hosts[nv->n]) == 0)
 			nv->n++;
 	ldap_msgfree(res);
-	qsort(nv->hosts, nv->n, sizeof(*nv->hosts), by_name);
+	if (nv->n > 1)
+		qsort(nv->hosts, nv->n, sizeof(*nv->hosts), by_name);
 	return 0;
 }
 
@@ -151,7 +152,7 @@ read_hosts(struct hostsread *hr, char *err, size_t errlen)
 		free(hv.hosts);
 		return r;
 	}
-	for (i = 0; i < hv.n; i++)
+	for (i = 0; i < hv.n && pv.n > 0; i++)
 		if ((p = bsearch(&hv.hosts[i], pv.hosts, pv.n,
 		    sizeof(*pv.hosts), by_name)) != NULL)
 			hv.hosts[i] = *p;
