@@ -39,6 +39,11 @@ struct fleet;
  * thread.  0, or a SAT_E_* with a message in err. */
 int fleet_start(struct server *sv, struct fleet **ret, char *err,
     size_t errlen);
+/* This host's name (cn=NAME,ou=hosts), the position it has applied and
+ * committed ("" before any) and its last contact with the directory
+ * (Unix seconds; 0: never): what its position entry will say, sooner. */
+void fleet_self(struct fleet *f, const char **name, char *applied,
+    size_t cap, int64_t *contact);
 /* Readable while batches wait (the loop's epoll watches it). */
 int fleet_fd(const struct fleet *f);
 /* Applies the waiting batches, when the store has nothing staged or in

@@ -24,10 +24,13 @@ struct fleet_view {
 
 struct hostsread;
 
-/* SAT_E_NOMEM, or 0 with *ret set; nothing is connected yet. */
-int hostsread_new(const struct sat_config *cf, struct hostsread **ret);
-/* Every host entry with its position, as the directory holds them,
- * sorted by name: read at most once a second (no host writes its
+/* SAT_E_NOMEM, or 0 with *ret set; nothing is connected yet.  self is
+ * this host's fleet, whose own position the view shows as it is now,
+ * not as last written. */
+int hostsread_new(const struct sat_config *cf, struct fleet *self,
+    struct hostsread **ret);
+/* Every host entry with its position, as the directory holds them (this
+ * host's own as it is now), sorted by name: read at most once a second (no host writes its
  * position more often), or sooner when csn (NULL: none) is a change the
  * last read did not show on every host; else the last read's.  *ret is
  * borrowed until the next call.  SAT_E_IO, with why in err, when the

@@ -611,7 +611,8 @@ main(int argc, char **argv)
 	if (sv.fleet != NULL && sv.cfg.directory_role == SAT_FLEET_CONTROL &&
 	    control_new(&sv.cfg, &sv.st.control) != 0)
 		fail_start(ready_fd, "out of memory");
-	if (sv.fleet != NULL && hostsread_new(&sv.cfg, &sv.st.hosts) != 0)
+	if (sv.fleet != NULL &&
+	    hostsread_new(&sv.cfg, sv.fleet, &sv.st.hosts) != 0)
 		fail_start(ready_fd, "out of memory");
 	if (control_bg_load(&sv) != 0)
 		fail_start(ready_fd, "store: cannot read the changes still to "
