@@ -130,6 +130,11 @@ until_all refused
 echo "refused on all three within $((($(date +%s%N) - t0) / 1000000)) ms of the control host's answer"
 logins
 
+say "a change confirmed everywhere: --wait returns once every host has applied it"
+sleep 1.5
+run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" group create ops --wait=10s
+echo "(exit $?: 0 once all four hosts wrote a position that covers the change; 9, NOT_CONFIRMED, naming the others, if the time runs out)"
+
 say "fleet status, on the control host"
 sleep 2.5
 run "$BIN/cli/satokenctl" --socket "$T/control1/satokend.sock" fleet status
