@@ -302,6 +302,12 @@ EOF
 	check "a follower confirms through the hub" confirm "$H" follower2 follower2
 	check "  ...and the provider has it" applied_is prov 2026
 	expect_rc "  ...but not another host's, even through the hub" 50 confirm "$H" follower2 follower1
+	# a host behind a hub adds its position entry through it (its first
+	# write), and no other host's
+	position_on_prov() { as_root prov ldapsearch -LLL -b "cn=$1,ou=positions,$SUB" -s base 1.1 2>/dev/null | grep -q '^dn:'; }
+	check "a host adds its own position through the hub" position_add "$H" control1 control1
+	check "  ...and the provider has it" position_on_prov control1
+	expect_rc "  ...but not another host's" 50 position_add "$H" follower1 nosuchhost
 else
 	fail "the hub did not start: $(tail -n 5 "$T/hub/slapd.log")"
 fi
