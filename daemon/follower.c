@@ -49,7 +49,7 @@
 #define UNREACHED_RETRY_MS 250
 #define NET_TIMEOUT_S	3
 #define APPLIED_MAX	FLEET_APPLIED_MAX
-#define HOST_WRITE_MS	1000	/* a host entry is written at most this often */
+#define HOST_WRITE_MS	1000	/* a position is written at most this often */
 /* a position is written once it has not moved for this long: one
  * request's writes (a revocation, its freed name, the fence of --wait)
  * arrive apart, and writing the first would hold the last back for
@@ -858,9 +858,10 @@ host_write_lost(struct fleet *f)
 /* The host's position entry (cn=HOST,ou=positions): the position
  * applied (when it moved, at most once a second) and the time of
  * contact (every heartbeat), for fleet status and --wait; added by the
- * first write that finds it missing.  Only record changes move the position: the host entries'
- * own writes replicate too, and counting them would make every host
- * write again for every other host's write, forever.  A heartbeat does
+ * first write that finds it missing.  Only record changes move the
+ * position: the hosts' own writes (their usage reports) replicate too,
+ * and counting them would make every host write again for every other
+ * host's write, forever.  A heartbeat does
  * not use up the second a moved position waits for: with it, a change
  * that came just after one waited a second to be confirmed, and in a
  * fleet of many hosts some host had always just written its heartbeat.
