@@ -1952,12 +1952,10 @@ fleet_start(struct server *sv, struct fleet **ret, char *err, size_t errlen)
 		return SAT_E_NOMEM;
 	f->efd = -1;
 	pthread_mutex_init(&f->mu, NULL);
-	/* every host writes its position after each change it applied:
-	 * were the host entries sent to every host, a fleet of N would
-	 * apply N of them for each change, N*N deliveries in all.  Only
-	 * control hosts need them (fleet status, --wait). */
-	f->filter = c->directory_role == SAT_FLEET_CONTROL ?
-	    "(objectClass=*)" : "(!(objectClass=satokenHost))";
+	/* host entries hold nothing a login reads, and fleet status
+	 * reads them from the directory (hostsread.h); their usage
+	 * reports still come */
+	f->filter = "(!(objectClass=satokenHost))";
 	/* test knobs (tests/integration/fleet/hosts.sh) */
 	f->backoff_max_ms = knob_ms("SATOKEND_FLEET_BACKOFF_MS",
 	    BACKOFF_MIN_MS, INT_MAX, BACKOFF_MAX_MS);

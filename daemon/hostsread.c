@@ -43,7 +43,8 @@
 #define HOSTS_MAX	100000
 
 struct hostsread {
-	struct fleet *self;
+	hostsread_self_fn *self;
+	struct fleet *fleet;
 	char *uris, *bind_dn, *pwfile;
 	char hosts_base[1200];		/* ou=hosts,ou=satoken,BASE */
 	char positions_base[1200];	/* ou=positions,ou=satoken,BASE */
@@ -174,7 +175,7 @@ mark_self(struct hostsread *hr)
 	if (hr->v.n == 0)
 		return;
 	memset(&key, 0, sizeof(key));
-	fleet_self(hr->self, &name, key.applied, sizeof(key.applied),
+	hr->self(hr->fleet, &name, key.applied, sizeof(key.applied),
 	    &key.last_contact);
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	if ((h = bsearch(&key, hr->v.hosts, hr->v.n, sizeof(*hr->v.hosts),
@@ -246,8 +247,8 @@ hostsread_get(struct hostsread *hr, const char *csn,
 }
 
 int
-hostsread_new(const struct sat_config *cf, struct fleet *self,
-    struct hostsread **ret)
+hostsread_new(const struct sat_config *cf, hostsread_self_fn *self,
+    struct fleet *f, struct hostsread **ret)
 {
 	struct hostsread *hr;
 
@@ -255,6 +256,7 @@ hostsread_new(const struct sat_config *cf, struct fleet *self,
 	if ((hr = calloc(1, sizeof(*hr))) == NULL)
 		return SAT_E_NOMEM;
 	hr->self = self;
+	hr->fleet = f;
 	snprintf(hr->hosts_base, sizeof(hr->hosts_base),
 	    "ou=hosts,ou=satoken,%s", cf->directory_base);
 	snprintf(hr->positions_base, sizeof(hr->positions_base),

@@ -24,11 +24,15 @@ struct fleet_view {
 
 struct hostsread;
 
-/* SAT_E_NOMEM, or 0 with *ret set; nothing is connected yet.  self is
- * this host's fleet, whose own position the view shows as it is now,
- * not as last written. */
-int hostsread_new(const struct sat_config *cf, struct fleet *self,
-    struct hostsread **ret);
+/* What this host has applied, now (fleet_self in fleet.h): the view
+ * shows it for this host instead of what it last wrote. */
+typedef void hostsread_self_fn(struct fleet *f, const char **name,
+    char *applied, size_t cap, int64_t *contact);
+
+/* SAT_E_NOMEM, or 0 with *ret set; nothing is connected yet.  self(f)
+ * tells this host's own position (fleet_self). */
+int hostsread_new(const struct sat_config *cf, hostsread_self_fn *self,
+    struct fleet *f, struct hostsread **ret);
 /* Every host entry with its position, as the directory holds them (this
  * host's own as it is now), sorted by name: read at most once a second (no host writes its
  * position more often), or sooner when csn (NULL: none) is a change the

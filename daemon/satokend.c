@@ -612,7 +612,7 @@ main(int argc, char **argv)
 	    control_new(&sv.cfg, &sv.st.control) != 0)
 		fail_start(ready_fd, "out of memory");
 	if (sv.fleet != NULL &&
-	    hostsread_new(&sv.cfg, sv.fleet, &sv.st.hosts) != 0)
+	    hostsread_new(&sv.cfg, fleet_self, sv.fleet, &sv.st.hosts) != 0)
 		fail_start(ready_fd, "out of memory");
 	if (control_bg_load(&sv) != 0)
 		fail_start(ready_fd, "store: cannot read the changes still to "
