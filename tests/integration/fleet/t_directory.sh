@@ -169,12 +169,15 @@ EOF
 expect_rc "a follower cannot add a token" 50 as_host "$P" follower1 ldapadd -f "$T/newtok.ldif"
 # a host's position: its own entry under ou=positions, a database that
 # no follower's search follows (provider.conf says why)
-position_add() {	# URI WHO TARGET
-	as_host "$1" "$2" ldapadd <<-EOF
-	dn: cn=$3,ou=positions,$SUB
+position_add() {	# URI WHO TARGET [LDIF LINE...]
+	local uri=$1 who=$2 target=$3
+	shift 3
+	as_host "$uri" "$who" ldapadd <<-EOF
+	dn: cn=$target,ou=positions,$SUB
 	objectClass: satokenHost
-	cn: $3
+	cn: $target
 	satokenLastContact: $(date +%s)
+	$(printf '%s\n' "$@")
 EOF
 }
 confirm() {
@@ -190,6 +193,12 @@ confirm() {
 EOF
 }
 expect_rc "a follower cannot add another host's position" 50 position_add "$P" follower1 follower2
+# slapd checks the rights on each attribute of an add only with
+# add_content_acl; without it a host could park anything in its entry
+expect_rc "a follower cannot add its position with a password in it" 50 \
+	position_add "$P" follower1 follower1 "userPassword: {CRYPT}x"
+expect_rc "...nor with attributes of another class" 50 position_add "$P" follower1 follower1 \
+	"objectClass: extensibleObject" "description: anything"
 check "a follower adds its own position" position_add "$P" follower1 follower1
 check "  ...and another follower its own" position_add "$P" follower2 follower2
 check "a follower writes its own confirmation" confirm "$P" follower1 follower1
@@ -220,16 +229,22 @@ EOF
 # ldappasswd exits 1 whatever the LDAP result, and names it
 OUT=$(as_host "$P" follower1 ldappasswd -s other "cn=follower1,ou=hosts,$SUB" 2>&1)
 if [ $? -ne 0 ] && grep -q 'Insufficient access (50)' <<<"$OUT"; then pass; else fail "a follower set its own password: $OUT"; fi
-usage() {
+usage() {	# URI WHO UNDER [ID [LDIF LINE...]]
 	local uri=$1 who=$2 under=$3 id=${4:-AAAAAAAAAAAA}
+	shift 4 2>/dev/null || shift $#
 	as_host "$uri" "$who" ldapadd <<-EOF
 	dn: satokenTokenId=$id,cn=$under,ou=hosts,$SUB
 	objectClass: satokenUsage
 	satokenTokenId: $id
 	satokenLastUsedAt: $(date +%s)
 	satokenLastUsedService: imap
+	$(printf '%s\n' "$@")
 EOF
 }
+expect_rc "a follower cannot add a report with a password in it" 50 usage "$P" follower1 follower1 \
+	AAAAAAAAAAAA "objectClass: simpleSecurityObject" "userPassword: {CRYPT}x"
+expect_rc "...nor with attributes of another class" 50 usage "$P" follower1 follower1 \
+	AAAAAAAAAAAA "objectClass: extensibleObject" "description: anything"
 check "a follower reports a token's use under its own entry" usage "$P" follower1 follower1
 expect_rc "a follower cannot report under another host's entry" 50 usage "$P" follower1 follower2
 expect_rc "...nor a token the directory does not hold" 50 usage "$P" follower1 follower1 BBBBBBBBBBBB
