@@ -81,14 +81,16 @@ free_port() {
 }
 
 # start_slapd NAME [PORT]: starts $T/NAME/slapd.conf on ldapi://$T/NAME/ldapi
-# and PORT, or a free loopback port; sets PORT and URI_<NAME>, LDAPI_<NAME>
+# and PORT, or a free loopback port; sets PORT and URI_<NAME>, LDAPI_<NAME>.
+# SLAPD_DEBUG: slapd's -d level (default 0; "stats" logs every operation
+# to $T/NAME/slapd.log)
 start_slapd() {
 	local n=$1 fixed=${2:-} p attempt pid
 	mkdir -p "$T/$n/db"
 	PORT=
 	for attempt in 1 2 3 4 5 6 7 8; do
 		p=${fixed:-$((20000 + (RANDOM * 32768 + RANDOM) % 40000))}
-		slapd -f "$T/$n/slapd.conf" -d 0 \
+		slapd -f "$T/$n/slapd.conf" -d "${SLAPD_DEBUG:-0}" \
 			-h "ldap://127.0.0.1:$p/ ldapi://$(printf %s "$T/$n/ldapi" | sed 's|/|%2F|g')" \
 			>"$T/$n/slapd.log" 2>&1 &
 		pid=$!

@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hosts.sh"
 
-start_fleet_provider "control1" "follower1 follower2" || { finish; exit 1; }
+# the provider logs each operation: the flood below counts its searches
+SLAPD_DEBUG=stats start_fleet_provider "control1" "follower1 follower2" || { finish; exit 1; }
 host_start control1 control
 host_start follower1 follower
 host_start follower2 follower
@@ -130,6 +131,71 @@ s.sendall(b'{"op":"group.create","name":"z","confirm":"yes"}\n')
 r = json.loads(s.makefile().readline())
 sys.exit(0 if r.get("error") == "VALIDATION" else 1)
 PY
+
+# --- a viewer flooding fleet status ----------------------------------
+# Each read of the positions is a search on the loop's thread
+# (hostsread.c): however often asked, at most one a second; asked about
+# a position no host has reached, at most one every 20 ms (and five
+# times what the last took).  Bounds counted on the provider against the
+# flood's own length, whatever the machine got done meanwhile; and the
+# revocations the loop applies meanwhile still arrive.
+# flood SOCKET CSN STOPFILE: 4 connections asking fleet.status until
+# STOPFILE exists (CSN "": plain); prints "replies failures elapsed_ms"
+flood() {
+	python3 - "$@" <<'PY'
+import json, os, socket, sys, threading, time
+sock, csn, stop = sys.argv[1:4]
+req = {"op": "fleet.status"}
+if csn:
+    req["csn"] = csn
+line = (json.dumps(req) + "\n").encode()
+counts = [0, 0]
+lock = threading.Lock()
+def run():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    f = s.makefile()
+    while not os.path.exists(stop):
+        s.sendall(line)
+        r = json.loads(f.readline())
+        with lock:
+            counts[0 if "error" not in r else 1] += 1
+t0 = time.monotonic()
+ts = [threading.Thread(target=run) for _ in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(counts[0], counts[1], int((time.monotonic() - t0) * 1000))
+PY
+}
+position_reads() { grep -c 'SRCH base="ou=positions,' "$T/prov/slapd.log"; }
+before=$(position_reads)
+flood "$T/control1/satokend.sock" "" "$T/stop.plain" >"$T/flood.plain" &
+fpid=$!
+sleep 2
+touch "$T/stop.plain"
+wait "$fpid"
+read -r ok bad ms <"$T/flood.plain"
+reads=$(( $(position_reads) - before ))
+if [ "$bad" = 0 ] && [ "$ok" -gt 4 ] && [ "$reads" -le $((ms / 1000 + 1)) ]; then pass
+else fail "plain fleet status flood: $ok answered, $bad refused, $reads reads in $ms ms"; fi
+
+check "a token to revoke under a flood" mint control1 ci four --wait
+check "  ...it logs in on follower1" login follower1 ci "$T/tok.four"
+before=$(position_reads)
+flood "$T/control1/satokend.sock" "20991231000000.000000Z#000000#000#000000" "$T/stop.csn" >"$T/flood.csn" &
+fpid=$!
+sleep 0.5
+check "under a flood asking of a position nobody reaches: revoke --wait, exit 0" \
+	ctl control1 token revoke "$(cat "$T/id.four")" --wait=30s
+check "  ...refused on follower1" refused follower1 ci "$T/tok.four"
+check "  ...refused on follower2" refused follower2 ci "$T/tok.four"
+touch "$T/stop.csn"
+wait "$fpid"
+read -r ok bad ms <"$T/flood.csn"
+reads=$(( $(position_reads) - before ))
+if [ "$bad" = 0 ] && [ "$ok" -gt 4 ] && [ "$reads" -le $((ms / 20 + 1)) ]; then pass
+else fail "fleet status flood with an unreached position: $ok answered, $bad refused, $reads reads in $ms ms"; fi
+echo "flood: $reads reads in $ms ms, $ok answers" >&2
 
 # --- a directory without ou=positions (set up by an older version) ----
 # fleet status says so; once it is there, each host adds its own entry
