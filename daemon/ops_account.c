@@ -325,8 +325,10 @@ set_enabled(struct op_ctx *c, int on)
 		    "an %s; only an %s may enable it", a.name,
 		    role_name(a.disabled_by), role_name(a.disabled_by));
 	if (r == 0) {
-		/* who disabled it, so that no lesser role undoes it */
-		if (a.enabled && !on)
+		/* the highest role that disabled it, so that no lesser
+		 * role undoes it (an admin disabling what its owner had
+		 * disabled already included) */
+		if (!on && (a.enabled || (int)c->p->role > a.disabled_by))
 			a.disabled_by = c->p->role;
 		else if (on)
 			a.disabled_by = 0;

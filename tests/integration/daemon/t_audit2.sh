@@ -59,6 +59,13 @@ check "disabled" '$OUT == *"\"enabled\":false"*'
 t "contributor disables its own" 0 ctl account enable c1
 t "... and disables" 0 C account disable c1
 t "... and enables again" 0 C account enable c1
+# ...nor when it had disabled it first: the admin's disable is the one
+# that stands
+t "contributor disables its own first" 0 C account disable c1
+t "... then the admin disables it too" 0 ctl account disable c1
+t "contributor: enable" 3 C account enable c1
+check "names the admin" '$ERR == *"disabled by an admin"*'
+t "admin enables it" 0 ctl account enable c1
 
 # ---- 2. ownership is by identity ----
 ctl account create parent --role contributor --group ci >/dev/null
