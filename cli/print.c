@@ -239,6 +239,17 @@ print_token(json_t *t)
 	if (json_object_get(t, "max_offline") != NULL)
 		printf("max offline:  %llds\n", (long long)json_integer_value(
 		    json_object_get(t, "max_offline")));
+	/* during a rotation's grace, who still uses the old token */
+	if (!json_is_integer(json_object_get(t, "last_used_at"))) {
+		printf("last used:    never\n");
+		return;
+	}
+	printf("last used:    %s", when(t, "last_used_at", tb, sizeof(tb)));
+	if (json_is_string(json_object_get(t, "last_used_service")))
+		printf(" by %s", str(t, "last_used_service"));
+	if (json_is_string(json_object_get(t, "last_used_rhost")))
+		printf(" from %s", str(t, "last_used_rhost"));
+	printf("\n");
 }
 
 void

@@ -96,6 +96,10 @@ for i in $(seq 1 200); do
 	sleep 0.05
 done
 check "token show OLD: who still uses it (rhost 192.0.2.77)" '$(jfield last_used_rhost) == 192.0.2.77'
+t "token show OLD, as a person reads it" 0 ctl token show "$ID"
+check "  ...a last used line with the service and host" '$OUT == *"last used:    "*" by sattest from 192.0.2.77"*'
+t "token show NEW, never used yet" 0 ctl token show "$NEW"
+check "  ...says never" '$OUT == *"last used:    never"*'
 t "a login with the new one" 0 pt bot "$NEWTOK"
 wait_used "$NEW"
 check "  ...shows on the new token" '$(jfield last_used_service) == sattest'
