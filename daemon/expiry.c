@@ -5,7 +5,10 @@
  * its batch commits; the others are found by a pass over the accounts
  * every minute, a few accounts per step between batches, as the
  * retention sweep goes.  The token keeps warned_at, so a restart or the
- * next pass does not warn again. */
+ * next pass does not warn again.  In a fleet the hosts that write to the
+ * directory warn (the control hosts), not every follower: a fleet of a
+ * hundred would otherwise send the central log a hundred lines a token.
+ * The pass still counts every host's tokens for status. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,7 @@ warn_one(struct server *sv, struct sat_token *t, int64_t now)
 
 	/* a rotation's outgoing token ends as planned: no warning */
 	if (sv->cfg.warn_before == 0 || t->warned_at != 0 ||
+	    (sv->st.follows && sv->st.control == NULL) ||
 	    t->revoked_at != 0 || t->replaced_by[0] != '\0' ||
 	    t->expires_at <= now ||
 	    t->expires_at - now > (int64_t)sv->cfg.warn_before)

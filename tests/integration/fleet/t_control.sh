@@ -26,8 +26,9 @@ mint() {
 
 host_start control1 control
 host_start control2 control
-# follower1 reports its logins' last use to the directory every second
-SATOKEND_FLEET_USAGE_MS=1000 host_start follower1 follower \
+# follower1 reports its logins' last use to the directory every second,
+# and passes over its copy (counts, expiry warnings) five times a second
+SATOKEND_EXPIRY_PASS_MS=200 SATOKEND_FLEET_USAGE_MS=1000 host_start follower1 follower \
 	"usage_socket = $T/follower1/usage.sock" "usage_flush = 1s"
 
 # the control hosts mint under the fleet's key only: until it is in
@@ -107,6 +108,16 @@ check "control1: an account of its own, with a token" \
 	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create web --group svc --description 'web tier' &&
 	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint web --name deploy --ttl 1h | jq -j .token >'$T/tok.web'"
 wait_for "follower1: its token logs in" login follower1 web "$T/tok.web"
+# its expiry is within warn_before (7 days): the control host that
+# minted it warns once; a follower counts it in its pass, and is silent
+web_id=$(ctl control1 --json token list web | jq -r '.items[0].id')
+t_seen=$(($(date +%s) + 1))
+counted() { ctl follower1 --json status | jq -e ".tokens_counted_at >= $t_seen" >/dev/null; }
+wait_for "follower1: a pass over its copy since" counted
+check "control1: token.expiring for it, once" \
+	test "$(grep -c "action=token.expiring .*token=$web_id" "$T/control1/audit.log")" = 1
+check "follower1: none" \
+	test "$(grep -c "action=token.expiring .*token=$web_id" "$T/follower1/audit.log")" = 0
 # reports_of ID: the satokenUsage entries naming token ID, any host's
 reports_of() {
 	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=hosts,$SUB" \
@@ -143,6 +154,34 @@ wait_for "follower1: ...and the account is gone" \
 	bash -c "! '$SATOKENCTL' --socket '$T/follower1/satokend.sock' account show web"
 check "the directory keeps none of its tokens" \
 	bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b '$SUB' '(|(satokenAccount=web)(satokenName=web))' 1.1)\""
+# a deleted account's revoked tokens: their entries go after the reply,
+# in the background (an account that held 100,000 tokens is not as many
+# deletions before it), its live tokens' before it
+entries_of() {	# ACCOUNT: its token entries in the directory
+	ldapsearch -LLL -Q -Y EXTERNAL -H "$LDAPI_prov" -b "ou=tokens,$SUB" \
+		"(satokenAccount=$1)" 1.1 | grep -c '^dn:'
+}
+check "control1: an account with a live token and four revoked" \
+	bash -c "'$SATOKENCTL' --socket '$T/control1/satokend.sock' account create deep --group svc >/dev/null &&
+	for i in 1 2 3 4; do
+		'$SATOKENCTL' --socket '$T/control1/satokend.sock' token revoke \
+			\$('$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint deep --name old\$i --ttl 1h | jq -r .id) >/dev/null || exit 1
+	done &&
+	'$SATOKENCTL' --socket '$T/control1/satokend.sock' --json token mint deep --name live --ttl 1h >'$T/mint.deep'"
+jq -j .token "$T/mint.deep" >"$T/tok.deep"
+deep_id=$(jq -r .id "$T/mint.deep")
+check "  ...five entries in the directory" test "$(entries_of deep)" = 5
+wait_for "follower1: the live one logs in" login follower1 deep "$T/tok.deep"
+wait_for "  ...and it lists all five" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list deep | jq -e '.items | length == 5'"
+check "control1: the account deleted" ctl control1 account delete deep
+check "  ...the live token's entry gone with the reply" bash -c "test -z \"\$(ldapsearch -LLL -Q -Y EXTERNAL -H '$LDAPI_prov' -b 'ou=tokens,$SUB' '(satokenTokenId=$deep_id)' 1.1)\""
+check "  ...made again at once under the name" ctl control1 account create deep --group svc
+gone() { test "$(entries_of deep)" = 0; }
+wait_for "  ...the revoked tokens' entries go too" gone
+wait_for "follower1: the new account holds none of the old tokens" \
+	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list deep | jq -e '.items == []'"
+check "  ...and the old live token is refused there" refused follower1 deep "$T/tok.deep"
 
 # --- two control hosts racing for one name: exactly one wins ----------
 for round in 1 2 3 4 5; do
