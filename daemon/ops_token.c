@@ -14,6 +14,7 @@
 #include "token.h"
 #include "verify.h"
 #include "bindpid.h"
+#include "metrics.h"
 
 /* What a mint needs besides the account. */
 struct mint {
@@ -964,6 +965,10 @@ op_token_verify(struct op_ctx *c)
 	}
 	c->outcome = res.reason == VERIFY_OK ? "ok" : "denied";
 	c->reason = verify_reason_name(res.reason);
+	/* an authentication (action=auth) like a module's login: status
+	 * counts it with theirs */
+	if (c->st->metrics != NULL)
+		metrics_login(c->st->metrics, c->reason, c->st->now);
 	if (proto_set_bool(c->reply, "valid", res.reason == VERIFY_OK) != 0 ||
 	    proto_set_str(c->reply, "reason", c->reason) != 0 ||
 	    (res.account[0] != '\0' &&

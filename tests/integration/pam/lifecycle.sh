@@ -147,6 +147,12 @@ printf 'satoken_x 1\n' >"$T/bad.prom"
 t "  ...the parser refuses a sample without TYPE" 1 python3 "$ROOT/tests/integration/promcheck.py" "$T/bad.prom"
 printf '# TYPE satoken_c counter\nsatoken_c 1\n' >"$T/bad.prom"
 t "  ...and a counter not named _total" 1 python3 "$ROOT/tests/integration/promcheck.py" "$T/bad.prom"
+# token verify through the daemon is an authentication too (DESIGN:
+# action=auth): counted with the modules' logins
+printf %s "$SOONTOK" >"$T/soon.tok"
+t "token verify of the revoked token: refused" 3 sh -c '"$1" --socket "$2" token verify bot <"$3"' sh "$CTL" "$SOCK" "$T/soon.tok"
+t "status" 0 ctl --json status
+check "  ...logins: denied/revoked 2, the verify with the PAM login" '$(jq "[.logins_last_hour[] | select(.reason == \"revoked\")][0].count" <<<"$OUT") == 2'
 
 # ---- a hostile sender ----
 now=$(date +%s)
