@@ -15,6 +15,7 @@
 #include "control.h"
 #include "csn.h"
 #include "err.h"
+#include "ldapattr.h"
 #include "ldapconn.h"
 #include "mem.h"
 #include "num.h"
@@ -28,6 +29,9 @@
  * long rather than each waiting for the network in the loop */
 #define RETRY_MS	500
 #define DN_MAX		2900
+/* a record control_bg_step is still to write: "F:w:" and its key */
+#define BG_MARK		"F:w:"
+#define BG_MARK_LEN	4
 
 struct control {
 	char *uris, *bind_dn, *pwfile;
@@ -526,8 +530,8 @@ read_attr(struct control *ctl, const char *dn, const char *attr, char *out,
  * equality each, the filter a few KiB */
 #define USAGE_IDS_PER_SEARCH	64
 
-static int del_found(struct control *, const char *, int, const char *,
-    int);
+static int del_found(struct control *, const char *, int, const char *);
+static int bg_add_all(struct control *, char (*)[STORE_KEY_MAX], size_t);
 
 /* The last-use reports (satokenUsage, one per token under each host
  * entry that saw it used) of the n tokens ids names, whose entries are
@@ -554,7 +558,7 @@ del_usage(struct control *ctl, char ids[][TOKEN_ID_LEN + 1], size_t n)
 		    "(satokenTokenId=%s)", ids[i]);
 	snprintf(filter + len, sizeof(filter) - len, "))");
 	r = ctl->ld == NULL ? SAT_E_IO : del_found(ctl, base,
-	    LDAP_SCOPE_SUBTREE, filter, 0);
+	    LDAP_SCOPE_SUBTREE, filter);
 	if (r != 0)
 		dlog(LOG_WARNING, "directory: the last-use reports of %zu "
 		    "deleted tokens stay under ou=hosts (%s): satokenUsage "
@@ -563,17 +567,13 @@ del_usage(struct control *ctl, char ids[][TOKEN_ID_LEN + 1], size_t n)
 }
 
 /* Deletes every entry filter finds under base (scope), leaves first
- * when the scope is a subtree's children.  With tokens, the entries are
- * tokens' and their last-use reports go too. */
+ * when the scope is a subtree's children. */
 static int
 del_found(struct control *ctl, const char *base, int scope,
-    const char *filter, int tokens)
+    const char *filter)
 {
-	char *attrs[] = { tokens ? "satokenTokenId" : "1.1", NULL }, *dn;
-	char ids[USAGE_IDS_PER_SEARCH][TOKEN_ID_LEN + 1];
+	char *attrs[] = { "1.1", NULL }, *dn;
 	LDAPMessage *res = NULL, *e;
-	struct berval **v;
-	size_t n = 0;
 	int rc, r = 0;
 
 	rc = ldap_search_ext_s(ctl->ld, base, scope, filter, attrs, 0, NULL,
@@ -591,23 +591,7 @@ del_found(struct control *ctl, const char *base, int scope,
 		if (r == SAT_E_NOTFOUND)
 			r = 0;
 		ldap_memfree(dn);
-		if (r != 0 || !tokens ||
-		    (v = ldap_get_values_len(ctl->ld, e, "satokenTokenId")) ==
-		    NULL)
-			continue;
-		/* the id goes into a filter: checked all the same */
-		if (v[0] != NULL && v[0]->bv_len == TOKEN_ID_LEN &&
-		    token_id_valid(v[0]->bv_val, TOKEN_ID_LEN)) {
-			memcpy(ids[n], v[0]->bv_val, TOKEN_ID_LEN);
-			ids[n++][TOKEN_ID_LEN] = '\0';
-		}
-		ldap_value_free_len(v);
-		if (n == USAGE_IDS_PER_SEARCH) {
-			del_usage(ctl, ids, n);
-			n = 0;
-		}
 	}
-	del_usage(ctl, ids, n);
 	if (res != NULL)
 		ldap_msgfree(res);
 	return r;
@@ -644,6 +628,9 @@ struct wctx {
 	size_t n;
 	struct undo *u;
 	size_t nu, ucap;
+	/* token entries whose deletion is left to control_bg_step */
+	char (*later)[STORE_KEY_MAX];
+	size_t nlater, latercap;
 };
 
 static void
@@ -892,17 +879,121 @@ token_live(const struct sat_token *t)
 	return t->revoked_at == 0;
 }
 
+/* A token entry that can no longer log in anywhere, whatever account
+ * comes to bear its account's name: revoked, or expired a day ago (no
+ * host's clock is a day behind).  Deleting it may wait. */
+#define PAST_USE_EXPIRED_S	86400
+static int
+past_use(int64_t revoked_at, int64_t expires_at, int64_t now)
+{
+	return revoked_at != 0 ||
+	    (expires_at != 0 && expires_at < now - PAST_USE_EXPIRED_S);
+}
+
+/* The deletion of token id's entry, left to control_bg_step: its mark
+ * is committed with the request, and kept in memory once the request
+ * wrote all it had to (write_changes). */
+static int
+del_later(struct wctx *w, const char *id)
+{
+	char mk[STORE_KEY_MAX + BG_MARK_LEN], (*nl)[STORE_KEY_MAX];
+	int r;
+
+	if (w->nlater == w->latercap) {
+		size_t ncap = w->latercap ? w->latercap * 2 : 64;
+
+		if ((nl = realloc(w->later, ncap * sizeof(*nl))) == NULL)
+			return SAT_E_NOMEM;
+		w->later = nl;
+		w->latercap = ncap;
+	}
+	snprintf(w->later[w->nlater], sizeof(w->later[0]), "x:%s", id);
+	snprintf(mk, sizeof(mk), BG_MARK "%s", w->later[w->nlater]);
+	if ((r = store_stage_raw(w->c->st->store, mk, strlen(mk), "1",
+	    1)) != 0)
+		return r;
+	w->nlater++;
+	return 0;
+}
+
+/* Every token entry of account in the directory, this copy's or not:
+ * a live one deleted now (it stops at once everywhere, and an account
+ * made again under the name cannot inherit it), one past use left to
+ * control_bg_step.  An account that held 100,000 tokens is then a
+ * search and a mark each, not 100,000 deletions on the loop. */
+static int
+del_account_tokens(struct wctx *w, const char *account)
+{
+	struct control *ctl = w->ctl;
+	char *attrs[] = { "satokenTokenId", "satokenRevokedAt",
+	    "satokenExpiresAt", NULL };
+	char base[DN_MAX], filter[128], *dn;
+	char ids[USAGE_IDS_PER_SEARCH][TOKEN_ID_LEN + 1], id[TOKEN_ID_LEN + 1];
+	LDAPMessage *res = NULL, *e;
+	int64_t revoked, expires;
+	size_t n = 0;
+	int rc, r = 0;
+
+	snprintf(base, sizeof(base), "ou=tokens,%s", ctl->sub);
+	snprintf(filter, sizeof(filter), "(&(objectClass=satokenToken)"
+	    "(satokenAccount=%s))", account);
+	rc = ldap_search_ext_s(ctl->ld, base, LDAP_SCOPE_ONELEVEL, filter,
+	    attrs, 0, NULL, NULL, NULL, 0, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		if (res != NULL)
+			ldap_msgfree(res);
+		return ldap_r(ctl, rc);
+	}
+	for (e = ldap_first_entry(ctl->ld, res); e != NULL && r == 0;
+	    e = ldap_next_entry(ctl->ld, e)) {
+		/* the id names a mark and goes into a filter: checked.
+		 * An entry that does not read is live (deleted now). */
+		if (ldapattr_str(ctl->ld, e, "satokenTokenId", id,
+		    sizeof(id)) != 0 || strlen(id) != TOKEN_ID_LEN ||
+		    !token_id_valid(id, TOKEN_ID_LEN))
+			id[0] = '\0';
+		if (id[0] != '\0' &&
+		    ldapattr_i64(ctl->ld, e, "satokenRevokedAt", 0,
+		    &revoked) == 0 &&
+		    ldapattr_i64(ctl->ld, e, "satokenExpiresAt", 1,
+		    &expires) == 0 &&
+		    past_use(revoked, expires, w->c->st->now)) {
+			r = del_later(w, id);
+			continue;
+		}
+		if ((dn = ldap_get_dn(ctl->ld, e)) == NULL)
+			continue;
+		if ((r = l_del(ctl, dn, NULL)) == SAT_E_NOTFOUND)
+			r = 0;
+		ldap_memfree(dn);
+		if (r != 0 || id[0] == '\0')
+			continue;
+		memcpy(ids[n++], id, sizeof(id));
+		if (n == USAGE_IDS_PER_SEARCH) {
+			del_usage(ctl, ids, n);
+			n = 0;
+		}
+	}
+	del_usage(ctl, ids, n);
+	if (res != NULL)
+		ldap_msgfree(res);
+	return r;
+}
+
 /* An entry the request deleted. */
 static int
 del_entry(struct wctx *w, const struct item *it)
 {
 	struct control *ctl = w->ctl;
-	char dn[DN_MAX], filter[128], tokens[DN_MAX];
+	char dn[DN_MAX];
 	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
 	switch (it->kind) {
 	case I_TOKEN:
+		if (past_use(it->t0.revoked_at, it->t0.expires_at,
+		    w->c->st->now))
+			return del_later(w, it->t0.id);
 		dn_token(ctl, it->t0.id, dn);
 		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
 			return r;
@@ -913,16 +1004,12 @@ del_entry(struct wctx *w, const struct item *it)
 		dn_group(ctl, it->g0.name, dn);
 		break;
 	case I_ACCOUNT:
-		/* its tokens stop at once everywhere, and any children
-		 * (live-name entries of earlier builds) go before it */
+		/* its tokens, and any children (live-name entries of
+		 * earlier builds), go before it */
 		dn_account(ctl, it->a0.name, dn);
-		snprintf(tokens, sizeof(tokens), "ou=tokens,%s", ctl->sub);
-		snprintf(filter, sizeof(filter), "(&(objectClass=satokenToken)"
-		    "(satokenAccount=%s))", it->a0.name);
-		if ((r = del_found(ctl, tokens, LDAP_SCOPE_ONELEVEL,
-		    filter, 1)) != 0 ||
+		if ((r = del_account_tokens(w, it->a0.name)) != 0 ||
 		    (r = del_found(ctl, dn, LDAP_SCOPE_ONELEVEL,
-		    "(objectClass=*)", 0)) != 0)
+		    "(objectClass=*)")) != 0)
 			return r;
 		break;
 	default:
@@ -1270,10 +1357,13 @@ write_changes(struct control *ctl, struct op_ctx *c, int *wrote)
 				r = op_fail(c, r, "store: %s",
 				    sat_strerror(r));
 		}
+	if (r == 0 && w.nlater > 0 && bg_add_all(ctl, w.later, w.nlater) != 0)
+		r = op_fail(c, SAT_E_NOMEM, "out of memory");
 	for (i = 0; i < w.n; i++)
 		item_free(&w.it[i]);
 	free(w.it);
 	free(w.u);
+	free(w.later);
 	return r;
 }
 
@@ -1343,8 +1433,6 @@ control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
 
 /* ---- what this host changes by itself (control.h) ------------------------ */
 
-#define BG_MARK		"F:w:"
-#define BG_MARK_LEN	4
 /* the directory away: the marked changes are tried again this often */
 #define BG_RETRY_MS	3000
 /* directory writes per loop round: each waits for its answer */
@@ -1358,6 +1446,17 @@ bg_key(const char *key, size_t klen)
 	return klen > 2 && key[1] == ':' && (key[0] == 't' || key[0] == 'a') &&
 	    BG_MARK_LEN + klen < STORE_KEY_MAX &&
 	    memchr(key, '\0', klen) == NULL;
+}
+
+/* What a mark names: such a record, or "x:ID", a token entry to delete
+ * whatever this copy holds (del_later: the token may still be here,
+ * its account's tokens reclaimed a few at a time, tindex.h). */
+static int
+bg_mark_key(const char *key, size_t klen)
+{
+	return bg_key(key, klen) || (klen == 2 + TOKEN_ID_LEN &&
+	    key[0] == 'x' && key[1] == ':' &&
+	    token_id_valid(key + 2, TOKEN_ID_LEN));
 }
 
 /* Where key is in the sorted marks, or would go; *found says which. */
@@ -1404,6 +1503,39 @@ bg_add(struct control *ctl, const char *key)
 	    (ctl->nbg - at) * sizeof(*ctl->bg));
 	snprintf(ctl->bg[at], sizeof(ctl->bg[0]), "%s", key);
 	ctl->nbg++;
+	return 0;
+}
+
+static int
+bg_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* n keys at once (an account's tokens past use: up to every token it
+ * held), sorted in once rather than moved along one by one. */
+static int
+bg_add_all(struct control *ctl, char (*keys)[STORE_KEY_MAX], size_t n)
+{
+	char (*nb)[STORE_KEY_MAX];
+	size_t i, j, ncap;
+
+	if (n > SIZE_MAX / sizeof(*nb) - ctl->nbg)
+		return SAT_E_NOMEM;
+	if (ctl->nbg + n > ctl->bgcap) {
+		ncap = ctl->nbg + n;
+		if ((nb = realloc(ctl->bg, ncap * sizeof(*nb))) == NULL)
+			return SAT_E_NOMEM;
+		ctl->bg = nb;
+		ctl->bgcap = ncap;
+	}
+	memcpy(&ctl->bg[ctl->nbg], keys, n * sizeof(*keys));
+	ctl->nbg += n;
+	qsort(ctl->bg, ctl->nbg, sizeof(*ctl->bg), bg_cmp);
+	for (i = j = 0; i < ctl->nbg; i++)
+		if (j == 0 || strcmp(ctl->bg[j - 1], ctl->bg[i]) != 0)
+			memmove(ctl->bg[j++], ctl->bg[i], sizeof(*ctl->bg));
+	ctl->nbg = j;
 	return 0;
 }
 
@@ -1472,7 +1604,7 @@ bg_load_cb(void *arg, const void *key, size_t klen, const void *val,
 	(void)val;
 	(void)vlen;
 	if (klen <= BG_MARK_LEN || memcmp(k, BG_MARK, BG_MARK_LEN) != 0 ||
-	    !bg_key(k + BG_MARK_LEN, klen - BG_MARK_LEN))
+	    !bg_mark_key(k + BG_MARK_LEN, klen - BG_MARK_LEN))
 		return 0;
 	memcpy(rk, k + BG_MARK_LEN, klen - BG_MARK_LEN);
 	rk[klen - BG_MARK_LEN] = '\0';
@@ -1526,8 +1658,10 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 		return r == SAT_E_NOTFOUND ? 0 : r;
 	}
 	memset(&t, 0, sizeof(t));
-	if ((r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
-		/* reclaimed here: its entry goes */
+	if (key[0] == 'x' ||
+	    (r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
+		/* reclaimed here, or its deletion left to this: its entry
+		 * goes */
 		dn_token(ctl, key + 2, dn);
 		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
 			return r;
@@ -1562,7 +1696,7 @@ control_bg_step(struct server *sv)
 	struct store *s = sv->st.store;
 	char mk[STORE_KEY_MAX + BG_MARK_LEN];
 	unsigned char done[BG_PER_STEP];
-	size_t i, n, ndone = 0;
+	size_t i, j, n, base, ndone = 0;
 	int64_t t = clock_ms();
 	int r = 0, first = 0;
 
@@ -1570,7 +1704,9 @@ control_bg_step(struct server *sv)
 	if (ctl == NULL || ctl->nbg == 0 || t < ctl->bg_next_ms ||
 	    store_in_flight(s) || store_staged(s) > 0)
 		return;
+	/* from the end: what is written leaves without moving the rest */
 	n = ctl->nbg < BG_PER_STEP ? ctl->nbg : BG_PER_STEP;
+	base = ctl->nbg - n;
 	memset(done, 0, sizeof(done));
 	if (ctl->ld == NULL && (t < ctl->retry_ms ||
 	    (ctl->ld = ldapconn_open_q(ctl->uris, ctl->bind_dn, ctl->pwfile,
@@ -1582,13 +1718,13 @@ control_bg_step(struct server *sv)
 	}
 	ctl->quiet = 1;
 	for (i = 0; i < n && ctl->ld != NULL; i++) {
-		if ((r = bg_write(ctl, s, ctl->bg[i])) != 0) {
+		if ((r = bg_write(ctl, s, ctl->bg[base + i])) != 0) {
 			/* refused: kept, and the others are tried */
 			if (first == 0)
 				first = r;
 			continue;
 		}
-		snprintf(mk, sizeof(mk), BG_MARK "%s", ctl->bg[i]);
+		snprintf(mk, sizeof(mk), BG_MARK "%s", ctl->bg[base + i]);
 		if ((r = store_stage_delete(s, mk, strlen(mk))) != 0) {
 			first = r;
 			break;
@@ -1603,13 +1739,11 @@ control_bg_step(struct server *sv)
 		first = r;
 		ndone = 0;
 	} else if (ndone > 0) {
-		for (i = n; i-- > 0;) {
-			if (!done[i])
-				continue;
-			memmove(&ctl->bg[i], &ctl->bg[i + 1],
-			    (ctl->nbg - i - 1) * sizeof(*ctl->bg));
-			ctl->nbg--;
-		}
+		for (i = j = 0; i < n; i++)
+			if (!done[i] && j++ != i)
+				memmove(ctl->bg[base + j - 1], ctl->bg[base + i],
+				    sizeof(*ctl->bg));
+		ctl->nbg = base + j;
 	} else {
 		store_rollback(s);
 	}
@@ -1618,7 +1752,8 @@ control_bg_step(struct server *sv)
 		if (!ctl->bg_failing)
 			dlog(LOG_WARNING, "directory %s: %zu changes this host "
 			    "made by itself (revocations of exited processes' "
-			    "tokens, canary disables, purges) are not written "
+			    "tokens, canary disables, purges, revoked tokens "
+			    "of deleted accounts) are not written "
 			    "yet (%s); they hold here and are tried again every "
 			    "%d s", ctl->uris, ctl->nbg, first == SAT_E_IO ?
 			    "unreachable, or refused" : sat_strerror(first),

@@ -78,7 +78,10 @@ int control_mint_version_forget(struct store *s, const char *account);
 /* ---- what a control host changes by itself (issue 17) ----------------
  *
  * bindpid.c revokes the token of a process that exited, canaryd.c
- * disables a canary's account, purge.c reclaims tokens past retain_days.
+ * disables a canary's account, purge.c reclaims tokens past retain_days;
+ * and control_run leaves to it the entries of tokens a request deleted
+ * that can no longer log in (revoked, or expired a day ago: an account
+ * deleted with every token it ever held).
  * On a control host each job brackets what it stages with
  * control_bg_begin and control_bg_mark: every token and account record
  * it changed gets a mark, "F:w:" and the record's key, committed with

@@ -182,6 +182,27 @@ wait_for "  ...the revoked tokens' entries go too" gone
 wait_for "follower1: the new account holds none of the old tokens" \
 	bash -c "'$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list deep | jq -e '.items == []'"
 check "  ...and the old live token is refused there" refused follower1 deep "$T/tok.deep"
+# more than an account delete reclaims at once here (TINDEX_DELETE_NOW,
+# 1,024: the rest go a few pages at a time after the reply), written
+# to the directory as a control host would, all revoked
+check "control1: an account of 1,100 revoked tokens" ctl control1 account create deeper --group svc
+python3 - "$SUB" "$(date +%s)" >"$T/deeper.ldif" <<'PY'
+import random, string, sys
+sub, now = sys.argv[1], int(sys.argv[2])
+b62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+for i in range(1100):
+    tid = ''.join(random.choice(b62) for _ in range(12))
+    print(f"dn: satokenTokenId={tid},ou=tokens,{sub}\nobjectClass: satokenToken\n"
+          f"satokenTokenId: {tid}\nsatokenAccount: deeper\nsatokenTokenName: t{i}\n"
+          f"satokenDigest:: {'A' * 43}=\nsatokenCreatedAt: {now - 100}\n"
+          f"satokenExpiresAt: {now + 3600}\nsatokenRevokedAt: {now - 50}\n")
+PY
+check "  ...added on the provider" bash -c "ldapadd -Q -Y EXTERNAL -H '$LDAPI_prov' -f '$T/deeper.ldif' >/dev/null"
+held() { ctl control1 --json account show deeper | jq -e '.tokens == 1100'; }
+wait_for "  ...control1 holds them" held
+check "control1: the account deleted" ctl control1 account delete deeper
+deeper_gone() { test "$(entries_of deeper)" = 0; }
+wait_for "  ...every token entry goes from the directory" deeper_gone
 
 # --- two control hosts racing for one name: exactly one wins ----------
 for round in 1 2 3 4 5; do
