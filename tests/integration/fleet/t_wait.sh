@@ -168,34 +168,33 @@ print(counts[0], counts[1], int((time.monotonic() - t0) * 1000))
 PY
 }
 position_reads() { grep -c 'SRCH base="ou=positions,' "$T/prov/slapd.log"; }
-before=$(position_reads)
-flood "$T/control1/satokend.sock" "" "$T/stop.plain" >"$T/flood.plain" &
-fpid=$!
+flood_start() {	# NAME CSN: a flood in the background, its reads counted from now
+	reads_before=$(position_reads)
+	flood "$T/control1/satokend.sock" "$2" "$T/stop.$1" >"$T/flood.$1" &
+	flood_pid=$!
+}
+flood_end() {	# NAME EVERY_MS DESC: stops it; at most a read per EVERY_MS
+	local ok bad ms reads
+	touch "$T/stop.$1"
+	wait "$flood_pid"
+	read -r ok bad ms <"$T/flood.$1"
+	reads=$(( $(position_reads) - reads_before ))
+	if [ "$bad" = 0 ] && [ "$ok" -gt 4 ] && [ "$reads" -le $((ms / $2 + 1)) ]; then pass
+	else fail "$3: $ok answered, $bad refused, $reads reads in $ms ms"; fi
+}
+flood_start plain ""
 sleep 2
-touch "$T/stop.plain"
-wait "$fpid"
-read -r ok bad ms <"$T/flood.plain"
-reads=$(( $(position_reads) - before ))
-if [ "$bad" = 0 ] && [ "$ok" -gt 4 ] && [ "$reads" -le $((ms / 1000 + 1)) ]; then pass
-else fail "plain fleet status flood: $ok answered, $bad refused, $reads reads in $ms ms"; fi
+flood_end plain 1000 "plain fleet status flood"
 
 check "a token to revoke under a flood" mint control1 ci four --wait
 check "  ...it logs in on follower1" login follower1 ci "$T/tok.four"
-before=$(position_reads)
-flood "$T/control1/satokend.sock" "20991231000000.000000Z#000000#000#000000" "$T/stop.csn" >"$T/flood.csn" &
-fpid=$!
+flood_start csn "20991231000000.000000Z#000000#000#000000"
 sleep 0.5
 check "under a flood asking of a position nobody reaches: revoke --wait, exit 0" \
 	ctl control1 token revoke "$(cat "$T/id.four")" --wait=30s
 check "  ...refused on follower1" refused follower1 ci "$T/tok.four"
 check "  ...refused on follower2" refused follower2 ci "$T/tok.four"
-touch "$T/stop.csn"
-wait "$fpid"
-read -r ok bad ms <"$T/flood.csn"
-reads=$(( $(position_reads) - before ))
-if [ "$bad" = 0 ] && [ "$ok" -gt 4 ] && [ "$reads" -le $((ms / 20 + 1)) ]; then pass
-else fail "fleet status flood with an unreached position: $ok answered, $bad refused, $reads reads in $ms ms"; fi
-echo "flood: $reads reads in $ms ms, $ok answers" >&2
+flood_end csn 20 "fleet status flood with an unreached position"
 
 # --- a directory without ou=positions (set up by an older version) ----
 # fleet status says so; once it is there, each host adds its own entry
