@@ -35,9 +35,10 @@ int hostsread_new(const struct sat_config *cf, hostsread_self_fn *self,
     struct fleet *f, struct hostsread **ret);
 /* Every host entry with its position, as the directory holds them (this
  * host's own as it is now), sorted by name: read at most once a second
- * (no host writes its position more often), or sooner when csn (NULL:
- * none) is a change the last read did not show on every host; else the
- * last read's.  *ret is
+ * (no host writes its position more often), waiting for the directory;
+ * or, when csn (NULL: none) is a change the last read did not show on
+ * every host, the last read's at once, a new read sent (every
+ * WAIT_READ_MS at most) and taken in at a later call.  *ret is
  * borrowed until the next call.  SAT_E_IO, with why in err, when the
  * directory cannot be asked or has no positions. */
 int hostsread_get(struct hostsread *hr, const char *csn,
