@@ -1741,8 +1741,8 @@ control_bg_step(struct server *sv)
 	} else if (ndone > 0) {
 		for (i = j = 0; i < n; i++)
 			if (!done[i] && j++ != i)
-				memmove(ctl->bg[base + j - 1], ctl->bg[base + i],
-				    sizeof(*ctl->bg));
+				memmove(ctl->bg[base + j - 1],
+				    ctl->bg[base + i], sizeof(*ctl->bg));
 		ctl->nbg = base + j;
 	} else {
 		store_rollback(s);

@@ -14,7 +14,8 @@
  * question about a change the view does not show applied everywhere
  * sends the searches and waits WAIT_HOLD_MS at most for them; a busy
  * directory's answer (a hundred hosts' positions being written) the
- * next question (or the one after) collects, the loop not waiting.  One read in flight at a time, and the next sent no sooner than
+ * next question (or the one after) collects, the loop not waiting.  One
+ * read in flight at a time, and the next sent no sooner than
  * WAIT_READ_MS after the last was: however many ask, a host asks the
  * directory at most that often, and more slowly when it is busy. */
 #include <poll.h>
@@ -350,7 +351,8 @@ hostsread_get(struct hostsread *hr, const char *csn,
 	waiting = csn != NULL && hr->read_ms != 0 && !all_have(&hr->v, csn);
 	/* a wait's reads follow each other, the next sent as the last is
 	 * taken in when the directory is slower than WAIT_READ_MS */
-	if (hr->msgid[0] >= 0 || (waiting && now - hr->sent_ms < WAIT_READ_MS) ||
+	if (hr->msgid[0] >= 0 ||
+	    (waiting && now - hr->sent_ms < WAIT_READ_MS) ||
 	    (!waiting && hr->read_ms != 0 && now - hr->read_ms < READ_EVERY_MS))
 		return 0;
 	if (now < hr->retry_ms) {
