@@ -159,7 +159,7 @@ disable_one(struct server *sv, const struct canary_pending *p)
 		store_rollback(sv->st.store);
 		dlog(LOG_ERR, "canary: cannot disable account %s: %s",
 		    a.name, sat_strerror(r));
-	} else if (sv->fleet != NULL && sv->st.control == NULL) {
+	} else if (dstate_follower(&sv->st)) {
 		/* a follower cannot write the directory's entry: the other
 		 * hosts still accept the account, and the directory's next
 		 * change to it enables it here again */

@@ -51,7 +51,7 @@ warn_one(struct server *sv, struct sat_token *t, int64_t now)
 
 	/* a rotation's outgoing token ends as planned: no warning */
 	if (sv->cfg.warn_before == 0 || t->warned_at != 0 ||
-	    (sv->st.follows && sv->st.control == NULL) ||
+	    dstate_follower(&sv->st) ||
 	    t->revoked_at != 0 || t->replaced_by[0] != '\0' ||
 	    t->expires_at <= now ||
 	    t->expires_at - now > (int64_t)sv->cfg.warn_before)

@@ -102,8 +102,7 @@ ops_run(struct op_ctx *c)
 	 * Whether it follows is fixed at start: a SIGHUP that drops the
 	 * directory key does not stop the follower.  A control host
 	 * writes the directory first (control.c) */
-	if ((op->flags & OP_MUTATES) && c->st->follows &&
-	    c->st->control == NULL)
+	if ((op->flags & OP_MUTATES) && dstate_follower(c->st))
 		return op_fail(c, SAT_E_READ_ONLY, "this host follows the "
 		    "directory %s: make changes on a control host",
 		    c->st->cfg->directory != NULL ? c->st->cfg->directory :
@@ -117,6 +116,12 @@ ops_run(struct op_ctx *c)
 	if ((op->flags & OP_MUTATES) && c->st->control != NULL)
 		return control_run(c, op->fn);
 	return op->fn(c);
+}
+
+int
+dstate_follower(const struct dstate *st)
+{
+	return st->follows && st->control == NULL;
 }
 
 int

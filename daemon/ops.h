@@ -48,6 +48,11 @@ struct dstate {
 					 * when it follows; else NULL */
 };
 
+/* A fleet follower: it follows a directory and cannot write to it, so
+ * its copy takes no change of its own making that others should see
+ * (requests are READ_ONLY, expiry warnings are the control hosts'). */
+int dstate_follower(const struct dstate *st);
+
 /* ops.c: notes a token minted already within warn_before, for expiry.c
  * to warn about once the batch is committed. */
 void expiry_note(struct dstate *st, const char *id);
