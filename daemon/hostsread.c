@@ -113,7 +113,12 @@ fleet_host_decode(LDAP *ld, LDAPMessage *e, struct fleet_host *h)
 	return r;
 }
 
-static const char *const read_base_of[2] = { "ou=hosts", "ou=positions" };
+/* A read's two searches: 0 the host entries, 1 their positions. */
+static const char *
+read_base(const struct hostsread *hr, int which)
+{
+	return which == 0 ? hr->hosts_base : hr->positions_base;
+}
 
 /* Sends both searches (the connection opened first if need be). */
 static int
@@ -123,7 +128,6 @@ send_read(struct hostsread *hr, char *err, size_t errlen)
 	static char *pattrs[] = { "cn", "satokenApplied", "satokenLastContact",
 	    NULL };
 	struct timeval tv = { NET_TIMEOUT_S, 0 };
-	const char *base[2] = { hr->hosts_base, hr->positions_base };
 	char **attrs[2] = { hattrs, pattrs };
 	int i, rc;
 
@@ -134,14 +138,14 @@ send_read(struct hostsread *hr, char *err, size_t errlen)
 		return SAT_E_IO;
 	}
 	for (i = 0; i < 2; i++) {
-		rc = ldap_search_ext(hr->ld, base[i], LDAP_SCOPE_ONELEVEL,
-		    "(objectClass=satokenHost)", attrs[i], 0, NULL, NULL, &tv,
-		    HOSTS_MAX, &hr->msgid[i]);
+		rc = ldap_search_ext(hr->ld, read_base(hr, i),
+		    LDAP_SCOPE_ONELEVEL, "(objectClass=satokenHost)", attrs[i],
+		    0, NULL, NULL, &tv, HOSTS_MAX, &hr->msgid[i]);
 		if (rc != LDAP_SUCCESS) {
 			hr->msgid[i] = -1;
 			snprintf(err, errlen, "the directory %s did not take "
-			    "the search of %s: %s", hr->uris, base[i],
-			    ldap_err2string(rc));
+			    "the search of %s: %s", hr->uris,
+			    read_base(hr, i), ldap_err2string(rc));
 			return SAT_E_IO;
 		}
 	}
@@ -162,7 +166,7 @@ decode_hosts(struct hostsread *hr, int which, struct fleet_view *nv,
 	if (ldap_parse_result(hr->ld, res, &rc, NULL, NULL, NULL, NULL,
 	    0) != LDAP_SUCCESS || rc != LDAP_SUCCESS) {
 		snprintf(err, errlen, "the directory %s did not answer the "
-		    "search of %s,...: %s%s", hr->uris, read_base_of[which],
+		    "search of %s: %s%s", hr->uris, read_base(hr, which),
 		    ldap_err2string(rc), rc == LDAP_NO_SUCH_OBJECT ? " (a "
 		    "directory set up before ou=positions: README, "
 		    "\"Upgrading a fleet\")" : "");
