@@ -597,6 +597,25 @@ del_found(struct control *ctl, const char *base, int scope,
 	return r;
 }
 
+/* A token's entry, and then its last-use reports (del_usage says why
+ * after).  An entry already gone counts as deleted. */
+static int
+del_token_entry(struct control *ctl, const char *id)
+{
+	char dn[DN_MAX], ids[1][TOKEN_ID_LEN + 1];
+	int r;
+
+	dn_token(ctl, id, dn);
+	if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
+		return r;
+	/* the id goes into a filter: checked all the same */
+	if (strlen(id) == TOKEN_ID_LEN && token_id_valid(id, TOKEN_ID_LEN)) {
+		memcpy(ids[0], id, sizeof(ids[0]));
+		del_usage(ctl, ids, 1);
+	}
+	return 0;
+}
+
 /* ---- the request's changes ------------------------------------------------ */
 
 enum ikind { I_ACCOUNT, I_GROUP, I_POLICY, I_TOKEN };
@@ -986,7 +1005,6 @@ del_entry(struct wctx *w, const struct item *it)
 {
 	struct control *ctl = w->ctl;
 	char dn[DN_MAX];
-	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
 	switch (it->kind) {
@@ -994,12 +1012,7 @@ del_entry(struct wctx *w, const struct item *it)
 		if (past_use(it->t0.revoked_at, it->t0.expires_at,
 		    w->c->st->now))
 			return del_later(w, it->t0.id);
-		dn_token(ctl, it->t0.id, dn);
-		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
-			return r;
-		memcpy(id[0], it->t0.id, sizeof(id[0]));
-		del_usage(ctl, id, 1);
-		return 0;
+		return del_token_entry(ctl, it->t0.id);
 	case I_GROUP:
 		dn_group(ctl, it->g0.name, dn);
 		break;
@@ -1259,6 +1272,20 @@ first_for_account(const struct wctx *w, size_t i)
 	return 1;
 }
 
+/* Whether the request deletes account: its deletion takes every token
+ * entry of it (del_account_tokens), the request's own among them. */
+static int
+account_goes(const struct wctx *w, const char *account)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->it[i].kind == I_ACCOUNT && w->it[i].had &&
+		    !w->it[i].has && strcmp(w->it[i].a0.name, account) == 0)
+			return 1;
+	return 0;
+}
+
 /* The directory writes of one request, in an order that lets each
  * refusal come before anything it would have to take back: the new
  * accounts and groups (their names are entries the directory adds
@@ -1305,7 +1332,8 @@ write_all(struct wctx *w)
 		return r;
 	}
 	for (i = 0; i < w->n && r == 0; i++)
-		if (w->it[i].kind == I_TOKEN && w->it[i].had && !w->it[i].has)
+		if (w->it[i].kind == I_TOKEN && w->it[i].had &&
+		    !w->it[i].has && !account_goes(w, w->it[i].t0.account))
 			r = del_entry(w, &w->it[i]);
 	for (i = 0; i < w->n && r == 0; i++)
 		if (w->it[i].kind != I_TOKEN && w->it[i].had && !w->it[i].has)
@@ -1638,7 +1666,6 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	struct sat_token t;
 	struct ent e;
 	char dn[DN_MAX];
-	char id[1][TOKEN_ID_LEN + 1];
 	int r;
 
 	if (key[0] == 'a') {
@@ -1662,15 +1689,7 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	    (r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
 		/* reclaimed here, or its deletion left to this: its entry
 		 * goes */
-		dn_token(ctl, key + 2, dn);
-		if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
-			return r;
-		if (token_id_valid(key + 2, strlen(key + 2)) &&
-		    strlen(key + 2) == TOKEN_ID_LEN) {
-			memcpy(id[0], key + 2, sizeof(id[0]));
-			del_usage(ctl, id, 1);
-		}
-		return 0;
+		return del_token_entry(ctl, key + 2);
 	}
 	if (r != 0)
 		return r;
