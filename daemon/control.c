@@ -1541,29 +1541,48 @@ bg_cmp(const void *a, const void *b)
 }
 
 /* n keys at once (an account's tokens past use: up to every token it
- * held), sorted in once rather than moved along one by one. */
+ * held).  Only the new keys are sorted; they are then merged in from
+ * the end, so a small account deleted while 100,000 marks wait costs
+ * one pass over the marks, not a sort of them all. */
 static int
 bg_add_all(struct control *ctl, char (*keys)[STORE_KEY_MAX], size_t n)
 {
 	char (*nb)[STORE_KEY_MAX];
-	size_t i, j, ncap;
+	size_t i, m, k, ncap, total;
+	int found;
 
-	if (n > SIZE_MAX / sizeof(*nb) - ctl->nbg)
+	qsort(keys, n, sizeof(*keys), bg_cmp);
+	for (i = m = 0; i < n; i++) {
+		if (m > 0 && strcmp(keys[m - 1], keys[i]) == 0)
+			continue;
+		(void)bg_pos(ctl, keys[i], &found);
+		if (found)
+			continue;
+		if (m != i)
+			memcpy(keys[m], keys[i], sizeof(*keys));
+		m++;
+	}
+	if (m == 0)
+		return 0;
+	if (m > SIZE_MAX / sizeof(*nb) - ctl->nbg)
 		return SAT_E_NOMEM;
-	if (ctl->nbg + n > ctl->bgcap) {
-		ncap = ctl->nbg + n;
+	if (ctl->nbg + m > ctl->bgcap) {
+		ncap = ctl->nbg + m;
+		if (ctl->bgcap <= SIZE_MAX / sizeof(*nb) / 2 &&
+		    ncap < ctl->bgcap * 2)
+			ncap = ctl->bgcap * 2;
 		if ((nb = realloc(ctl->bg, ncap * sizeof(*nb))) == NULL)
 			return SAT_E_NOMEM;
 		ctl->bg = nb;
 		ctl->bgcap = ncap;
 	}
-	memcpy(&ctl->bg[ctl->nbg], keys, n * sizeof(*keys));
-	ctl->nbg += n;
-	qsort(ctl->bg, ctl->nbg, sizeof(*ctl->bg), bg_cmp);
-	for (i = j = 0; i < ctl->nbg; i++)
-		if (j == 0 || strcmp(ctl->bg[j - 1], ctl->bg[i]) != 0)
-			memmove(ctl->bg[j++], ctl->bg[i], sizeof(*ctl->bg));
-	ctl->nbg = j;
+	total = ctl->nbg + m;
+	for (i = ctl->nbg, k = total; m > 0; )
+		if (i > 0 && strcmp(ctl->bg[i - 1], keys[m - 1]) > 0)
+			memcpy(ctl->bg[--k], ctl->bg[--i], sizeof(*keys));
+		else
+			memcpy(ctl->bg[--k], keys[--m], sizeof(*keys));
+	ctl->nbg = total;
 	return 0;
 }
 
