@@ -30,6 +30,17 @@ ldapattr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t cap)
 }
 
 int
+ldapattr_ber(const struct berval *v, BerElement **ret)
+{
+	*ret = NULL;
+	/* an element is two bytes at least; liblber aborts on a value
+	 * that is absent and reads past one that is empty */
+	if (v == NULL || v->bv_val == NULL || v->bv_len < 2)
+		return SAT_E_MALFORMED;
+	return (*ret = ber_init((struct berval *)v)) == NULL ? SAT_E_NOMEM : 0;
+}
+
+int
 ldapattr_dup(LDAP *ld, LDAPMessage *e, const char *attr, char **ret)
 {
 	char buf[4200];

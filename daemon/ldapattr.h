@@ -14,6 +14,10 @@
  * a NUL. */
 int ldapattr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
     size_t cap);
+/* A BER reader over a control's or a message's value v (ber_free it);
+ * SAT_E_MALFORMED when v is absent or too short to hold an element,
+ * which liblber would not survive. */
+int ldapattr_ber(const struct berval *v, BerElement **ret);
 /* An optional text attribute into an owned string (NULL when absent). */
 int ldapattr_dup(LDAP *ld, LDAPMessage *e, const char *attr, char **ret);
 /* A decimal integer >= 0; absent is 0, or SAT_E_INVALID when required. */

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include "err.h"
+#include "ldapattr.h"
 
 #define UUID_LEN	16
 /* messages handled per step before returning to the caller's loop, so a
@@ -105,11 +106,12 @@ on_entry(LDAP *ld, LDAPMessage *e, const struct sync_handler *h, void *arg)
 	if (ldap_get_entry_controls(ld, e, &ctrls) != LDAP_SUCCESS)
 		return SAT_E_MALFORMED;
 	state_ctrl = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL);
-	if (state_ctrl == NULL ||
-	    (ber = ber_init(&state_ctrl->ldctl_value)) == NULL) {
-		r = state_ctrl == NULL ? SAT_E_MALFORMED : SAT_E_NOMEM;
+	if (state_ctrl == NULL) {
+		r = SAT_E_MALFORMED;
 		goto out;
 	}
+	if ((r = ldapattr_ber(&state_ctrl->ldctl_value, &ber)) != 0)
+		goto out;
 	/* SEQUENCE { state ENUMERATED, entryUUID OCTET STRING,
 	 *            cookie OCTET STRING OPTIONAL } */
 	if (ber_scanf(ber, "{em", &state, &uuid) == LBER_ERROR ||
@@ -210,10 +212,8 @@ on_intermediate(LDAP *ld, LDAPMessage *m, const struct sync_handler *h,
 		r = SAT_E_MALFORMED;
 		goto out;
 	}
-	if ((ber = ber_init(data)) == NULL) {
-		r = SAT_E_NOMEM;
+	if ((r = ldapattr_ber(data, &ber)) != 0)
 		goto out;
-	}
 	r = on_info(ber, h, arg);
 out:
 	ber_free(ber, 1);
@@ -252,10 +252,8 @@ on_result(LDAP *ld, LDAPMessage *m, const struct sync_handler *h, void *arg,
 		goto out;
 	}
 	/* SEQUENCE { cookie OPTIONAL, refreshDeletes BOOLEAN DEFAULT FALSE } */
-	if ((ber = ber_init(&done_ctrl->ldctl_value)) == NULL) {
-		r = SAT_E_NOMEM;
+	if ((r = ldapattr_ber(&done_ctrl->ldctl_value, &ber)) != 0)
 		goto out;
-	}
 	if (ber_scanf(ber, "{") == LBER_ERROR ||
 	    scan_cookie(ber, &cookie) != 0 ||
 	    scan_bool(ber, 0, &deletes) != 0) {

@@ -9,8 +9,9 @@ FLEETT_DIR := tests/integration/fleet
 SYNCWATCH  := $(B)/$(FLEETT_DIR)/syncwatch
 LDAP_LIBS  := -lldap -llber
 
-$(SYNCWATCH): $(B)/$(FLEETT_DIR)/syncwatch.o $(B)/daemon/syncrepl.o
-	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(LDAP_LIBS)
+$(SYNCWATCH): $(B)/$(FLEETT_DIR)/syncwatch.o $(B)/daemon/syncrepl.o \
+		$(B)/daemon/ldapattr.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $^ $(COMMON_LIBS) $(LDAP_LIBS)
 
 FLEETTOK   := $(B)/$(FLEETT_DIR)/fleettok
 

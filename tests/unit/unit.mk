@@ -1,14 +1,18 @@
-# cmocka unit tests: tests/unit/test_<file>.c, one per common/<file>.c.
+# cmocka unit tests: tests/unit/test_<file>.c, one per common/<file>.c,
+# and one for the daemon's reader of what the directory sends.
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:%.c=$(B)/%)
 UNIT_LIBS := -lcmocka $(COMMON_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(LIBCOMMON) $(UNIT_LIBS) $(TEST_LIBS_$*)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LDFLAGS) -o $@ $< $(TEST_OBJS_$*) $(LIBCOMMON) $(UNIT_LIBS) $(TEST_LIBS_$*)
 
 # some tests compare against zlib's crc32
 TEST_LIBS_test_crc := -lz
 TEST_LIBS_test_token := -lz
+TEST_OBJS_test_ldapattr := $(B)/daemon/ldapattr.o
+TEST_LIBS_test_ldapattr := -lldap -llber
+$(B)/tests/unit/test_ldapattr: $(TEST_OBJS_test_ldapattr)
 
 .PHONY: unit
 unit: $(UNIT_BINS)
