@@ -526,6 +526,60 @@ read_attr(struct control *ctl, const char *dn, const char *attr, char *out,
 	return r;
 }
 
+/* A modify that brings back the entry's attr as it made it (RFC 4527
+ * post-read): one round trip where a write and a read were two, each
+ * waiting behind a directory busy sending the change to its hosts.
+ * SAT_E_NOTFOUND in *got when the directory sent no value back (one
+ * without the control, or an ACL keeping attr): the write stands. */
+static int
+l_mod_read(struct control *ctl, const char *dn, struct ent *e,
+    const char *attr, char *out, size_t cap, int *got)
+{
+	char *attrs[2] = { (char *)attr, NULL };
+	LDAPControl *pr = NULL, *ctrls[2] = { NULL, NULL }, **sc = NULL;
+	LDAPMessage *res = NULL;
+	BerElement *ber = NULL;
+	struct berval v;
+	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	int r = e->r, msgid, rc, err = LDAP_OTHER;
+
+	*got = SAT_E_NOTFOUND;
+	if (r == 0 && ((ber = ber_alloc_t(LBER_USE_DER)) == NULL ||
+	    ber_printf(ber, "{v}", attrs) == -1 ||
+	    ber_flatten2(ber, &v, 0) == -1 ||
+	    ldap_control_create(LDAP_CONTROL_POST_READ, 0, &v, 1,
+	    &pr) != LDAP_SUCCESS))
+		r = SAT_E_NOMEM;
+	if (ber != NULL)
+		ber_free(ber, 1);
+	ctrls[0] = pr;
+	if (r == 0 && (rc = ldap_modify_ext(ctl->ld, dn, e->mods, ctrls, NULL,
+	    &msgid)) != LDAP_SUCCESS)
+		r = ldap_r(ctl, rc);
+	if (r == 0) {
+		rc = ldap_result(ctl->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+		if (rc == 0) {
+			(void)ldap_abandon_ext(ctl->ld, msgid, NULL, NULL);
+			r = ldap_r(ctl, LDAP_TIMEOUT);
+		} else if (rc < 0) {
+			r = ldap_r(ctl, LDAP_SERVER_DOWN);
+		} else if ((rc = ldap_parse_result(ctl->ld, res, &err, NULL,
+		    NULL, NULL, &sc, 0)) != LDAP_SUCCESS) {
+			r = ldap_r(ctl, rc);
+		} else if ((r = ldap_r(ctl, err)) == 0) {
+			*got = ldapattr_post_read(sc, attr, out, cap);
+		}
+	}
+	if (sc != NULL)
+		ldap_controls_free(sc);
+	if (res != NULL)
+		ldap_msgfree(res);
+	if (pr != NULL)
+		ldap_control_free(pr);
+	ent_free(e);
+	return r;
+}
+
 /* ids per search for the reports of deleted tokens: one indexed
  * equality each, the filter a few KiB */
 #define USAGE_IDS_PER_SEARCH	64
@@ -1396,8 +1450,9 @@ write_changes(struct control *ctl, struct op_ctx *c, int *wrote)
 }
 
 /* The position every host must have applied for --wait to confirm a
- * request's writes: a fence written after them, whose own entryCSN is
- * read back.  A deletion leaves no entry to read a CSN from, and the
+ * request's writes: a fence written after them, whose own entryCSN
+ * comes back with the write (post-read), or is read after it from a
+ * directory that sends none.  A deletion leaves no entry to read a CSN from, and the
  * suffix's contextCSN may stand behind a change still in flight on
  * another connection; the fence is newer than every write of the
  * request, by the provider that took them all, in the order it
@@ -1412,12 +1467,14 @@ fence_position(struct control *ctl)
 {
 	char dn[DN_MAX], csn[CSN_SET_MAX + 1];
 	struct ent e;
+	int got;
 
 	snprintf(dn, sizeof(dn), "cn=policy,%s", ctl->sub);
 	ent_init(&e, LDAP_MOD_REPLACE);
 	ent_str(&e, "cn", "policy");
-	if (l_mod(ctl, dn, &e, NULL) != 0 ||
-	    read_attr(ctl, dn, "entryCSN", csn, sizeof(csn)) != 0 ||
+	if (l_mod_read(ctl, dn, &e, "entryCSN", csn, sizeof(csn),
+	    &got) != 0 || (got != 0 &&
+	    read_attr(ctl, dn, "entryCSN", csn, sizeof(csn)) != 0) ||
 	    csn_set_valid(csn) != 0)
 		return json_null();
 	return json_string(csn);

@@ -18,6 +18,12 @@ int ldapattr_str(LDAP *ld, LDAPMessage *e, const char *attr, char *out,
  * SAT_E_MALFORMED when v is absent or too short to hold an element,
  * which liblber would not survive. */
 int ldapattr_ber(const struct berval *v, BerElement **ret);
+/* The one value of attr in the entry a post-read control (RFC 4527)
+ * among a result's controls sc brought back, as ldapattr_str reads it;
+ * SAT_E_NOTFOUND when there is none, SAT_E_MALFORMED when the control
+ * does not parse. */
+int ldapattr_post_read(LDAPControl **sc, const char *attr, char *out,
+    size_t cap);
 /* An optional text attribute into an owned string (NULL when absent). */
 int ldapattr_dup(LDAP *ld, LDAPMessage *e, const char *attr, char **ret);
 /* A decimal integer >= 0; absent is 0, or SAT_E_INVALID when required. */
