@@ -35,15 +35,16 @@ sleep 2
 
 # revoke FIRST LAST GAP-S: each with --wait, its wall ms to $T/ms.FIRST
 revoke() {
-	local i t0 t1 rc miss=0
+	local i id t0 t1 rc miss=0
 	: >"$T/ms.$1"
 	for i in $(seq "$1" "$2"); do
-		t0=$(date +%s%N)
-		ctl control1 token revoke "$(cat "$T/id.t$i")" --wait=30s >/dev/null 2>"$T/err"
+		id=$(<"$T/id.t$i")
+		t0=${EPOCHREALTIME/./}
+		ctl control1 token revoke "$id" --wait=30s >/dev/null 2>"$T/err"
 		rc=$?
-		t1=$(date +%s%N)
+		t1=${EPOCHREALTIME/./}
 		[ $rc -eq 0 ] || { miss=$((miss + 1)); cat "$T/err" >&2; }
-		echo $(((t1 - t0) / 1000000)) >>"$T/ms.$1"
+		echo $(((t1 - t0) / 1000)) >>"$T/ms.$1"
 		[ "$3" = 0 ] || sleep "$3"
 	done
 	echo "$miss" >"$T/miss.$1"

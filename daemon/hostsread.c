@@ -12,12 +12,14 @@
  * --wait asks for a change until every host has it, every 25 ms at
  * first; a view a second old would hold each wait up to a second.  So a
  * question about a change the view does not show applied everywhere
- * sends the searches and waits WAIT_HOLD_MS at most for them; a busy
- * directory's answer (a hundred hosts' positions being written) the
- * next question (or the one after) collects, the loop not waiting.  One
+ * sends the searches and waits WAIT_HOLD_MS at most for them, and only
+ * while the loop has nothing else to do: a request arriving ends the
+ * wait.  A busy directory's answer (a hundred hosts' positions being
+ * written) the next question (or the one after) collects.  One
  * read in flight at a time, and the next sent no sooner than
  * WAIT_READ_MS after the last was: however many ask, a host asks the
  * directory at most that often, and more slowly when it is busy. */
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -38,7 +40,7 @@
 #define NET_TIMEOUT_S	1
 #define READ_EVERY_MS	1000
 #define WAIT_READ_MS	20
-#define WAIT_HOLD_MS	3
+#define WAIT_HOLD_MS	10
 /* after a failure, asked again no sooner: a directory away costs a
  * request no wait */
 #define RETRY_MS	1000
@@ -62,6 +64,7 @@ struct hostsread {
 	int msgid[2];
 	LDAPMessage *res[2];
 	int64_t sent_ms;
+	int busy_fd;			/* readable: other work waits (-1) */
 };
 
 static int
@@ -337,6 +340,42 @@ read_failed(struct hostsread *hr, int r)
 	return r;
 }
 
+/* --wait: the read just sent, waited for while nothing else is: up to
+ * WAIT_HOLD_MS, cut short the moment busy_fd (the loop's epoll) has
+ * work.  1 when it is still in flight. */
+static int
+hold_read(struct hostsread *hr, char *err, size_t errlen)
+{
+	int64_t until = clock_ms() + WAIT_HOLD_MS, left;
+	struct pollfd p[2];
+	int r, fd = -1;
+
+	if (ldap_get_option(hr->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0)
+		return collect_read(hr, 0, err, errlen);
+	for (;;) {
+		if ((r = collect_read(hr, 0, err, errlen)) != 1 ||
+		    (left = until - clock_ms()) <= 0)
+			return r;
+		p[0].fd = fd;
+		p[1].fd = hr->busy_fd;
+		p[0].events = p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, hr->busy_fd >= 0 ? 2 : 1, (int)left) < 0 &&
+		    errno != EINTR)
+			return 1;
+		if (p[1].revents != 0)
+			return collect_read(hr, 0, err, errlen);
+	}
+}
+
+void
+hostsread_busy_fd(struct hostsread *hr, int fd)
+{
+	if (hr != NULL)
+		hr->busy_fd = fd;
+}
+
 int
 hostsread_get(struct hostsread *hr, const char *csn,
     const struct fleet_view **ret, char *err, size_t errlen)
@@ -368,11 +407,11 @@ hostsread_get(struct hostsread *hr, const char *csn,
 	if ((r = send_read(hr, err, errlen)) != 0)
 		return read_failed(hr, r);
 	/* --wait: a directory that answers within WAIT_HOLD_MS is waited
-	 * for (at most 3 ms of each 20: the loop keeps over five sixths of
-	 * its time); a slower one is answered from the view there is, and
-	 * its answer taken in at a later call */
+	 * for while no other request or event is (hold_read); a slower
+	 * one, or one that other work cuts short, is answered from the
+	 * view there is, and its answer taken in at a later call */
 	if (waiting) {
-		if ((r = collect_read(hr, WAIT_HOLD_MS, err, errlen)) == 0)
+		if ((r = hold_read(hr, err, errlen)) == 0)
 			mark_self(hr);
 		else if (r != 1)
 			return read_failed(hr, r);
@@ -397,6 +436,7 @@ hostsread_new(const struct sat_config *cf, hostsread_self_fn *self,
 	hr->self = self;
 	hr->fleet = f;
 	hr->msgid[0] = hr->msgid[1] = -1;
+	hr->busy_fd = -1;
 	snprintf(hr->hosts_base, sizeof(hr->hosts_base),
 	    "ou=hosts,ou=satoken,%s", cf->directory_base);
 	snprintf(hr->positions_base, sizeof(hr->positions_base),

@@ -43,6 +43,9 @@ int hostsread_new(const struct sat_config *cf, hostsread_self_fn *self,
  * directory cannot be asked or has no positions. */
 int hostsread_get(struct hostsread *hr, const char *csn,
     const struct fleet_view **ret, char *err, size_t errlen);
+/* fd (the loop's epoll) readable means requests or events wait: a
+ * --wait read is then not waited for.  Accepts NULL. */
+void hostsread_busy_fd(struct hostsread *hr, int fd);
 /* Accepts NULL. */
 void hostsread_free(struct hostsread *hr);
 

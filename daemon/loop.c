@@ -24,6 +24,7 @@
 
 #include "err.h"
 #include "fleet.h"
+#include "hostsread.h"
 #include "satokend.h"
 #include "bindpid.h"
 #include "canaryd.h"
@@ -409,6 +410,7 @@ server_loop(struct server *sv)
 		dlog(LOG_ERR, "epoll: %s", strerror(errno));
 		goto out;
 	}
+	hostsread_busy_fd(sv->st.hosts, sv->ep_fd);
 	deadline = now_ms();
 	for (;;) {
 		t = now_ms();
@@ -501,6 +503,7 @@ out:
 	sv->uids = NULL;
 	batch_turns_free(sv);
 	sv->uids_cap = sv->uids_used = 0;
+	hostsread_busy_fd(sv->st.hosts, -1);
 	if (sv->ep_fd >= 0)
 		close(sv->ep_fd);
 	sv->ep_fd = -1;
