@@ -25,8 +25,11 @@ tree=$T/tree
 mkdir -p "$tree/src/deep" "$tree/.git/objects" "$T/outside"
 printf 'a\nb\npassword = "%s"\n' "$live" >"$tree/src/app.conf"
 printf 'revoked here: %s\n' "$dead" >"$tree/src/deep/old.txt"
-# one character off: its checksum fails, it is not a token
-printf 'near miss: %s\n' "${live:0:30}X${live:31}" >"$tree/src/miss.txt"
+# one character off: its checksum fails, it is not a token (a token
+# whose 31st character is already X, one in 62, would be itself)
+off=X
+[ "${live:30:1}" != X ] || off=Y
+printf 'near miss: %s\n' "${live:0:30}$off${live:31}" >"$tree/src/miss.txt"
 printf '\0\1\2%s\0\377' "$live" >"$tree/src/blob.bin"
 printf '%s\n' "$live" >"$tree/.git/objects/ab"
 printf '%s\n' "$live" >"$T/outside/secret"
