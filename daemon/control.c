@@ -1733,10 +1733,20 @@ control_bg_load(struct server *sv)
 	return 0;
 }
 
-/* Makes the directory's entry of one marked record what the store now
- * says.  0 once the directory has it (or the entry is gone there). */
-static int
-bg_write(struct control *ctl, struct store *s, const char *key)
+/* One marked record's write in a step: sent, then its answer taken. */
+struct bg_op {
+	int msgid;		/* -1: nothing was sent */
+	int r;			/* 0 once the directory has it */
+	int del;		/* a token entry deleted: its reports go next */
+	int done;		/* its mark goes with the step's commit */
+};
+
+/* Sends the write that makes the directory's entry of one marked record
+ * what the store now says, without waiting for its answer (bg_collect
+ * takes it).  op->msgid -1 with op->r 0: nothing to write. */
+static void
+bg_send(struct control *ctl, struct store *s, const char *key,
+    struct bg_op *op)
 {
 	struct sat_account a;
 	struct sat_token t;
@@ -1744,54 +1754,108 @@ bg_write(struct control *ctl, struct store *s, const char *key)
 	char dn[DN_MAX];
 	int r;
 
+	op->msgid = -1;
+	op->del = 0;
+	op->done = 0;
+	ent_init(&e, LDAP_MOD_REPLACE);
 	if (key[0] == 'a') {
 		memset(&a, 0, sizeof(a));
-		if ((r = store_get_account(s, key + 2, &a)) != 0)
-			return r == SAT_E_NOTFOUND ? 0 : r;
+		if ((r = store_get_account(s, key + 2, &a)) != 0) {
+			op->r = r == SAT_E_NOTFOUND ? 0 : r;
+			return;
+		}
 		/* the disable alone: the rest of the entry may be newer in
 		 * the directory than in this copy; enabled again since is
 		 * a request's doing, written by control_run already */
 		if (!a.enabled) {
 			dn_account(ctl, a.name, dn);
-			ent_init(&e, LDAP_MOD_REPLACE);
 			ent_bool(&e, "satokenEnabled", 0);
-			r = l_mod(ctl, dn, &e, NULL);
 		}
 		record_free_account(&a);
-		return r == SAT_E_NOTFOUND ? 0 : r;
-	}
-	memset(&t, 0, sizeof(t));
-	if (key[0] == 'x' ||
-	    (r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
-		/* reclaimed here, or its deletion left to this: its entry
-		 * goes */
-		return del_token_entry(ctl, key + 2);
-	}
-	if (r != 0)
-		return r;
-	/* the revocation alone, as for an account: a live token was not
-	 * changed by a job (a mark whose commit failed, a restored store)
-	 * and is not written, so nothing here un-revokes an entry */
-	if (token_live(&t)) {
+	} else {
+		memset(&t, 0, sizeof(t));
+		if (key[0] == 'x' ||
+		    (r = store_get_token(s, key + 2, &t)) == SAT_E_NOTFOUND) {
+			/* reclaimed here, or its deletion left to this: its
+			 * entry goes */
+			dn_token(ctl, key + 2, dn);
+			op->del = 1;
+			op->r = ldap_r(ctl, ldap_delete_ext(ctl->ld, dn, NULL,
+			    NULL, &op->msgid));
+			if (op->r != 0)
+				op->msgid = -1;
+			return;
+		}
+		if (r != 0) {
+			op->r = r;
+			return;
+		}
+		/* the revocation alone, as for an account: a live token was
+		 * not changed by a job (a mark whose commit failed, a
+		 * restored store) and is not written, so nothing here
+		 * un-revokes an entry */
+		if (!token_live(&t)) {
+			dn_token(ctl, t.id, dn);
+			ent_num(&e, "satokenRevokedAt", t.revoked_at, 1);
+		}
 		record_free_token(&t);
-		return 0;
 	}
-	dn_token(ctl, t.id, dn);
-	ent_init(&e, LDAP_MOD_REPLACE);
-	ent_num(&e, "satokenRevokedAt", t.revoked_at, 1);
-	r = l_mod(ctl, dn, &e, NULL);
-	record_free_token(&t);
-	return r == SAT_E_NOTFOUND ? 0 : r;
+	if ((op->r = e.r) == 0 && e.n > 0 &&
+	    (op->r = ldap_r(ctl, ldap_modify_ext(ctl->ld, dn, e.mods, NULL,
+	    NULL, &op->msgid))) != 0)
+		op->msgid = -1;
+	ent_free(&e);
 }
 
+/* The answer to a write bg_send sent: an entry already gone counts as
+ * written.  A connection that failed (dropped by ldap_r) fails the
+ * writes still waiting on it. */
+static void
+bg_collect(struct control *ctl, struct bg_op *op)
+{
+	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	LDAPMessage *res = NULL;
+	int rc, err = LDAP_OTHER;
+
+	if (op->msgid < 0)
+		return;
+	if (ctl->ld == NULL) {
+		op->r = SAT_E_IO;
+		return;
+	}
+	rc = ldap_result(ctl->ld, op->msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc == 0) {
+		(void)ldap_abandon_ext(ctl->ld, op->msgid, NULL, NULL);
+		op->r = ldap_r(ctl, LDAP_TIMEOUT);
+	} else if (rc < 0) {
+		op->r = ldap_r(ctl, LDAP_SERVER_DOWN);
+	} else if ((rc = ldap_parse_result(ctl->ld, res, &err, NULL, NULL,
+	    NULL, NULL, 0)) != LDAP_SUCCESS) {
+		op->r = ldap_r(ctl, rc);
+	} else {
+		op->r = ldap_r(ctl, err);
+	}
+	if (op->r == SAT_E_NOTFOUND)
+		op->r = 0;
+	if (res != NULL)
+		ldap_msgfree(res);
+}
+
+/* Writes up to BG_PER_STEP marked records to the directory.  Their
+ * writes are sent together and their answers taken after: a step is
+ * then about one round trip, not one per record, and the requests the
+ * loop holds meanwhile wait for that alone (bench/controlbg.sh).  The
+ * records are distinct; two writes for one token entry (its revocation
+ * and its deletion) end with the entry gone in either order. */
 void
 control_bg_step(struct server *sv)
 {
 	struct control *ctl = sv->st.control;
 	struct store *s = sv->st.store;
 	char mk[STORE_KEY_MAX + BG_MARK_LEN];
-	unsigned char done[BG_PER_STEP];
-	size_t i, j, n, base, ndone = 0;
+	char gone[BG_PER_STEP][TOKEN_ID_LEN + 1];
+	struct bg_op op[BG_PER_STEP];
+	size_t i, j, n, base, ndone = 0, ngone = 0;
 	int64_t t = clock_ms();
 	int r = 0, first = 0;
 
@@ -1802,7 +1866,6 @@ control_bg_step(struct server *sv)
 	/* from the end: what is written leaves without moving the rest */
 	n = ctl->nbg < BG_PER_STEP ? ctl->nbg : BG_PER_STEP;
 	base = ctl->nbg - n;
-	memset(done, 0, sizeof(done));
 	if (ctl->ld == NULL && (t < ctl->retry_ms ||
 	    (ctl->ld = ldapconn_open_q(ctl->uris, ctl->bind_dn, ctl->pwfile,
 	    NET_TIMEOUT_S, ctl->bg_failing, NULL)) == NULL)) {
@@ -1812,11 +1875,31 @@ control_bg_step(struct server *sv)
 		n = 0;
 	}
 	ctl->quiet = 1;
-	for (i = 0; i < n && ctl->ld != NULL; i++) {
-		if ((r = bg_write(ctl, s, ctl->bg[base + i])) != 0) {
-			/* refused: kept, and the others are tried */
+	for (i = 0; i < n; i++) {
+		if (ctl->ld == NULL) {
+			memset(&op[i], 0, sizeof(op[i]));
+			op[i].msgid = -1;
+			op[i].r = SAT_E_IO;
+			continue;
+		}
+		bg_send(ctl, s, ctl->bg[base + i], &op[i]);
+	}
+	for (i = 0; i < n; i++)
+		bg_collect(ctl, &op[i]);
+	/* the reports of the deleted tokens: one search for the step */
+	for (i = 0; i < n; i++)
+		if (op[i].r == 0 && op[i].del &&
+		    strlen(ctl->bg[base + i] + 2) == TOKEN_ID_LEN &&
+		    token_id_valid(ctl->bg[base + i] + 2, TOKEN_ID_LEN))
+			memcpy(gone[ngone++], ctl->bg[base + i] + 2,
+			    TOKEN_ID_LEN + 1);
+	del_usage(ctl, gone, ngone);
+	ctl->quiet = 0;
+	for (i = 0; i < n; i++) {
+		if (op[i].r != 0) {
+			/* refused: kept, and the others are done */
 			if (first == 0)
-				first = r;
+				first = op[i].r;
 			continue;
 		}
 		snprintf(mk, sizeof(mk), BG_MARK "%s", ctl->bg[base + i]);
@@ -1824,10 +1907,9 @@ control_bg_step(struct server *sv)
 			first = r;
 			break;
 		}
-		done[i] = 1;
+		op[i].done = 1;
 		ndone++;
 	}
-	ctl->quiet = 0;
 	if (ndone > 0 && (r = store_commit(s)) != 0) {
 		/* written, but still marked: written again, harmlessly */
 		store_rollback(s);
@@ -1835,7 +1917,7 @@ control_bg_step(struct server *sv)
 		ndone = 0;
 	} else if (ndone > 0) {
 		for (i = j = 0; i < n; i++)
-			if (!done[i] && j++ != i)
+			if (!op[i].done && j++ != i)
 				memmove(ctl->bg[base + j - 1],
 				    ctl->bg[base + i], sizeof(*ctl->bg));
 		ctl->nbg = base + j;
