@@ -45,6 +45,9 @@ struct control {
 	int64_t bg_next_ms;		/* the next attempt */
 	int bg_failing;			/* said so in the log already */
 	int quiet;			/* a refusal is logged by the caller */
+	uint64_t gen;			/* moved on by each drop(): what was
+					 * sent on an older ld is lost */
+	struct bg_step *step;		/* sent, not yet ended; or NULL */
 };
 
 /* ---- an entry's attributes, as LDAPMods ----------------------------- */
@@ -356,6 +359,7 @@ drop(struct control *ctl)
 	if (ctl->ld != NULL)
 		ldap_unbind_ext_s(ctl->ld, NULL, NULL);
 	ctl->ld = NULL;
+	ctl->gen++;
 	ctl->key_ok = 0;
 	ctl->retry_ms = clock_ms() + RETRY_MS;
 }
@@ -418,11 +422,16 @@ key_check(struct control *ctl, struct store *s)
 	return 0;
 }
 
+static void bg_settle(struct control *);
+
 static int
 ensure(struct control *ctl, struct op_ctx *c)
 {
 	int r;
 
+	/* what a background step sent is answered before a request
+	 * writes: a request's change to the same entry lands after it */
+	bg_settle(ctl);
 	if (ctl->ld == NULL) {
 		if (clock_ms() < ctl->retry_ms)
 			return op_fail(c, SAT_E_IO, "the directory %s cannot be "
@@ -1520,8 +1529,9 @@ control_run(struct op_ctx *c, int (*fn)(struct op_ctx *))
 
 /* the directory away: the marked changes are tried again this often */
 #define BG_RETRY_MS	3000
-/* directory writes per loop round: each waits for its answer */
-#define BG_PER_STEP	16
+/* directory writes out at once, a step: a request's writes wait for
+ * them (ensure), and the directory takes them one after another */
+#define BG_PER_STEP	8
 
 /* A record a background job changes and the directory holds: a token
  * ("t:ID") or an account ("a:NAME"). */
@@ -1566,6 +1576,39 @@ bg_pos(const struct control *ctl, const char *key, int *found)
 	return lo;
 }
 
+/* One marked record's write in a step: sent, then its answer taken. */
+struct bg_op {
+	char key[STORE_KEY_MAX];	/* the mark's record key */
+	int msgid;		/* -1: nothing was sent, or answered */
+	int r;			/* 0 once the directory has it */
+	int del;		/* a token entry deleted: its reports go next */
+	int remarked;		/* marked again since sent: the mark stays */
+};
+
+/* A step: up to BG_PER_STEP writes sent together on one connection
+ * (gen), whose answers the loop takes as they come, and the marks of
+ * those the directory took dropped in one commit once all are in. */
+struct bg_step {
+	struct bg_op op[BG_PER_STEP];
+	size_t n;
+	uint64_t gen;
+	int64_t due_ms;		/* clock_ms: unanswered then, timed out */
+};
+
+/* A job marked key again while the step writing it is out: the write
+ * may carry the record as it was, so the mark stays for the next. */
+static void
+bg_remarked(struct control *ctl, const char *key)
+{
+	size_t i;
+
+	if (ctl->step == NULL)
+		return;
+	for (i = 0; i < ctl->step->n; i++)
+		if (strcmp(ctl->step->op[i].key, key) == 0)
+			ctl->step->op[i].remarked = 1;
+}
+
 static int
 bg_add(struct control *ctl, const char *key)
 {
@@ -1574,8 +1617,10 @@ bg_add(struct control *ctl, const char *key)
 	int found;
 
 	at = bg_pos(ctl, key, &found);
-	if (found)
+	if (found) {
+		bg_remarked(ctl, key);
 		return 0;
+	}
 	if (ctl->nbg == ctl->bgcap) {
 		size_t ncap = ctl->bgcap ? ctl->bgcap * 2 : 16;
 
@@ -1613,8 +1658,10 @@ bg_add_all(struct control *ctl, char (*keys)[STORE_KEY_MAX], size_t n)
 		if (m > 0 && strcmp(keys[m - 1], keys[i]) == 0)
 			continue;
 		(void)bg_pos(ctl, keys[i], &found);
-		if (found)
+		if (found) {
+			bg_remarked(ctl, keys[i]);
 			continue;
+		}
 		if (m != i)
 			memcpy(keys[m], keys[i], sizeof(*keys));
 		m++;
@@ -1733,21 +1780,13 @@ control_bg_load(struct server *sv)
 	return 0;
 }
 
-/* One marked record's write in a step: sent, then its answer taken. */
-struct bg_op {
-	int msgid;		/* -1: nothing was sent */
-	int r;			/* 0 once the directory has it */
-	int del;		/* a token entry deleted: its reports go next */
-	int done;		/* its mark goes with the step's commit */
-};
-
 /* Sends the write that makes the directory's entry of one marked record
- * what the store now says, without waiting for its answer (bg_collect
+ * what the store now says, without waiting for its answer (bg_answer
  * takes it).  op->msgid -1 with op->r 0: nothing to write. */
 static void
-bg_send(struct control *ctl, struct store *s, const char *key,
-    struct bg_op *op)
+bg_send(struct control *ctl, struct store *s, struct bg_op *op)
 {
+	const char *key = op->key;
 	struct sat_account a;
 	struct sat_token t;
 	struct ent e;
@@ -1755,8 +1794,6 @@ bg_send(struct control *ctl, struct store *s, const char *key,
 	int r;
 
 	op->msgid = -1;
-	op->del = 0;
-	op->done = 0;
 	ent_init(&e, LDAP_MOD_REPLACE);
 	if (key[0] == 'a') {
 		memset(&a, 0, sizeof(a));
@@ -1780,9 +1817,8 @@ bg_send(struct control *ctl, struct store *s, const char *key,
 			 * entry goes */
 			dn_token(ctl, key + 2, dn);
 			op->del = 1;
-			op->r = ldap_r(ctl, ldap_delete_ext(ctl->ld, dn, NULL,
-			    NULL, &op->msgid));
-			if (op->r != 0)
+			if ((op->r = ldap_r(ctl, ldap_delete_ext(ctl->ld, dn,
+			    NULL, NULL, &op->msgid))) != 0)
 				op->msgid = -1;
 			return;
 		}
@@ -1807,23 +1843,29 @@ bg_send(struct control *ctl, struct store *s, const char *key,
 	ent_free(&e);
 }
 
-/* The answer to a write bg_send sent: an entry already gone counts as
- * written.  A connection that failed (dropped by ldap_r) fails the
- * writes still waiting on it. */
-static void
-bg_collect(struct control *ctl, struct bg_op *op)
+/* The answer to a write of step, once it came (within wait_s): an entry
+ * already gone counts as written.  0 while it is still out.  The
+ * connection failed (dropped by ldap_r, here or by a request) fails
+ * every write still out on it; so does a step out past its due_ms, as a
+ * synchronous write times out (ldapconn.c). */
+static int
+bg_answer(struct control *ctl, struct bg_step *step, struct bg_op *op,
+    int wait_s)
 {
-	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	struct timeval tv = { wait_s, 0 };
 	LDAPMessage *res = NULL;
 	int rc, err = LDAP_OTHER;
 
 	if (op->msgid < 0)
-		return;
-	if (ctl->ld == NULL) {
+		return 1;
+	if (ctl->ld == NULL || step->gen != ctl->gen) {
+		op->msgid = -1;
 		op->r = SAT_E_IO;
-		return;
+		return 1;
 	}
 	rc = ldap_result(ctl->ld, op->msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc == 0 && wait_s == 0 && clock_ms() < step->due_ms)
+		return 0;
 	if (rc == 0) {
 		(void)ldap_abandon_ext(ctl->ld, op->msgid, NULL, NULL);
 		op->r = ldap_r(ctl, LDAP_TIMEOUT);
@@ -1839,91 +1881,174 @@ bg_collect(struct control *ctl, struct bg_op *op)
 		op->r = 0;
 	if (res != NULL)
 		ldap_msgfree(res);
+	op->msgid = -1;
+	return 1;
 }
 
-/* Writes up to BG_PER_STEP marked records to the directory.  Their
- * writes are sent together and their answers taken after: a step is
- * then about one round trip, not one per record, and the requests the
- * loop holds meanwhile wait for that alone (bench/controlbg.sh).  The
- * records are distinct; two writes for one token entry (its revocation
- * and its deletion) end with the entry gone in either order. */
-void
-control_bg_step(struct server *sv)
+/* 1 once every write of the step is answered; wait_s 0: only what came,
+ * up to the first still out (the directory answers them about in the
+ * order sent: one look at the connection a call) */
+static int
+bg_answers(struct control *ctl, int wait_s)
 {
-	struct control *ctl = sv->st.control;
-	struct store *s = sv->st.store;
-	char mk[STORE_KEY_MAX + BG_MARK_LEN];
-	char gone[BG_PER_STEP][TOKEN_ID_LEN + 1];
-	struct bg_op op[BG_PER_STEP];
-	size_t i, j, n, base, ndone = 0, ngone = 0;
-	int64_t t = clock_ms();
-	int r = 0, first = 0;
+	struct bg_step *step = ctl->step;
+	size_t i;
+	int all = 1;
 
-	/* the marks go in a commit of their own: never over a batch */
-	if (ctl == NULL || ctl->nbg == 0 || t < ctl->bg_next_ms ||
-	    store_in_flight(s) || store_staged(s) > 0)
-		return;
-	/* from the end: what is written leaves without moving the rest */
-	n = ctl->nbg < BG_PER_STEP ? ctl->nbg : BG_PER_STEP;
-	base = ctl->nbg - n;
+	ctl->quiet = 1;
+	for (i = 0; i < step->n && all; i++)
+		all = bg_answer(ctl, step, &step->op[i], wait_s);
+	ctl->quiet = 0;
+	return all;
+}
+
+static void
+bg_settle(struct control *ctl)
+{
+	if (ctl->step != NULL)
+		(void)bg_answers(ctl, NET_TIMEOUT_S);
+}
+
+/* Sends the writes of the last marks (from the end: what is written
+ * leaves without moving the rest).  SAT_E_IO when the directory cannot
+ * be reached. */
+static int
+bg_start(struct control *ctl, struct store *s)
+{
+	struct bg_step *step;
+	size_t i, n;
+	int64_t t = clock_ms();
+
 	if (ctl->ld == NULL && (t < ctl->retry_ms ||
 	    (ctl->ld = ldapconn_open_q(ctl->uris, ctl->bind_dn, ctl->pwfile,
 	    NET_TIMEOUT_S, ctl->bg_failing, NULL)) == NULL)) {
 		if (t >= ctl->retry_ms)
 			ctl->retry_ms = t + RETRY_MS;
-		first = SAT_E_IO;
-		n = 0;
+		return SAT_E_IO;
 	}
+	if ((step = calloc(1, sizeof(*step))) == NULL)
+		return SAT_E_NOMEM;
+	n = ctl->nbg < BG_PER_STEP ? ctl->nbg : BG_PER_STEP;
+	step->gen = ctl->gen;
+	step->due_ms = t + NET_TIMEOUT_S * 1000;
 	ctl->quiet = 1;
 	for (i = 0; i < n; i++) {
-		if (ctl->ld == NULL) {
-			memset(&op[i], 0, sizeof(op[i]));
-			op[i].msgid = -1;
-			op[i].r = SAT_E_IO;
-			continue;
-		}
-		bg_send(ctl, s, ctl->bg[base + i], &op[i]);
+		struct bg_op *op = &step->op[i];
+
+		memcpy(op->key, ctl->bg[ctl->nbg - n + i], sizeof(op->key));
+		op->msgid = -1;
+		if (ctl->ld == NULL || step->gen != ctl->gen)
+			op->r = SAT_E_IO;
+		else
+			bg_send(ctl, s, op);
 	}
-	for (i = 0; i < n; i++)
-		bg_collect(ctl, &op[i]);
-	/* the reports of the deleted tokens: one search for the step */
-	for (i = 0; i < n; i++)
-		if (op[i].r == 0 && op[i].del &&
-		    strlen(ctl->bg[base + i] + 2) == TOKEN_ID_LEN &&
-		    token_id_valid(ctl->bg[base + i] + 2, TOKEN_ID_LEN))
-			memcpy(gone[ngone++], ctl->bg[base + i] + 2,
+	ctl->quiet = 0;
+	step->n = n;
+	ctl->step = step;
+	return 0;
+}
+
+/* Every write of the step answered: the reports of the tokens it
+ * deleted go (one search), and the marks of what the directory took
+ * and nobody marked again since, in one commit.  The first failure. */
+static int
+bg_end(struct control *ctl, struct store *s)
+{
+	struct bg_step *step = ctl->step;
+	char mk[STORE_KEY_MAX + BG_MARK_LEN];
+	char gone[BG_PER_STEP][TOKEN_ID_LEN + 1];
+	unsigned char done[BG_PER_STEP];
+	size_t pos[BG_PER_STEP], i, j, at, lo, ndone = 0, ngone = 0;
+	int r = 0, first = 0, found;
+
+	ctl->step = NULL;
+	for (i = 0; i < step->n; i++)
+		if (step->op[i].r == 0 && step->op[i].del &&
+		    strlen(step->op[i].key + 2) == TOKEN_ID_LEN &&
+		    token_id_valid(step->op[i].key + 2, TOKEN_ID_LEN))
+			memcpy(gone[ngone++], step->op[i].key + 2,
 			    TOKEN_ID_LEN + 1);
 	del_usage(ctl, gone, ngone);
-	ctl->quiet = 0;
-	for (i = 0; i < n; i++) {
-		if (op[i].r != 0) {
+	memset(done, 0, sizeof(done));
+	for (i = 0; i < step->n; i++) {
+		if (step->op[i].r != 0) {
 			/* refused: kept, and the others are done */
 			if (first == 0)
-				first = op[i].r;
+				first = step->op[i].r;
 			continue;
 		}
-		snprintf(mk, sizeof(mk), BG_MARK "%s", ctl->bg[base + i]);
+		if (step->op[i].remarked)
+			continue;
+		snprintf(mk, sizeof(mk), BG_MARK "%s", step->op[i].key);
 		if ((r = store_stage_delete(s, mk, strlen(mk))) != 0) {
 			first = r;
 			break;
 		}
-		op[i].done = 1;
+		done[i] = 1;
 		ndone++;
 	}
 	if (ndone > 0 && (r = store_commit(s)) != 0) {
 		/* written, but still marked: written again, harmlessly */
 		store_rollback(s);
 		first = r;
-		ndone = 0;
 	} else if (ndone > 0) {
-		for (i = j = 0; i < n; i++)
-			if (!op[i].done && j++ != i)
-				memmove(ctl->bg[base + j - 1],
-				    ctl->bg[base + i], sizeof(*ctl->bg));
-		ctl->nbg = base + j;
+		/* the marks kept sorted: jobs may have added some since the
+		 * step was sent, after its keys too */
+		for (i = 0, lo = ctl->nbg; i < step->n; i++) {
+			pos[i] = SIZE_MAX;
+			if (!done[i])
+				continue;
+			at = bg_pos(ctl, step->op[i].key, &found);
+			if (found) {
+				pos[i] = at;
+				if (at < lo)
+					lo = at;
+			}
+		}
+		for (i = 0; i < step->n; i++)
+			if (pos[i] != SIZE_MAX)
+				ctl->bg[pos[i]][0] = '\0';
+		for (i = j = lo; i < ctl->nbg; i++)
+			if (ctl->bg[i][0] != '\0' && j++ != i)
+				memcpy(ctl->bg[j - 1], ctl->bg[i],
+				    sizeof(*ctl->bg));
+		ctl->nbg = j;
 	} else {
 		store_rollback(s);
 	}
+	free(step);
+	return first;
+}
+
+/* Writes the marked records to the directory, BG_PER_STEP at a time.
+ * A step's writes are sent together and the loop goes on while the
+ * directory takes them (it takes writes one at a time, about 2.5 ms
+ * each here: bench/controlbg.sh); their answers are taken as they come,
+ * and a request's write waits only for what is out (ensure).  The
+ * records of a step are distinct; two writes for one token entry (its
+ * revocation and its deletion) end with the entry gone in either
+ * order. */
+void
+control_bg_step(struct server *sv)
+{
+	struct control *ctl = sv->st.control;
+	struct store *s = sv->st.store;
+	int64_t t = clock_ms();
+	int first;
+
+	if (ctl == NULL)
+		return;
+	if (ctl->step != NULL && !bg_answers(ctl, 0))
+		return;
+	/* the marks go in a commit of their own: never over a batch */
+	if (store_in_flight(s) || store_staged(s) > 0)
+		return;
+	if (ctl->step != NULL)
+		first = bg_end(ctl, s);
+	else if (ctl->nbg == 0 || t < ctl->bg_next_ms)
+		return;
+	else if ((first = bg_start(ctl, s)) == 0)
+		return;
 	if (first != 0) {
 		ctl->bg_next_ms = t + BG_RETRY_MS;
 		if (!ctl->bg_failing)
@@ -1946,14 +2071,21 @@ control_bg_step(struct server *sv)
 	}
 }
 
+/* a step out: its answers are looked for this often */
+#define BG_POLL_MS	1
+
 int64_t
 control_bg_due(const struct server *sv)
 {
 	const struct control *ctl = sv->st.control;
 
+	if (ctl == NULL)
+		return INT64_MAX;
+	if (ctl->step != NULL)
+		return clock_ms() + BG_POLL_MS;
 	/* a commit in flight wakes the loop when it ends (its fd): no
 	 * spinning until then */
-	if (ctl == NULL || ctl->nbg == 0 || store_in_flight(sv->st.store))
+	if (ctl->nbg == 0 || store_in_flight(sv->st.store))
 		return INT64_MAX;
 	return ctl->bg_next_ms;
 }
@@ -1989,5 +2121,6 @@ control_free(struct control *ctl)
 	free(ctl->bind_dn);
 	free(ctl->pwfile);
 	free(ctl->bg);
+	free(ctl->step);
 	free(ctl);
 }

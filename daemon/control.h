@@ -42,7 +42,7 @@
  * value set by hand that is no version (negative, past 64 bits) is
  * deleted as it is and replaced by 1.
  *
- * The writes are synchronous, on the loop's thread, over one
+ * A request's writes are synchronous, on the loop's thread, over one
  * connection of its own (the follower's search has the other). */
 #ifndef SATOKEND_CONTROL_H
 #define SATOKEND_CONTROL_H
@@ -92,7 +92,11 @@ int control_mint_version_forget(struct store *s, const char *account);
  * satokenRevokedAt, and its live name freed; a token the store no
  * longer has: its entry deleted, with any live name still naming it; an
  * account disabled here: satokenEnabled FALSE), then drops the
- * marks in one commit.  An entry already gone counts as written (two
+ * marks in one commit.  A step's writes are sent together and their
+ * answers taken as they come, the loop going on meanwhile; a request
+ * writes only once they are in (so its change to the same entry lands
+ * after), and a record marked again meanwhile keeps its mark for the
+ * next step.  An entry already gone counts as written (two
  * control hosts purging).  The directory away or refusing: the marks
  * stay, retried every BG_RETRY_MS, logged once until they are through.
  * On any other host all of these do nothing. */
@@ -107,11 +111,12 @@ int control_bg_begin(struct server *sv);
 int control_bg_mark(struct server *sv);
 /* At start, after control_new: the marks a previous run left. */
 int control_bg_load(struct server *sv);
-/* The loop, when no batch holds the store: writes what is marked, at
- * most a bounded number per call. */
+/* The loop, each round: takes the answers of the step out; when no
+ * batch holds the store, ends it (drops its marks) or sends the next,
+ * a bounded number of writes. */
 void control_bg_step(struct server *sv);
-/* When control_bg_step is next due (clock_ms), for the loop's wait;
- * INT64_MAX when nothing is marked. */
+/* When control_bg_step is next due (clock_ms), for the loop's wait:
+ * soon while a step is out; INT64_MAX when nothing is marked. */
 int64_t control_bg_due(const struct server *sv);
 /* 1 when the record key ("t:ID", "a:NAME") waits to be written: the
  * follower keeps this host's version of it (a token purged here is not

@@ -172,6 +172,28 @@ wait_for "follower1: ...and it leaves the follower's listing" \
 check "audit: the purge's line, as before" \
 	grep -q "action=token.purge outcome=ok principal=satokend account=ci" "$T/control1/audit.log"
 
+# --- marked again while its write is out: written again ----------------
+# The revocation of e's token is sent to a directory that does not
+# answer (stopped); the purge deletes the token meanwhile and marks it
+# again.  The revocation's answer must not take the purge's mark with it.
+sleeper e
+check "control1: a token bound to e" mint control1 ci bpe --bind-pid "$SLEEP_e"
+wait_for "follower1: it logs in" login follower1 ci "$T/tok.bpe"
+kill -STOP "$PID_prov"
+end_sleeper e
+wait_for "control1: refused once e exited (the directory stalled)" \
+	refused control1 ci "$T/tok.bpe"
+sleep 1.1	# retain_days = 0: revoked before the second the sweep runs in
+kill -HUP "$PID_control1"
+wait_for "control1: purged locally" \
+	bash -c "! '$SATOKENCTL' --socket '$T/control1/satokend.sock' token show '$(cat "$T/id.bpe")'"
+kill -CONT "$PID_prov"
+not_in_dir() { ! in_dir "$1"; }
+wait_for "the directory: the purged token's entry goes" \
+	not_in_dir "$(cat "$T/id.bpe")"
+wait_for "follower1: ...and it leaves the follower's listing" \
+	bash -c "! '$SATOKENCTL' --socket '$T/follower1/satokend.sock' --json token list ci | jq -e '.items[] | select(.id == \"$(cat "$T/id.bpe")\")'"
+
 # --- an entry already gone in the directory counts as written ----------
 check "control1: an account with a bound token" ctl control1 account create gone --group svc
 sleeper d
