@@ -82,6 +82,14 @@ bench-fleet: $(BENCH_B)/bench_fleet $(B)/daemon/satokend $(B)/cli/satokenctl \
 bench-controlbg: $(BENCH_B)/bench_mint $(B)/daemon/satokend $(B)/cli/satokenctl
 	@env B=$(B) BENCH_TOKENS="$(BENCH_TOKENS)" bash bench/controlbg.sh
 
+# bench-controldeep: a control host's requests while a deleted account's
+# token entries drain to the directory (bench/controldeep.sh)
+#   BENCH_TOKENS (default 20000), BENCH_SMALL (default 60)
+.PHONY: bench-controldeep
+bench-controldeep: $(B)/daemon/satokend $(B)/cli/satokenctl
+	@env B=$(B) BENCH_TOKENS="$(BENCH_TOKENS)" BENCH_SMALL="$(BENCH_SMALL)" \
+		bash bench/controldeep.sh
+
 # bench-churn: logins on a follower applying a stream of changes
 # (bench/churn.sh)
 #   BENCH_LIVE (default 200), BENCH_CHURN (default 2000), BENCH_ITERS,
