@@ -535,6 +535,40 @@ read_attr(struct control *ctl, const char *dn, const char *attr, char *out,
 	return r;
 }
 
+/* l_answer: the write is still out (only when the caller may wait) */
+#define L_OUT	1
+
+/* The answer to the write msgid sent on ctl->ld, waited for up to
+ * wait_s: ours (ldap_r: a connection lost or timed out is dropped), its
+ * server controls into *sc when sc is not NULL.  L_OUT instead when
+ * none came and more_later: the caller asks again. */
+static int
+l_answer(struct control *ctl, int msgid, int wait_s, int more_later,
+    LDAPControl ***sc)
+{
+	struct timeval tv = { wait_s, 0 };
+	LDAPMessage *res = NULL;
+	int rc, r, err = LDAP_OTHER;
+
+	rc = ldap_result(ctl->ld, msgid, LDAP_MSG_ALL, &tv, &res);
+	if (rc == 0 && more_later)
+		return L_OUT;
+	if (rc == 0) {
+		(void)ldap_abandon_ext(ctl->ld, msgid, NULL, NULL);
+		r = ldap_r(ctl, LDAP_TIMEOUT);
+	} else if (rc < 0) {
+		r = ldap_r(ctl, LDAP_SERVER_DOWN);
+	} else if ((rc = ldap_parse_result(ctl->ld, res, &err, NULL, NULL,
+	    NULL, sc, 0)) != LDAP_SUCCESS) {
+		r = ldap_r(ctl, rc);
+	} else {
+		r = ldap_r(ctl, err);
+	}
+	if (res != NULL)
+		ldap_msgfree(res);
+	return r;
+}
+
 /* A modify that brings back the entry's attr as it made it (RFC 4527
  * post-read): one round trip where a write and a read were two, each
  * waiting behind a directory busy sending the change to its hosts.
@@ -546,11 +580,9 @@ l_mod_read(struct control *ctl, const char *dn, struct ent *e,
 {
 	char *attrs[2] = { (char *)attr, NULL };
 	LDAPControl *pr = NULL, *ctrls[2] = { NULL, NULL }, **sc = NULL;
-	LDAPMessage *res = NULL;
 	BerElement *ber = NULL;
 	struct berval v;
-	struct timeval tv = { NET_TIMEOUT_S, 0 };
-	int r = e->r, msgid, rc, err = LDAP_OTHER;
+	int r = e->r, msgid, rc;
 
 	*got = SAT_E_NOTFOUND;
 	if (r == 0 && ((ber = ber_alloc_t(LBER_USE_DER)) == NULL ||
@@ -565,24 +597,10 @@ l_mod_read(struct control *ctl, const char *dn, struct ent *e,
 	if (r == 0 && (rc = ldap_modify_ext(ctl->ld, dn, e->mods, ctrls, NULL,
 	    &msgid)) != LDAP_SUCCESS)
 		r = ldap_r(ctl, rc);
-	if (r == 0) {
-		rc = ldap_result(ctl->ld, msgid, LDAP_MSG_ALL, &tv, &res);
-		if (rc == 0) {
-			(void)ldap_abandon_ext(ctl->ld, msgid, NULL, NULL);
-			r = ldap_r(ctl, LDAP_TIMEOUT);
-		} else if (rc < 0) {
-			r = ldap_r(ctl, LDAP_SERVER_DOWN);
-		} else if ((rc = ldap_parse_result(ctl->ld, res, &err, NULL,
-		    NULL, NULL, &sc, 0)) != LDAP_SUCCESS) {
-			r = ldap_r(ctl, rc);
-		} else if ((r = ldap_r(ctl, err)) == 0) {
-			*got = ldapattr_post_read(sc, attr, out, cap);
-		}
-	}
+	if (r == 0 && (r = l_answer(ctl, msgid, NET_TIMEOUT_S, 0, &sc)) == 0)
+		*got = ldapattr_post_read(sc, attr, out, cap);
 	if (sc != NULL)
 		ldap_controls_free(sc);
-	if (res != NULL)
-		ldap_msgfree(res);
 	if (pr != NULL)
 		ldap_control_free(pr);
 	ent_free(e);
@@ -672,7 +690,7 @@ del_token_entry(struct control *ctl, const char *id)
 	if ((r = l_del(ctl, dn, NULL)) != 0 && r != SAT_E_NOTFOUND)
 		return r;
 	/* the id goes into a filter: checked all the same */
-	if (strlen(id) == TOKEN_ID_LEN && token_id_valid(id, TOKEN_ID_LEN)) {
+	if (token_id_valid(id, strlen(id))) {
 		memcpy(ids[0], id, sizeof(ids[0]));
 		del_usage(ctl, ids, 1);
 	}
@@ -1031,8 +1049,7 @@ del_account_tokens(struct wctx *w, const char *account)
 		/* the id names a mark and goes into a filter: checked.
 		 * An entry that does not read is live (deleted now). */
 		if (ldapattr_str(ctl->ld, e, "satokenTokenId", id,
-		    sizeof(id)) != 0 || strlen(id) != TOKEN_ID_LEN ||
-		    !token_id_valid(id, TOKEN_ID_LEN))
+		    sizeof(id)) != 0 || !token_id_valid(id, strlen(id)))
 			id[0] = '\0';
 		if (id[0] != '\0' &&
 		    ldapattr_i64(ctl->ld, e, "satokenRevokedAt", 0,
@@ -1852,9 +1869,7 @@ static int
 bg_answer(struct control *ctl, struct bg_step *step, struct bg_op *op,
     int wait_s)
 {
-	struct timeval tv = { wait_s, 0 };
-	LDAPMessage *res = NULL;
-	int rc, err = LDAP_OTHER;
+	int r;
 
 	if (op->msgid < 0)
 		return 1;
@@ -1863,24 +1878,10 @@ bg_answer(struct control *ctl, struct bg_step *step, struct bg_op *op,
 		op->r = SAT_E_IO;
 		return 1;
 	}
-	rc = ldap_result(ctl->ld, op->msgid, LDAP_MSG_ALL, &tv, &res);
-	if (rc == 0 && wait_s == 0 && clock_ms() < step->due_ms)
+	if ((r = l_answer(ctl, op->msgid, wait_s, wait_s == 0 &&
+	    clock_ms() < step->due_ms, NULL)) == L_OUT)
 		return 0;
-	if (rc == 0) {
-		(void)ldap_abandon_ext(ctl->ld, op->msgid, NULL, NULL);
-		op->r = ldap_r(ctl, LDAP_TIMEOUT);
-	} else if (rc < 0) {
-		op->r = ldap_r(ctl, LDAP_SERVER_DOWN);
-	} else if ((rc = ldap_parse_result(ctl->ld, res, &err, NULL, NULL,
-	    NULL, NULL, 0)) != LDAP_SUCCESS) {
-		op->r = ldap_r(ctl, rc);
-	} else {
-		op->r = ldap_r(ctl, err);
-	}
-	if (op->r == SAT_E_NOTFOUND)
-		op->r = 0;
-	if (res != NULL)
-		ldap_msgfree(res);
+	op->r = r == SAT_E_NOTFOUND ? 0 : r;
 	op->msgid = -1;
 	return 1;
 }
@@ -1964,8 +1965,8 @@ bg_end(struct control *ctl, struct store *s)
 	ctl->step = NULL;
 	for (i = 0; i < step->n; i++)
 		if (step->op[i].r == 0 && step->op[i].del &&
-		    strlen(step->op[i].key + 2) == TOKEN_ID_LEN &&
-		    token_id_valid(step->op[i].key + 2, TOKEN_ID_LEN))
+		    token_id_valid(step->op[i].key + 2,
+		    strlen(step->op[i].key + 2)))
 			memcpy(gone[ngone++], step->op[i].key + 2,
 			    TOKEN_ID_LEN + 1);
 	del_usage(ctl, gone, ngone);
