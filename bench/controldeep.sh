@@ -15,64 +15,19 @@
 B=${B:-build}
 SATOKEND=$ROOT/$B/daemon/satokend
 SATOKENCTL=$ROOT/$B/cli/satokenctl
+PAM_MODULE=$ROOT/$B/pam/pam_satoken.so
+. "$ROOT/tests/integration/fleet/hosts.sh"
 N=${BENCH_TOKENS:-20000}
 S=${BENCH_SMALL:-60}
-PIDS=()
-stop_all() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	cleanup
-}
-trap stop_all EXIT
 
-mkdir -p "$T/prov"
-sample_conf provider.conf prov >"$T/prov/slapd.conf"
-start_slapd prov || exit 1
-host_secret control1
-as_root prov ldapadd -f "$LDAPDIR/base.ldif" >/dev/null
-as_root prov ldappasswd -T "$T/pw.control1" "cn=control1,ou=hosts,$SUB" >/dev/null
-as_root prov ldapadd >/dev/null <<EOF2
-dn: cn=key,$SUB
-objectClass: satokenKey
-cn: key
-satokenHmacKey:: $(head -c 32 /dev/urandom | base64 -w0)
-EOF2
-
-d=$T/control1
-mkdir -p "$d"
-chmod 755 "$d"
-cat >"$d/satoken.conf" <<EOF2
-database = $d/satoken.db
-socket = $d/satokend.sock
-audit = file:$d/audit.log
-admin_users = $(id -u)
-rate_limit = 0
-max_tokens_per_account = 100000
-directory = $URI_prov
-directory_base = $BASE
-directory_bind_dn = cn=control1,ou=hosts,$SUB
-directory_password_file = $T/pw.control1
-directory_role = control
-host_name = control1
-EOF2
-"$SATOKEND" --foreground --config "$d/satoken.conf" 2>>"$d/satokend.log" &
-PIDS+=("$!")
-c() { "$SATOKENCTL" --socket "$d/satokend.sock" "$@"; }
-for i in $(seq 200); do c group create bench >/dev/null 2>&1 && break; sleep 0.1; done
+start_fleet_provider control1 "" || exit 1
+host_start control1 control "max_tokens_per_account = 100000" || exit 1
+c() { ctl control1 "$@"; }
+until c group create bench >/dev/null 2>&1; do sleep 0.1; done
 c policy add bench >/dev/null
 c account create deep --group bench >/dev/null
 # revoked a minute ago: past use, so the delete leaves them to the writer
-python3 - "$SUB" "$(date +%s)" "$N" >"$T/deep.ldif" <<'PY'
-import random, string, sys
-sub, now, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-b62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-for i in range(n):
-    tid = ''.join(random.choice(b62) for _ in range(12))
-    print(f"dn: satokenTokenId={tid},ou=tokens,{sub}\nobjectClass: satokenToken\n"
-          f"satokenTokenId: {tid}\nsatokenAccount: deep\nsatokenTokenName: t{i}\n"
-          f"satokenDigest:: {'A' * 43}=\nsatokenCreatedAt: {now - 100}\n"
-          f"satokenExpiresAt: {now + 3600}\nsatokenRevokedAt: {now - 50}\n")
-PY
+revoked_tokens_ldif deep "$N" >"$T/deep.ldif"
 as_root prov ldapadd -f "$T/deep.ldif" >/dev/null
 until [ "$(c --json account show deep | jq .tokens)" = "$N" ]; do sleep 0.5; done
 for i in $(seq "$S"); do

@@ -58,6 +58,22 @@ start_fleet_provider() {
 	EOF
 }
 
+# revoked_tokens_ldif ACCOUNT N: N token entries of ACCOUNT, revoked a
+# minute ago (so past use), random ids, as LDIF for the provider
+revoked_tokens_ldif() {
+	python3 - "$SUB" "$(date +%s)" "$1" "$2" <<-'PY'
+	import random, string, sys
+	sub, now, account, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+	b62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+	for i in range(n):
+	    tid = ''.join(random.choice(b62) for _ in range(12))
+	    print(f"dn: satokenTokenId={tid},ou=tokens,{sub}\nobjectClass: satokenToken\n"
+	          f"satokenTokenId: {tid}\nsatokenAccount: {account}\nsatokenTokenName: t{i}\n"
+	          f"satokenDigest:: {'A' * 43}=\nsatokenCreatedAt: {now - 100}\n"
+	          f"satokenExpiresAt: {now + 3600}\nsatokenRevokedAt: {now - 50}\n")
+	PY
+}
+
 # host_start NAME ROLE [CONF-LINE...]: satokend as cn=NAME, its store and
 # socket in $T/NAME (the conf is kept across restarts), against
 # $DIRECTORY (default $P)

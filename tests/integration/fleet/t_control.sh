@@ -186,17 +186,7 @@ check "  ...and the old live token is refused there" refused follower1 deep "$T/
 # 1,024: the rest go a few pages at a time after the reply), written
 # to the directory as a control host would, all revoked
 check "control1: an account of 1,100 revoked tokens" ctl control1 account create deeper --group svc
-python3 - "$SUB" "$(date +%s)" >"$T/deeper.ldif" <<'PY'
-import random, string, sys
-sub, now = sys.argv[1], int(sys.argv[2])
-b62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
-for i in range(1100):
-    tid = ''.join(random.choice(b62) for _ in range(12))
-    print(f"dn: satokenTokenId={tid},ou=tokens,{sub}\nobjectClass: satokenToken\n"
-          f"satokenTokenId: {tid}\nsatokenAccount: deeper\nsatokenTokenName: t{i}\n"
-          f"satokenDigest:: {'A' * 43}=\nsatokenCreatedAt: {now - 100}\n"
-          f"satokenExpiresAt: {now + 3600}\nsatokenRevokedAt: {now - 50}\n")
-PY
+revoked_tokens_ldif deeper 1100 >"$T/deeper.ldif"
 check "  ...added on the provider" bash -c "ldapadd -Q -Y EXTERNAL -H '$LDAPI_prov' -f '$T/deeper.ldif' >/dev/null"
 held() { ctl control1 --json account show deeper | jq -e '.tokens == 1100'; }
 wait_for "  ...control1 holds them" held
